@@ -1,0 +1,402 @@
+/* common/ipc.c: admin unix socket, server and client side. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <qb/qblist.h>
+
+#include "ipc.h"
+#include "utils.h"
+
+struct ipc_conn {
+	struct qb_list_head	 list;
+	struct ipc_server	*srv;
+	int			 fd;
+	char			*in;
+	size_t			 in_len;
+	char			*out;
+	size_t			 out_len;
+	size_t			 out_sent;
+	bool			 replying;
+	bool			 shutdown_after;
+};
+
+struct ipc_server {
+	struct ipc_server_config cfg;
+	char			*path;
+	qb_loop_t		*loop;
+	int			 fd;
+	struct qb_list_head	 conns;
+	uint32_t		 conn_count;
+};
+
+static void
+conn_close(struct ipc_conn *c)
+{
+	qb_loop_poll_del(c->srv->loop, c->fd);
+	close(c->fd);
+	qb_list_del(&c->list);
+	c->srv->conn_count--;
+	free(c->in);
+	free(c->out);
+	free(c);
+}
+
+static void
+build_reply(struct ipc_conn *c)
+{
+	const struct ipc_server_config *cfg = &c->srv->cfg;
+	enum ipc_reply kind = IPC_REPLY_ERROR;
+	char *body = NULL, **words = NULL;
+	size_t body_len = 0;
+	FILE *out;
+	int count;
+
+	out = open_memstream(&body, &body_len);
+	if (out == NULL)
+		goto fail;
+	count = utils_split_words(c->in, &words);
+	if (count < 0)
+		fputs("Can't parse command line", out);
+	else if (count == 0)
+		fputs("No command given", out);
+	else
+		kind = cfg->command(words, count, out, cfg->arg);
+	utils_free_words(words, count);
+	if (fclose(out) != 0)
+		goto fail;
+	if (body_len + 16 > cfg->max_send) {
+		free(body);
+		body = strdup("Reply is too long");
+		if (body == NULL)
+			goto fail;
+		body_len = strlen(body);
+		kind = IPC_REPLY_ERROR;
+	}
+	c->out = malloc(body_len + 16);
+	if (c->out == NULL)
+		goto fail;
+	if (kind == IPC_REPLY_ERROR) {
+		/* The message ends with exactly one newline. */
+		while (body_len > 0 && body[body_len - 1] == '\n')
+			body_len--;
+		memcpy(c->out, "Error\n", 6);
+		memcpy(c->out + 6, body, body_len);
+		c->out[6 + body_len] = '\n';
+		c->out_len = 7 + body_len;
+	} else {
+		memcpy(c->out, "OK\n", 3);
+		memcpy(c->out + 3, body, body_len);
+		c->out_len = 3 + body_len;
+	}
+	c->shutdown_after = kind == IPC_REPLY_OK_THEN_SHUTDOWN;
+	free(body);
+	return;
+fail:
+	free(body);
+	c->out = strdup("Error\nInternal error\n");
+	c->out_len = c->out != NULL ? strlen(c->out) : 0;
+}
+
+static int	conn_io(int fd, int revents, void *data);
+
+/* Returns 1 when the connection is finished (and freed). */
+static int
+conn_write(struct ipc_conn *c)
+{
+	while (c->out_sent < c->out_len) {
+		ssize_t n = send(c->fd, c->out + c->out_sent, c->out_len - c->out_sent,
+		    MSG_NOSIGNAL);
+
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return 0;
+		if (n <= 0)
+			break;
+		c->out_sent += (size_t)n;
+	}
+	{
+		struct ipc_server *srv = c->srv;
+		bool shutdown = c->shutdown_after && c->out_sent == c->out_len;
+
+		conn_close(c);
+		if (shutdown && srv->cfg.shutdown != NULL)
+			srv->cfg.shutdown(srv->cfg.arg);
+	}
+	return 1;
+}
+
+static int
+conn_io(int fd, int revents, void *data)
+{
+	struct ipc_conn *c = data;
+	char buf[512];
+
+	if (c->replying) {
+		conn_write(c);
+		return 0;
+	}
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		char *nl, *grown;
+
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return 0;
+		if (n <= 0) {
+			conn_close(c);
+			return 0;
+		}
+		if (c->in_len + (size_t)n > c->srv->cfg.max_receive) {
+			conn_close(c);	/* a tool never sends this much */
+			return 0;
+		}
+		grown = realloc(c->in, c->in_len + (size_t)n + 1);
+		if (grown == NULL) {
+			conn_close(c);
+			return 0;
+		}
+		c->in = grown;
+		memcpy(c->in + c->in_len, buf, (size_t)n);
+		c->in_len += (size_t)n;
+		c->in[c->in_len] = '\0';
+		nl = memchr(c->in, '\n', c->in_len);
+		if (nl == NULL)
+			continue;
+		*nl = '\0';
+		c->replying = true;
+		build_reply(c);
+		if (conn_write(c) == 0)
+			qb_loop_poll_mod(c->srv->loop, QB_LOOP_LOW, c->fd, POLLOUT, c, conn_io);
+		return 0;
+	}
+}
+
+static int
+accept_ready(int fd, int revents, void *data)
+{
+	struct ipc_server *srv = data;
+
+	for (;;) {
+		int cfd = accept4(srv->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct ipc_conn *c;
+
+		if (cfd < 0)
+			return 0;
+		if (srv->cfg.max_clients != 0 && srv->conn_count >= srv->cfg.max_clients) {
+			close(cfd);
+			continue;
+		}
+		c = calloc(1, sizeof(*c));
+		if (c == NULL) {
+			close(cfd);
+			continue;
+		}
+		c->srv = srv;
+		c->fd = cfd;
+		if (qb_loop_poll_add(srv->loop, QB_LOOP_LOW, cfd, POLLIN, c, conn_io) != 0) {
+			close(cfd);
+			free(c);
+			continue;
+		}
+		qb_list_add_tail(&c->list, &srv->conns);
+		srv->conn_count++;
+	}
+}
+
+int
+ipc_server_create(struct ipc_server **out, qb_loop_t *loop, const struct ipc_server_config *cfg)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct ipc_server *srv;
+	mode_t old_umask = 0;
+	int r;
+
+	*out = NULL;
+	if (strlen(cfg->path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	srv = calloc(1, sizeof(*srv));
+	if (srv == NULL)
+		return -ENOMEM;
+	srv->cfg = *cfg;
+	srv->loop = loop;
+	qb_list_init(&srv->conns);
+	srv->path = strdup(cfg->path);
+	srv->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (srv->path == NULL || srv->fd < 0) {
+		r = srv->path == NULL ? -ENOMEM : -errno;
+		goto fail;
+	}
+	strcpy(sun.sun_path, cfg->path);
+	(void)unlink(cfg->path);	/* a stale file from a crashed run */
+	if (cfg->umask >= 0)
+		old_umask = umask((mode_t)cfg->umask);
+	r = bind(srv->fd, (struct sockaddr *)&sun, sizeof(sun));
+	if (cfg->umask >= 0)
+		umask(old_umask);
+	if (r != 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (cfg->gid >= 0 && chown(cfg->path, (uid_t)-1, (gid_t)cfg->gid) != 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (listen(srv->fd, cfg->backlog) != 0) {
+		r = -errno;
+		goto fail;
+	}
+	r = qb_loop_poll_add(loop, QB_LOOP_LOW, srv->fd, POLLIN, srv, accept_ready);
+	if (r != 0)
+		goto fail;
+	*out = srv;
+	return 0;
+fail:
+	if (srv->fd >= 0)
+		close(srv->fd);
+	free(srv->path);
+	free(srv);
+	return r;
+}
+
+void
+ipc_server_destroy(struct ipc_server *srv)
+{
+	struct ipc_conn *c, *next;
+
+	if (srv == NULL)
+		return;
+	qb_list_for_each_entry_safe(c, next, &srv->conns, list)
+		conn_close(c);
+	qb_loop_poll_del(srv->loop, srv->fd);
+	close(srv->fd);
+	(void)unlink(srv->path);
+	free(srv->path);
+	free(srv);
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait for fd to become ready before the deadline; 0 or -ETIMEDOUT/-errno. */
+static int
+wait_fd(int fd, short events, long long deadline)
+{
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = events };
+		long long left = deadline - now_ms();
+		int n;
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		n = poll(&p, 1, (int)left);
+		if (n > 0)
+			return 0;
+		if (n < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+int
+ipc_client_call(const char *path, const char *line, int timeout_ms, char **reply,
+    size_t *reply_len)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	long long deadline = now_ms() + timeout_ms;
+	size_t line_len = strlen(line), sent = 0, len = 0;
+	char *buf = NULL, *msg;
+	int fd, r;
+
+	*reply = NULL;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sun.sun_path, path);
+	msg = malloc(line_len + 1);
+	if (msg == NULL)
+		return -ENOMEM;
+	memcpy(msg, line, line_len);
+	msg[line_len++] = '\n';
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		free(msg);
+		return -errno;
+	}
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		r = -errno;
+		goto out;
+	}
+	while (sent < line_len) {
+		ssize_t n = send(fd, msg + sent, line_len - sent, MSG_NOSIGNAL);
+
+		if (n < 0) {
+			r = -errno;
+			goto out;
+		}
+		sent += (size_t)n;
+	}
+	for (;;) {
+		char chunk[4096], *grown;
+		ssize_t n;
+
+		if ((r = wait_fd(fd, POLLIN, deadline)) != 0)
+			goto out;
+		n = recv(fd, chunk, sizeof(chunk), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		grown = realloc(buf, len + (size_t)n + 1);
+		if (grown == NULL) {
+			r = -ENOMEM;
+			goto out;
+		}
+		buf = grown;
+		memcpy(buf + len, chunk, (size_t)n);
+		len += (size_t)n;
+	}
+	if (buf == NULL && (buf = malloc(1)) == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	buf[len] = '\0';
+	*reply = buf;
+	buf = NULL;
+	if (reply_len != NULL)
+		*reply_len = len;
+	r = 0;
+out:
+	free(buf);
+	free(msg);
+	close(fd);
+	return r;
+}
+
+int
+ipc_client_print_reply(const char *reply)
+{
+	if (strncmp(reply, "OK\n", 3) == 0) {
+		fputs(reply + 3, stdout);
+		return 0;
+	}
+	if (strncmp(reply, "Error\n", 6) == 0) {
+		fprintf(stderr, "Error: %s", reply + 6);
+		return 4;
+	}
+	fprintf(stderr, "Unknown status line from the daemon\n");
+	return 3;
+}

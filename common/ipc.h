@@ -1,0 +1,62 @@
+/*
+ * common/ipc.h: the admin unix socket both daemons offer to their tools
+ * (PROTOCOL.md 5.4). The server side reads one line per connection,
+ * hands its words to the daemon, writes "OK\n<body>" or
+ * "Error\n<message>\n" and closes. The client side sends one line and
+ * reads the whole reply. Neither side logs.
+ */
+#ifndef QNET_IPC_H
+#define QNET_IPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <qb/qbloop.h>
+
+enum ipc_reply {
+	IPC_REPLY_OK = 0,
+	IPC_REPLY_ERROR,		/* out holds the error message */
+	IPC_REPLY_OK_THEN_SHUTDOWN,	/* shutdown_fn runs once the reply is out */
+};
+
+/* Write the reply body (or error message) to out. */
+typedef enum ipc_reply (*ipc_command_fn)(char **words, int count, FILE *out, void *arg);
+typedef void (*ipc_shutdown_fn)(void *arg);
+
+struct ipc_server_config {
+	const char	*path;
+	int		 backlog;
+	uint32_t	 max_clients;	/* 0: unlimited */
+	size_t		 max_receive;	/* longest command line accepted */
+	size_t		 max_send;	/* longest reply; longer ones become an error */
+	int		 umask;		/* -1: process umask */
+	long		 gid;		/* -1: keep */
+	ipc_command_fn	 command;
+	ipc_shutdown_fn	 shutdown;
+	void		*arg;
+};
+
+struct ipc_server;
+
+/* Unlinks a stale socket file first. 0 or -errno. */
+int	ipc_server_create(struct ipc_server **out, qb_loop_t *loop,
+	    const struct ipc_server_config *cfg);
+/* Closes every connection and removes the socket file. NULL-safe. */
+void	ipc_server_destroy(struct ipc_server *srv);
+
+/*
+ * Tool side: send `line` (a '\n' is appended) and read the reply until
+ * the daemon closes. *reply is malloc'd and NUL-terminated.
+ * 0, -ECONNREFUSED/-ENOENT (no daemon), -ETIMEDOUT, or -errno.
+ */
+int	ipc_client_call(const char *path, const char *line, int timeout_ms,
+	    char **reply, size_t *reply_len);
+
+/*
+ * What a tool does with a reply: prints the body or the error and
+ * returns the exit code of PROTOCOL.md 5.4 (0 ok, 3 bad reply, 4 Error).
+ */
+int	ipc_client_print_reply(const char *reply);
+
+#endif

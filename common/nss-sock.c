@@ -1,0 +1,369 @@
+/* common/nss-sock.c: NSPR sockets and NSS TLS for qnetd and qdevice. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <nss.h>
+#include <pk11pub.h>
+#include <prerror.h>
+#include <private/pprio.h>
+#include <ssl.h>
+#include <sslerr.h>
+#include <secerr.h>
+
+#include "nss-sock.h"
+
+const char *
+nss_sock_error(void)
+{
+	static char buf[256];
+	PRErrorCode code = PR_GetError();
+	const char *text = PR_ErrorToName(code);
+
+	snprintf(buf, sizeof(buf), "NSS error %d: %s", (int)code,
+	    text != NULL ? text : "unknown");
+	return buf;
+}
+
+static int
+common_ssl_setup(void)
+{
+	if (NSS_SetDomesticPolicy() != SECSuccess)
+		return -EIO;
+	return 0;
+}
+
+int
+nss_sock_init(const char *db_dir)
+{
+	if (NSS_Init(db_dir) != SECSuccess)
+		return -EIO;
+	return common_ssl_setup();
+}
+
+int
+nss_sock_init_nodb(void)
+{
+	if (NSS_NoDB_Init(NULL) != SECSuccess)
+		return -EIO;
+	return common_ssl_setup();
+}
+
+void
+nss_sock_shutdown(void)
+{
+	SSL_ClearSessionCache();
+	NSS_Shutdown();
+	PR_Cleanup();
+}
+
+static int
+set_nonblocking(PRFileDesc *fd)
+{
+	PRSocketOptionData opt = { .option = PR_SockOpt_Nonblocking };
+
+	opt.value.non_blocking = PR_TRUE;
+	return PR_SetSocketOption(fd, &opt) == PR_SUCCESS ? 0 : -EIO;
+}
+
+static PRFileDesc *
+open_bound(const PRNetAddr *addr, int backlog)
+{
+	PRSocketOptionData opt = { .option = PR_SockOpt_Reuseaddr };
+	PRFileDesc *fd;
+
+	fd = PR_OpenTCPSocket(PR_NetAddrFamily(addr));
+	if (fd == NULL)
+		return NULL;
+	opt.value.reuse_addr = PR_TRUE;
+	if (PR_SetSocketOption(fd, &opt) != PR_SUCCESS ||
+	    PR_Bind(fd, addr) != PR_SUCCESS || PR_Listen(fd, backlog) != PR_SUCCESS ||
+	    set_nonblocking(fd) != 0) {
+		PR_Close(fd);
+		return NULL;
+	}
+	return fd;
+}
+
+int
+nss_sock_listen(const char *addr, uint16_t port, int family, int backlog,
+    PRFileDesc **out)
+{
+	PRAddrInfo *ai;
+	PRNetAddr na;
+	void *iter = NULL;
+	PRFileDesc *fd = NULL;
+	PRUint16 want = family == 4 ? PR_AF_INET : family == 6 ? PR_AF_INET6 : PR_AF_UNSPEC;
+
+	*out = NULL;
+	if (addr == NULL) {
+		/* The IPv6 wildcard also takes IPv4 (dual stack) unless -4 is given. */
+		if (PR_SetNetAddr(PR_IpAddrAny, want == PR_AF_INET ? PR_AF_INET : PR_AF_INET6,
+		    port, &na) != PR_SUCCESS)
+			return -EINVAL;
+		fd = open_bound(&na, backlog);
+		if (fd == NULL)
+			return -EADDRNOTAVAIL;
+		*out = fd;
+		return 0;
+	}
+	ai = PR_GetAddrInfoByName(addr, want, PR_AI_ADDRCONFIG | PR_AI_NOCANONNAME);
+	if (ai == NULL)
+		return -ENOENT;
+	while ((iter = PR_EnumerateAddrInfo(iter, ai, port, &na)) != NULL) {
+		if (want != PR_AF_UNSPEC && PR_NetAddrFamily(&na) != want)
+			continue;
+		fd = open_bound(&na, backlog);
+		if (fd != NULL)
+			break;
+	}
+	PR_FreeAddrInfo(ai);
+	if (fd == NULL)
+		return -EADDRNOTAVAIL;
+	*out = fd;
+	return 0;
+}
+
+static void
+addr_to_str(const PRNetAddr *na, char *buf, size_t len)
+{
+	char host[128];
+
+	if (PR_NetAddrToString(na, host, sizeof(host)) != PR_SUCCESS)
+		snprintf(host, sizeof(host), "?");
+	snprintf(buf, len, "%s:%u", host, (unsigned)PR_ntohs(PR_NetAddrInetPort(na)));
+}
+
+int
+nss_sock_accept(PRFileDesc *listener, PRFileDesc **out, char *addr_str, size_t addr_len)
+{
+	PRNetAddr na;
+	PRFileDesc *fd;
+
+	fd = PR_Accept(listener, &na, PR_INTERVAL_NO_WAIT);
+	if (fd == NULL)
+		return PR_GetError() == PR_WOULD_BLOCK_ERROR ? -EAGAIN : -EIO;
+	if (set_nonblocking(fd) != 0) {
+		PR_Close(fd);
+		return -EIO;
+	}
+	addr_to_str(&na, addr_str, addr_len);
+	*out = fd;
+	return 0;
+}
+
+int
+nss_sock_connect(const PRNetAddr *addr, PRFileDesc **out)
+{
+	PRFileDesc *fd;
+
+	*out = NULL;
+	fd = PR_OpenTCPSocket(PR_NetAddrFamily(addr));
+	if (fd == NULL)
+		return -EIO;
+	if (set_nonblocking(fd) != 0) {
+		PR_Close(fd);
+		return -EIO;
+	}
+	*out = fd;
+	if (PR_Connect(fd, addr, PR_INTERVAL_NO_TIMEOUT) == PR_SUCCESS)
+		return 0;
+	if (PR_GetError() == PR_IN_PROGRESS_ERROR)
+		return -EINPROGRESS;
+	PR_Close(fd);
+	*out = NULL;
+	return -ECONNREFUSED;
+}
+
+int
+nss_sock_connect_finish(PRFileDesc *fd)
+{
+	PRPollDesc pd = { .fd = fd, .in_flags = PR_POLL_WRITE | PR_POLL_EXCEPT };
+
+	if (PR_Poll(&pd, 1, PR_INTERVAL_NO_WAIT) < 0)
+		return -EIO;
+	if (PR_ConnectContinue(fd, pd.out_flags) == PR_SUCCESS)
+		return 0;
+	if (PR_GetError() == PR_IN_PROGRESS_ERROR)
+		return -EINPROGRESS;
+	return -ECONNREFUSED;
+}
+
+int
+nss_sock_native_fd(PRFileDesc *fd)
+{
+	return PR_FileDesc2NativeHandle(fd);
+}
+
+int
+nss_server_tls_load(struct nss_server_tls *tls, const char *nickname,
+    bool require_client_cert)
+{
+	memset(tls, 0, sizeof(*tls));
+	tls->cert = PK11_FindCertFromNickname(nickname, NULL);
+	if (tls->cert == NULL)
+		return -ENOENT;
+	tls->key = PK11_FindKeyByAnyCert(tls->cert, NULL);
+	if (tls->key == NULL) {
+		CERT_DestroyCertificate(tls->cert);
+		tls->cert = NULL;
+		return -ENOKEY;
+	}
+	if (SSL_ConfigServerSessionIDCache(0, 0, 0, NULL) != SECSuccess) {
+		nss_server_tls_fini(tls);
+		return -EIO;
+	}
+	tls->require_client_cert = require_client_cert;
+	return 0;
+}
+
+void
+nss_server_tls_fini(struct nss_server_tls *tls)
+{
+	if (tls->key != NULL)
+		SECKEY_DestroyPrivateKey(tls->key);
+	if (tls->cert != NULL)
+		CERT_DestroyCertificate(tls->cert);
+	memset(tls, 0, sizeof(*tls));
+}
+
+/*
+ * SSL_ImportFD may return a new layer on top of *fd; on failure the
+ * original descriptor stays valid and owned by the caller.
+ */
+static int
+import_ssl(PRFileDesc **fd)
+{
+	PRFileDesc *ssl = SSL_ImportFD(NULL, *fd);
+
+	if (ssl == NULL)
+		return -EIO;
+	*fd = ssl;
+	return 0;
+}
+
+int
+nss_sock_start_tls_server(PRFileDesc **fd, const struct nss_server_tls *tls)
+{
+	SSLKEAType kea;
+
+	if (tls->cert == NULL)
+		return -ENOENT;
+	if (import_ssl(fd) != 0)
+		return -EIO;
+	kea = NSS_FindCertKEAType(tls->cert);
+	if (SSL_ConfigSecureServer(*fd, tls->cert, tls->key, kea) != SECSuccess ||
+	    SSL_OptionSet(*fd, SSL_REQUEST_CERTIFICATE,
+		tls->require_client_cert ? PR_TRUE : PR_FALSE) != SECSuccess ||
+	    SSL_OptionSet(*fd, SSL_REQUIRE_CERTIFICATE,
+		tls->require_client_cert ? PR_TRUE : PR_FALSE) != SECSuccess ||
+	    SSL_ResetHandshake(*fd, PR_TRUE) != SECSuccess)
+		return -EIO;
+	return 0;
+}
+
+/*
+ * Expiry-type failures are tolerated only when the caller allows it;
+ * everything else NSS's default verification refuses stays refused.
+ */
+static SECStatus
+bad_cert_allow_expired(void *arg, PRFileDesc *fd)
+{
+	switch (PR_GetError()) {
+	case SEC_ERROR_EXPIRED_CERTIFICATE:
+	case SEC_ERROR_EXPIRED_ISSUER_CERTIFICATE:
+	case SEC_ERROR_CRL_EXPIRED:
+	case SEC_ERROR_KRL_EXPIRED:
+	case SSL_ERROR_EXPIRED_CERT_ALERT:
+		return SECSuccess;
+	default:
+		return SECFailure;
+	}
+}
+
+static SECStatus
+bad_cert_refuse(void *arg, PRFileDesc *fd)
+{
+	return SECFailure;
+}
+
+int
+nss_sock_start_tls_client(PRFileDesc **fd, const char *server_cn,
+    const char *client_nickname, bool allow_expired)
+{
+	if (import_ssl(fd) != 0)
+		return -EIO;
+	if (SSL_OptionSet(*fd, SSL_SECURITY, PR_TRUE) != SECSuccess ||
+	    SSL_OptionSet(*fd, SSL_HANDSHAKE_AS_CLIENT, PR_TRUE) != SECSuccess ||
+	    SSL_SetURL(*fd, server_cn) != SECSuccess ||
+	    SSL_GetClientAuthDataHook(*fd, NSS_GetClientAuthData,
+		(void *)client_nickname) != SECSuccess ||
+	    SSL_BadCertHook(*fd, allow_expired ? bad_cert_allow_expired : bad_cert_refuse,
+		NULL) != SECSuccess ||
+	    SSL_ResetHandshake(*fd, PR_FALSE) != SECSuccess)
+		return -EIO;
+	return 0;
+}
+
+bool
+nss_sock_has_peer_cert(PRFileDesc *fd)
+{
+	CERTCertificate *cert = SSL_PeerCertificate(fd);
+
+	if (cert == NULL)
+		return false;
+	CERT_DestroyCertificate(cert);
+	return true;
+}
+
+bool
+nss_sock_peer_cert_matches(PRFileDesc *fd, const char *name)
+{
+	CERTCertificate *cert = SSL_PeerCertificate(fd);
+	bool ok;
+
+	if (cert == NULL)
+		return false;
+	ok = CERT_VerifyCertName(cert, name) == SECSuccess;
+	CERT_DestroyCertificate(cert);
+	return ok;
+}
+
+ssize_t
+nss_sock_recv(PRFileDesc *fd, void *buf, size_t len)
+{
+	PRInt32 n = PR_Recv(fd, buf, (PRInt32)(len > INT32_MAX ? INT32_MAX : len), 0,
+	    PR_INTERVAL_NO_WAIT);
+
+	if (n >= 0)
+		return n;
+	return PR_GetError() == PR_WOULD_BLOCK_ERROR ? -EAGAIN : -EIO;
+}
+
+ssize_t
+nss_sock_send(PRFileDesc *fd, const void *buf, size_t len)
+{
+	PRInt32 n = PR_Send(fd, buf, (PRInt32)(len > INT32_MAX ? INT32_MAX : len), 0,
+	    PR_INTERVAL_NO_WAIT);
+
+	if (n >= 0)
+		return n;
+	return PR_GetError() == PR_WOULD_BLOCK_ERROR ? -EAGAIN : -EIO;
+}
+
+void
+nss_sock_close(PRFileDesc *fd)
+{
+	if (fd != NULL)
+		PR_Close(fd);
+}
+
+long
+nss_cert_days_left(const CERTCertificate *cert)
+{
+	PRTime not_before, not_after;
+
+	if (CERT_GetCertTimes(cert, &not_before, &not_after) != SECSuccess)
+		return 0;
+	return (long)((not_after - PR_Now()) / (PRTime)(24LL * 3600 * 1000000));
+}

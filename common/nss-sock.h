@@ -1,0 +1,78 @@
+/*
+ * common/nss-sock.h: the only place that does NSPR/NSS socket I/O.
+ * TCP listen/accept/connect on NSPR sockets, the in-band STARTTLS
+ * upgrade for both roles, and non-blocking send/recv that report
+ * "would block" as -EAGAIN. Returns 0/-errno; callers log (nss_sock_error()
+ * gives the NSS error text).
+ */
+#ifndef QNET_NSS_SOCK_H
+#define QNET_NSS_SOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <nspr.h>
+#include <cert.h>
+#include <keyhi.h>
+
+/* Initialise NSS with a certificate DB, or without one (TLS off). */
+int	nss_sock_init(const char *db_dir);
+int	nss_sock_init_nodb(void);
+void	nss_sock_shutdown(void);
+
+/* "NSS error -12345: text" for the last NSPR/NSS error. Static buffer. */
+const char	*nss_sock_error(void);
+
+/*
+ * Listen on addr (NULL = wildcard) and port. family: 0 any (IPv6 dual
+ * stack for the wildcard), 4 or 6. Non-blocking, SO_REUSEADDR.
+ */
+int	nss_sock_listen(const char *addr, uint16_t port, int family, int backlog,
+	    PRFileDesc **out);
+/* -EAGAIN when nothing is pending. *addr_str gets "addr:port". */
+int	nss_sock_accept(PRFileDesc *listener, PRFileDesc **out, char *addr_str,
+	    size_t addr_len);
+
+/* Start a non-blocking connect to one resolved address; -EINPROGRESS is normal. */
+int	nss_sock_connect(const PRNetAddr *addr, PRFileDesc **out);
+/* After the fd became writable: 0 connected, -EINPROGRESS still pending, <0 failed. */
+int	nss_sock_connect_finish(PRFileDesc *fd);
+
+int	nss_sock_native_fd(PRFileDesc *fd);
+
+/* Server side TLS: loaded once, shared by all clients. */
+struct nss_server_tls {
+	CERTCertificate		*cert;
+	SECKEYPrivateKey	*key;
+	bool			 require_client_cert;
+};
+int	nss_server_tls_load(struct nss_server_tls *tls, const char *nickname,
+	    bool require_client_cert);
+void	nss_server_tls_fini(struct nss_server_tls *tls);
+/* Wrap *fd in TLS server mode; the handshake runs inside later recv/send. */
+int	nss_sock_start_tls_server(PRFileDesc **fd, const struct nss_server_tls *tls);
+
+/*
+ * Wrap *fd in TLS client mode, expecting the server certificate's name to
+ * be server_cn and offering the client certificate `client_nickname`
+ * when asked. allow_expired: tolerate expired server certificates.
+ */
+int	nss_sock_start_tls_client(PRFileDesc **fd, const char *server_cn,
+	    const char *client_nickname, bool allow_expired);
+
+/* The peer certificate's name matches `name` (CN or SAN, case-insensitive). */
+bool	nss_sock_peer_cert_matches(PRFileDesc *fd, const char *name);
+bool	nss_sock_has_peer_cert(PRFileDesc *fd);
+
+/* Bytes moved (> 0), 0 on EOF (recv), -EAGAIN would block, -EIO error. */
+ssize_t	nss_sock_recv(PRFileDesc *fd, void *buf, size_t len);
+ssize_t	nss_sock_send(PRFileDesc *fd, const void *buf, size_t len);
+
+void	nss_sock_close(PRFileDesc *fd);
+
+/* Days until the certificate expires (negative: expired). */
+long	nss_cert_days_left(const CERTCertificate *cert);
+
+#endif

@@ -1,0 +1,260 @@
+/*
+ * qnetd/algorithms/lms.c: last man standing for any cluster size
+ * (PROTOCOL.md 3.4). Clients are grouped into partitions by their stored
+ * ring id and the best partition gets the vote. While a partition's
+ * members disagree on the ring the client is told to wait and a per-client
+ * timer (HB/4) re-runs the decision, pushing the result as VOTE_INFO.
+ *
+ * Cost: O(clients^2) per run, partitions are recounted rather than kept,
+ * so nothing is allocated.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "algorithm.h"
+
+/* Stored ring with seq 0 = the client has not reported a ring yet. */
+static bool
+counted(const struct algo_client *c)
+{
+	return c->ring_id.seq != 0;
+}
+
+/* Client i opens a partition: counted, and no earlier client shares its ring. */
+static bool
+partition_head(const struct algo_cluster *cl, size_t i)
+{
+	if (!counted(cl->clients[i]))
+		return false;
+	for (size_t j = 0; j < i; j++)
+		if (counted(cl->clients[j]) &&
+		    ring_id_equal(&cl->clients[j]->ring_id, &cl->clients[i]->ring_id))
+			return false;
+	return true;
+}
+
+/* PROTOCOL.md 3.4 step 3: nodes = members, score = sum(1 + [PASS] - [FAIL]). */
+static void
+partition_stats(const struct algo_cluster *cl, const struct ring_id *ring,
+    int *nodes, int *score)
+{
+	*nodes = 0;
+	*score = 0;
+	for (size_t i = 0; i < cl->count; i++) {
+		const struct algo_client *o = cl->clients[i];
+
+		if (!counted(o) || !ring_id_equal(&o->ring_id, ring))
+			continue;
+		(*nodes)++;
+		(*score)++;
+		if (o->last_heuristics == HEURISTICS_PASS)
+			(*score)++;
+		else if (o->last_heuristics == HEURISTICS_FAIL)
+			(*score)--;
+	}
+}
+
+/*
+ * The partition with the unique highest score (by_score) or node count
+ * (!by_score), over all partitions. Returns its ring, or NULL on a tie.
+ */
+static const struct ring_id *
+unique_leader(const struct algo_cluster *cl, bool by_score)
+{
+	const struct ring_id *lead = NULL;
+	int lead_val = 0, nodes, score, val;
+	bool tie = false;
+
+	for (size_t i = 0; i < cl->count; i++) {
+		if (!partition_head(cl, i))
+			continue;
+		partition_stats(cl, &cl->clients[i]->ring_id, &nodes, &score);
+		val = by_score ? score : nodes;
+		if (lead == NULL || val > lead_val) {
+			lead = &cl->clients[i]->ring_id;
+			lead_val = val;
+			tie = false;
+		} else if (val == lead_val) {
+			tie = true;
+		}
+	}
+	return tie ? NULL : lead;
+}
+
+static uint8_t
+wait_for_reply(struct algo_client *c, struct algo_plan *plan)
+{
+	c->last_result = VOTE_WAIT_FOR_REPLY;
+	c->received_wait_for_reply = true;
+	plan->timer = ALGO_TIMER_ARM;
+	plan->timer_ms = c->heartbeat_interval_ms / 4;
+	return VOTE_WAIT_FOR_REPLY;
+}
+
+/*
+ * PROTOCOL.md 3.4 step 8. LOWEST searches from INT32_MAX, so ids at or
+ * above it are never chosen; HIGHEST searches from 0. The sender ACKs if
+ * it is that node or shares that node's stored ring. NODE_ID: upstream
+ * copies a ring only when the sender itself is the configured node (which
+ * ACKs anyway), so its partition-mates compare against the zero ring and
+ * get NACK (quirk).
+ */
+static bool
+tie_breaker_wins(const struct algo_cluster *cl, const struct algo_client *c,
+    const struct ring_id *ring)
+{
+	struct ring_id tb_ring = { 0, 0 };
+	uint32_t tb;
+
+	switch (c->tie_breaker.mode) {
+	case TIE_BREAKER_LOWEST:
+		tb = INT32_MAX;
+		for (size_t i = 0; i < cl->count; i++)
+			if (cl->clients[i]->node_id < tb) {
+				tb = cl->clients[i]->node_id;
+				tb_ring = cl->clients[i]->ring_id;
+			}
+		break;
+	case TIE_BREAKER_HIGHEST:
+		tb = 0;
+		for (size_t i = 0; i < cl->count; i++)
+			if (cl->clients[i]->node_id > tb) {
+				tb = cl->clients[i]->node_id;
+				tb_ring = cl->clients[i]->ring_id;
+			}
+		break;
+	case TIE_BREAKER_NODE_ID:
+		tb = c->tie_breaker.node_id;
+		break;
+	default:
+		tb = UINT32_MAX;	/* the decoder rejects other modes */
+		break;
+	}
+	return c->node_id == tb || ring_id_equal(&tb_ring, ring);
+}
+
+/*
+ * LMS(R), PROTOCOL.md 3.4. Every result but the newcomer NACK is
+ * remembered in last_result.
+ *  1. Cancel the client's timer (re-armed below when waiting).
+ *  2. Ring agreement: another client in our partition (in our stored
+ *     membership, or we in its) whose stored ring is not R: wait.
+ *  3. Partitions by stored ring (ring seq 0 skipped); the sender is
+ *     grouped by its stored, pre-update ring (quirk).
+ *  4. No partition: wait. One partition: ACK.
+ *  5. Newcomer (never decided, never told to wait): some client with a
+ *     ring other than R holds an ACK: NACK.
+ *  6. Unique highest score: ACK iff its ring is R.
+ *  7. Unique largest partition, over all partitions and not only the tied
+ *     ones (quirk): ACK iff its ring is R.
+ *  8. Tie-breaker (tie_breaker_wins()).
+ */
+static uint8_t
+lms_run(const struct algo_cluster *cl, struct algo_client *c,
+    const struct ring_id *ring, struct algo_plan *plan)
+{
+	const struct ring_id *lead;
+	size_t partitions = 0;
+
+	/* Step 1. */
+	plan->timer = ALGO_TIMER_CANCEL;
+	plan->timer_ms = 0;
+
+	/* Step 2. */
+	for (size_t i = 0; i < cl->count; i++) {
+		const struct algo_client *o = cl->clients[i];
+
+		if (o == c)
+			continue;
+		if ((node_list_contains(&c->membership, o->node_id) ||
+		    node_list_contains(&o->membership, c->node_id)) &&
+		    !ring_id_equal(&o->ring_id, ring))
+			return wait_for_reply(c, plan);
+	}
+
+	/* Steps 3 and 4. */
+	for (size_t i = 0; i < cl->count; i++)
+		if (partition_head(cl, i))
+			partitions++;
+	if (partitions == 0)
+		return wait_for_reply(c, plan);
+	if (partitions == 1)
+		return c->last_result = VOTE_ACK;
+
+	/* Step 5. */
+	if (c->last_result == VOTE_UNDEFINED && !c->received_wait_for_reply) {
+		for (size_t i = 0; i < cl->count; i++) {
+			const struct algo_client *o = cl->clients[i];
+
+			if (!ring_id_equal(&o->ring_id, ring) &&
+			    o->last_result == VOTE_ACK)
+				return VOTE_NACK;
+		}
+	}
+
+	/* Steps 6 and 7. */
+	if ((lead = unique_leader(cl, true)) != NULL ||
+	    (lead = unique_leader(cl, false)) != NULL)
+		return c->last_result = ring_id_equal(lead, ring) ?
+		    VOTE_ACK : VOTE_NACK;
+
+	/* Step 8. */
+	return c->last_result = tie_breaker_wins(cl, c, ring) ?
+	    VOTE_ACK : VOTE_NACK;
+}
+
+static bool
+in_view(const struct algo_cluster *cl, const struct algo_client *c)
+{
+	for (size_t i = 0; i < cl->count; i++)
+		if (cl->clients[i] == c)
+			return true;
+	return false;
+}
+
+static int
+lms_decide(struct algo_cluster *cluster, const struct algo_event *ev,
+    struct algo_plan *plan)
+{
+	struct algo_client *c = ev->client;
+
+	plan->error = REPLY_NO_ERROR;
+	plan->vote = VOTE_NO_CHANGE;
+	plan->push_count = 0;
+	plan->timer = ALGO_TIMER_KEEP;
+	plan->timer_ms = 0;
+	if (c == NULL || !in_view(cluster, c))
+		return -EINVAL;
+
+	switch (ev->type) {
+	case ALGO_EV_MEMBERSHIP_LIST:
+		if (ev->ring_id == NULL)
+			return -EINVAL;
+		plan->vote = lms_run(cluster, c, ev->ring_id, plan);
+		return 0;
+	case ALGO_EV_QUORUM_LIST:
+	case ALGO_EV_ASK_FOR_VOTE:
+		plan->vote = lms_run(cluster, c, &c->ring_id, plan);
+		return 0;
+	case ALGO_EV_TIMER:
+		/* The result has no reply to ride on: push it, or wait again. */
+		plan->vote = lms_run(cluster, c, &c->ring_id, plan);
+		if (plan->vote == VOTE_ACK || plan->vote == VOTE_NACK)
+			return algo_plan_push(plan, c, plan->vote, &c->ring_id,
+			    ++c->timer_vote_seq);
+		return 0;
+	case ALGO_EV_CONFIG_LIST:
+	case ALGO_EV_HEURISTICS_CHANGE:
+	case ALGO_EV_VOTE_INFO_REPLY:
+	case ALGO_EV_DISCONNECT:
+		return 0;
+	}
+	return -EINVAL;
+}
+
+const struct algorithm algorithm_lms = {
+	.id = ALGORITHM_LMS,
+	.name = "lms",
+	.decide = lms_decide,
+};

@@ -1,0 +1,43 @@
+/*
+ * qnetd/algorithms/test.c: the developer-only "test" algorithm
+ * (PROTOCOL.md 3.1). Membership lists and ask-for-vote get ACK, every
+ * other list or change gets NO_CHANGE; it never pushes and keeps no state.
+ */
+#include <errno.h>
+
+#include "algorithm.h"
+
+static int
+test_decide(struct algo_cluster *cluster, const struct algo_event *ev,
+    struct algo_plan *plan)
+{
+	(void)cluster;
+	plan->error = REPLY_NO_ERROR;
+	plan->push_count = 0;
+	plan->timer = ALGO_TIMER_KEEP;
+	plan->timer_ms = 0;
+
+	switch (ev->type) {
+	case ALGO_EV_MEMBERSHIP_LIST:
+	case ALGO_EV_ASK_FOR_VOTE:
+		plan->vote = VOTE_ACK;
+		break;
+	case ALGO_EV_CONFIG_LIST:
+	case ALGO_EV_QUORUM_LIST:
+	case ALGO_EV_HEURISTICS_CHANGE:
+	case ALGO_EV_VOTE_INFO_REPLY:	/* ignored; no reply is sent */
+	case ALGO_EV_DISCONNECT:
+	case ALGO_EV_TIMER:
+		plan->vote = VOTE_NO_CHANGE;
+		break;
+	default:
+		return -EINVAL;
+	}
+	return 0;
+}
+
+const struct algorithm algorithm_test = {
+	.id = ALGORITHM_TEST,
+	.name = "test",
+	.decide = test_decide,
+};

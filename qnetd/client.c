@@ -1,0 +1,395 @@
+/* qnetd/client.c: a qdevice connection's I/O, framing, queue and timers. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <qb/qblog.h>
+
+#include "client.h"
+#include "cluster.h"
+#include "dispatch.h"
+#include "instance.h"
+
+#define NS_PER_MS	1000000ULL
+/* Before INIT the client's heartbeat is unknown; upstream assumes the maximum. */
+#define PRE_INIT_HB_MS	120000
+
+static void	dpd_timer_fired(void *data);
+
+void
+qnetd_client_update_ident(struct qnetd_client *c)
+{
+	if (c->init_received)
+		snprintf(c->ident, sizeof(c->ident), "client %s (cluster %s, node %u)",
+		    c->addr_str, c->cluster_name, (unsigned)c->algo.node_id);
+	else if (c->cluster_name != NULL)
+		snprintf(c->ident, sizeof(c->ident), "client %s (cluster %s)",
+		    c->addr_str, c->cluster_name);
+	else
+		snprintf(c->ident, sizeof(c->ident), "client %s", c->addr_str);
+}
+
+struct qnetd_client *
+qnetd_client_create(struct qnetd_instance *inst, PRFileDesc *fd, const char *addr_str)
+{
+	struct qnetd_client *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->instance = inst;
+	c->fd = fd;
+	c->native_fd = fd != NULL ? nss_sock_native_fd(fd) : -1;
+	snprintf(c->addr_str, sizeof(c->addr_str), "%s", addr_str);
+	c->id = ++inst->next_client_id;
+	qb_list_init(&c->send_queue);
+	algo_client_init(&c->algo);
+	qnetd_client_update_ident(c);
+	c->last_msg_ns = qnetd_now_ns();
+	qb_list_add_tail(&c->list, &inst->clients);
+	inst->client_count++;
+	qnetd_client_dpd_set_interval(c, PRE_INIT_HB_MS);
+	return c;
+}
+
+static void
+stop_timers(struct qnetd_client *c)
+{
+	qb_loop_t *loop = c->instance->loop;
+
+	if (c->dpd_armed) {
+		qb_loop_timer_del(loop, c->dpd_timer);
+		c->dpd_armed = false;
+	}
+	if (c->algo_timer_armed) {
+		qb_loop_timer_del(loop, c->algo_timer);
+		c->algo_timer_armed = false;
+	}
+}
+
+void
+qnetd_client_destroy(struct qnetd_client *c)
+{
+	struct qnetd_send_item *item, *next;
+
+	if (c == NULL)
+		return;
+	stop_timers(c);
+	if (c->fd != NULL) {
+		if (!c->closing)
+			qb_loop_poll_del(c->instance->loop, c->native_fd);
+		nss_sock_close(c->fd);
+	}
+	qb_list_for_each_entry_safe(item, next, &c->send_queue, list) {
+		qb_list_del(&item->list);
+		free(item);
+	}
+	qb_list_del(&c->list);
+	c->instance->client_count--;
+	algo_client_fini(&c->algo);
+	free(c->cluster_name);
+	free(c->body);
+	free(c);
+}
+
+static void
+destroy_job(void *data)
+{
+	struct qnetd_client *c = data;
+
+	qnetd_cluster_leave(c, c->instance->shutting_down);
+	qnetd_client_destroy(c);
+}
+
+void
+qnetd_client_disconnect(struct qnetd_client *c, const char *reason)
+{
+	if (c->closing)
+		return;
+	qb_log(LOG_INFO, "%s: disconnecting: %s", c->ident, reason);
+	c->closing = true;
+	if (c->fd != NULL)
+		qb_loop_poll_del(c->instance->loop, c->native_fd);
+	stop_timers(c);
+	/* Freed on the loop's next turn: we may be deep inside this client's callbacks. */
+	if (qb_loop_job_add(c->instance->loop, QB_LOOP_HIGH, c, destroy_job) != 0) {
+		qb_log(LOG_ERR, "%s: cannot schedule teardown; freeing now", c->ident);
+		destroy_job(c);
+	}
+}
+
+int
+qnetd_client_queue_raw(struct qnetd_client *c, const uint8_t *data, size_t len)
+{
+	struct qnetd_send_item *item;
+
+	if (c->closing)
+		return 0;
+	if (len > c->instance->settings->max_client_send_size)
+		return -EMSGSIZE;
+	if (c->send_queue_len >= c->instance->settings->max_client_send_buffers)
+		return -ENOBUFS;
+	item = malloc(sizeof(*item) + len);
+	if (item == NULL)
+		return -ENOMEM;
+	item->len = len;
+	item->sent = 0;
+	memcpy(item->data, data, len);
+	qb_list_add_tail(&item->list, &c->send_queue);
+	c->send_queue_len++;
+	return 0;
+}
+
+int
+qnetd_client_queue(struct qnetd_client *c, const struct msg *m)
+{
+	struct tlv_buf b;
+	int r;
+
+	if (c->closing)
+		return 0;
+	tlv_buf_init(&b, c->instance->settings->max_client_send_size);
+	r = msg_encode(m, &b);
+	if (r == 0)
+		r = qnetd_client_queue_raw(c, b.data, b.len);
+	tlv_buf_fini(&b);
+	if (r == 0)
+		qb_log(LOG_DEBUG, "%s: queued %s", c->ident, msg_type_name(m->type));
+	return r;
+}
+
+static void
+set_poll_mask(struct qnetd_client *c, bool want_write)
+{
+	if (c->fd == NULL || c->closing || c->want_write == want_write)
+		return;
+	c->want_write = want_write;
+	if (qb_loop_poll_mod(c->instance->loop, QB_LOOP_MED, c->native_fd,
+	    POLLIN | (want_write ? POLLOUT : 0), c, qnetd_client_io) != 0)
+		qnetd_client_disconnect(c, "cannot update poll events");
+}
+
+void
+qnetd_client_flush(struct qnetd_client *c)
+{
+	struct qnetd_send_item *item, *next;
+
+	if (c->fd == NULL || c->closing)
+		return;
+	qb_list_for_each_entry_safe(item, next, &c->send_queue, list) {
+		while (item->sent < item->len) {
+			ssize_t n = nss_sock_send(c->fd, item->data + item->sent,
+			    item->len - item->sent);
+
+			if (n == -EAGAIN) {
+				set_poll_mask(c, true);
+				return;
+			}
+			if (n < 0) {
+				qb_log(LOG_WARNING, "%s: send failed: %s", c->ident,
+				    nss_sock_error());
+				qnetd_client_disconnect(c, "send error");
+				return;
+			}
+			item->sent += (size_t)n;
+		}
+		qb_list_del(&item->list);
+		c->send_queue_len--;
+		free(item);
+	}
+	set_poll_mask(c, false);
+}
+
+static void
+arm_dpd(struct qnetd_client *c, uint64_t delay_ns)
+{
+	if (c->dpd_armed) {
+		qb_loop_timer_del(c->instance->loop, c->dpd_timer);
+		c->dpd_armed = false;
+	}
+	if (!c->instance->settings->dpd_enabled || c->closing)
+		return;
+	if (qb_loop_timer_add(c->instance->loop, QB_LOOP_MED, delay_ns, c,
+	    dpd_timer_fired, &c->dpd_timer) != 0) {
+		qnetd_client_disconnect(c, "cannot arm dead-peer timer");
+		return;
+	}
+	c->dpd_armed = true;
+}
+
+/*
+ * The dead-peer timer is lazy: every received message only stamps
+ * last_msg_ns (no timer churn on the hot path); on expiry the timer
+ * re-arms itself for the time that is left, or drops the client.
+ */
+static void
+dpd_timer_fired(void *data)
+{
+	struct qnetd_client *c = data;
+	uint64_t now = qnetd_now_ns(), idle = now - c->last_msg_ns;
+
+	c->dpd_armed = false;
+	if (c->closing)
+		return;
+	if (idle >= c->dpd_timeout_ns) {
+		qb_log(LOG_WARNING, "%s: no message for %llu ms (heartbeat x %.2f)",
+		    c->ident, (unsigned long long)(idle / NS_PER_MS),
+		    c->instance->settings->dpd_interval_coefficient);
+		qnetd_client_disconnect(c, "dead peer");
+		return;
+	}
+	arm_dpd(c, c->dpd_timeout_ns - idle);
+}
+
+void
+qnetd_client_dpd_set_interval(struct qnetd_client *c, uint32_t hb_ms)
+{
+	uint64_t idle;
+
+	c->dpd_timeout_ns = (uint64_t)(c->instance->settings->dpd_interval_coefficient *
+	    (double)hb_ms * (double)NS_PER_MS);
+	idle = qnetd_now_ns() - c->last_msg_ns;
+	arm_dpd(c, idle >= c->dpd_timeout_ns ? 1 : c->dpd_timeout_ns - idle);
+}
+
+static int
+ensure_body(struct qnetd_client *c, size_t need)
+{
+	uint8_t *p;
+
+	if (need <= c->body_cap)
+		return 0;
+	p = realloc(c->body, need);
+	if (p == NULL)
+		return -ENOMEM;
+	c->body = p;
+	c->body_cap = need;
+	return 0;
+}
+
+static void
+send_bare_error(struct qnetd_client *c, uint16_t code)
+{
+	struct msg m;
+
+	msg_init(&m, MSG_TYPE_SERVER_ERROR);
+	m.reply_error_code_set = true;
+	m.reply_error_code = code;
+	if (qnetd_client_queue(c, &m) != 0)
+		qnetd_client_disconnect(c, "send queue full");
+}
+
+/* The 6-byte header is complete: decide whether to keep or discard the body. */
+static void
+header_done(struct qnetd_client *c)
+{
+	uint16_t type = msg_header_type(c->hdr);
+	uint32_t len = msg_header_length(c->hdr);
+	size_t max = c->instance->settings->max_client_receive_size;
+
+	c->body_len = len;
+	c->body_got = 0;
+	c->skip_error = 0;
+	if (!msg_type_valid(type)) {
+		qb_log(LOG_WARNING, "%s: unsupported message type %u", c->ident, type);
+		c->skip_error = REPLY_UNSUPPORTED_MESSAGE;
+	} else if (len > max - MSG_HEADER_LEN) {
+		qb_log(LOG_WARNING, "%s: message of %zu bytes is over the limit of %zu",
+		    c->ident, (size_t)len + MSG_HEADER_LEN, max);
+		c->skip_error = REPLY_MESSAGE_TOO_LONG;
+	} else if (ensure_body(c, MSG_HEADER_LEN + len) != 0) {
+		qb_log(LOG_ERR, "%s: cannot allocate a receive buffer", c->ident);
+		c->skip_error = REPLY_ERROR_DECODING_MSG;
+	} else {
+		memcpy(c->body, c->hdr, MSG_HEADER_LEN);
+	}
+}
+
+static void
+message_done(struct qnetd_client *c)
+{
+	uint16_t skip = c->skip_error;
+
+	c->hdr_got = 0;
+	c->skip_error = 0;
+	if (skip != 0) {
+		send_bare_error(c, skip);
+		return;
+	}
+	c->last_msg_ns = qnetd_now_ns();
+	qnetd_dispatch(c, c->body, MSG_HEADER_LEN + c->body_len);
+}
+
+/*
+ * Read exactly one header, then exactly the announced body: never more,
+ * because the bytes after a STARTTLS message are the TLS handshake.
+ * Returns 1 when a message was completed, 0 when the socket would block,
+ * -1 when the client is gone.
+ */
+static int
+read_step(struct qnetd_client *c)
+{
+	uint8_t sink[4096];
+	ssize_t n;
+
+	if (c->hdr_got < MSG_HEADER_LEN) {
+		n = nss_sock_recv(c->fd, c->hdr + c->hdr_got, MSG_HEADER_LEN - c->hdr_got);
+		if (n > 0) {
+			c->hdr_got += (size_t)n;
+			if (c->hdr_got < MSG_HEADER_LEN)
+				return 1;
+			header_done(c);
+			if (c->body_len == 0)
+				message_done(c);
+			return 1;
+		}
+	} else {
+		size_t want = c->body_len - c->body_got;
+
+		if (c->skip_error != 0)
+			n = nss_sock_recv(c->fd, sink, want < sizeof(sink) ? want : sizeof(sink));
+		else
+			n = nss_sock_recv(c->fd, c->body + MSG_HEADER_LEN + c->body_got, want);
+		if (n > 0) {
+			c->body_got += (size_t)n;
+			if (c->body_got == c->body_len)
+				message_done(c);
+			return 1;
+		}
+	}
+	if (n == -EAGAIN)
+		return 0;
+	if (n == 0) {
+		qnetd_client_disconnect(c, "connection closed by peer");
+	} else {
+		qb_log(c->tls_started ? LOG_WARNING : LOG_INFO, "%s: receive failed: %s",
+		    c->ident, nss_sock_error());
+		qnetd_client_disconnect(c, "receive error");
+	}
+	return -1;
+}
+
+int
+qnetd_client_io(int fd, int revents, void *data)
+{
+	struct qnetd_client *c = data;
+
+	if (c->closing)
+		return 0;
+	if (revents & (POLLIN | POLLHUP | POLLERR)) {
+		/*
+		 * Drain until NSS says it would block: TLS records NSS has
+		 * already decrypted and buffered will not wake epoll again.
+		 */
+		while (!c->closing && read_step(c) == 1) {
+			/* Replies go out as we go, so a burst of requests cannot overflow the queue. */
+			if (c->send_queue_len > 0 && !c->want_write)
+				qnetd_client_flush(c);
+		}
+	}
+	if (!c->closing)
+		qnetd_client_flush(c);
+	return 0;
+}

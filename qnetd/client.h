@@ -1,0 +1,102 @@
+/*
+ * qnetd/client.h: one qdevice connection: its socket, the framing of
+ * incoming messages (header, then exactly the announced body), the send
+ * queue, the dead-peer timer and deferred teardown. Message meaning is
+ * in dispatch.c; cluster membership in cluster.c.
+ */
+#ifndef QNETD_CLIENT_H
+#define QNETD_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <qb/qblist.h>
+#include <qb/qbloop.h>
+
+#include "common/msg.h"
+#include "common/nss-sock.h"
+#include "algorithms/algorithm.h"
+
+struct qnetd_instance;
+struct qnetd_cluster;
+
+struct qnetd_send_item {
+	struct qb_list_head	 list;
+	size_t			 len;
+	size_t			 sent;
+	uint8_t			 data[];
+};
+
+struct qnetd_client {
+	struct qb_list_head	 list;		/* instance->clients */
+	struct qnetd_instance	*instance;	/* borrowed */
+	PRFileDesc		*fd;		/* NULL in unit tests */
+	int			 native_fd;
+	char			 addr_str[80];	/* "addr:port" */
+	char			 ident[160];	/* starts every log line about this client */
+	uint64_t		 id;		/* connection counter, for logs */
+
+	/* protocol state */
+	bool			 preinit_received;
+	bool			 init_received;
+	bool			 tls_started;
+	bool			 tls_peer_verified;
+	char			*cluster_name;	/* NUL-free copy from PREINIT */
+	size_t			 cluster_name_len;
+	struct qnetd_cluster	*cluster;	/* borrowed; set once INIT succeeded */
+	struct algo_client	 algo;		/* what the algorithms see */
+	uint8_t			 last_sent_vote;
+	uint8_t			 last_sent_ack_nack_vote;
+
+	/* receive framing */
+	uint8_t			 hdr[MSG_HEADER_LEN];
+	size_t			 hdr_got;
+	uint8_t			*body;		/* header + body of the current message */
+	size_t			 body_cap;
+	size_t			 body_len;	/* announced option area length */
+	size_t			 body_got;
+	uint16_t		 skip_error;	/* != 0: discarding the body, then SERVER_ERROR */
+
+	/* send queue */
+	struct qb_list_head	 send_queue;
+	size_t			 send_queue_len;
+	bool			 want_write;
+
+	/* dead-peer detection: a lazy timer checked against the last message time */
+	qb_loop_timer_handle	 dpd_timer;
+	bool			 dpd_armed;
+	uint64_t		 last_msg_ns;
+	uint64_t		 dpd_timeout_ns;
+	qb_loop_timer_handle	 algo_timer;
+	bool			 algo_timer_armed;
+
+	bool			 closing;	/* teardown scheduled; ignore all events */
+};
+
+/* Allocate a client for an accepted socket (fd may be NULL for tests). */
+struct qnetd_client	*qnetd_client_create(struct qnetd_instance *inst, PRFileDesc *fd,
+			    const char *addr_str);
+/* Free immediately: socket, timers, queue. Only from a safe point. */
+void	qnetd_client_destroy(struct qnetd_client *c);
+
+/*
+ * Queue an encoded message. Returns 0, or -EMSGSIZE / -ENOBUFS / -ENOMEM,
+ * after which the caller must disconnect the client (PROTOCOL.md 1.9).
+ */
+int	qnetd_client_queue(struct qnetd_client *c, const struct msg *m);
+int	qnetd_client_queue_raw(struct qnetd_client *c, const uint8_t *data, size_t len);
+
+/* Schedule teardown; safe from inside the client's own callbacks. */
+void	qnetd_client_disconnect(struct qnetd_client *c, const char *reason);
+
+/* Poll callback: read and dispatch everything available, then flush. */
+int	qnetd_client_io(int fd, int revents, void *data);
+/* Try to write the queue now; adjusts the poll mask. */
+void	qnetd_client_flush(struct qnetd_client *c);
+
+/* (Re)start the dead-peer timer for the client's heartbeat interval. */
+void	qnetd_client_dpd_set_interval(struct qnetd_client *c, uint32_t hb_ms);
+void	qnetd_client_update_ident(struct qnetd_client *c);
+
+#endif

@@ -1,0 +1,117 @@
+/* qnetd/instance.c: the listening socket and the server's lifetime. */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <qb/qblog.h>
+
+#include "client.h"
+#include "cluster.h"
+#include "instance.h"
+
+uint64_t
+qnetd_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+int
+qnetd_instance_init(struct qnetd_instance *inst, struct qnetd_settings *s, qb_loop_t *loop)
+{
+	memset(inst, 0, sizeof(*inst));
+	inst->settings = s;
+	inst->loop = loop;
+	inst->started_ns = qnetd_now_ns();
+	qb_list_init(&inst->clients);
+	return qnetd_clusters_init(inst);
+}
+
+static int
+accept_ready(int fd, int revents, void *data)
+{
+	struct qnetd_instance *inst = data;
+	const struct qnetd_settings *s = inst->settings;
+
+	/* Accept everything pending: one wakeup may stand for many connections. */
+	for (;;) {
+		struct qnetd_client *c;
+		PRFileDesc *cfd;
+		char addr[80];
+		int r = nss_sock_accept(inst->listener, &cfd, addr, sizeof(addr));
+
+		if (r == -EAGAIN)
+			break;
+		if (r != 0) {
+			qb_log(LOG_WARNING, "accept failed: %s", nss_sock_error());
+			break;
+		}
+		if (s->max_clients != 0 && inst->client_count >= s->max_clients) {
+			qb_log(LOG_WARNING, "client %s refused: maximum of %u clients reached",
+			    addr, (unsigned)s->max_clients);
+			nss_sock_close(cfd);
+			continue;
+		}
+		c = qnetd_client_create(inst, cfd, addr);
+		if (c == NULL) {
+			qb_log(LOG_ERR, "client %s refused: out of memory", addr);
+			nss_sock_close(cfd);
+			continue;
+		}
+		if (qb_loop_poll_add(inst->loop, QB_LOOP_MED, c->native_fd, POLLIN, c,
+		    qnetd_client_io) != 0) {
+			qb_log(LOG_ERR, "%s: cannot watch the socket", c->ident);
+			c->closing = true;	/* not in the poll set: destroy must not remove it */
+			qnetd_client_destroy(c);
+			continue;
+		}
+		qb_log(LOG_INFO, "%s: connected", c->ident);
+	}
+	return 0;
+}
+
+int
+qnetd_instance_listen(struct qnetd_instance *inst)
+{
+	const struct qnetd_settings *s = inst->settings;
+	int r;
+
+	r = nss_sock_listen(s->listen_addr, s->port, s->ip_version, (int)s->listen_backlog,
+	    &inst->listener);
+	if (r != 0)
+		return r;
+	r = qb_loop_poll_add(inst->loop, QB_LOOP_HIGH, nss_sock_native_fd(inst->listener),
+	    POLLIN, inst, accept_ready);
+	if (r != 0) {
+		nss_sock_close(inst->listener);
+		inst->listener = NULL;
+	}
+	return r;
+}
+
+void
+qnetd_instance_fini(struct qnetd_instance *inst)
+{
+	struct qnetd_client *c, *next;
+
+	inst->shutting_down = true;
+	qb_list_for_each_entry_safe(c, next, &inst->clients, list) {
+		qnetd_cluster_leave(c, true);
+		qnetd_client_destroy(c);
+	}
+	qnetd_clusters_fini(inst);
+	if (inst->listener != NULL) {
+		if (inst->loop != NULL)
+			qb_loop_poll_del(inst->loop, nss_sock_native_fd(inst->listener));
+		nss_sock_close(inst->listener);
+		inst->listener = NULL;
+	}
+	if (inst->tls_loaded) {
+		nss_server_tls_fini(&inst->tls);
+		inst->tls_loaded = false;
+	}
+}

@@ -1,0 +1,46 @@
+/*
+ * qnetd/instance.h: the server as a whole: settings, the event loop, the
+ * listening socket, TLS material, all clients and the cluster map.
+ */
+#ifndef QNETD_INSTANCE_H
+#define QNETD_INSTANCE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <qb/qblist.h>
+#include <qb/qbloop.h>
+#include <qb/qbmap.h>
+
+#include "common/nss-sock.h"
+#include "settings.h"
+
+struct ipc_server;
+
+struct qnetd_instance {
+	struct qnetd_settings	*settings;	/* borrowed from main */
+	qb_loop_t		*loop;
+	PRFileDesc		*listener;
+	struct nss_server_tls	 tls;
+	bool			 tls_loaded;
+	struct qb_list_head	 clients;
+	uint32_t		 client_count;
+	uint64_t		 next_client_id;
+	qb_map_t		*clusters;	/* name -> struct qnetd_cluster */
+	uint32_t		 cluster_count;
+	struct ipc_server	*ipc;
+	bool			 shutting_down;
+	uint64_t		 started_ns;
+};
+
+/* Set up everything but sockets (unit tests stop here). */
+int	qnetd_instance_init(struct qnetd_instance *inst, struct qnetd_settings *s,
+	    qb_loop_t *loop);
+/* Listen on the TCP port and register with the loop. */
+int	qnetd_instance_listen(struct qnetd_instance *inst);
+/* Drop every client (no algorithm re-evaluation) and free everything. */
+void	qnetd_instance_fini(struct qnetd_instance *inst);
+
+uint64_t	qnetd_now_ns(void);
+
+#endif

@@ -1,0 +1,188 @@
+/* qnetd/main.c: start-up, signals and shutdown of the qnetd daemon. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <qb/qblog.h>
+#include <qb/qbloop.h>
+
+#include "common/daemon.h"
+#include "common/msg.h"
+#include "common/utils.h"
+#include "config.h"
+#include "instance.h"
+#include "ipc.h"
+#include "settings.h"
+
+#define PROG "qnetd"
+
+static void
+usage(void)
+{
+	printf("usage: %s [-46dfhv] [-l listen_addr] [-p listen_port] [-s tls]\n"
+	    "              [-c client_cert_required] [-m max_clients] "
+	    "[-S option=value[,option2=value2,...]]\n", PROG);
+}
+
+static void
+version(void)
+{
+	printf("qnetd: corosync quorum network arbiter, version '%s'\n\n", PACKAGE_VERSION);
+	printf("Supported algorithms: ");
+	for (int i = 0; i < ALGORITHM_COUNT; i++)
+		printf("%s%s (%d)", i ? ", " : "", decision_algorithm_name((uint16_t)i), i);
+	printf("\nSupported message types: ");
+	for (int i = 0; i < MSG_TYPE_COUNT; i++)
+		printf("%s%s (%d)", i ? ", " : "", msg_type_name((uint16_t)i), i);
+	printf("\n");
+}
+
+static int32_t
+on_signal(int32_t sig, void *data)
+{
+	struct qnetd_instance *inst = data;
+
+	qb_log(LOG_INFO, "signal %d received, shutting down", sig);
+	qb_loop_stop(inst->loop);
+	return 0;
+}
+
+static int
+setup_tls(struct qnetd_instance *inst)
+{
+	const struct qnetd_settings *s = inst->settings;
+	struct stat st;
+	long days;
+	int r;
+
+	if (s->tls == QNETD_TLS_OFF) {
+		if (nss_sock_init_nodb() != 0) {
+			qb_log(LOG_ERR, "cannot initialise NSS: %s", nss_sock_error());
+			return -1;
+		}
+		return 0;
+	}
+	if (stat(s->nss_db_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		qb_log(LOG_ERR, "NSS database directory %s does not exist: create it with "
+		    "qnetd-certutil -i, or run with -s off", s->nss_db_dir);
+		return -1;
+	}
+	if (nss_sock_init(s->nss_db_dir) != 0) {
+		qb_log(LOG_ERR, "cannot open the NSS database in %s: %s", s->nss_db_dir,
+		    nss_sock_error());
+		return -1;
+	}
+	r = nss_server_tls_load(&inst->tls, s->cert_nickname, s->client_cert_required);
+	if (r != 0) {
+		qb_log(LOG_ERR, "cannot load certificate \"%s\" and its key from %s: %s",
+		    s->cert_nickname, s->nss_db_dir, nss_sock_error());
+		return -1;
+	}
+	inst->tls_loaded = true;
+	days = nss_cert_days_left(inst->tls.cert);
+	if (days < 0)
+		qb_log(LOG_WARNING, "server certificate \"%s\" expired %ld days ago",
+		    s->cert_nickname, -days);
+	else if (days <= 30)
+		qb_log(LOG_WARNING, "server certificate \"%s\" expires in %ld days",
+		    s->cert_nickname, days);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct qnetd_settings settings;
+	struct qnetd_instance inst;
+	enum qnetd_settings_action action;
+	qb_loop_signal_handle sig_int, sig_term;
+	qb_loop_t *loop = NULL;
+	char err[512];
+	int lock_fd, r, status = EXIT_FAILURE;
+
+	qnetd_settings_defaults(&settings);
+	if (qnetd_settings_parse_args(&settings, argc, argv, &action, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: %s\n", PROG, err);
+		usage();
+		qnetd_settings_fini(&settings);
+		return EXIT_FAILURE;
+	}
+	if (action == QNETD_SHOW_HELP || action == QNETD_SHOW_VERSION) {
+		/* Upstream exits with 1 after -h and -v; scripts may rely on it. */
+		if (action == QNETD_SHOW_HELP)
+			usage();
+		else
+			version();
+		qnetd_settings_fini(&settings);
+		return EXIT_FAILURE;
+	}
+
+	daemon_log_setup(PROG, settings.foreground, settings.debug);
+	if (settings.dpd_interval_deprecated_seen)
+		qb_log(LOG_WARNING, "advanced setting dpd_interval is deprecated and ignored; "
+		    "use dpd_interval_coefficient");
+	if (!settings.foreground && daemon_detach() != 0) {
+		qb_perror(LOG_ERR, "cannot detach from the terminal");
+		goto out;
+	}
+	lock_fd = utils_lock_pid_file(settings.lock_file);
+	if (lock_fd == -EBUSY) {
+		qb_log(LOG_ERR, "another instance is running (lock file %s is held)",
+		    settings.lock_file);
+		goto out;
+	}
+	if (lock_fd < 0) {
+		qb_log(LOG_ERR, "cannot lock %s: %s", settings.lock_file, strerror(-lock_fd));
+		goto out;
+	}
+	signal(SIGPIPE, SIG_IGN);
+
+	loop = qb_loop_create();
+	if (loop == NULL || qnetd_instance_init(&inst, &settings, loop) != 0) {
+		qb_log(LOG_ERR, "out of memory at start-up");
+		goto out;
+	}
+	if (setup_tls(&inst) != 0)
+		goto out_instance;
+	r = qnetd_instance_listen(&inst);
+	if (r != 0) {
+		qb_log(LOG_ERR, "cannot listen on %s port %u: %s",
+		    settings.listen_addr ? settings.listen_addr : "*", (unsigned)settings.port,
+		    nss_sock_error());
+		goto out_instance;
+	}
+	r = qnetd_ipc_start(&inst);
+	if (r != 0) {
+		qb_log(LOG_ERR, "cannot create the admin socket %s: %s",
+		    settings.local_socket_file, strerror(-r));
+		goto out_instance;
+	}
+	qb_loop_signal_add(loop, QB_LOOP_HIGH, SIGINT, &inst, on_signal, &sig_int);
+	qb_loop_signal_add(loop, QB_LOOP_HIGH, SIGTERM, &inst, on_signal, &sig_term);
+
+	qb_log(LOG_INFO, "qnetd %s ready: port %u, TLS %s%s", PACKAGE_VERSION,
+	    (unsigned)settings.port, tls_supported_name((uint8_t)settings.tls),
+	    settings.tls != QNETD_TLS_OFF && settings.client_cert_required ?
+	    ", client certificate required" : "");
+	daemon_notify("READY=1");
+	qb_loop_run(loop);
+	daemon_notify("STOPPING=1");
+	qb_log(LOG_INFO, "qnetd shutting down");
+	status = EXIT_SUCCESS;
+
+	qnetd_ipc_stop(&inst);
+out_instance:
+	qnetd_instance_fini(&inst);
+	nss_sock_shutdown();
+out:
+	if (loop != NULL)
+		qb_loop_destroy(loop);
+	(void)unlink(settings.lock_file);
+	daemon_log_fini();
+	qnetd_settings_fini(&settings);
+	return status;
+}

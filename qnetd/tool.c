@@ -1,0 +1,94 @@
+/* qnetd/tool.c: qnetd-tool, the admin client of a running qnetd. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/ipc.h"
+#include "common/utils.h"
+#include "settings.h"
+
+#define PROG "qnetd-tool"
+#define TOOL_TIMEOUT_MS	10000
+
+enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_INTERNAL = 2, EXIT_NO_DAEMON = 3 };
+
+static void
+usage(void)
+{
+	printf("usage: %s [-Hhlsv] [-c cluster_name] [-p qnetd_ipc_socket_path]\n", PROG);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *path = QNETD_DEFAULT_SOCKET_FILE, *cluster = NULL;
+	char op = 0, *line = NULL, *quoted = NULL, *reply = NULL;
+	bool verbose = false;
+	int c, r, code;
+
+	while ((c = getopt(argc, argv, "Hhlsvc:p:")) != -1) {
+		switch (c) {
+		case 'H':
+		case 'l':
+		case 's':
+			if (op != 0 && op != c) {
+				fprintf(stderr, "%s: only one of -H, -l and -s may be given\n", PROG);
+				usage();
+				return EXIT_USAGE;
+			}
+			op = (char)c;
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		case 'c':
+			cluster = optarg;
+			break;
+		case 'p':
+			path = optarg;
+			break;
+		case 'h':
+			usage();
+			return EXIT_USAGE;
+		default:
+			usage();
+			return EXIT_USAGE;
+		}
+	}
+	if (op == 0 || optind < argc || (cluster != NULL && op != 'l')) {
+		usage();
+		return EXIT_USAGE;
+	}
+	switch (op) {
+	case 'H':
+		line = strdup("shutdown");
+		break;
+	case 's':
+		line = strdup(verbose ? "status verbose" : "status");
+		break;
+	default:
+		if (cluster != NULL && (quoted = utils_quote_word(cluster)) == NULL)
+			break;
+		if (asprintf(&line, "list%s%s%s", verbose ? " verbose" : "",
+		    quoted ? " cluster " : "", quoted ? quoted : "") < 0)
+			line = NULL;
+		break;
+	}
+	free(quoted);
+	if (line == NULL) {
+		fprintf(stderr, "%s: out of memory\n", PROG);
+		return EXIT_INTERNAL;
+	}
+	r = ipc_client_call(path, line, TOOL_TIMEOUT_MS, &reply, NULL);
+	free(line);
+	if (r != 0) {
+		fprintf(stderr, "Can't connect to QNetd socket (is QNetd running?): %s\n",
+		    strerror(-r));
+		return EXIT_NO_DAEMON;
+	}
+	code = ipc_client_print_reply(reply);
+	free(reply);
+	return code;
+}

@@ -1,0 +1,97 @@
+#!/bin/bash
+# tests/e2e/test-qnetd-interop.sh: our qnetd (TLS, client certificates made by our
+# certutils) serving Debian's corosync-qdevice 3.0.3 in a real 2-node corosync cluster.
+#   ffsplit lowest: 3 votes; n1|n2 -> n1 keeps quorum; heal -> 3 votes
+#   ffsplit highest: n2 keeps quorum
+#   lms: n1 keeps quorum (tie-breaker lowest), heal -> 3 votes
+#   qnetd-tool -s/-l output: the same text as Debian's corosync-qnetd-tool for the
+#   same cluster state (Debian's qnetd run on the NSS DB our certutil made), and it
+#   parses with the patterns pcs uses.
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+BUILD=${QNET_BUILD:-$HERE/../../build}
+: "${QNETD_BIN:=$BUILD/qnetd/qnetd}"
+: "${QNETD_TOOL:=$BUILD/qnetd/qnetd-tool}"
+: "${QNETD_CERTUTIL:=$HERE/../../certs/qnetd-certutil}"
+: "${QDEVICE_CERTUTIL:=$HERE/../../certs/qdevice-net-certutil}"
+export QNETD_BIN QNETD_TOOL QNETD_CERTUTIL QDEVICE_CERTUTIL
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+
+both_full=("n1 members=1,2 quorate=yes votes=3" "n2 members=1,2 quorate=yes votes=3")
+
+# pcs reads `corosync-qnetd-tool -l`: a cluster header, node headers, "label: value" lines.
+pcs_parse() {
+	awk '
+		/^Cluster "[^"]+":$/ { clusters++; next }
+		/^    Node ID [0-9]+:$/ { nodes++; next }
+		/^ +[A-Za-z][A-Za-z /-]*:\t+[^\t].*$/ { next }
+		{ bad++; print "unparsed: " $0 > "/dev/stderr" }
+		END { if (bad || clusters != 1 || nodes != 2) exit 1 }'
+}
+
+# Client addresses (ports) and ring ids legitimately differ between two runs.
+mask_volatile() {
+	sed -E 's/^( +Client address:\t+).*/\1ADDR/; s/^( +Ring ID:\t+).*/\1RING/'
+}
+
+lab_create 2
+lab_make_certs
+lab_start_qnetd -s on -c on
+
+# --- ffsplit, tie_breaker lowest --------------------------------------------------
+lab_write_config algorithm=ffsplit tie_breaker=lowest tls=on
+lab_start_cluster
+LAB_HOLD=2 check "ffsplit lowest: both nodes quorate with 3 votes" lab_settled "${both_full[@]}"
+
+ours_list=$(lab_qnetd_tool -l -v)
+ours_status=$(lab_qnetd_tool -s -v)
+check "qnetd-tool -l -v parses with pcs's patterns" pcs_parse <<<"$ours_list"
+check "qnetd-tool -l shows both clients TLS-verified with ACK" eval \
+    '[[ $(grep -c "TLS active:.*Yes (client certificate verified)" <<<"$ours_list") == 2 &&
+        $(grep -c "Vote:.*(ACK)$" <<<"$ours_list") == 2 ]]'
+check "qnetd-tool -l -c NAME filters by cluster" eval \
+    '[[ $(lab_qnetd_tool -l -c "$LAB_CLUSTER") == "$(lab_qnetd_tool -l)" &&
+        -z $(lab_qnetd_tool -l -c no-such-cluster) ]]'
+
+lab_partition n1 n2
+check "ffsplit lowest, n1|n2: n1 quorate (2 votes), n2 not" \
+    lab_settled "n1 members=1 quorate=yes votes=2" "n2 members=2 quorate=no votes=1"
+lab_heal
+check "ffsplit lowest, healed: 3 votes again" lab_settled "${both_full[@]}"
+
+# --- ffsplit, tie_breaker highest -------------------------------------------------
+lab_stop_cluster
+lab_write_config algorithm=ffsplit tie_breaker=highest tls=on
+lab_start_cluster
+LAB_HOLD=2 check "ffsplit highest: both nodes quorate with 3 votes" lab_settled "${both_full[@]}"
+lab_partition n1 n2
+check "ffsplit highest, n1|n2: n2 quorate (2 votes), n1 not" \
+    lab_settled "n1 members=1 quorate=no votes=1" "n2 members=2 quorate=yes votes=2"
+lab_heal
+
+# --- lms ------------------------------------------------------------------------------
+lab_stop_cluster
+lab_write_config algorithm=lms tie_breaker=lowest tls=on
+lab_start_cluster
+LAB_HOLD=2 check "lms: both nodes quorate with 3 votes" lab_settled "${both_full[@]}"
+lab_partition n1 n2
+check "lms, n1|n2: n1 quorate (2 votes), n2 not" \
+    lab_settled "n1 members=1 quorate=yes votes=2" "n2 members=2 quorate=no votes=1"
+lab_heal
+check "lms, healed: 3 votes again" lab_settled "${both_full[@]}"
+
+# --- the same state under Debian's qnetd, for the tool text ---------------------------
+lab_stop_cluster
+lab_stop qnetd arb
+QNETD_BIN=/usr/bin/corosync-qnetd QNETD_TOOL=/usr/bin/corosync-qnetd-tool
+lab_start_qnetd -s on -c on
+lab_write_config algorithm=ffsplit tie_breaker=lowest tls=on
+lab_start_cluster
+LAB_HOLD=2 check "Debian qnetd on our certutil's NSS DB: 3 votes" lab_settled "${both_full[@]}"
+debian_list=$(lab_qnetd_tool -l -v)
+debian_status=$(lab_qnetd_tool -s -v)
+check "qnetd-tool -s -v text equals Debian's" eval '[[ "$ours_status" == "$debian_status" ]]'
+check "qnetd-tool -l -v text equals Debian's (addresses and ring ids masked)" eval \
+    'diff <(mask_volatile <<<"$ours_list") <(mask_volatile <<<"$debian_list")'
+

@@ -1,0 +1,673 @@
+/*
+ * tests/unit/test-qnetd-dispatch.c: qnetd's session handling without
+ * sockets. Clients are fed encoded messages; what they would be sent is
+ * read back from their send queues and decoded.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <qb/qblog.h>
+
+#include "qnetd/client.h"
+#include "qnetd/cluster.h"
+#include "qnetd/dispatch.h"
+#include "qnetd/instance.h"
+
+struct fixture {
+	qb_loop_t		*loop;
+	struct qnetd_settings	 settings;
+	struct qnetd_instance	 inst;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	f->loop = qb_loop_create();
+	assert_non_null(f->loop);
+	qnetd_settings_defaults(&f->settings);
+	assert_int_equal(qnetd_instance_init(&f->inst, &f->settings, f->loop), 0);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	qnetd_instance_fini(&f->inst);
+	qb_loop_destroy(f->loop);
+	qnetd_settings_fini(&f->settings);
+	free(f);
+	return 0;
+}
+
+static struct qnetd_client *
+new_client(struct fixture *f)
+{
+	struct qnetd_client *c = qnetd_client_create(&f->inst, NULL, "test:1");
+
+	assert_non_null(c);
+	return c;
+}
+
+static void
+feed(struct qnetd_client *c, const struct msg *m)
+{
+	struct tlv_buf b;
+
+	tlv_buf_init(&b, 1 << 16);
+	assert_int_equal(msg_encode(m, &b), 0);
+	qnetd_dispatch(c, b.data, b.len);
+	tlv_buf_fini(&b);
+}
+
+/* Pop the oldest queued message into *m (caller msg_fini()s); false if none. */
+static bool
+pop(struct qnetd_client *c, struct msg *m)
+{
+	struct qnetd_send_item *item;
+
+	if (qb_list_empty(&c->send_queue))
+		return false;
+	item = qb_list_first_entry(&c->send_queue, struct qnetd_send_item, list);
+	assert_int_equal(msg_decode(item->data, item->len, m), 0);
+	/* keep borrowed views valid: copy out what tests read, then free */
+	qb_list_del(&item->list);
+	c->send_queue_len--;
+	m->cluster_name = NULL;
+	free(item);
+	return true;
+}
+
+static void
+expect_server_error(struct qnetd_client *c, uint16_t code, bool seq_set, uint32_t seq)
+{
+	struct msg m;
+
+	assert_true(pop(c, &m));
+	if (m.type != MSG_TYPE_SERVER_ERROR || m.reply_error_code != code)
+		fail_msg("want SERVER_ERROR %u, got %s code %u", code, msg_type_name(m.type),
+		    m.reply_error_code);
+	assert_int_equal(m.seq_set, seq_set);
+	if (seq_set)
+		assert_int_equal(m.seq, seq);
+	msg_fini(&m);
+}
+
+static void
+send_preinit(struct qnetd_client *c, const char *cluster, uint32_t seq)
+{
+	struct msg m, r;
+
+	msg_init(&m, MSG_TYPE_PREINIT);
+	m.seq_set = true;
+	m.seq = seq;
+	m.cluster_name_set = true;
+	m.cluster_name = (const uint8_t *)cluster;
+	m.cluster_name_len = strlen(cluster);
+	feed(c, &m);
+	assert_true(pop(c, &r));
+	assert_int_equal(r.type, MSG_TYPE_PREINIT_REPLY);
+	assert_int_equal(r.seq, seq);
+	msg_fini(&r);
+}
+
+static void
+init_msg(struct msg *m, uint32_t node, uint16_t algorithm, uint8_t tb_mode)
+{
+	msg_init(m, MSG_TYPE_INIT);
+	m->seq_set = true;
+	m->seq = 10 + node;
+	m->node_id_set = true;
+	m->node_id = node;
+	m->ring_id_set = true;
+	m->ring_id.node_id = 1;
+	m->ring_id.seq = 4;
+	m->heartbeat_interval_set = true;
+	m->heartbeat_interval = 8000;
+	m->tie_breaker_set = true;
+	m->tie_breaker.mode = tb_mode;
+	m->algorithm_set = true;
+	m->algorithm = algorithm;
+}
+
+static uint16_t
+init_reply_code(struct qnetd_client *c)
+{
+	struct msg r;
+	uint16_t code;
+
+	assert_true(pop(c, &r));
+	assert_int_equal(r.type, MSG_TYPE_INIT_REPLY);
+	assert_true(r.server_max_request_size_set);
+	assert_true(r.server_max_request_size >= 32768);
+	assert_true(r.supported_algorithms_set);
+	code = r.reply_error_code;
+	msg_fini(&r);
+	return code;
+}
+
+static struct qnetd_client *
+ready_client(struct fixture *f, const char *cluster, uint32_t node, uint16_t algorithm)
+{
+	struct qnetd_client *c = new_client(f);
+	struct msg m;
+
+	send_preinit(c, cluster, 1);
+	init_msg(&m, node, algorithm, TIE_BREAKER_LOWEST);
+	feed(c, &m);
+	assert_int_equal(init_reply_code(c), REPLY_NO_ERROR);
+	assert_true(c->init_received);
+	return c;
+}
+
+static void
+preinit_reply_reflects_settings(void **state)
+{
+	struct fixture *f = *state;
+	struct qnetd_client *c = new_client(f);
+	struct msg m, r;
+
+	f->settings.tls = QNETD_TLS_REQUIRED;
+	f->settings.client_cert_required = false;
+	msg_init(&m, MSG_TYPE_PREINIT);
+	m.cluster_name_set = true;
+	m.cluster_name = (const uint8_t *)"pve";
+	m.cluster_name_len = 3;
+	feed(c, &m);	/* no seq: the reply carries none */
+	assert_true(pop(c, &r));
+	assert_int_equal(r.type, MSG_TYPE_PREINIT_REPLY);
+	assert_false(r.seq_set);
+	assert_int_equal(r.tls_supported, TLS_REQUIRED);
+	assert_int_equal(r.tls_client_cert_required, 0);
+	msg_fini(&r);
+	assert_string_equal(c->cluster_name, "pve");
+}
+
+static void
+preinit_errors(void **state)
+{
+	struct fixture *f = *state;
+	struct qnetd_client *c = new_client(f);
+	struct msg m;
+
+	msg_init(&m, MSG_TYPE_PREINIT);
+	m.seq_set = true;
+	m.seq = 9;
+	feed(c, &m);
+	expect_server_error(c, REPLY_DOESNT_CONTAIN_REQUIRED_OPTION, true, 9);
+	m.cluster_name_set = true;
+	m.cluster_name = (const uint8_t *)"a\0b";
+	m.cluster_name_len = 3;
+	feed(c, &m);
+	expect_server_error(c, REPLY_ERROR_DECODING_MSG, true, 9);
+	assert_false(c->preinit_received);
+}
+
+/* Rows of INIT problems and the INIT_REPLY code each must produce. */
+static void
+init_error_rows(void **state)
+{
+	static const struct {
+		const char	*name;
+		bool		 preinit;
+		int		 drop;		/* option to leave out: -1 none */
+		uint32_t	 hb;
+		uint16_t	 algorithm;
+		uint16_t	 want;
+	} rows[] = {
+		{ "no preinit", false, -1, 8000, 1, REPLY_PREINIT_REQUIRED },
+		{ "no preinit, bad hb overwrites", false, -1, 999, 1,
+		    REPLY_INVALID_HEARTBEAT_INTERVAL },
+		{ "no preinit, bad algorithm overwrites", false, -1, 8000, 7,
+		    REPLY_UNSUPPORTED_DECISION_ALGORITHM },
+		{ "no node id", true, OPT_NODE_ID, 8000, 1, REPLY_DOESNT_CONTAIN_REQUIRED_OPTION },
+		{ "no ring id", true, OPT_RING_ID, 8000, 1, REPLY_DOESNT_CONTAIN_REQUIRED_OPTION },
+		{ "no heartbeat", true, OPT_HEARTBEAT_INTERVAL, 8000, 1,
+		    REPLY_DOESNT_CONTAIN_REQUIRED_OPTION },
+		{ "no tie-breaker", true, OPT_TIE_BREAKER, 8000, 1,
+		    REPLY_DOESNT_CONTAIN_REQUIRED_OPTION },
+		{ "no algorithm", true, OPT_DECISION_ALGORITHM, 8000, 1,
+		    REPLY_DOESNT_CONTAIN_REQUIRED_OPTION },
+		{ "heartbeat below min", true, -1, 999, 1, REPLY_INVALID_HEARTBEAT_INTERVAL },
+		{ "heartbeat above max", true, -1, 120001, 1, REPLY_INVALID_HEARTBEAT_INTERVAL },
+		{ "unknown algorithm", true, -1, 8000, 4, REPLY_UNSUPPORTED_DECISION_ALGORITHM },
+		{ "valid", true, -1, 120000, 3, REPLY_NO_ERROR },
+	};
+	struct fixture *f = *state;
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct qnetd_client *c = new_client(f);
+		struct msg m;
+		uint16_t got;
+		char name[16];
+
+		snprintf(name, sizeof(name), "row%zu", i);
+		if (rows[i].preinit)
+			send_preinit(c, name, 1);
+		init_msg(&m, 1, rows[i].algorithm, TIE_BREAKER_LOWEST);
+		m.heartbeat_interval = rows[i].hb;
+		switch (rows[i].drop) {
+		case OPT_NODE_ID: m.node_id_set = false; break;
+		case OPT_RING_ID: m.ring_id_set = false; break;
+		case OPT_HEARTBEAT_INTERVAL: m.heartbeat_interval_set = false; break;
+		case OPT_TIE_BREAKER: m.tie_breaker_set = false; break;
+		case OPT_DECISION_ALGORITHM: m.algorithm_set = false; break;
+		}
+		feed(c, &m);
+		got = init_reply_code(c);
+		if (got != rows[i].want)
+			fail_msg("%s: got %u (%s), want %u (%s)", rows[i].name, got,
+			    reply_error_code_name(got), rows[i].want,
+			    reply_error_code_name(rows[i].want));
+		assert_int_equal(c->init_received, rows[i].want == REPLY_NO_ERROR);
+	}
+}
+
+static void
+init_echoes_lists_only_when_sent(void **state)
+{
+	struct fixture *f = *state;
+	struct qnetd_client *c = new_client(f);
+	uint16_t mine[] = { 0, 3 };
+	struct msg m, r;
+
+	send_preinit(c, "lists", 1);
+	init_msg(&m, 1, ALGORITHM_FFSPLIT, TIE_BREAKER_LOWEST);
+	m.supported_messages_set = true;
+	m.supported_messages = mine;
+	m.supported_messages_count = 2;
+	feed(c, &m);
+	assert_true(pop(c, &r));
+	assert_true(r.supported_messages_set);
+	assert_int_equal(r.supported_messages_count, MSG_TYPE_COUNT);	/* ours, not theirs */
+	assert_false(r.supported_options_set);
+	assert_int_equal(r.seq, 11);
+	msg_fini(&r);
+}
+
+static void
+cluster_consistency_checks(void **state)
+{
+	struct fixture *f = *state;
+	struct qnetd_client *c;
+	struct msg m;
+
+	ready_client(f, "pve", 1, ALGORITHM_FFSPLIT);
+
+	c = new_client(f);
+	send_preinit(c, "pve", 1);
+	init_msg(&m, 2, ALGORITHM_FFSPLIT, TIE_BREAKER_HIGHEST);
+	feed(c, &m);
+	assert_int_equal(init_reply_code(c), REPLY_TIE_BREAKER_DIFFERS_FROM_OTHER_NODES);
+
+	init_msg(&m, 2, ALGORITHM_LMS, TIE_BREAKER_LOWEST);
+	feed(c, &m);
+	assert_int_equal(init_reply_code(c), REPLY_ALGORITHM_DIFFERS_FROM_OTHER_NODES);
+
+	init_msg(&m, 1, ALGORITHM_FFSPLIT, TIE_BREAKER_LOWEST);
+	feed(c, &m);
+	assert_int_equal(init_reply_code(c), REPLY_DUPLICATE_NODE_ID);
+
+	/* Another cluster with the same node id is independent. */
+	ready_client(f, "other", 1, ALGORITHM_LMS);
+	assert_int_equal(f->inst.cluster_count, 2);
+}
+
+static void
+requests_before_init_are_refused(void **state)
+{
+	static const uint16_t types[] = {
+		MSG_TYPE_SET_OPTION, MSG_TYPE_ECHO_REQUEST, MSG_TYPE_NODE_LIST,
+		MSG_TYPE_ASK_FOR_VOTE, MSG_TYPE_VOTE_INFO_REPLY, MSG_TYPE_HEURISTICS_CHANGE,
+	};
+	struct fixture *f = *state;
+	struct qnetd_client *c = new_client(f);
+
+	send_preinit(c, "early", 1);
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		struct msg m;
+
+		msg_init(&m, types[i]);
+		m.seq_set = true;
+		m.seq = 100 + (uint32_t)i;
+		feed(c, &m);
+		expect_server_error(c, REPLY_INIT_REQUIRED, true, 100 + (uint32_t)i);
+	}
+}
+
+static void
+server_types_are_unexpected(void **state)
+{
+	static const uint16_t types[] = { 1, 4, 5, 7, 9, 11, 13, 14, 17 };
+	struct fixture *f = *state;
+	struct qnetd_client *c = new_client(f);
+
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		struct msg m;
+
+		msg_init(&m, types[i]);
+		m.seq_set = true;
+		m.seq = 7;
+		feed(c, &m);
+		expect_server_error(c, REPLY_UNEXPECTED_MESSAGE, true, 7);
+	}
+}
+
+static void
+tls_required_gate_and_starttls_order(void **state)
+{
+	struct fixture *f = *state;
+	struct qnetd_client *c = new_client(f);
+	struct msg m;
+
+	f->settings.tls = QNETD_TLS_REQUIRED;
+	msg_init(&m, MSG_TYPE_STARTTLS);
+	m.seq_set = true;
+	m.seq = 2;
+	feed(c, &m);
+	expect_server_error(c, REPLY_PREINIT_REQUIRED, true, 2);
+
+	send_preinit(c, "tls", 3);
+	init_msg(&m, 1, ALGORITHM_FFSPLIT, TIE_BREAKER_LOWEST);
+	feed(c, &m);
+	expect_server_error(c, REPLY_TLS_REQUIRED, true, 11);	/* connection kept */
+	assert_false(c->closing);
+	assert_false(c->init_received);
+}
+
+static void
+decode_error_echoes_seq_if_seen(void **state)
+{
+	/* SEQ 5, then a VOTE option of the wrong size */
+	static const uint8_t bad[] = {
+		0x00, 0x0a, 0x00, 0x00, 0x00, 0x0e,
+		0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x05,
+		0x00, 0x13, 0x00, 0x02, 0x01, 0x01,
+	};
+	struct fixture *f = *state;
+	struct qnetd_client *c = new_client(f);
+
+	qnetd_dispatch(c, bad, sizeof(bad));
+	expect_server_error(c, REPLY_ERROR_DECODING_MSG, true, 5);
+	qnetd_dispatch(c, bad + 8, 0);	/* nothing decodable at all */
+	expect_server_error(c, REPLY_ERROR_DECODING_MSG, false, 0);
+	assert_false(c->closing);
+}
+
+static void
+echo_reply_is_a_byte_copy(void **state)
+{
+	static const uint8_t echo[] = {
+		0x00, 0x08, 0x00, 0x00, 0x00, 0x0f,
+		0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x2a,
+		0x01, 0xff, 0x00, 0x03, 0x61, 0x62, 0x63,	/* unknown option kept */
+	};
+	struct fixture *f = *state;
+	struct qnetd_client *c = ready_client(f, "echo", 1, ALGORITHM_FFSPLIT);
+	struct qnetd_send_item *item;
+
+	qnetd_dispatch(c, echo, sizeof(echo));
+	assert_int_equal(c->send_queue_len, 1);
+	item = qb_list_first_entry(&c->send_queue, struct qnetd_send_item, list);
+	assert_int_equal(item->len, sizeof(echo));
+	assert_int_equal(item->data[1], MSG_TYPE_ECHO_REPLY);
+	assert_memory_equal(item->data + 2, echo + 2, sizeof(echo) - 2);
+}
+
+static void
+set_option_applies_and_answers(void **state)
+{
+	struct fixture *f = *state;
+	struct qnetd_client *c = ready_client(f, "opt", 1, ALGORITHM_FFSPLIT);
+	struct msg m, r;
+
+	msg_init(&m, MSG_TYPE_SET_OPTION);
+	m.seq_set = true;
+	m.seq = 20;
+	m.kap_tie_breaker_set = true;
+	m.kap_tie_breaker = 1;
+	feed(c, &m);
+	assert_true(pop(c, &r));
+	assert_int_equal(r.type, MSG_TYPE_SET_OPTION_REPLY);
+	assert_true(r.kap_tie_breaker_set);
+	assert_int_equal(r.kap_tie_breaker, 1);
+	assert_false(r.heartbeat_interval_set);	/* only if the request had one */
+	msg_fini(&r);
+	assert_true(c->algo.kap_enabled);
+
+	m.kap_tie_breaker_set = false;
+	m.heartbeat_interval_set = true;
+	m.heartbeat_interval = 500;
+	feed(c, &m);
+	expect_server_error(c, REPLY_INVALID_HEARTBEAT_INTERVAL, true, 20);
+	m.heartbeat_interval = 2000;
+	feed(c, &m);
+	assert_true(pop(c, &r));
+	assert_int_equal(r.heartbeat_interval, 2000);
+	msg_fini(&r);
+	assert_int_equal(c->algo.heartbeat_interval_ms, 2000);
+}
+
+static void
+node_list_required_options(void **state)
+{
+	struct fixture *f = *state;
+	struct qnetd_client *c = ready_client(f, "nl", 1, ALGORITHM_FFSPLIT);
+	struct msg m;
+
+	msg_init(&m, MSG_TYPE_NODE_LIST);
+	m.seq_set = true;
+	m.seq = 30;
+	feed(c, &m);	/* no type */
+	expect_server_error(c, REPLY_DOESNT_CONTAIN_REQUIRED_OPTION, true, 30);
+	m.node_list_type_set = true;
+	m.node_list_type = NODE_LIST_MEMBERSHIP;
+	feed(c, &m);	/* membership without ring id */
+	expect_server_error(c, REPLY_DOESNT_CONTAIN_REQUIRED_OPTION, true, 30);
+	m.node_list_type = NODE_LIST_QUORUM;
+	feed(c, &m);	/* quorum without quorate */
+	expect_server_error(c, REPLY_DOESNT_CONTAIN_REQUIRED_OPTION, true, 30);
+	m.node_list_type = NODE_LIST_INITIAL_CONFIG;
+	feed(c, &m);	/* ffsplit: empty config list */
+	expect_server_error(c, REPLY_INVALID_CONFIG_NODE_LIST, true, 30);
+	assert_false(c->algo.config_set);	/* nothing stored on error */
+}
+
+static void
+send_list(struct qnetd_client *c, uint8_t type, uint32_t seq, const uint32_t *ids, size_t n,
+    uint64_t ring_seq)
+{
+	struct msg m;
+
+	msg_init(&m, MSG_TYPE_NODE_LIST);
+	m.seq_set = true;
+	m.seq = seq;
+	m.node_list_type_set = true;
+	m.node_list_type = type;
+	if (type == NODE_LIST_MEMBERSHIP) {
+		m.ring_id_set = true;
+		m.ring_id.node_id = ids[0];
+		m.ring_id.seq = ring_seq;
+	}
+	if (type == NODE_LIST_QUORUM) {
+		m.quorate_set = true;
+		m.quorate = 1;
+	}
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(node_list_add_id(&m.nodes, ids[i]), 0);
+	feed(c, &m);
+	node_list_fini(&m.nodes);
+}
+
+/* Pop a message of the wanted type, with the wanted vote. */
+static uint32_t
+expect_vote(struct qnetd_client *c, uint16_t type, uint8_t vote)
+{
+	struct msg r;
+	uint32_t seq;
+
+	assert_true(pop(c, &r));
+	if (r.type != type || r.vote != vote)
+		fail_msg("want %s %s, got %s %s", msg_type_name(type), vote_name(vote),
+		    msg_type_name(r.type), vote_name(r.vote));
+	seq = r.seq;
+	msg_fini(&r);
+	return seq;
+}
+
+static void
+reply_vote_info(struct qnetd_client *c, uint32_t seq)
+{
+	struct msg m;
+
+	msg_init(&m, MSG_TYPE_VOTE_INFO_REPLY);
+	m.seq_set = true;
+	m.seq = seq;
+	feed(c, &m);
+}
+
+/*
+ * Two nodes run the upstream client's sequence; ffsplit answers the
+ * first config list with ASK_LATER and, once both reported the same
+ * membership, pushes VOTE_INFO ACKs (no NACK needed) before the reply.
+ * Then a 1|1 split: node 2 gets its NACK first, node 1 its ACK only after
+ * node 2 acknowledged the NACK (PROTOCOL.md 3.2 two-phase).
+ */
+static void
+ffsplit_session_end_to_end(void **state)
+{
+	static const uint32_t both[] = { 1, 2 }, only1[] = { 1 }, only2[] = { 2 };
+	struct fixture *f = *state;
+	struct qnetd_client *a = ready_client(f, "ff", 1, ALGORITHM_FFSPLIT);
+	struct qnetd_client *b = ready_client(f, "ff", 2, ALGORITHM_FFSPLIT);
+	uint32_t seq;
+
+	send_list(a, NODE_LIST_INITIAL_CONFIG, 2, both, 2, 0);
+	expect_vote(a, MSG_TYPE_NODE_LIST_REPLY, VOTE_ASK_LATER);
+	send_list(b, NODE_LIST_INITIAL_CONFIG, 2, both, 2, 0);
+	expect_vote(b, MSG_TYPE_NODE_LIST_REPLY, VOTE_ASK_LATER);
+
+	send_list(a, NODE_LIST_MEMBERSHIP, 3, both, 2, 8);
+	/* b has not reported ring 8 yet: unstable, a must stop voting */
+	expect_vote(a, MSG_TYPE_NODE_LIST_REPLY, VOTE_WAIT_FOR_REPLY);
+	send_list(b, NODE_LIST_MEMBERSHIP, 3, both, 2, 8);
+	seq = expect_vote(a, MSG_TYPE_VOTE_INFO, VOTE_ACK);
+	reply_vote_info(a, seq);
+	seq = expect_vote(b, MSG_TYPE_VOTE_INFO, VOTE_ACK);	/* pushed before the reply */
+	reply_vote_info(b, seq);
+	expect_vote(b, MSG_TYPE_NODE_LIST_REPLY, VOTE_NO_CHANGE);
+	assert_int_equal(a->last_sent_ack_nack_vote, VOTE_ACK);
+
+	/* split 1|1: both report their own ring */
+	send_list(a, NODE_LIST_MEMBERSHIP, 4, only1, 1, 12);
+	send_list(b, NODE_LIST_MEMBERSHIP, 4, only2, 1, 12);
+	/* a's report alone is already stable (b not in a's membership) */
+	{
+		struct msg r;
+		bool a_acked = false;
+
+		while (pop(a, &r)) {
+			if (r.type == MSG_TYPE_VOTE_INFO && r.vote == VOTE_ACK)
+				a_acked = true;
+			msg_fini(&r);
+		}
+		assert_false(a_acked);	/* no ACK before b's NACK is acknowledged */
+	}
+	{
+		struct msg r;
+		uint32_t nack_seq = 0;
+
+		while (pop(b, &r)) {
+			if (r.type == MSG_TYPE_VOTE_INFO && r.vote == VOTE_NACK)
+				nack_seq = r.seq;
+			msg_fini(&r);
+		}
+		assert_true(nack_seq != 0);
+		reply_vote_info(b, nack_seq - 1);	/* stale: ignored */
+		assert_true(qb_list_empty(&a->send_queue));
+		reply_vote_info(b, nack_seq);
+	}
+	expect_vote(a, MSG_TYPE_VOTE_INFO, VOTE_ACK);
+	assert_int_equal(b->last_sent_ack_nack_vote, VOTE_NACK);
+}
+
+static void
+clusters_live_while_clients_do(void **state)
+{
+	struct fixture *f = *state;
+	struct qnetd_client *a = ready_client(f, "c1", 1, ALGORITHM_LMS);
+	struct qnetd_client *b = ready_client(f, "c1", 2, ALGORITHM_LMS);
+
+	assert_int_equal(f->inst.cluster_count, 1);
+	assert_non_null(qnetd_cluster_find(&f->inst, "c1"));
+	assert_ptr_equal(a->cluster, b->cluster);
+	assert_int_equal(a->cluster->view.count, 2);
+	/* sorted by node id whatever the join order */
+	assert_int_equal(a->cluster->view.clients[0]->node_id, 1);
+	qnetd_cluster_leave(a, false);
+	qnetd_client_destroy(a);
+	assert_int_equal(b->cluster->view.count, 1);
+	qnetd_cluster_leave(b, false);
+	qnetd_client_destroy(b);
+	assert_int_equal(f->inst.cluster_count, 0);
+	assert_null(qnetd_cluster_find(&f->inst, "c1"));
+	assert_int_equal(f->inst.client_count, 0);
+}
+
+static void
+send_queue_is_capped(void **state)
+{
+	struct fixture *f = *state;
+	struct qnetd_client *c = ready_client(f, "cap", 1, ALGORITHM_FFSPLIT);
+	struct msg m;
+
+	f->settings.max_client_send_buffers = 3;
+	msg_init(&m, MSG_TYPE_ECHO_REQUEST);
+	m.seq_set = true;
+	for (int i = 0; i < 3; i++)
+		feed(c, &m);
+	assert_int_equal(c->send_queue_len, 3);
+	assert_false(c->closing);
+	feed(c, &m);	/* a client that never reads is dropped, nothing grows */
+	assert_true(c->closing);
+	assert_int_equal(c->send_queue_len, 3);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(preinit_reply_reflects_settings, setup, teardown),
+		cmocka_unit_test_setup_teardown(preinit_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(init_error_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(init_echoes_lists_only_when_sent, setup, teardown),
+		cmocka_unit_test_setup_teardown(cluster_consistency_checks, setup, teardown),
+		cmocka_unit_test_setup_teardown(requests_before_init_are_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(server_types_are_unexpected, setup, teardown),
+		cmocka_unit_test_setup_teardown(tls_required_gate_and_starttls_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(decode_error_echoes_seq_if_seen, setup, teardown),
+		cmocka_unit_test_setup_teardown(echo_reply_is_a_byte_copy, setup, teardown),
+		cmocka_unit_test_setup_teardown(set_option_applies_and_answers, setup, teardown),
+		cmocka_unit_test_setup_teardown(node_list_required_options, setup, teardown),
+		cmocka_unit_test_setup_teardown(ffsplit_session_end_to_end, setup, teardown),
+		cmocka_unit_test_setup_teardown(clusters_live_while_clients_do, setup, teardown),
+		cmocka_unit_test_setup_teardown(send_queue_is_capped, setup, teardown),
+	};
+
+	/* Keep the daemon's log lines out of the test output. */
+	qb_log_init("test-qnetd-dispatch", LOG_DAEMON, LOG_CRIT);
+	qb_log_ctl(QB_LOG_SYSLOG, QB_LOG_CONF_ENABLED, QB_FALSE);
+	return cmocka_run_group_tests_name("qnetd-dispatch", tests, NULL, NULL);
+}

@@ -24,7 +24,7 @@
 struct round {
 	struct algo_cluster	*cluster;
 	struct algo_client	*trigger;
-	bool			 leaving;	/* trigger disconnects: skip it */
+	bool			 leaving;	/* trigger is leaving: skip */
 	const struct ring_id	*ring;
 	const struct node_list	*config;
 	const struct node_list	*membership;
@@ -109,7 +109,8 @@ membership_stable(const struct round *r)
 
 			if (i == j || skipped(r, b))
 				continue;
-			if (!node_list_ids_subset(config_of(r, a), config_of(r, b)))
+			if (!node_list_ids_subset(config_of(r, a),
+			    config_of(r, b)))
 				return false;
 		}
 	}

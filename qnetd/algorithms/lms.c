@@ -21,15 +21,17 @@ counted(const struct algo_client *c)
 	return c->ring_id.seq != 0;
 }
 
-/* Client i opens a partition: counted, and no earlier client shares its ring. */
+/* Client i opens a partition: counted, and no earlier client has its ring. */
 static bool
 partition_head(const struct algo_cluster *cl, size_t i)
 {
+	const struct ring_id *ring = &cl->clients[i]->ring_id;
+
 	if (!counted(cl->clients[i]))
 		return false;
 	for (size_t j = 0; j < i; j++)
 		if (counted(cl->clients[j]) &&
-		    ring_id_equal(&cl->clients[j]->ring_id, &cl->clients[i]->ring_id))
+		    ring_id_equal(&cl->clients[j]->ring_id, ring))
 			return false;
 	return true;
 }
@@ -238,7 +240,7 @@ lms_decide(struct algo_cluster *cluster, const struct algo_event *ev,
 		plan->vote = lms_run(cluster, c, &c->ring_id, plan);
 		return 0;
 	case ALGO_EV_TIMER:
-		/* The result has no reply to ride on: push it, or wait again. */
+		/* No reply carries the result: push it, or wait again. */
 		plan->vote = lms_run(cluster, c, &c->ring_id, plan);
 		if (plan->vote == VOTE_ACK || plan->vote == VOTE_NACK)
 			return algo_plan_push(plan, c, plan->vote, &c->ring_id,

@@ -1,0 +1,941 @@
+# tests/e2e/lib.sh: run real corosync clusters with qnetd/qdevice in network namespaces.
+#
+# Sourced (bash) by the scenario scripts test-*.sh. One "lab" per run: a hub namespace
+# with a bridge, an arbiter host "arb" (198.18.0.100) and nodes n1..nN (198.18.0.1..N).
+# Each host also gets a private mount namespace per command (see lab_exec) in which
+# per-host directories replace /run, /etc/corosync, /var/lib/corosync, /var/log/corosync.
+# Everything the lab creates is torn down by the EXIT/INT/TERM trap, even on failure.
+# Needs root, iproute2, nftables, util-linux (unshare, mount), coreutils (timeout).
+# See README.md for the variables that select which binaries run.
+# shellcheck disable=SC2015,SC2016,SC2119,SC2120
+
+# ---------------------------------------------------------------------------------------
+# Settings (environment overrides)
+# ---------------------------------------------------------------------------------------
+: "${COROSYNC_BIN:=/usr/sbin/corosync}"
+: "${QUORUMTOOL:=/usr/sbin/corosync-quorumtool}"
+: "${CMAPCTL:=/usr/sbin/corosync-cmapctl}"
+: "${QNETD_BIN:=/usr/bin/corosync-qnetd}"
+: "${QNETD_TOOL:=/usr/bin/corosync-qnetd-tool}"
+: "${QDEVICE_BIN:=/usr/sbin/corosync-qdevice}"
+: "${QDEVICE_TOOL:=/usr/sbin/corosync-qdevice-tool}"
+: "${QNETD_CERTUTIL:=/usr/bin/corosync-qnetd-certutil}"
+: "${QDEVICE_CERTUTIL:=/usr/sbin/corosync-qdevice-net-certutil}"
+
+: "${LAB_TMPDIR:=/tmp}"		# run directories are created below this
+: "${LAB_KEEP:=0}"		# 1: keep the run directory (logs) after the run
+: "${LAB_DUMP_LINES:=40}"	# on failure, print this many last lines of each log (0: none)
+: "${LAB_DEBUG:=1}"		# 1: run qnetd and qdevice with -d
+: "${LAB_CLUSTER:=e2e}"		# totem.cluster_name (= cluster certificate CN)
+: "${LAB_QNETD_PORT:=5403}"
+: "${LAB_HOLD:=6}"		# seconds a settled state must hold (E2E-NOTES: >= 6 s)
+: "${LAB_SETTLE_TIMEOUT:=45}"	# upper bound for lab_settled, seconds
+: "${LAB_POLL:=0.5}"		# poll interval of all wait loops, seconds
+: "${LAB_STRICT:=0}"		# 1: lab_settled fails on any wrong reading after LAB_GRACE
+: "${LAB_GRACE:=1}"		# strict mode: seconds after the new membership before judging
+
+LAB_SUBNET_PREFIX=198.18.0	# /24 inside 198.18.0.0/15 (RFC 2544), never anything else
+LAB_ARB_ADDR=$LAB_SUBNET_PREFIX.100
+
+# Paths inside a host's private mount namespace (the defaults; passed explicitly anyway).
+LAB_QNETD_DB=/etc/corosync/qnetd/nssdb
+LAB_QNETD_LOCK=/run/corosync-qnetd/corosync-qnetd.pid
+LAB_QNETD_SOCK=/run/corosync-qnetd/corosync-qnetd.sock
+LAB_QDEVICE_DB=/etc/corosync/qdevice/net/nssdb
+LAB_QDEVICE_LOCK=/run/corosync-qdevice/corosync-qdevice.pid
+LAB_QDEVICE_SOCK=/run/corosync-qdevice/corosync-qdevice.sock
+
+# ---------------------------------------------------------------------------------------
+# State
+# ---------------------------------------------------------------------------------------
+LAB_PREFIX=""			# unique per run, prefix of every namespace name
+LAB_DIR=""			# run directory (hosts/, logs/, certs/)
+LAB_NODES=()			# n1 .. nN
+LAB_HOSTS=()			# arb n1 .. nN
+LAB_NETNS=()			# every namespace created, hub included (for cleanup)
+declare -A LAB_NS=()		# host -> namespace name
+declare -A LAB_ADDR=()		# host -> IPv4 address
+declare -A LAB_PID=()		# "host/daemon" -> PID of a running daemon we started
+LAB_ALL_PIDS=()			# every PID we ever started (for /dev/shm cleanup)
+declare -A LAB_BLOCK=()		# "hostA|hostB" (sorted) -> 1 while traffic is dropped
+declare -A LAB_CONF=()		# current cluster configuration (lab_write_config)
+declare -p LAB_QDEVICE_ARGS >/dev/null 2>&1 || LAB_QDEVICE_ARGS=()	# extra qdevice args
+LAB_PASSED=0
+LAB_FAILED=0
+LAB_T0_MS=0
+LAB_CLEANED=0
+
+# Last lab_query result.
+Q_OK=0 Q_QUORATE="" Q_TOTAL="" Q_EXPECTED="" Q_RING="" Q_MEMBERS="" Q_FLAGS=""
+
+# ---------------------------------------------------------------------------------------
+# Output, checks, summary
+# ---------------------------------------------------------------------------------------
+
+_lab_now_ms() {
+	local t=${EPOCHREALTIME/[.,]/}
+	echo $((t / 1000))
+}
+
+# Seconds since lab start with one decimal, e.g. "12.3".
+_lab_elapsed() {
+	local d=$(( $(_lab_now_ms) - LAB_T0_MS ))
+	printf '%d.%d' $((d / 1000)) $(((d % 1000) / 100))
+}
+
+# _lab_ms_str MS: "1.23 s"
+_lab_ms_str() {
+	printf '%d.%02d s' $(($1 / 1000)) $((($1 % 1000) / 10))
+}
+
+# lab_log MSG...: a diagnostic line ("# [+T s] MSG").
+lab_log() {
+	printf '# [+%ss] %s\n' "$(_lab_elapsed)" "$*"
+}
+
+# check DESCRIPTION CMD...: run CMD, print "ok - DESCRIPTION" or "not ok - DESCRIPTION".
+check() {
+	local desc=$1
+	shift
+	if "$@"; then
+		LAB_PASSED=$((LAB_PASSED + 1))
+		echo "ok - $desc"
+		return 0
+	fi
+	LAB_FAILED=$((LAB_FAILED + 1))
+	echo "not ok - $desc"
+	return 1
+}
+
+# lab_die MSG: a setup step failed; count it as a failure and exit (cleanup runs).
+lab_die() {
+	LAB_FAILED=$((LAB_FAILED + 1))
+	echo "not ok - $*"
+	exit 1
+}
+
+# ---------------------------------------------------------------------------------------
+# Lab creation
+# ---------------------------------------------------------------------------------------
+
+# Resolve a binary variable to an absolute path (relative paths are taken from the
+# current directory), so that it still works inside lab_exec.
+_lab_resolve() {
+	local var=$1 val=${!1} p
+	if [[ $val == */* ]]; then
+		p=$(realpath -m -- "$val")
+	else
+		p=$(command -v -- "$val") || p=""
+	fi
+	[[ -n $p && -x $p ]] || lab_die "setup: $var=$val is not an executable"
+	printf -v "$var" '%s' "$p"
+}
+
+_lab_install_traps() {
+	trap '_lab_on_exit' EXIT
+	trap 'echo "# interrupted (SIGINT)"; exit 130' INT
+	trap 'echo "# terminated (SIGTERM)"; exit 143' TERM
+}
+
+# lab_create N: build a lab with an arbiter and N nodes; installs the cleanup trap.
+lab_create() {
+	local n=${1:?lab_create: node count} i tool
+
+	LAB_T0_MS=$(_lab_now_ms)
+	_lab_install_traps
+	[[ $(id -u) == 0 ]] || lab_die "setup: must run as root"
+	(( n >= 1 && n <= 99 )) || lab_die "setup: node count $n out of range 1..99"
+	for tool in ip nft unshare mount timeout realpath mktemp; do
+		command -v "$tool" >/dev/null || lab_die "setup: $tool not found"
+	done
+	for tool in COROSYNC_BIN QUORUMTOOL CMAPCTL QNETD_BIN QNETD_TOOL QDEVICE_BIN \
+	    QDEVICE_TOOL QNETD_CERTUTIL QDEVICE_CERTUTIL; do
+		_lab_resolve "$tool"
+	done
+
+	case $(realpath -m -- "$LAB_TMPDIR")/ in
+	/run/* | /var/run/* | /etc/corosync/* | /var/lib/corosync/* | /var/log/corosync/*)
+		lab_die "setup: LAB_TMPDIR must not be under a path that lab_exec hides";;
+	esac
+	LAB_DIR=$(mktemp -d "$LAB_TMPDIR/qnet-e2e.XXXXXX") || lab_die "setup: mktemp failed"
+	chmod 0755 "$LAB_DIR"
+	mkdir -p "$LAB_DIR/logs" "$LAB_DIR/certs" "$LAB_DIR/hosts"
+
+	# Unique prefix: our PID, plus a suffix if a crashed earlier run left namespaces.
+	LAB_PREFIX="qe$$"
+	while ip netns list | grep -q "^$LAB_PREFIX-"; do
+		LAB_PREFIX="qe$$x$RANDOM"
+	done
+	lab_log "lab $LAB_PREFIX in $LAB_DIR ($n nodes)"
+
+	_lab_netns_add "$LAB_PREFIX-hub"
+	ip -n "$LAB_PREFIX-hub" link set lo up &&
+	ip -n "$LAB_PREFIX-hub" link add br0 type bridge stp_state 0 forward_delay 0 &&
+	ip -n "$LAB_PREFIX-hub" link set br0 up ||
+		lab_die "setup: cannot create the bridge"
+
+	_lab_add_host arb "$LAB_ARB_ADDR"
+	LAB_NODES=()
+	for ((i = 1; i <= n; i++)); do
+		_lab_add_host "n$i" "$LAB_SUBNET_PREFIX.$i"
+		LAB_NODES+=("n$i")
+	done
+}
+
+_lab_netns_add() {
+	ip netns add "$1" || lab_die "setup: ip netns add $1 failed"
+	LAB_NETNS+=("$1")
+}
+
+# _lab_add_host NAME ADDR: namespace, veth to the hub bridge, private directories.
+_lab_add_host() {
+	local h=$1 addr=$2 ns="$LAB_PREFIX-$1" hub="$LAB_PREFIX-hub" d
+
+	_lab_netns_add "$ns"
+	LAB_NS[$h]=$ns
+	LAB_ADDR[$h]=$addr
+	LAB_HOSTS+=("$h")
+	d=$LAB_DIR/hosts/$h
+	mkdir -p "$d/run/lock" "$d/etc" "$d/lib" "$d/log" || lab_die "setup: mkdir $d"
+
+	ip -n "$hub" link add "v-$h" type veth peer name eth0 netns "$ns" &&
+	ip -n "$hub" link set "v-$h" master br0 &&
+	ip -n "$hub" link set "v-$h" up &&
+	ip -n "$ns" link set lo up &&
+	ip -n "$ns" addr add "$addr/24" dev eth0 &&
+	ip -n "$ns" link set eth0 up ||
+		lab_die "setup: cannot wire host $h"
+}
+
+# The shell snippet run by lab_exec inside the new mount namespace.
+_LAB_MOUNT_SH='d=$1; shift
+mount --bind "$d/run" /run &&
+mount --bind "$d/etc" /etc/corosync &&
+mount --bind "$d/lib" /var/lib/corosync &&
+mount --bind "$d/log" /var/log/corosync ||
+	{ echo "lab_exec: bind mounts failed" >&2; exit 125; }
+exec "$@"'
+
+_lab_host_ok() {
+	[[ -n ${LAB_NS[$1]:-} ]] || { echo "# unknown host '$1'" >&2; return 1; }
+}
+
+# lab_exec HOST CMD...: run CMD as a process of HOST (its network namespace, its private
+# /run, /etc/corosync, /var/lib/corosync, /var/log/corosync). The command is exec'ed,
+# so in the background $! is its PID.
+lab_exec() {
+	local h=$1
+	shift
+	_lab_host_ok "$h" || return 125
+	ip netns exec "${LAB_NS[$h]}" unshare -m --propagation private \
+	    sh -c "$_LAB_MOUNT_SH" lab-exec "$LAB_DIR/hosts/$h" "$@"
+}
+
+# lab_path HOST PATH: where PATH of HOST's private directories lives in the real tree.
+lab_path() {
+	local h=$1 p=$2 d=$LAB_DIR/hosts/$1
+	case $p in
+	/run/* | /var/run/*)	echo "$d/run/${p#*/run/}";;
+	/etc/corosync/*)	echo "$d/etc/${p#/etc/corosync/}";;
+	/var/lib/corosync/*)	echo "$d/lib/${p#/var/lib/corosync/}";;
+	/var/log/corosync/*)	echo "$d/log/${p#/var/log/corosync/}";;
+	*)			echo "$p";;
+	esac
+}
+
+# ---------------------------------------------------------------------------------------
+# Processes
+# ---------------------------------------------------------------------------------------
+
+# _lab_alive PID: the process exists and is not a zombie.
+_lab_alive() {
+	local st
+	{ st=$(<"/proc/$1/stat"); } 2>/dev/null || return 1
+	st=${st##*) }		# the state follows "(comm) "
+	st=${st%% *}
+	[[ -n $st && $st != Z && $st != X ]]
+}
+
+# _lab_pid_ours PID HOST: alive and living in HOST's network namespace (guards against a
+# recycled PID).
+_lab_pid_ours() {
+	local pid=$1 h=$2 want got
+	_lab_alive "$pid" || return 1
+	want=$(stat -L -c %i "/run/netns/${LAB_NS[$h]}" 2>/dev/null) || return 1
+	got=$(readlink "/proc/$pid/ns/net" 2>/dev/null) || return 1
+	[[ $got == "net:[$want]" ]]
+}
+
+# _lab_spawn HOST NAME CMD...: start CMD in the background as HOST's daemon NAME.
+_lab_spawn() {
+	local h=$1 name=$2 log pid
+	shift 2
+	log=$LAB_DIR/logs/$h-$name.log
+	printf '=== [+%ss] start: %s\n' "$(_lab_elapsed)" "$*" >>"$log"
+	ip netns exec "${LAB_NS[$h]}" unshare -m --propagation private \
+	    sh -c "$_LAB_MOUNT_SH" lab-exec "$LAB_DIR/hosts/$h" "$@" </dev/null >>"$log" 2>&1 &
+	pid=$!
+	disown "$pid"	# no "Killed" job notices; bash still reaps it
+	LAB_PID[$h/$name]=$pid
+	LAB_ALL_PIDS+=("$pid")
+	lab_log "started $name on $h, pid $pid"
+}
+
+# _lab_shm_clean PID...: remove libqb leftovers in /dev/shm of our dead processes:
+# qb-NAME-PID-* (blackbox of PID), qb-PID-CLIENT-* (IPC server PID), and
+# qb-SERVER-PID-* when the server is dead as well (both ends were ours).
+_lab_shm_clean() {
+	local pid f rest a b
+	local -A dead=()
+	for pid in "$@"; do
+		[[ $pid =~ ^[0-9]+$ ]] && ! _lab_alive "$pid" && dead[$pid]=1
+	done
+	(( ${#dead[@]} )) || return 0
+	for f in /dev/shm/qb-*; do
+		[[ -e $f ]] || continue
+		rest=${f#/dev/shm/qb-}
+		a=${rest%%-*}
+		rest=${rest#*-}
+		b=${rest%%-*}
+		if [[ $a =~ ^[0-9]+$ ]]; then
+			[[ -n ${dead[$a]:-} ]] || { [[ -n ${dead[$b]:-} ]] && ! _lab_alive "$a"; } ||
+				continue
+		else
+			[[ -n ${dead[$b]:-} ]] || continue
+		fi
+		rm -rf -- "$f"
+	done
+}
+
+# _lab_reap PID TIMEOUT_S: wait (bounded) until PID is gone, then collect its status.
+_lab_reap() {
+	local pid=$1 deadline=$(( $(_lab_now_ms) + $2 * 1000 ))
+	while _lab_alive "$pid"; do
+		(( $(_lab_now_ms) < deadline )) || return 1
+		sleep 0.1
+	done
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+# lab_kill HOST DAEMON [SIGNAL]: signal (default KILL) a daemon we started, wait for it,
+# clean its /dev/shm leftovers. DAEMON is corosync, qdevice or qnetd.
+lab_kill() {
+	local h=$1 d=$2 sig=${3:-KILL} pid=${LAB_PID[$1/$2]:-}
+	[[ -n $pid ]] || { echo "# lab_kill: no $d running on $h" >&2; return 1; }
+	if _lab_pid_ours "$pid" "$h"; then
+		kill -s "$sig" "$pid" 2>/dev/null
+	fi
+	if ! _lab_reap "$pid" 10; then
+		echo "# lab_kill: $d on $h (pid $pid) did not exit on SIG$sig, killing" >&2
+		_lab_pid_ours "$pid" "$h" && kill -s KILL "$pid" 2>/dev/null
+		_lab_reap "$pid" 5 || { echo "# lab_kill: pid $pid survives" >&2; return 1; }
+	fi
+	unset "LAB_PID[$h/$d]"
+	_lab_shm_clean "$pid"
+	lab_log "$d on $h (pid $pid) gone after SIG$sig"
+}
+
+# lab_stop DAEMON HOST...: orderly stop of DAEMON on the hosts, all at once (SIGTERM,
+# SIGKILL after 15 s).
+lab_stop() {
+	local d=$1 h pid
+	shift
+	for h in "$@"; do
+		pid=${LAB_PID[$h/$d]:-}
+		[[ -n $pid ]] && _lab_pid_ours "$pid" "$h" && kill -s TERM "$pid" 2>/dev/null
+	done
+	for h in "$@"; do
+		pid=${LAB_PID[$h/$d]:-}
+		[[ -n $pid ]] || continue
+		if ! _lab_reap "$pid" 15; then
+			echo "# lab_stop: $d on $h ignores SIGTERM, killing" >&2
+			_lab_pid_ours "$pid" "$h" && kill -s KILL "$pid" 2>/dev/null
+			_lab_reap "$pid" 5
+		fi
+		unset "LAB_PID[$h/$d]"
+		_lab_shm_clean "$pid"
+		lab_log "stopped $d on $h (pid $pid)"
+	done
+}
+
+lab_kill_node() {
+	[[ -n ${LAB_PID[$1/qdevice]:-} ]] && lab_kill "$1" qdevice
+	lab_kill "$1" corosync
+}
+lab_kill_qnetd() { lab_kill arb qnetd; }
+lab_kill_qdevice() { lab_kill "$1" qdevice; }
+
+# lab_running HOST DAEMON: the daemon we started is still alive.
+lab_running() {
+	local pid=${LAB_PID[$1/$2]:-}
+	[[ -n $pid ]] && _lab_pid_ours "$pid" "$1"
+}
+
+# ---------------------------------------------------------------------------------------
+# Waiting
+# ---------------------------------------------------------------------------------------
+
+# lab_wait_until TIMEOUT_S CMD...: poll CMD every LAB_POLL s until it succeeds; 1 on timeout.
+lab_wait_until() {
+	local deadline=$(( $(_lab_now_ms) + $1 * 1000 ))
+	shift
+	while ! "$@"; do
+		(( $(_lab_now_ms) < deadline )) || return 1
+		sleep "$LAB_POLL"
+	done
+	return 0
+}
+
+# ---------------------------------------------------------------------------------------
+# Certificates
+# ---------------------------------------------------------------------------------------
+
+# _lab_certstep HOST DESC CMD...: one certutil step inside HOST; its output goes to the log.
+_lab_certstep() {
+	local h=$1 desc=$2
+	shift 2
+	echo "=== $h: $*" >>"$LAB_DIR/logs/certs.log"
+	lab_exec "$h" "$@" </dev/null >>"$LAB_DIR/logs/certs.log" 2>&1 ||
+		lab_die "setup: certificates: $desc on $h failed (see logs/certs.log)"
+}
+
+_lab_copy_out() {
+	cp -- "$1" "$2" 2>/dev/null || lab_die "setup: certificates: missing $1"
+}
+
+# lab_make_certs: NSS databases for the arbiter and every node, the way an operator does
+# it with QNETD_CERTUTIL / QDEVICE_CERTUTIL (PROTOCOL.md 6). Files travel through certs/.
+lab_make_certs() {
+	local c=$LAB_DIR/certs first=${LAB_NODES[0]} n
+
+	_lab_certstep arb "init CA" "$QNETD_CERTUTIL" -i
+	_lab_copy_out "$(lab_path arb "$LAB_QNETD_DB/qnetd-cacert.crt")" "$c/qnetd-cacert.crt"
+	for n in "${LAB_NODES[@]}"; do
+		_lab_certstep "$n" "init node DB" "$QDEVICE_CERTUTIL" -i -c "$c/qnetd-cacert.crt"
+	done
+	_lab_certstep "$first" "request" "$QDEVICE_CERTUTIL" -r -n "$LAB_CLUSTER"
+	_lab_copy_out "$(lab_path "$first" "$LAB_QDEVICE_DB/qdevice-net-node.crq")" \
+	    "$c/qdevice-net-node.crq"
+	_lab_certstep arb "sign" "$QNETD_CERTUTIL" -s -c "$c/qdevice-net-node.crq" -n "$LAB_CLUSTER"
+	_lab_copy_out "$(lab_path arb "$LAB_QNETD_DB/cluster-$LAB_CLUSTER.crt")" \
+	    "$c/cluster-$LAB_CLUSTER.crt"
+	_lab_certstep "$first" "import signed cert" "$QDEVICE_CERTUTIL" -M \
+	    -c "$c/cluster-$LAB_CLUSTER.crt"
+	_lab_copy_out "$(lab_path "$first" "$LAB_QDEVICE_DB/qdevice-net-node.p12")" \
+	    "$c/qdevice-net-node.p12"
+	for n in "${LAB_NODES[@]:1}"; do
+		_lab_certstep "$n" "import p12" "$QDEVICE_CERTUTIL" -m -c "$c/qdevice-net-node.p12"
+	done
+	lab_log "certificates ready (cluster $LAB_CLUSTER)"
+}
+
+# ---------------------------------------------------------------------------------------
+# corosync.conf
+# ---------------------------------------------------------------------------------------
+
+# lab_write_config [KEY=VALUE...]: write /etc/corosync/corosync.conf of every node.
+# Shorthands: algorithm= tie_breaker= tls= (quorum.device.net.*), votes=, heuristics=
+# (mode), device=none (no quorum.device section), token=. Dotted keys go to their section:
+# totem.K=V, quorum.K=V, device.K=V, net.K=V, heuristics.K=V (e.g. heuristics.exec_ping=...).
+# Defaults: algorithm=ffsplit tie_breaker=lowest tls=on, votes=1 for ffsplit.
+lab_write_config() {
+	local kv k v n i
+	local -A c=([algorithm]=ffsplit [tie_breaker]=lowest [tls]=on [device]=on)
+	local -a totem=() quorum=() device=() net=() heur=()
+
+	for kv in "$@"; do
+		[[ $kv == *=* ]] || lab_die "setup: lab_write_config: '$kv' is not KEY=VALUE"
+		k=${kv%%=*} v=${kv#*=}
+		case $k in
+		algorithm | tie_breaker | tls | votes | heuristics | device)
+			c[$k]=$v;;
+		token)		totem+=("token: $v");;
+		totem.*)	totem+=("${k#totem.}: $v");;
+		quorum.*)	quorum+=("${k#quorum.}: $v");;
+		device.*)	device+=("${k#device.}: $v");;
+		net.*)		net+=("${k#net.}: $v");;
+		heuristics.*)	heur+=("${k#heuristics.}: $v");;
+		*)		lab_die "setup: lab_write_config: unknown key '$k'";;
+		esac
+	done
+	[[ -z ${c[votes]:-} && ${c[algorithm]} == ffsplit ]] && c[votes]=1
+	LAB_CONF=()
+	for k in "${!c[@]}"; do LAB_CONF[$k]=${c[$k]}; done
+
+	for n in "${LAB_NODES[@]}"; do
+		{
+			echo "# written by tests/e2e/lib.sh"
+			echo "totem {"
+			echo "	version: 2"
+			echo "	cluster_name: $LAB_CLUSTER"
+			echo "	transport: knet"
+			echo "	crypto_cipher: none"
+			echo "	crypto_hash: none"
+			for i in "${totem[@]}"; do echo "	$i"; done
+			echo "}"
+			echo "nodelist {"
+			for i in "${LAB_NODES[@]}"; do
+				echo "	node {"
+				echo "		nodeid: ${i#n}"
+				echo "		name: $i"
+				echo "		ring0_addr: ${LAB_ADDR[$i]}"
+				echo "	}"
+			done
+			echo "}"
+			echo "quorum {"
+			echo "	provider: corosync_votequorum"
+			for i in "${quorum[@]}"; do echo "	$i"; done
+			if [[ ${c[device]} != none ]]; then
+				echo "	device {"
+				echo "		model: net"
+				[[ -n ${c[votes]:-} ]] && echo "		votes: ${c[votes]}"
+				for i in "${device[@]}"; do echo "		$i"; done
+				echo "		net {"
+				echo "			host: $LAB_ARB_ADDR"
+				echo "			port: $LAB_QNETD_PORT"
+				echo "			algorithm: ${c[algorithm]}"
+				echo "			tie_breaker: ${c[tie_breaker]}"
+				echo "			tls: ${c[tls]}"
+				for i in "${net[@]}"; do echo "			$i"; done
+				echo "		}"
+				if [[ -n ${c[heuristics]:-} || ${#heur[@]} -gt 0 ]]; then
+					echo "		heuristics {"
+					[[ -n ${c[heuristics]:-} ]] &&
+						echo "			mode: ${c[heuristics]}"
+					for i in "${heur[@]}"; do echo "			$i"; done
+					echo "		}"
+				fi
+				echo "	}"
+			fi
+			echo "}"
+			echo "logging {"
+			echo "	to_logfile: yes"
+			echo "	logfile: /var/log/corosync/corosync.log"
+			echo "	to_stderr: no"
+			echo "	to_syslog: no"
+			echo "	timestamp: hires"
+			echo "	logger_subsys {"
+			echo "		subsys: VOTEQ"
+			echo "		debug: on"
+			echo "	}"
+			echo "}"
+		} >"$LAB_DIR/hosts/$n/etc/corosync.conf" ||
+			lab_die "setup: cannot write corosync.conf of $n"
+	done
+	lab_log "corosync.conf: algorithm=${c[algorithm]} tie_breaker=${c[tie_breaker]}" \
+	    "tls=${c[tls]} votes=${c[votes]:-default} heuristics=${c[heuristics]:-off}"
+}
+
+# ---------------------------------------------------------------------------------------
+# Daemons
+# ---------------------------------------------------------------------------------------
+
+_lab_corosync_up() {
+	lab_exec "$1" timeout 5 "$CMAPCTL" -g runtime.votequorum.this_node_id >/dev/null 2>&1
+}
+
+_lab_daemon_dead() {
+	local h=$1 d=$2
+	lab_running "$h" "$d" && return 1
+	echo "# $d on $h exited; last log lines:" >&2
+	tail -n 15 "$LAB_DIR/logs/$h-$d.log" 2>/dev/null | sed 's/^/#   /' >&2
+	return 0
+}
+
+# _lab_wait_daemon HOST DAEMON TIMEOUT_S READY_CMD...: wait until READY_CMD succeeds;
+# gives up at once if the daemon has exited.
+_lab_wait_daemon() {
+	local h=$1 d=$2 deadline=$(( $(_lab_now_ms) + $3 * 1000 ))
+	shift 3
+	until "$@"; do
+		_lab_daemon_dead "$h" "$d" && return 1
+		(( $(_lab_now_ms) < deadline )) || return 1
+		sleep "$LAB_POLL"
+	done
+	return 0
+}
+
+# lab_start_corosync [HOST...]: corosync -f on the given nodes (default: all), wait for
+# its IPC to answer.
+lab_start_corosync() {
+	local h hosts=("$@")
+	(( ${#hosts[@]} )) || hosts=("${LAB_NODES[@]}")
+	for h in "${hosts[@]}"; do
+		_lab_host_ok "$h" || lab_die "setup: bad host $h"
+		_lab_spawn "$h" corosync "$COROSYNC_BIN" -f
+	done
+	for h in "${hosts[@]}"; do
+		_lab_wait_daemon "$h" corosync 20 _lab_corosync_up "$h" ||
+			lab_die "setup: corosync on $h did not come up"
+	done
+}
+
+# lab_qnetd_tool ARGS...: QNETD_TOOL on the arbiter, talking to our socket.
+lab_qnetd_tool() {
+	lab_exec arb timeout 10 "$QNETD_TOOL" -p "$LAB_QNETD_SOCK" "$@"
+}
+
+# lab_qdevice_tool HOST ARGS...: QDEVICE_TOOL on a node, talking to our socket.
+lab_qdevice_tool() {
+	local h=$1
+	shift
+	lab_exec "$h" timeout 10 "$QDEVICE_TOOL" -p "$LAB_QDEVICE_SOCK" "$@"
+}
+
+# lab_start_qnetd [QNETD_ARGS...]: qnetd -f on the arbiter with the given TLS options
+# (default "-s on -c on"), our port/address/paths, -d if LAB_DEBUG=1.
+lab_start_qnetd() {
+	local args=("$@")
+	(( ${#args[@]} )) || args=(-s on -c on)
+	(( LAB_DEBUG )) && args=(-d "${args[@]}")
+	_lab_spawn arb qnetd "$QNETD_BIN" -f "${args[@]}" -p "$LAB_QNETD_PORT" -l "$LAB_ARB_ADDR" \
+	    -S "nss_db_dir=$LAB_QNETD_DB,lock_file=$LAB_QNETD_LOCK,local_socket_file=$LAB_QNETD_SOCK"
+	_lab_wait_daemon arb qnetd 15 eval 'lab_qnetd_tool -s >/dev/null 2>&1' ||
+		lab_die "setup: qnetd did not come up"
+}
+
+# lab_start_qdevice [HOST...]: qdevice -f on the given nodes (default: all). Extra
+# arguments for every qdevice may be put in the array LAB_QDEVICE_ARGS.
+lab_start_qdevice() {
+	local h hosts=("$@") args=()
+	(( ${#hosts[@]} )) || hosts=("${LAB_NODES[@]}")
+	(( LAB_DEBUG )) && args=(-d)
+	args+=(-S "lock_file=$LAB_QDEVICE_LOCK,local_socket_file=$LAB_QDEVICE_SOCK,net_nss_db_dir=$LAB_QDEVICE_DB")
+	args+=("${LAB_QDEVICE_ARGS[@]}")
+	for h in "${hosts[@]}"; do
+		_lab_host_ok "$h" || lab_die "setup: bad host $h"
+		_lab_spawn "$h" qdevice "$QDEVICE_BIN" -f "${args[@]}"
+	done
+	for h in "${hosts[@]}"; do
+		_lab_wait_daemon "$h" qdevice 30 eval "lab_qdevice_tool $h -s >/dev/null 2>&1" ||
+			lab_die "setup: qdevice on $h did not come up"
+	done
+}
+
+# lab_start_cluster: corosync on every node, then qdevice on every node.
+lab_start_cluster() {
+	lab_start_corosync
+	[[ ${LAB_CONF[device]:-on} == none ]] || lab_start_qdevice
+}
+
+# lab_stop_cluster: orderly stop of every node's qdevice, then corosync.
+lab_stop_cluster() {
+	lab_stop qdevice "${LAB_NODES[@]}"
+	lab_stop corosync "${LAB_NODES[@]}"
+}
+
+# ---------------------------------------------------------------------------------------
+# Network faults (nftables inside the namespaces)
+# ---------------------------------------------------------------------------------------
+
+_lab_pair() {
+	if [[ $1 < $2 ]]; then echo "$1|$2"; else echo "$2|$1"; fi
+}
+
+# _lab_nft_apply HOST: (re)write HOST's drop table from LAB_BLOCK, atomically.
+_lab_nft_apply() {
+	local h=$1 p other addrs=""
+	for p in "${!LAB_BLOCK[@]}"; do
+		case $p in
+		"$h|"*) other=${p#*|};;
+		*"|$h") other=${p%|*};;
+		*) continue;;
+		esac
+		addrs+="${addrs:+, }${LAB_ADDR[$other]}"
+	done
+	if [[ -z $addrs ]]; then
+		ip netns exec "${LAB_NS[$h]}" nft delete table inet qnet_e2e 2>/dev/null
+		return 0
+	fi
+	ip netns exec "${LAB_NS[$h]}" nft -f - <<-EOF
+	table inet qnet_e2e
+	delete table inet qnet_e2e
+	table inet qnet_e2e {
+		chain input {
+			type filter hook input priority -100; policy accept;
+			ip saddr { $addrs } drop
+		}
+		chain output {
+			type filter hook output priority -100; policy accept;
+			ip daddr { $addrs } drop
+		}
+	}
+	EOF
+}
+
+# _lab_words "a b,c" -> a b c (hosts may be separated by spaces or commas)
+_lab_words() {
+	echo "${*//,/ }"
+}
+
+# lab_block "HOSTS_A" "HOSTS_B": drop all traffic between every host of A and of B.
+lab_block() {
+	local a b touched=()
+	for a in $(_lab_words "$1"); do
+		_lab_host_ok "$a" || return 1
+		for b in $(_lab_words "$2"); do
+			_lab_host_ok "$b" || return 1
+			[[ $a == "$b" ]] && continue
+			LAB_BLOCK[$(_lab_pair "$a" "$b")]=1
+			touched+=("$a" "$b")
+		done
+	done
+	for a in $(printf '%s\n' "${touched[@]}" | sort -u); do
+		_lab_nft_apply "$a" || return 1
+	done
+}
+
+# lab_unblock "HOSTS_A" "HOSTS_B": undo lab_block for those pairs.
+lab_unblock() {
+	local a b touched=()
+	for a in $(_lab_words "$1"); do
+		for b in $(_lab_words "$2"); do
+			unset "LAB_BLOCK[$(_lab_pair "$a" "$b")]"
+			touched+=("$a" "$b")
+		done
+	done
+	for a in $(printf '%s\n' "${touched[@]}" | sort -u); do
+		_lab_nft_apply "$a" || return 1
+	done
+}
+
+# lab_partition "n1 arb" "n2": split the lab into two sides (hosts of the same side still
+# talk). Hosts named on neither side keep talking to everybody.
+lab_partition() {
+	lab_log "partition: [$(_lab_words "$1")] | [$(_lab_words "$2")]"
+	lab_block "$1" "$2"
+}
+
+# lab_heal: remove every drop rule in every namespace.
+lab_heal() {
+	local h
+	LAB_BLOCK=()
+	for h in "${LAB_HOSTS[@]}"; do _lab_nft_apply "$h"; done
+	lab_log "healed"
+}
+
+# lab_cut_arbiter NODE / lab_uncut_arbiter NODE: (re)connect one node and the arbiter.
+lab_cut_arbiter() {
+	lab_log "cut arb from $1"
+	lab_block "$1" arb
+}
+lab_uncut_arbiter() {
+	lab_log "reconnect arb and $1"
+	lab_unblock "$1" arb
+}
+
+# ---------------------------------------------------------------------------------------
+# Quorum queries
+# ---------------------------------------------------------------------------------------
+
+# lab_query NODE: run corosync-quorumtool -s in NODE and parse it into Q_OK (1 if read),
+# Q_QUORATE (yes/no), Q_TOTAL, Q_EXPECTED, Q_RING, Q_MEMBERS ("1,2": node ids, sorted,
+# qdevice excluded), Q_FLAGS.
+lab_query() {
+	local out
+	Q_OK=0 Q_QUORATE="" Q_TOTAL="" Q_EXPECTED="" Q_RING="" Q_MEMBERS="" Q_FLAGS=""
+	out=$(lab_exec "$1" timeout 5 "$QUORUMTOOL" -s 2>/dev/null)
+	[[ $out == *"Quorate:"* ]] || return 1
+	eval "$(awk '
+		/^Quorate:/		{ q = tolower($2) }
+		/^Total votes:/		{ t = $3 }
+		/^Expected votes:/	{ e = $3 }
+		/^Ring ID:/		{ r = $3 }
+		/^Flags:/		{ sub(/^Flags:[ \t]*/, ""); f = $0 }
+		/^Membership information/ { m = 1; next }
+		m && $1 ~ /^[0-9]+$/ && $1 != 0 { ids[n++] = $1 }
+		END {
+			for (i = 0; i < n; i++)
+				for (j = i + 1; j < n; j++)
+					if (ids[j] + 0 < ids[i] + 0) { x = ids[i]; ids[i] = ids[j]; ids[j] = x }
+			s = ""
+			for (i = 0; i < n; i++) s = s (i ? "," : "") ids[i]
+			printf "Q_QUORATE=%s Q_TOTAL=%s Q_EXPECTED=%s Q_RING=%s Q_MEMBERS=%s Q_FLAGS=\"%s\"\n",
+			    q, t, e, r, s, f
+		}' <<<"$out")"
+	Q_OK=1
+}
+
+# lab_quorate NODE: prints yes / no (empty when corosync does not answer).
+lab_quorate() { lab_query "$1"; echo "$Q_QUORATE"; }
+# lab_total_votes NODE: prints the total votes NODE sees.
+lab_total_votes() { lab_query "$1"; echo "$Q_TOTAL"; }
+# lab_members NODE: prints the membership NODE sees, e.g. "1,2".
+lab_members() { lab_query "$1"; echo "$Q_MEMBERS"; }
+
+_lab_q_summary() {
+	if (( Q_OK )); then
+		echo "members=$Q_MEMBERS quorate=$Q_QUORATE votes=$Q_TOTAL expected=$Q_EXPECTED ring=$Q_RING flags=[$Q_FLAGS]"
+	else
+		echo "no answer"
+	fi
+}
+
+# _lab_spec_match "KEY=V..." : does the last lab_query match? (keys: members quorate
+# votes expected)
+_lab_spec_match() {
+	local kv k v
+	(( Q_OK )) || return 1
+	for kv in "$@"; do
+		k=${kv%%=*} v=${kv#*=}
+		case $k in
+		members)	[[ $Q_MEMBERS == "$v" ]] || return 1;;
+		quorate)	[[ $Q_QUORATE == "${v,,}" ]] || return 1;;
+		votes)		[[ $Q_TOTAL == "$v" ]] || return 1;;
+		expected)	[[ $Q_EXPECTED == "$v" ]] || return 1;;
+		*)		echo "# bad state key '$k'" >&2; return 2;;
+		esac
+	done
+	return 0
+}
+
+# lab_state NODE KEY=V...: one reading matches, e.g. lab_state n1 quorate=yes votes=3.
+lab_state() {
+	local h=$1
+	shift
+	lab_query "$h"
+	_lab_spec_match "$@"
+}
+
+# lab_settled "NODE KEY=V..." ...: the settled-state assertion. For every spec: wait for
+# NODE to see the membership in members= (if given), then require all of the spec to hold
+# continuously for LAB_HOLD s. Specs are followed together, so the hold windows overlap.
+# A wrong reading after the membership restarts that spec's hold window (the stock stack
+# has a known <= 5 s window, E2E-NOTES). With LAB_STRICT=1 the check fails at once on a
+# wrong reading after a right one, or, if the membership had to change first, on a wrong
+# reading later than LAB_GRACE s after it. Bounded by LAB_SETTLE_TIMEOUT.
+lab_settled() {
+	local specs=("$@") n=$# i now start deadline all_done spec h
+	local -a mem_ms=() ok_ms=() flips=() mem_want=() last=() mem_changed=() polls=()
+	start=$(_lab_now_ms)
+	deadline=$((start + LAB_SETTLE_TIMEOUT * 1000))
+	for ((i = 0; i < n; i++)); do
+		mem_ms[i]=0 ok_ms[i]=0 flips[i]=0 mem_want[i]="" mem_changed[i]=0 polls[i]=0
+		for spec in ${specs[i]}; do
+			[[ $spec == members=* ]] && mem_want[i]=${spec#members=}
+		done
+	done
+	while :; do
+		all_done=1
+		for ((i = 0; i < n; i++)); do
+			read -r h spec <<<"${specs[i]}"
+			lab_query "$h"
+			now=$(_lab_now_ms)
+			last[i]=$(_lab_q_summary)
+			polls[i]=$((polls[i] + 1))
+			if (( mem_ms[i] == 0 )); then
+				if (( Q_OK )) && [[ -z ${mem_want[i]} || $Q_MEMBERS == "${mem_want[i]}" ]]; then
+					mem_ms[i]=$now
+					(( polls[i] > 1 )) && mem_changed[i]=1
+				else
+					all_done=0
+					continue
+				fi
+			fi
+			# shellcheck disable=SC2086
+			if _lab_spec_match $spec; then
+				(( ok_ms[i] )) || ok_ms[i]=$now
+				(( now - ok_ms[i] >= LAB_HOLD * 1000 )) || all_done=0
+			else
+				if (( ok_ms[i] )); then
+					flips[i]=$((flips[i] + 1))
+					if (( LAB_STRICT )); then
+						echo "# $h: state went wrong again: ${last[i]} (want: $spec)" >&2
+						return 1
+					fi
+				fi
+				if (( LAB_STRICT && mem_changed[i] && now - mem_ms[i] > LAB_GRACE * 1000 )); then
+					echo "# $h: wrong state $(_lab_ms_str $((now - mem_ms[i]))) after the membership:" \
+					    "${last[i]} (want: $spec)" >&2
+					return 1
+				fi
+				ok_ms[i]=0
+				all_done=0
+			fi
+		done
+		(( all_done )) && break
+		if (( $(_lab_now_ms) >= deadline )); then
+			for ((i = 0; i < n; i++)); do
+				echo "# ${specs[i]%% *}: not settled in ${LAB_SETTLE_TIMEOUT}s, want: ${specs[i]#* }; last: ${last[i]}" >&2
+			done
+			return 1
+		fi
+		sleep "$LAB_POLL"
+	done
+	for ((i = 0; i < n; i++)); do
+		h=${specs[i]%% *}
+		spec=""
+		(( flips[i] )) && spec=", state flipped back ${flips[i]} time(s)"
+		lab_log "$h settled: ${last[i]}; membership seen after $(_lab_ms_str $((mem_ms[i] - start)))," \
+		    "state right from $(_lab_ms_str $((ok_ms[i] - start)))$spec"
+	done
+	return 0
+}
+
+# ---------------------------------------------------------------------------------------
+# Cleanup
+# ---------------------------------------------------------------------------------------
+
+_lab_dump_logs() {
+	local f
+	(( LAB_DUMP_LINES > 0 )) || return 0
+	[[ -n $LAB_DIR && -d $LAB_DIR ]] || return 0
+	for f in "$LAB_DIR"/logs/*.log "$LAB_DIR"/hosts/*/log/*.log; do
+		[[ -f $f ]] || continue
+		echo "# ---- last $LAB_DUMP_LINES lines of ${f#"$LAB_DIR"/} ----"
+		tail -n "$LAB_DUMP_LINES" "$f" | sed 's/^/#   /'
+	done
+}
+
+# lab_cleanup: kill what we started (and anything left in our namespaces), delete the
+# namespaces, remove our /dev/shm leftovers and the run directory. Idempotent.
+lab_cleanup() {
+	local ns pid pids=() k
+	(( LAB_CLEANED )) && return 0
+	LAB_CLEANED=1
+	for k in "${!LAB_PID[@]}"; do
+		pid=${LAB_PID[$k]}
+		_lab_pid_ours "$pid" "${k%%/*}" && kill -s KILL "$pid" 2>/dev/null
+	done
+	# Anything else still inside our namespaces (tools, heuristics workers) is ours too.
+	for ns in "${LAB_NETNS[@]}"; do
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do
+			pids+=("$pid")
+			kill -s KILL "$pid" 2>/dev/null
+		done
+	done
+	for pid in "${LAB_ALL_PIDS[@]}" "${pids[@]}"; do
+		_lab_reap "$pid" 5 || echo "# cleanup: pid $pid does not die" >&2
+	done
+	_lab_shm_clean "${LAB_ALL_PIDS[@]}" "${pids[@]}"
+	for ns in "${LAB_NETNS[@]}"; do
+		ip netns del "$ns" 2>/dev/null || echo "# cleanup: cannot delete netns $ns" >&2
+	done
+	LAB_NETNS=()
+	if [[ -n $LAB_DIR && -d $LAB_DIR ]]; then
+		if (( LAB_KEEP )); then
+			echo "# run directory kept: $LAB_DIR"
+		else
+			rm -rf -- "$LAB_DIR"
+		fi
+	fi
+}
+
+_lab_on_exit() {
+	local rc=$?
+	trap - EXIT INT TERM
+	trap '' INT TERM	# finish cleaning up even if interrupted again
+	if (( LAB_FAILED > 0 || rc != 0 )); then
+		_lab_dump_logs
+	fi
+	lab_cleanup
+	if (( rc != 0 && LAB_FAILED == 0 )); then
+		# died outside a check (e.g. a bug in the scenario): that is a failure too
+		LAB_FAILED=1
+		echo "not ok - scenario exited with status $rc"
+	fi
+	echo "$LAB_PASSED passed, $LAB_FAILED failed"
+	(( LAB_FAILED > 0 )) && exit 1
+	exit 0
+}

@@ -645,6 +645,46 @@ send_queue_is_capped(void **state)
 	assert_int_equal(c->send_queue_len, 3);
 }
 
+static void
+stop_loop(void *data)
+{
+	qb_loop_stop(data);
+}
+
+/* A silent client is dropped after coefficient x heartbeat; a talking one is not. */
+static void
+dead_peer_timer_drops_silent_clients(void **state)
+{
+	struct fixture *f = *state;
+	struct qnetd_client *quiet, *talker;
+	qb_loop_timer_handle t;
+	struct msg m;
+
+	f->settings.heartbeat_interval_min = 1;
+	f->settings.dpd_interval_coefficient = 1.5;
+	quiet = new_client(f);
+	send_preinit(quiet, "dpd", 1);
+	init_msg(&m, 1, ALGORITHM_LMS, TIE_BREAKER_LOWEST);
+	m.heartbeat_interval = 20;	/* dead after 30 ms of silence */
+	feed(quiet, &m);
+	assert_int_equal(init_reply_code(quiet), REPLY_NO_ERROR);
+	talker = new_client(f);
+	send_preinit(talker, "dpd", 1);
+	init_msg(&m, 2, ALGORITHM_LMS, TIE_BREAKER_LOWEST);
+	m.heartbeat_interval = 200;	/* 300 ms */
+	feed(talker, &m);
+	assert_int_equal(init_reply_code(talker), REPLY_NO_ERROR);
+	assert_int_equal(f->inst.client_count, 2);
+
+	assert_int_equal(qb_loop_timer_add(f->loop, QB_LOOP_LOW, 150 * 1000000ULL, f->loop,
+	    stop_loop, &t), 0);
+	qb_loop_run(f->loop);
+	/* quiet is gone (teardown job ran), its cluster still has talker */
+	assert_int_equal(f->inst.client_count, 1);
+	assert_false(talker->closing);
+	assert_int_equal(talker->cluster->view.count, 1);
+}
+
 int
 main(void)
 {
@@ -664,6 +704,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(ffsplit_session_end_to_end, setup, teardown),
 		cmocka_unit_test_setup_teardown(clusters_live_while_clients_do, setup, teardown),
 		cmocka_unit_test_setup_teardown(send_queue_is_capped, setup, teardown),
+		cmocka_unit_test_setup_teardown(dead_peer_timer_drops_silent_clients, setup,
+		    teardown),
 	};
 
 	/* Keep the daemon's log lines out of the test output. */

@@ -11,6 +11,7 @@
 #include "client.h"
 #include "cluster.h"
 #include "dispatch.h"
+#include "events.h"
 #include "instance.h"
 
 #define NS_PER_MS	1000000ULL
@@ -109,6 +110,8 @@ qnetd_client_disconnect(struct qnetd_client *c, const char *reason)
 	if (c->closing)
 		return;
 	qb_log(LOG_INFO, "%s: disconnecting: %s", c->ident, reason);
+	if (c->init_received)
+		qnetd_event_client_disconnected(c, reason);
 	c->closing = true;
 	if (c->fd != NULL)
 		qb_loop_poll_del(c->instance->loop, c->native_fd);
@@ -237,6 +240,7 @@ dpd_timer_fired(void *data)
 		qb_log(LOG_WARNING, "%s: no message for %llu ms (heartbeat x %.2f)",
 		    c->ident, (unsigned long long)(idle / NS_PER_MS),
 		    c->instance->settings->dpd_interval_coefficient);
+		c->instance->stats.dpd_expiries++;
 		qnetd_client_disconnect(c, "dead peer");
 		return;
 	}
@@ -319,6 +323,8 @@ message_done(struct qnetd_client *c)
 		return;
 	}
 	c->last_msg_ns = qnetd_now_ns();
+	if (c->tls_started)
+		c->tls_message_seen = true;
 	qnetd_dispatch(c, c->body, MSG_HEADER_LEN + c->body_len);
 }
 
@@ -363,6 +369,10 @@ read_step(struct qnetd_client *c)
 		return 0;
 	if (n == 0) {
 		qnetd_client_disconnect(c, "connection closed by peer");
+	} else if (c->tls_started && !c->tls_message_seen) {
+		qb_log(LOG_WARNING, "%s: TLS handshake failed: %s", c->ident, nss_sock_error());
+		c->instance->stats.tls_handshake_failures++;
+		qnetd_client_disconnect(c, "TLS handshake failed");
 	} else {
 		qb_log(c->tls_started ? LOG_WARNING : LOG_INFO, "%s: receive failed: %s",
 		    c->ident, nss_sock_error());

@@ -42,12 +42,14 @@ struct qnetd_client {
 	bool			 init_received;
 	bool			 tls_started;
 	bool			 tls_peer_verified;
+	bool			 tls_message_seen;	/* a message arrived over TLS: handshake done */
 	char			*cluster_name;	/* NUL-free copy from PREINIT */
 	size_t			 cluster_name_len;
 	struct qnetd_cluster	*cluster;	/* borrowed; set once INIT succeeded */
 	struct algo_client	 algo;		/* what the algorithms see */
 	uint8_t			 last_sent_vote;
 	uint8_t			 last_sent_ack_nack_vote;
+	uint64_t		 decision_wait_ns;	/* node list time awaiting an ACK/NACK; 0: none */
 
 	/* receive framing */
 	uint8_t			 hdr[MSG_HEADER_LEN];

@@ -9,6 +9,7 @@
 
 #include "client.h"
 #include "cluster.h"
+#include "events.h"
 #include "instance.h"
 
 #define NS_PER_MS	1000000ULL
@@ -32,6 +33,7 @@ cluster_free(struct qnetd_cluster *cl)
 {
 	algo_cluster_fini(&cl->view);
 	free(cl->view.clients);
+	free(cl->acked_nodes);
 	free(cl->name);
 	free(cl);
 }
@@ -165,10 +167,24 @@ qnetd_cluster_leave(struct qnetd_client *c, bool server_shutdown)
 void
 qnetd_client_note_vote(struct qnetd_client *c, uint8_t vote)
 {
+	if (vote == VOTE_ACK || vote == VOTE_NACK) {
+		if (vote == VOTE_ACK)
+			c->instance->stats.acks_sent++;
+		else
+			c->instance->stats.nacks_sent++;
+		if (c->decision_wait_ns != 0) {
+			qnetd_stats_observe_latency(c->instance,
+			    qnetd_now_ns() - c->decision_wait_ns);
+			c->decision_wait_ns = 0;
+		}
+	}
 	if ((vote == VOTE_ACK || vote == VOTE_NACK) && vote != c->last_sent_ack_nack_vote) {
+		uint8_t previous = c->last_sent_ack_nack_vote;
+
 		qb_log(LOG_INFO, "%s: vote %s (was %s)", c->ident, vote_name(vote),
-		    c->last_sent_ack_nack_vote ? vote_name(c->last_sent_ack_nack_vote) : "none");
+		    previous ? vote_name(previous) : "none");
 		c->last_sent_ack_nack_vote = vote;
+		qnetd_event_vote_changed(c, previous);
 	}
 	c->last_sent_vote = vote;
 }

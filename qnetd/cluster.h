@@ -21,6 +21,7 @@ struct qnetd_cluster {
 	struct qnetd_instance	*instance;	/* borrowed */
 	struct algo_cluster	 view;		/* clients[] point into qnetd_client.algo */
 	size_t			 view_cap;
+	char			*acked_nodes;	/* last reported ACKed set, "1 2" (events) */
 };
 
 int	qnetd_clusters_init(struct qnetd_instance *inst);

@@ -8,6 +8,7 @@
 #include "client.h"
 #include "cluster.h"
 #include "dispatch.h"
+#include "events.h"
 #include "instance.h"
 
 /* Queue a reply; a full queue or oversize reply costs the client its connection. */
@@ -65,12 +66,14 @@ check_tls(struct qnetd_client *c, const struct msg *m)
 		return 0;
 	if (c->fd == NULL || !nss_sock_has_peer_cert(c->fd)) {
 		qb_log(LOG_WARNING, "%s: no client certificate", c->ident);
+		c->instance->stats.cert_check_failures++;
 		qnetd_client_disconnect(c, "client certificate missing");
 		return -1;
 	}
 	if (!nss_sock_peer_cert_matches(c->fd, c->cluster_name)) {
 		qb_log(LOG_WARNING, "%s: client certificate is not for cluster \"%s\"",
 		    c->ident, c->cluster_name);
+		c->instance->stats.cert_check_failures++;
 		qnetd_client_disconnect(c, "client certificate name does not match the cluster name");
 		return -1;
 	}
@@ -245,6 +248,7 @@ handle_init(struct qnetd_client *c, const struct msg *m)
 		qb_log(LOG_INFO, "%s: initialised: algorithm %s, tie-breaker %s, heartbeat %u ms",
 		    c->ident, decision_algorithm_name(m->algorithm),
 		    tie_breaker_mode_name(m->tie_breaker.mode), (unsigned)m->heartbeat_interval);
+		qnetd_event_client_connected(c);
 	} else {
 		qb_log(LOG_WARNING, "%s: INIT refused: %s", c->ident,
 		    reply_error_code_name(code));
@@ -415,6 +419,9 @@ handle_node_list(struct qnetd_client *c, const struct msg *m)
 	}
 	qb_log(LOG_DEBUG, "%s: %s node list with %zu nodes", c->ident,
 	    node_list_type_name(m->node_list_type), m->nodes.count);
+	/* A membership change starts a decision; its ACK/NACK ends it (metrics). */
+	if (m->node_list_type == NODE_LIST_MEMBERSHIP && c->decision_wait_ns == 0)
+		c->decision_wait_ns = qnetd_now_ns();
 	if (decide(c, m, &ev, &plan) != 0)
 		return;
 	if (store_node_list(c, m) != 0) {
@@ -508,6 +515,7 @@ qnetd_dispatch(struct qnetd_client *c, const uint8_t *buf, size_t len)
 	if (r != 0) {
 		qb_log(LOG_WARNING, "%s: cannot decode %s message: %s", c->ident,
 		    msg_type_name(m.type), msg_decode_error_name(r));
+		c->instance->stats.decode_errors++;
 		send_error(c, &m, REPLY_ERROR_DECODING_MSG);
 		msg_fini(&m);
 		return;

@@ -20,6 +20,24 @@ qnetd_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+const uint32_t qnetd_latency_bounds_ms[QNETD_LATENCY_BUCKETS] = {
+	1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 10000,
+};
+
+void
+qnetd_stats_observe_latency(struct qnetd_instance *inst, uint64_t ns)
+{
+	struct qnetd_stats *st = &inst->stats;
+	size_t i;
+
+	for (i = 0; i < QNETD_LATENCY_BUCKETS; i++)
+		if (ns <= (uint64_t)qnetd_latency_bounds_ms[i] * 1000000ULL)
+			break;
+	st->latency_buckets[i]++;
+	st->latency_count++;
+	st->latency_sum_s += (double)ns / 1e9;
+}
+
 int
 qnetd_instance_init(struct qnetd_instance *inst, struct qnetd_settings *s, qb_loop_t *loop)
 {
@@ -53,6 +71,7 @@ accept_ready(int fd, int revents, void *data)
 		if (s->max_clients != 0 && inst->client_count >= s->max_clients) {
 			qb_log(LOG_WARNING, "client %s refused: maximum of %u clients reached",
 			    addr, (unsigned)s->max_clients);
+			inst->stats.clients_refused++;
 			nss_sock_close(cfd);
 			continue;
 		}
@@ -69,6 +88,7 @@ accept_ready(int fd, int revents, void *data)
 			qnetd_client_destroy(c);
 			continue;
 		}
+		inst->stats.clients_accepted++;
 		qb_log(LOG_INFO, "%s: connected", c->ident);
 	}
 	return 0;

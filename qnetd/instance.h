@@ -16,6 +16,27 @@
 #include "settings.h"
 
 struct ipc_server;
+struct hooks;
+
+/* Upper bounds (ms) of the decision latency histogram; +Inf is implied. */
+#define QNETD_LATENCY_BUCKETS	12
+extern const uint32_t qnetd_latency_bounds_ms[QNETD_LATENCY_BUCKETS];
+
+/* Counters since start, for `qnetd-tool --metrics`. */
+struct qnetd_stats {
+	uint64_t	clients_accepted;
+	uint64_t	clients_refused;	/* over -m */
+	uint64_t	acks_sent;
+	uint64_t	nacks_sent;
+	uint64_t	dpd_expiries;
+	uint64_t	tls_handshake_failures;
+	uint64_t	cert_check_failures;
+	uint64_t	decode_errors;
+	/* node list received -> ACK/NACK sent to the same client */
+	uint64_t	latency_buckets[QNETD_LATENCY_BUCKETS + 1];
+	uint64_t	latency_count;
+	double		latency_sum_s;
+};
 
 struct qnetd_instance {
 	struct qnetd_settings	*settings;	/* borrowed from main */
@@ -31,6 +52,9 @@ struct qnetd_instance {
 	struct ipc_server	*ipc;
 	bool			 shutting_down;
 	uint64_t		 started_ns;
+	struct qnetd_stats	 stats;
+	struct hooks		*hooks;		/* NULL-safe: no hook configured */
+	long			 cert_days_left;	/* valid when tls_loaded */
 };
 
 /* Set up everything but sockets (unit tests stop here). */
@@ -42,5 +66,6 @@ int	qnetd_instance_listen(struct qnetd_instance *inst);
 void	qnetd_instance_fini(struct qnetd_instance *inst);
 
 uint64_t	qnetd_now_ns(void);
+void		qnetd_stats_observe_latency(struct qnetd_instance *inst, uint64_t ns);
 
 #endif

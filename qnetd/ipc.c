@@ -10,44 +10,52 @@
 #include "ipc.h"
 #include "status.h"
 
+/*
+ * Commands: shutdown; status [verbose|json]; list [verbose|json]
+ * [cluster NAME]; metrics. "json" and "metrics" are ours, not upstream's.
+ */
 static enum ipc_reply
 command(char **words, int count, FILE *out, void *arg)
 {
 	struct qnetd_instance *inst = arg;
-	bool verbose = false;
+	bool verbose = false, json = false;
 	const char *cluster = NULL;
+	bool is_status = strcasecmp(words[0], "status") == 0;
+	bool is_list = strcasecmp(words[0], "list") == 0;
 
 	if (strcasecmp(words[0], "shutdown") == 0 && count == 1) {
 		qb_log(LOG_INFO, "shutdown requested over the admin socket");
 		return IPC_REPLY_OK_THEN_SHUTDOWN;
 	}
-	if (strcasecmp(words[0], "status") == 0) {
-		for (int i = 1; i < count; i++) {
-			if (strcasecmp(words[i], "verbose") != 0) {
-				fprintf(out, "Unknown status option '%s'", words[i]);
-				return IPC_REPLY_ERROR;
-			}
+	if (strcasecmp(words[0], "metrics") == 0 && count == 1) {
+		qnetd_metrics_write(inst, out);
+		return IPC_REPLY_OK;
+	}
+	if (!is_status && !is_list) {
+		fprintf(out, "Unknown command '%s'", words[0]);
+		return IPC_REPLY_ERROR;
+	}
+	for (int i = 1; i < count; i++) {
+		if (strcasecmp(words[i], "verbose") == 0) {
 			verbose = true;
+		} else if (strcasecmp(words[i], "json") == 0) {
+			json = true;
+		} else if (is_list && strcasecmp(words[i], "cluster") == 0 && i + 1 < count) {
+			cluster = words[++i];
+		} else {
+			fprintf(out, "Unknown %s option '%s'", words[0], words[i]);
+			return IPC_REPLY_ERROR;
 		}
+	}
+	if (is_status && json)
+		qnetd_status_write_json(inst, out);
+	else if (is_status)
 		qnetd_status_write(inst, verbose, out);
-		return IPC_REPLY_OK;
-	}
-	if (strcasecmp(words[0], "list") == 0) {
-		for (int i = 1; i < count; i++) {
-			if (strcasecmp(words[i], "verbose") == 0) {
-				verbose = true;
-			} else if (strcasecmp(words[i], "cluster") == 0 && i + 1 < count) {
-				cluster = words[++i];
-			} else {
-				fprintf(out, "Unknown list option '%s'", words[i]);
-				return IPC_REPLY_ERROR;
-			}
-		}
+	else if (json)
+		qnetd_list_write_json(inst, cluster, out);
+	else
 		qnetd_list_write(inst, verbose, cluster, out);
-		return IPC_REPLY_OK;
-	}
-	fprintf(out, "Unknown command '%s'", words[0]);
-	return IPC_REPLY_ERROR;
+	return IPC_REPLY_OK;
 }
 
 static void

@@ -11,6 +11,7 @@
 #include <qb/qbloop.h>
 
 #include "common/daemon.h"
+#include "common/hooks.h"
 #include "common/msg.h"
 #include "common/utils.h"
 #include "config.h"
@@ -51,12 +52,34 @@ on_signal(int32_t sig, void *data)
 	return 0;
 }
 
+#define CERT_CHECK_INTERVAL_NS	(24ULL * 3600 * 1000000000ULL)
+#define CERT_WARN_DAYS		30
+
+static qb_loop_timer_handle cert_timer;
+
+/* Log the certificate's remaining validity when it is short; refresh the gauge. */
+static void
+check_cert_expiry(void *data)
+{
+	struct qnetd_instance *inst = data;
+	const char *nick = inst->settings->cert_nickname;
+	long days = nss_cert_days_left(inst->tls.cert);
+
+	inst->cert_days_left = days;
+	if (days < 0)
+		qb_log(LOG_WARNING, "server certificate \"%s\" expired %ld days ago", nick, -days);
+	else if (days <= CERT_WARN_DAYS)
+		qb_log(LOG_WARNING, "server certificate \"%s\" expires in %ld days", nick, days);
+	if (qb_loop_timer_add(inst->loop, QB_LOOP_LOW, CERT_CHECK_INTERVAL_NS, inst,
+	    check_cert_expiry, &cert_timer) != 0)
+		qb_log(LOG_WARNING, "cannot schedule the daily certificate check");
+}
+
 static int
 setup_tls(struct qnetd_instance *inst)
 {
 	const struct qnetd_settings *s = inst->settings;
 	struct stat st;
-	long days;
 	int r;
 
 	if (s->tls == QNETD_TLS_OFF) {
@@ -83,13 +106,7 @@ setup_tls(struct qnetd_instance *inst)
 		return -1;
 	}
 	inst->tls_loaded = true;
-	days = nss_cert_days_left(inst->tls.cert);
-	if (days < 0)
-		qb_log(LOG_WARNING, "server certificate \"%s\" expired %ld days ago",
-		    s->cert_nickname, -days);
-	else if (days <= 30)
-		qb_log(LOG_WARNING, "server certificate \"%s\" expires in %ld days",
-		    s->cert_nickname, days);
+	check_cert_expiry(inst);
 	return 0;
 }
 
@@ -155,6 +172,15 @@ main(int argc, char **argv)
 		    nss_sock_error());
 		goto out_instance;
 	}
+	r = hooks_create(&inst.hooks, loop, settings.event_hook, settings.event_hook_timeout,
+	    settings.event_hook_max_running);
+	if (r != 0) {
+		qb_log(LOG_ERR, "cannot set up the event hook: %s", strerror(-r));
+		goto out_instance;
+	}
+	if (settings.event_hook != NULL && access(settings.event_hook, X_OK) != 0)
+		qb_log(LOG_WARNING, "event hook %s is not executable: %s", settings.event_hook,
+		    strerror(errno));
 	r = qnetd_ipc_start(&inst);
 	if (r != 0) {
 		qb_log(LOG_ERR, "cannot create the admin socket %s: %s",
@@ -177,6 +203,7 @@ main(int argc, char **argv)
 	qnetd_ipc_stop(&inst);
 out_instance:
 	qnetd_instance_fini(&inst);
+	hooks_destroy(inst.hooks);
 	nss_sock_shutdown();
 out:
 	if (loop != NULL)

@@ -31,6 +31,8 @@ qnetd_settings_defaults(struct qnetd_settings *s)
 	s->ipc_max_send_size = 10485760;
 	s->local_socket_umask = -1;
 	s->local_socket_gid = -1;
+	s->event_hook_timeout = 5000;
+	s->event_hook_max_running = 16;
 }
 
 static char **
@@ -44,6 +46,8 @@ string_slot(struct qnetd_settings *s, const char *name)
 		return &s->lock_file;
 	if (strcasecmp(name, "local_socket_file") == 0)
 		return &s->local_socket_file;
+	if (strcasecmp(name, "event_hook") == 0)
+		return &s->event_hook;
 	return NULL;
 }
 
@@ -51,7 +55,7 @@ void
 qnetd_settings_fini(struct qnetd_settings *s)
 {
 	static const char *const names[] = {
-		"nss_db_dir", "cert_nickname", "lock_file", "local_socket_file",
+		"nss_db_dir", "cert_nickname", "lock_file", "local_socket_file", "event_hook",
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -79,6 +83,8 @@ static const struct u32_setting u32_settings[] = {
 	{ "ipc_max_clients", offsetof(struct qnetd_settings, ipc_max_clients), 0 },
 	{ "ipc_max_receive_size", offsetof(struct qnetd_settings, ipc_max_receive_size), 1024 },
 	{ "ipc_max_send_size", offsetof(struct qnetd_settings, ipc_max_send_size), 1024 },
+	{ "event_hook_timeout", offsetof(struct qnetd_settings, event_hook_timeout), 100 },
+	{ "event_hook_max_running", offsetof(struct qnetd_settings, event_hook_max_running), 1 },
 };
 
 int

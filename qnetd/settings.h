@@ -49,6 +49,10 @@ struct qnetd_settings {
 	int		 local_socket_umask;	/* -1: unset */
 	long		 local_socket_gid;	/* -1: unset */
 	bool		 dpd_interval_deprecated_seen;
+	/* ours, not upstream's: the event hook (see common/hooks.h) */
+	char		*event_hook;
+	uint32_t	 event_hook_timeout;		/* ms */
+	uint32_t	 event_hook_max_running;
 };
 
 enum qnetd_settings_action {

@@ -1,10 +1,12 @@
 /* qnetd/status.c: status and list text for the admin socket. */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <qb/qbmap.h>
 
+#include "common/json.h"
 #include "client.h"
 #include "cluster.h"
 #include "instance.h"
@@ -149,4 +151,220 @@ qnetd_list_write(const struct qnetd_instance *inst, bool verbose, const char *cl
 	while (qb_map_iter_next(it, &value) != NULL)
 		write_cluster(out, value, verbose);
 	qb_map_iter_free(it);
+}
+
+/* ---- JSON ---- */
+
+static const char *
+tie_breaker_word(uint8_t mode)
+{
+	return mode == TIE_BREAKER_LOWEST ? "lowest" : mode == TIE_BREAKER_HIGHEST ?
+	    "highest" : "node_id";
+}
+
+void
+qnetd_status_write_json(const struct qnetd_instance *inst, FILE *out)
+{
+	const struct qnetd_settings *s = inst->settings;
+
+	fputs("{\"address\":", out);
+	json_write_string(out, s->listen_addr != NULL ? s->listen_addr : "*");
+	fprintf(out, ",\"port\":%u,\"tls\":", (unsigned)s->port);
+	json_write_string(out, tls_supported_name((uint8_t)s->tls));
+	fprintf(out, ",\"client_certificate_required\":%s",
+	    s->tls != QNETD_TLS_OFF && s->client_cert_required ? "true" : "false");
+	fprintf(out, ",\"connected_clients\":%u,\"connected_clusters\":%u",
+	    (unsigned)inst->client_count, (unsigned)inst->cluster_count);
+	fprintf(out, ",\"max_clients\":%u,\"max_send_size\":%u,\"max_receive_size\":%u",
+	    (unsigned)s->max_clients, (unsigned)s->max_client_send_size,
+	    (unsigned)s->max_client_receive_size);
+	fprintf(out, ",\"uptime_seconds\":%llu",
+	    (unsigned long long)((qnetd_now_ns() - inst->started_ns) / 1000000000ULL));
+	if (inst->tls_loaded)
+		fprintf(out, ",\"certificate_days_left\":%ld", inst->cert_days_left);
+	else
+		fputs(",\"certificate_days_left\":null", out);
+	fputs("}\n", out);
+}
+
+static void
+write_client_json(FILE *out, const struct qnetd_client *c)
+{
+	const struct algo_client *a = &c->algo;
+
+	fprintf(out, "{\"node_id\":%" PRIu32 ",\"client_address\":", a->node_id);
+	json_write_string(out, c->addr_str);
+	fprintf(out, ",\"heartbeat_interval_ms\":%" PRIu32, a->heartbeat_interval_ms);
+	if (a->config_version_set)
+		fprintf(out, ",\"config_version\":%" PRIu64, a->config_version);
+	else
+		fputs(",\"config_version\":null", out);
+	fputs(",\"config_node_list\":[", out);
+	for (size_t i = 0; i < a->config.count; i++)
+		fprintf(out, "%s{\"node_id\":%" PRIu32 ",\"data_center_id\":%" PRIu32 "}",
+		    i ? "," : "", a->config.nodes[i].node_id, a->config.nodes[i].data_center_id);
+	fprintf(out, "],\"ring_id\":\"%" PRIx32 ".%" PRIx64 "\",\"membership_node_list\":[",
+	    a->ring_id.node_id, a->ring_id.seq);
+	for (size_t i = 0; i < a->membership.count; i++)
+		fprintf(out, "%s%" PRIu32, i ? "," : "", a->membership.nodes[i].node_id);
+	fprintf(out, "],\"heuristics\":\"%s\",\"membership_heuristics\":\"%s\","
+	    "\"regular_heuristics\":\"%s\"", heuristics_text(a->last_heuristics),
+	    heuristics_text(a->last_membership_heuristics),
+	    heuristics_text(a->last_regular_heuristics));
+	fprintf(out, ",\"tls_active\":%s,\"client_certificate_verified\":%s",
+	    c->tls_started ? "true" : "false", c->tls_peer_verified ? "true" : "false");
+	fprintf(out, ",\"vote\":\"%s\",\"last_ack_nack_vote\":\"%s\"}",
+	    vote_name(c->last_sent_vote), vote_name(c->last_sent_ack_nack_vote));
+}
+
+static void
+write_cluster_json(FILE *out, const struct qnetd_cluster *cl, bool first_cluster)
+{
+	const struct algo_client *first = cl->view.clients[0];
+
+	fputs(first_cluster ? "{\"name\":" : ",{\"name\":", out);
+	json_write_string(out, cl->name);
+	fprintf(out, ",\"algorithm\":\"%s\",\"kap_tie_breaker\":%s",
+	    decision_algorithm_name(first->algorithm), all_kap(cl) ? "true" : "false");
+	fprintf(out, ",\"tie_breaker\":{\"mode\":\"%s\",\"node_id\":%" PRIu32 "},\"nodes\":[",
+	    tie_breaker_word(first->tie_breaker.mode), first->tie_breaker.node_id);
+	for (size_t i = 0; i < cl->view.count; i++) {
+		if (i > 0)
+			fputc(',', out);
+		write_client_json(out, qnetd_client_of(cl->view.clients[i]));
+	}
+	fputs("]}", out);
+}
+
+void
+qnetd_list_write_json(const struct qnetd_instance *inst, const char *cluster_name, FILE *out)
+{
+	bool first = true;
+	qb_map_iter_t *it;
+	void *value;
+
+	fputs("{\"clusters\":[", out);
+	if (cluster_name != NULL) {
+		const struct qnetd_cluster *cl = qb_map_get(inst->clusters, cluster_name);
+
+		if (cl != NULL && cl->view.count > 0)
+			write_cluster_json(out, cl, true);
+	} else if ((it = qb_map_iter_create(inst->clusters)) != NULL) {
+		while (qb_map_iter_next(it, &value) != NULL) {
+			const struct qnetd_cluster *cl = value;
+
+			if (cl->view.count == 0)
+				continue;
+			write_cluster_json(out, cl, first);
+			first = false;
+		}
+		qb_map_iter_free(it);
+	}
+	fputs("]}\n", out);
+}
+
+/* ---- Prometheus ---- */
+
+static void
+metric_header(FILE *out, const char *name, const char *type, const char *help)
+{
+	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* Label values escape backslash, quote and newline. */
+static void
+write_label_value(FILE *out, const char *v)
+{
+	for (; *v != '\0'; v++) {
+		if (*v == '\\' || *v == '"')
+			fputc('\\', out);
+		if (*v == '\n')
+			fputs("\\n", out);
+		else
+			fputc(*v, out);
+	}
+}
+
+void
+qnetd_metrics_write(const struct qnetd_instance *inst, FILE *out)
+{
+	const struct qnetd_stats *st = &inst->stats;
+	static const struct { const char *name, *help; size_t off; } counters[] = {
+		{ "qnetd_clients_accepted_total", "Connections accepted.",
+		    offsetof(struct qnetd_stats, clients_accepted) },
+		{ "qnetd_clients_refused_total", "Connections refused over the client limit.",
+		    offsetof(struct qnetd_stats, clients_refused) },
+		{ "qnetd_acks_sent_total", "ACK votes sent.",
+		    offsetof(struct qnetd_stats, acks_sent) },
+		{ "qnetd_nacks_sent_total", "NACK votes sent.",
+		    offsetof(struct qnetd_stats, nacks_sent) },
+		{ "qnetd_dead_peer_expiries_total", "Clients dropped by the dead-peer timer.",
+		    offsetof(struct qnetd_stats, dpd_expiries) },
+		{ "qnetd_tls_handshake_failures_total", "TLS handshakes that failed.",
+		    offsetof(struct qnetd_stats, tls_handshake_failures) },
+		{ "qnetd_client_cert_failures_total",
+		    "Clients dropped for a missing or mismatched certificate.",
+		    offsetof(struct qnetd_stats, cert_check_failures) },
+		{ "qnetd_decode_errors_total", "Messages that could not be decoded.",
+		    offsetof(struct qnetd_stats, decode_errors) },
+	};
+	qb_map_iter_t *it;
+	uint64_t cumulative = 0;
+	void *value;
+
+	metric_header(out, "qnetd_up", "gauge", "1 while qnetd answers.");
+	fputs("qnetd_up 1\n", out);
+	metric_header(out, "qnetd_uptime_seconds", "gauge", "Seconds since qnetd started.");
+	fprintf(out, "qnetd_uptime_seconds %llu\n",
+	    (unsigned long long)((qnetd_now_ns() - inst->started_ns) / 1000000000ULL));
+	metric_header(out, "qnetd_clients", "gauge", "Connected clients.");
+	fprintf(out, "qnetd_clients %u\n", (unsigned)inst->client_count);
+	metric_header(out, "qnetd_clusters", "gauge", "Clusters with at least one client.");
+	fprintf(out, "qnetd_clusters %u\n", (unsigned)inst->cluster_count);
+	if (inst->tls_loaded) {
+		metric_header(out, "qnetd_certificate_days_left", "gauge",
+		    "Days until the server certificate expires.");
+		fprintf(out, "qnetd_certificate_days_left %ld\n", inst->cert_days_left);
+	}
+	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
+		metric_header(out, counters[i].name, "counter", counters[i].help);
+		fprintf(out, "%s %llu\n", counters[i].name, (unsigned long long)
+		    *(const uint64_t *)((const char *)st + counters[i].off));
+	}
+
+	metric_header(out, "qnetd_cluster_nodes", "gauge", "Connected nodes per cluster.");
+	metric_header(out, "qnetd_cluster_acked_nodes", "gauge",
+	    "Nodes per cluster whose last ACK/NACK vote is ACK.");
+	if ((it = qb_map_iter_create(inst->clusters)) != NULL) {
+		while (qb_map_iter_next(it, &value) != NULL) {
+			const struct qnetd_cluster *cl = value;
+			unsigned acked = 0;
+
+			for (size_t i = 0; i < cl->view.count; i++)
+				if (qnetd_client_of(cl->view.clients[i])->last_sent_ack_nack_vote ==
+				    VOTE_ACK)
+					acked++;
+			fputs("qnetd_cluster_nodes{cluster=\"", out);
+			write_label_value(out, cl->name);
+			fprintf(out, "\"} %zu\n", cl->view.count);
+			fputs("qnetd_cluster_acked_nodes{cluster=\"", out);
+			write_label_value(out, cl->name);
+			fprintf(out, "\"} %u\n", acked);
+		}
+		qb_map_iter_free(it);
+	}
+
+	metric_header(out, "qnetd_decision_latency_seconds", "histogram",
+	    "Time from a membership node list to the ACK/NACK sent to that node.");
+	for (size_t i = 0; i < QNETD_LATENCY_BUCKETS; i++) {
+		cumulative += st->latency_buckets[i];
+		fprintf(out, "qnetd_decision_latency_seconds_bucket{le=\"%g\"} %llu\n",
+		    qnetd_latency_bounds_ms[i] / 1000.0, (unsigned long long)cumulative);
+	}
+	cumulative += st->latency_buckets[QNETD_LATENCY_BUCKETS];
+	fprintf(out, "qnetd_decision_latency_seconds_bucket{le=\"+Inf\"} %llu\n",
+	    (unsigned long long)cumulative);
+	fprintf(out, "qnetd_decision_latency_seconds_sum %.6f\n", st->latency_sum_s);
+	fprintf(out, "qnetd_decision_latency_seconds_count %llu\n",
+	    (unsigned long long)st->latency_count);
 }

@@ -15,4 +15,11 @@ void	qnetd_status_write(const struct qnetd_instance *inst, bool verbose, FILE *o
 void	qnetd_list_write(const struct qnetd_instance *inst, bool verbose,
 	    const char *cluster_name, FILE *out);
 
+/* The same facts as one JSON object each (schema in qnetd-tool(8)). */
+void	qnetd_status_write_json(const struct qnetd_instance *inst, FILE *out);
+void	qnetd_list_write_json(const struct qnetd_instance *inst, const char *cluster_name,
+	    FILE *out);
+/* Prometheus text exposition format, for node_exporter's textfile collector. */
+void	qnetd_metrics_write(const struct qnetd_instance *inst, FILE *out);
+
 #endif

@@ -17,7 +17,8 @@ enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_INTERNAL = 2, EXIT_NO_DAEMON = 3 };
 static void
 usage(void)
 {
-	printf("usage: %s [-Hhlsv] [-c cluster_name] [-p qnetd_ipc_socket_path]\n", PROG);
+	printf("usage: %s [-Hhjlsv] [-c cluster_name] [-p qnetd_ipc_socket_path]\n"
+	    "       %s --metrics [-p qnetd_ipc_socket_path]\n", PROG, PROG);
 }
 
 int
@@ -25,16 +26,22 @@ main(int argc, char **argv)
 {
 	const char *path = QNETD_DEFAULT_SOCKET_FILE, *cluster = NULL;
 	char op = 0, *line = NULL, *quoted = NULL, *reply = NULL;
-	bool verbose = false;
+	static const struct option long_opts[] = {
+		{ "metrics", no_argument, NULL, 'M' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool verbose = false, json = false;
 	int c, r, code;
 
-	while ((c = getopt(argc, argv, "Hhlsvc:p:")) != -1) {
+	while ((c = getopt_long(argc, argv, "Hhjlsvc:p:", long_opts, NULL)) != -1) {
 		switch (c) {
+		case 'M':
 		case 'H':
 		case 'l':
 		case 's':
 			if (op != 0 && op != c) {
-				fprintf(stderr, "%s: only one of -H, -l and -s may be given\n", PROG);
+				fprintf(stderr, "%s: only one of -H, -l, -s and --metrics may be given\n",
+				    PROG);
 				usage();
 				return EXIT_USAGE;
 			}
@@ -42,6 +49,9 @@ main(int argc, char **argv)
 			break;
 		case 'v':
 			verbose = true;
+			break;
+		case 'j':
+			json = true;
 			break;
 		case 'c':
 			cluster = optarg;
@@ -57,7 +67,8 @@ main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (op == 0 || optind < argc || (cluster != NULL && op != 'l')) {
+	if (op == 0 || optind < argc || (cluster != NULL && op != 'l') ||
+	    (json && op != 's' && op != 'l')) {
 		usage();
 		return EXIT_USAGE;
 	}
@@ -66,12 +77,15 @@ main(int argc, char **argv)
 		line = strdup("shutdown");
 		break;
 	case 's':
-		line = strdup(verbose ? "status verbose" : "status");
+		line = strdup(json ? "status json" : verbose ? "status verbose" : "status");
+		break;
+	case 'M':
+		line = strdup("metrics");
 		break;
 	default:
 		if (cluster != NULL && (quoted = utils_quote_word(cluster)) == NULL)
 			break;
-		if (asprintf(&line, "list%s%s%s", verbose ? " verbose" : "",
+		if (asprintf(&line, "list%s%s%s", json ? " json" : verbose ? " verbose" : "",
 		    quoted ? " cluster " : "", quoted ? quoted : "") < 0)
 			line = NULL;
 		break;

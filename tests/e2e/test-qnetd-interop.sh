@@ -37,7 +37,14 @@ mask_volatile() {
 
 lab_create 2
 lab_make_certs
-lab_start_qnetd -s on -c on
+# Our extension: an event hook; it appends one line per event to a file.
+events="$LAB_DIR/events.log"
+cat >"$LAB_DIR/hook.sh" <<HOOK
+#!/bin/sh
+echo "\$1 node=\${QNET_NODE_ID:-} vote=\${QNET_VOTE:-} acked=[\${QNET_ACKED_NODES:-}]" >>"$events"
+HOOK
+chmod 0755 "$LAB_DIR/hook.sh"
+lab_start_qnetd -s on -c on -S "event_hook=$LAB_DIR/hook.sh"
 
 # --- ffsplit, tie_breaker lowest --------------------------------------------------
 lab_write_config algorithm=ffsplit tie_breaker=lowest tls=on
@@ -54,9 +61,23 @@ check "qnetd-tool -l -c NAME filters by cluster" eval \
     '[[ $(lab_qnetd_tool -l -c "$LAB_CLUSTER") == "$(lab_qnetd_tool -l)" &&
         -z $(lab_qnetd_tool -l -c no-such-cluster) ]]'
 
+check "qnetd-tool -s -j is JSON with the right counts" eval \
+    'lab_qnetd_tool -s -j | "$HERE/check-tool-formats.py" status-json 2 1'
+check "qnetd-tool -l -j is JSON: 2 TLS-verified nodes, both ACKed" eval \
+    'lab_qnetd_tool -l -j | "$HERE/check-tool-formats.py" list-json "$LAB_CLUSTER" 2 2'
+check "qnetd-tool --metrics is Prometheus text with cluster gauges and a histogram" eval \
+    'lab_qnetd_tool --metrics | "$HERE/check-tool-formats.py" metrics "$LAB_CLUSTER" 2'
+
+check "event hook saw both clients connect and get ACK" eval \
+    'grep -q "^client_connected node=1 " "$events" && grep -q "^client_connected node=2 " "$events" &&
+     grep -q "^vote_changed node=1 vote=ACK" "$events" && grep -q "^partition_changed .*acked=\[1 2\]" "$events"'
+
 lab_partition n1 n2
 check "ffsplit lowest, n1|n2: n1 quorate (2 votes), n2 not" \
     lab_settled "n1 members=1 quorate=yes votes=2" "n2 members=2 quorate=no votes=1"
+check "event hook saw the partition: node 2 NACKed, only node 1 holds the vote" eval \
+    'grep -q "^vote_changed node=2 vote=NACK" "$events" &&
+     [[ $(grep "^partition_changed" "$events" | tail -n 1) == *"acked=[1]"* ]]'
 lab_heal
 check "ffsplit lowest, healed: 3 votes again" lab_settled "${both_full[@]}"
 

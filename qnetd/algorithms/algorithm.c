@@ -78,3 +78,20 @@ algo_plan_push(struct algo_plan *plan, struct algo_client *client,
 	p->seq = seq;
 	return 0;
 }
+
+int
+algo_plan_begin(const struct algo_cluster *cluster, const struct algo_event *ev,
+    struct algo_plan *plan)
+{
+	plan->error = REPLY_NO_ERROR;
+	plan->vote = VOTE_NO_CHANGE;
+	plan->push_count = 0;
+	plan->timer = ALGO_TIMER_KEEP;
+	plan->timer_ms = 0;
+	if (ev->client == NULL)
+		return -EINVAL;
+	for (size_t i = 0; i < cluster->count; i++)
+		if (cluster->clients[i] == ev->client)
+			return 0;
+	return -EINVAL;
+}

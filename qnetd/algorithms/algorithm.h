@@ -142,6 +142,12 @@ void	algo_client_init(struct algo_client *c);
 void	algo_client_fini(struct algo_client *c);
 void	algo_cluster_init(struct algo_cluster *c);
 void	algo_cluster_fini(struct algo_cluster *c);
+/*
+ * Start a decision: reset *plan to "no change, no pushes, timer kept" and
+ * check that ev->client belongs to the view. 0 or -EINVAL.
+ */
+int	algo_plan_begin(const struct algo_cluster *cluster, const struct algo_event *ev,
+	    struct algo_plan *plan);
 /* Append a push; -ENOMEM if push_cap is exhausted (a server bug). */
 int	algo_plan_push(struct algo_plan *plan, struct algo_client *client,
 	    uint8_t vote, const struct ring_id *ring_id, uint32_t seq);

@@ -420,15 +420,6 @@ vote_info_reply(struct algo_cluster *cl, struct algo_client *c, uint32_t seq,
 }
 
 static bool
-in_view(const struct algo_cluster *cl, const struct algo_client *c)
-{
-	for (size_t i = 0; i < cl->count; i++)
-		if (cl->clients[i] == c)
-			return true;
-	return false;
-}
-
-static bool
 valid_own_list(const struct node_list *l, uint32_t node_id)
 {
 	return l->count > 0 && node_list_contains(l, node_id);
@@ -445,12 +436,7 @@ ffsplit_decide(struct algo_cluster *cluster, const struct algo_event *ev,
 		.leaving = false,
 	};
 
-	plan->error = REPLY_NO_ERROR;
-	plan->vote = VOTE_NO_CHANGE;
-	plan->push_count = 0;
-	plan->timer = ALGO_TIMER_KEEP;
-	plan->timer_ms = 0;
-	if (c == NULL || !in_view(cluster, c))
+	if (algo_plan_begin(cluster, ev, plan) != 0)
 		return -EINVAL;
 
 	switch (ev->type) {

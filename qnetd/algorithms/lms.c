@@ -206,27 +206,13 @@ lms_run(const struct algo_cluster *cl, struct algo_client *c,
 	    VOTE_ACK : VOTE_NACK;
 }
 
-static bool
-in_view(const struct algo_cluster *cl, const struct algo_client *c)
-{
-	for (size_t i = 0; i < cl->count; i++)
-		if (cl->clients[i] == c)
-			return true;
-	return false;
-}
-
 static int
 lms_decide(struct algo_cluster *cluster, const struct algo_event *ev,
     struct algo_plan *plan)
 {
 	struct algo_client *c = ev->client;
 
-	plan->error = REPLY_NO_ERROR;
-	plan->vote = VOTE_NO_CHANGE;
-	plan->push_count = 0;
-	plan->timer = ALGO_TIMER_KEEP;
-	plan->timer_ms = 0;
-	if (c == NULL || !in_view(cluster, c))
+	if (algo_plan_begin(cluster, ev, plan) != 0)
 		return -EINVAL;
 
 	switch (ev->type) {

@@ -11,11 +11,8 @@ static int
 test_decide(struct algo_cluster *cluster, const struct algo_event *ev,
     struct algo_plan *plan)
 {
-	(void)cluster;
-	plan->error = REPLY_NO_ERROR;
-	plan->push_count = 0;
-	plan->timer = ALGO_TIMER_KEEP;
-	plan->timer_ms = 0;
+	if (algo_plan_begin(cluster, ev, plan) != 0)
+		return -EINVAL;
 
 	switch (ev->type) {
 	case ALGO_EV_MEMBERSHIP_LIST:

@@ -135,7 +135,7 @@ enum tie_breaker_mode {
 	TIE_BREAKER_NODE_ID = 3,
 };
 
-enum heuristics {
+enum heuristics_value {	/* tag not "heuristics": qdevice/heuristics.h owns struct heuristics */
 	HEURISTICS_UNDEFINED = 0,	/* internal only: not sent / disabled */
 	HEURISTICS_PASS = 1,
 	HEURISTICS_FAIL = 2,

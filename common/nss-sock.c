@@ -1,6 +1,8 @@
 /* common/nss-sock.c: NSPR sockets and NSS TLS for qnetd and qdevice. */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <nss.h>
@@ -366,4 +368,84 @@ nss_cert_days_left(const CERTCertificate *cert)
 	if (CERT_GetCertTimes(cert, &not_before, &not_after) != SECSuccess)
 		return 0;
 	return (long)((not_after - PR_Now()) / (PRTime)(24LL * 3600 * 1000000));
+}
+
+int
+nss_sock_resolve(const char *host, uint16_t port, int family, PRNetAddr **addrs,
+    size_t *count)
+{
+	PRUint16 want = family == 4 ? PR_AF_INET : family == 6 ? PR_AF_INET6 : PR_AF_UNSPEC;
+	PRAddrInfo *ai;
+	PRNetAddr na, *v = NULL, *grown;
+	void *iter = NULL;
+	size_t n = 0;
+
+	*addrs = NULL;
+	*count = 0;
+	ai = PR_GetAddrInfoByName(host, want, PR_AI_ADDRCONFIG | PR_AI_NOCANONNAME);
+	if (ai == NULL)
+		return -ENOENT;
+	while ((iter = PR_EnumerateAddrInfo(iter, ai, port, &na)) != NULL) {
+		if (want != PR_AF_UNSPEC && PR_NetAddrFamily(&na) != want)
+			continue;
+		grown = realloc(v, (n + 1) * sizeof(*v));
+		if (grown == NULL) {
+			free(v);
+			PR_FreeAddrInfo(ai);
+			return -ENOMEM;
+		}
+		v = grown;
+		v[n++] = na;
+	}
+	PR_FreeAddrInfo(ai);
+	if (n == 0)
+		return -ENOENT;
+	*addrs = v;
+	*count = n;
+	return 0;
+}
+
+void
+nss_sock_addr_str(const PRNetAddr *addr, char *buf, size_t len)
+{
+	addr_to_str(addr, buf, len);
+}
+
+short
+nss_sock_poll_events(PRFileDesc *fd, bool want_write)
+{
+	PRInt16 in = PR_POLL_READ | (want_write ? PR_POLL_WRITE : 0);
+	PRInt16 out = 0, lower;
+	short events = 0;
+
+	/* Every layer (SSL included) maps its wishes onto the one below, as PR_Poll does. */
+	lower = fd->methods->poll(fd, in, &out);
+	if (lower & PR_POLL_READ)
+		events |= POLLIN;
+	if (lower & PR_POLL_WRITE)
+		events |= POLLOUT;
+	return events;
+}
+
+bool
+nss_sock_local_cert_sent(PRFileDesc *fd)
+{
+	CERTCertificate *cert = SSL_LocalCertificate(fd);
+
+	if (cert == NULL)
+		return false;
+	CERT_DestroyCertificate(cert);
+	return true;
+}
+
+int
+nss_cert_days_left_by_nickname(const char *nickname, long *days)
+{
+	CERTCertificate *cert = PK11_FindCertFromNickname(nickname, NULL);
+
+	if (cert == NULL)
+		return -ENOENT;
+	*days = nss_cert_days_left(cert);
+	CERT_DestroyCertificate(cert);
+	return 0;
 }

@@ -75,4 +75,24 @@ void	nss_sock_close(PRFileDesc *fd);
 /* Days until the certificate expires (negative: expired). */
 long	nss_cert_days_left(const CERTCertificate *cert);
 
+/*
+ * Client side helpers (qdevice).
+ * nss_sock_resolve: the addresses of host:port in resolver order, family
+ * 0 any, 4 or 6; *addrs is malloc'd. 0, -ENOENT (no address) or -ENOMEM.
+ */
+int	nss_sock_resolve(const char *host, uint16_t port, int family, PRNetAddr **addrs,
+	    size_t *count);
+/* "a.b.c.d:port" / "[v6]:port"-less form "addr:port" of an address. */
+void	nss_sock_addr_str(const PRNetAddr *addr, char *buf, size_t len);
+/*
+ * The poll(2) events (POLLIN/POLLOUT) to wait for on the native fd when
+ * we want to read, and to write if want_write. Under TLS a pending
+ * handshake may turn a write wish into a read wait (what PR_Poll does).
+ */
+short	nss_sock_poll_events(PRFileDesc *fd, bool want_write);
+/* A client certificate was sent during this connection's TLS handshake. */
+bool	nss_sock_local_cert_sent(PRFileDesc *fd);
+/* Days left of the DB certificate `nickname`: 0, -ENOENT if not found. */
+int	nss_cert_days_left_by_nickname(const char *nickname, long *days);
+
 #endif

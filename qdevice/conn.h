@@ -1,0 +1,62 @@
+/*
+ * qdevice/conn.h: one client connection to qnetd on the qb_loop: a
+ * non-blocking connect over every resolved address, message framing
+ * with receive/send size caps, a bounded send queue, and the STARTTLS
+ * switch. It knows bytes and messages, not the protocol's meaning
+ * (qdevice/net.c). Never logs; failures come back as a reason.
+ */
+#ifndef QDEVICE_CONN_H
+#define QDEVICE_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <qb/qbloop.h>
+
+#include "common/msg.h"
+#include "disconnect.h"
+
+/*
+ * Callbacks run from the loop. Any of them may call conn_destroy(); the
+ * connection then stops at once and is freed when the callback returns.
+ */
+struct conn_callbacks {
+	void	(*connected)(void *arg);		/* TCP is up */
+	void	(*message)(void *arg, const uint8_t *msg, size_t len);	/* header included */
+	void	(*sent)(void *arg, uint32_t tag);	/* last byte of a tagged message written */
+	void	(*failed)(void *arg, enum disconnect_reason reason);
+};
+
+struct conn;
+
+int	conn_create(struct conn **out, qb_loop_t *loop, const struct conn_callbacks *cb,
+	    void *arg);
+void	conn_destroy(struct conn *c);	/* NULL-safe */
+
+/* Caps: whole message size each way, queued messages. */
+void	conn_set_limits(struct conn *c, uint32_t max_receive, uint32_t max_send,
+	    uint32_t max_queue);
+
+/*
+ * Resolve host and start connecting to its first address, moving on to
+ * the next one on failure. 0: in progress (connected/failed follow);
+ * -ENOENT: no address; -ECONNREFUSED: every address failed at once.
+ */
+int	conn_connect(struct conn *c, const char *host, uint16_t port, int ip_version);
+/* "addr:port" of the address being tried or connected ("" before). */
+const char	*conn_peer(const struct conn *c);
+
+/*
+ * Queue a message; tag != 0 asks for a `sent` callback. 0, -EMSGSIZE
+ * (over the send cap), -ENOBUFS (queue full), -EINVAL, -ENOMEM.
+ */
+int	conn_send(struct conn *c, const struct msg *m, uint32_t tag);
+
+/* Wrap the socket in TLS client mode (after STARTTLS went out). 0 or -EIO. */
+int	conn_start_tls(struct conn *c, const char *server_cn, const char *client_nickname,
+	    bool allow_expired);
+bool	conn_tls_active(const struct conn *c);
+bool	conn_client_cert_sent(const struct conn *c);
+
+#endif

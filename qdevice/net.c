@@ -1,0 +1,843 @@
+/*
+ * qdevice/net.c: the "net" model: the connection to qnetd as one state
+ * machine (PROTOCOL.md 2.1-2.3, 2.6-2.10). Connect with a timeout,
+ * PREINIT, optional STARTTLS, INIT, after-connect heuristics, then the
+ * node lists; votes from qnetd drive the cast-vote timer. Lost
+ * connections are retried after a random delay on a loop timer, or end
+ * the daemon when the reason is fatal.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <qb/qblog.h>
+
+#include "common/nss-sock.h"
+#include "conn.h"
+#include "disconnect.h"
+#include "handshake.h"
+#include "qdevice.h"
+#include "status.h"
+
+#define NS_PER_MS		1000000ULL
+#define TAG_STARTTLS		1
+#define CERT_WARN_DAYS		30
+
+enum net_state {
+	NET_STATE_IDLE = 0,		/* not started yet, or waiting to reconnect */
+	NET_STATE_WAITING_CONNECT,
+	NET_STATE_WAITING_PREINIT_REPLY,
+	NET_STATE_WAITING_STARTTLS_SENT,
+	NET_STATE_WAITING_INIT_REPLY,	/* also while after-connect heuristics run */
+	NET_STATE_CONNECTED,
+};
+
+static const char *const state_names[] = {
+	"idle", "waiting for connect", "waiting for preinit reply",
+	"waiting for starttls being sent", "waiting for init reply", "connected",
+};
+
+struct qdevice_net {
+	struct qdevice		*qd;
+	enum net_state		 state;
+	struct conn		*conn;
+	bool			 nss_ready;
+	bool			 connect_failed;	/* no address answered; await the timer */
+	bool			 tcp_connected;		/* this attempt got past TCP connect */
+	bool			 init_replied;		/* INIT_REPLY accepted, heuristics run */
+
+	uint32_t		 last_seq;	/* PROTOCOL.md 2.6: starts at 1, never reset */
+	uint32_t		 expected_seq;	/* of the PREINIT/INIT awaiting a reply */
+	uint32_t		 echo_sent;
+	uint32_t		 echo_received;
+	struct ring_id		 last_sent_ring;	/* of the last INIT or membership list */
+
+	struct server_caps	 caps;
+	bool			 tls_active;
+	bool			 cert_sent;
+	time_t			 connected_since;
+	time_t			 echo_time;
+
+	uint8_t			 heur_latest;
+	uint8_t			 heur_regular;
+	uint8_t			 heur_membership;
+	uint8_t			 heur_connect;
+
+	qb_loop_timer_handle	 connect_timer;
+	qb_loop_timer_handle	 echo_timer;
+	qb_loop_timer_handle	 reconnect_timer;
+	bool			 connect_armed;
+	bool			 echo_armed;
+	bool			 reconnect_armed;
+};
+
+static void	disconnect(struct qdevice_net *n, enum disconnect_reason reason);
+static void	connect_now(struct qdevice_net *n);
+
+/* ---- timers ---- */
+
+static bool
+arm(struct qdevice_net *n, qb_loop_timer_handle *h, bool *armed, uint32_t ms,
+    qb_loop_timer_dispatch_fn fn)
+{
+	if (*armed)
+		qb_loop_timer_del(n->qd->loop, *h);
+	*armed = qb_loop_timer_add(n->qd->loop, QB_LOOP_MED, (uint64_t)ms * NS_PER_MS, n, fn,
+	    h) == 0;
+	if (!*armed) {
+		qb_log(LOG_CRIT, "Cannot schedule a timer");
+		qdevice_exit(n->qd, EXIT_FAILURE);
+	}
+	return *armed;
+}
+
+static void
+disarm(struct qdevice_net *n, qb_loop_timer_handle *h, bool *armed)
+{
+	if (*armed)
+		qb_loop_timer_del(n->qd->loop, *h);
+	*armed = false;
+}
+
+/* ---- sending ---- */
+
+/* Queue m; a failure ends the connection (and the daemon: 2.10 local errors). */
+static int
+send_msg(struct qdevice_net *n, struct msg *m, uint32_t tag)
+{
+	int r;
+
+	if (n->conn == NULL)
+		return -ENOTCONN;
+	r = conn_send(n->conn, m, tag);
+	if (r == 0) {
+		qb_log(LOG_DEBUG, "Sending %s, seq %" PRIu32, msg_type_name(m->type), m->seq);
+		return 0;
+	}
+	qb_log(LOG_ERR, "Cannot queue %s for qnetd: %s", msg_type_name(m->type), strerror(-r));
+	if (n->conn != NULL)
+		disconnect(n, DISCONNECT_LOCAL_ERROR);
+	return r;
+}
+
+static void
+init_seq_msg(struct qdevice_net *n, struct msg *m, uint16_t type)
+{
+	msg_init(m, type);
+	m->seq_set = true;
+	m->seq = ++n->last_seq;
+}
+
+static int
+send_config_list(struct qdevice_net *n, uint8_t type)
+{
+	const struct config_nodes *c = &n->qd->config.nodes;
+	struct msg m;
+
+	init_seq_msg(n, &m, MSG_TYPE_NODE_LIST);
+	m.node_list_type_set = true;
+	m.node_list_type = type;
+	m.config_version_set = c->config_version_set;
+	m.config_version = c->config_version;
+	m.nodes = c->nodes;	/* borrowed: no msg_fini() */
+	return send_msg(n, &m, 0);
+}
+
+static int
+send_membership_list(struct qdevice_net *n, uint8_t heuristics)
+{
+	struct qdevice *qd = n->qd;
+	struct msg m;
+	int r;
+
+	init_seq_msg(n, &m, MSG_TYPE_NODE_LIST);
+	m.node_list_type_set = true;
+	m.node_list_type = NODE_LIST_MEMBERSHIP;
+	m.ring_id_set = true;
+	m.ring_id = qd->ring_id;
+	m.nodes = qd->membership;	/* borrowed */
+	m.heuristics_set = heuristics != HEURISTICS_UNDEFINED;
+	m.heuristics = heuristics;
+	r = send_msg(n, &m, 0);
+	if (r == 0) {
+		n->last_sent_ring = qd->ring_id;
+		qb_log(LOG_DEBUG, "  membership list: ring id (%" PRIx32 ".%" PRIx64
+		    "), %zu node(s), heuristics %s", qd->ring_id.node_id, qd->ring_id.seq,
+		    qd->membership.count, heuristics_name(heuristics));
+	}
+	return r;
+}
+
+static int
+send_quorum_list(struct qdevice_net *n)
+{
+	struct qdevice *qd = n->qd;
+	struct msg m;
+	int r = 0;
+
+	init_seq_msg(n, &m, MSG_TYPE_NODE_LIST);
+	m.node_list_type_set = true;
+	m.node_list_type = NODE_LIST_QUORUM;
+	m.quorate_set = true;
+	m.quorate = qd->quorate ? 1 : 0;
+	/* votequorum pads its list with node id 0 entries: those are not nodes. */
+	for (size_t i = 0; i < qd->quorum_nodes.count && r == 0; i++)
+		if (qd->quorum_nodes.nodes[i].node_id != 0)
+			r = node_list_add(&m.nodes, &qd->quorum_nodes.nodes[i]);
+	if (r == 0)
+		r = send_msg(n, &m, 0);
+	else
+		disconnect(n, DISCONNECT_LOCAL_ERROR);
+	node_list_fini(&m.nodes);
+	return r;
+}
+
+/* ---- connection setup ---- */
+
+static void
+connect_timeout(void *data)
+{
+	struct qdevice_net *n = data;
+
+	n->connect_armed = false;
+	qb_log(LOG_DEBUG, "Connect timeout (%s)", state_names[n->state]);
+	disconnect(n, DISCONNECT_CONNECT_TIMEOUT);
+}
+
+static void
+reconnect_fired(void *data)
+{
+	struct qdevice_net *n = data;
+
+	n->reconnect_armed = false;
+	connect_now(n);
+}
+
+static void
+on_connected(void *arg)
+{
+	struct qdevice_net *n = arg;
+	struct qdevice *qd = n->qd;
+	struct msg m;
+
+	n->tcp_connected = true;
+	qb_log(LOG_DEBUG, "Connected to %s, sending preinit", conn_peer(n->conn));
+	/* PREINIT carries the current number, not a new one (2.6). */
+	msg_init(&m, MSG_TYPE_PREINIT);
+	m.seq_set = true;
+	m.seq = n->last_seq;
+	m.cluster_name_set = true;
+	m.cluster_name = (const uint8_t *)qd->config.cluster_name;
+	m.cluster_name_len = strlen(qd->config.cluster_name);
+	n->expected_seq = m.seq;
+	n->state = NET_STATE_WAITING_PREINIT_REPLY;
+	send_msg(n, &m, 0);
+}
+
+static void
+send_init(struct qdevice_net *n)
+{
+	struct qdevice *qd = n->qd;
+	struct msg m;
+
+	init_seq_msg(n, &m, MSG_TYPE_INIT);
+	m.supported_messages_set = true;
+	m.supported_messages = (uint16_t *)msg_all_message_types;
+	m.supported_messages_count = MSG_TYPE_COUNT;
+	m.supported_options_set = true;
+	m.supported_options = (uint16_t *)msg_all_option_types;
+	m.supported_options_count = OPT_TYPE_COUNT;
+	m.node_id_set = true;
+	m.node_id = qd->config.node_id;
+	m.algorithm_set = true;
+	m.algorithm = qd->config.algorithm;
+	m.heartbeat_interval_set = true;
+	m.heartbeat_interval = qd->config.heartbeat_interval_ms;
+	m.tie_breaker_set = true;
+	m.tie_breaker = qd->config.tie_breaker;
+	m.ring_id_set = true;
+	m.ring_id = qd->ring_id;
+	n->expected_seq = m.seq;
+	n->state = NET_STATE_WAITING_INIT_REPLY;
+	if (send_msg(n, &m, 0) == 0)
+		n->last_sent_ring = qd->ring_id;
+}
+
+static void
+on_sent(void *arg, uint32_t tag)
+{
+	struct qdevice_net *n = arg;
+	struct qdevice_settings *s = &n->qd->settings;
+
+	if (tag != TAG_STARTTLS || n->state != NET_STATE_WAITING_STARTTLS_SENT)
+		return;
+	/* The server switched to TLS on reading STARTTLS; so do we now. */
+	if (conn_start_tls(n->conn, s->net_nss_qnetd_cn, s->net_nss_client_cert_nickname,
+	    s->net_allow_expired_server_cert) != 0) {
+		qb_log(LOG_ERR, "Cannot start TLS: %s", nss_sock_error());
+		disconnect(n, DISCONNECT_SEND_ERROR);
+		return;
+	}
+	n->tls_active = true;
+	send_init(n);
+}
+
+static void
+got_preinit_reply(struct qdevice_net *n, const struct msg *m)
+{
+	enum disconnect_reason r = handshake_check_preinit_reply(m, n->expected_seq);
+	struct msg st;
+
+	if (r != DISCONNECT_NONE) {
+		qb_log(LOG_ERR, "Preinit reply lacks a required option or has a wrong seq");
+		disconnect(n, r);
+		return;
+	}
+	qb_log(LOG_DEBUG, "Received preinit reply: server TLS %s, client certificate %s",
+	    tls_supported_name(m->tls_supported),
+	    m->tls_client_cert_required ? "required" : "not required");
+	switch (handshake_tls_decision(m->tls_supported, (uint8_t)n->qd->config.tls)) {
+	case TLS_DECISION_INCOMPATIBLE:
+		qb_log(LOG_ERR, "Server TLS setting (%s) is incompatible with ours "
+		    "(quorum.device.net.tls)", tls_supported_name(m->tls_supported));
+		disconnect(n, DISCONNECT_TLS_INCOMPATIBLE);
+		break;
+	case TLS_DECISION_STARTTLS:
+		init_seq_msg(n, &st, MSG_TYPE_STARTTLS);
+		n->state = NET_STATE_WAITING_STARTTLS_SENT;
+		send_msg(n, &st, TAG_STARTTLS);
+		break;
+	case TLS_DECISION_PLAIN:
+		send_init(n);
+		break;
+	}
+}
+
+static void
+echo_fired(void *data)
+{
+	struct qdevice_net *n = data;
+	struct qdevice *qd = n->qd;
+	struct msg m;
+
+	n->echo_armed = false;
+	if (n->echo_sent != n->echo_received) {
+		if (vote_echo_missing_disconnects(qd->config.algorithm, qd->quorate,
+		    qd->config.wait_for_all != 0)) {
+			qb_log(LOG_ERR, "Server didn't send echo reply message on time");
+			disconnect(n, DISCONNECT_ECHO_REPLY_NOT_RECEIVED);
+			return;
+		}
+		qb_log(LOG_WARNING, "Server didn't send echo reply message on time, "
+		    "keeping the connection (quorate, wait_for_all)");
+	} else {
+		msg_init(&m, MSG_TYPE_ECHO_REQUEST);
+		m.seq_set = true;
+		m.seq = ++n->echo_sent;
+		if (send_msg(n, &m, 0) != 0)
+			return;
+	}
+	arm(n, &n->echo_timer, &n->echo_armed, qd->config.heartbeat_interval_ms, echo_fired);
+}
+
+static void
+start_echo(struct qdevice_net *n)
+{
+	n->echo_sent = n->echo_received = 0;
+	qb_log(LOG_DEBUG, "Scheduling send of heartbeat every %" PRIu32 "ms",
+	    n->qd->config.heartbeat_interval_ms);
+	arm(n, &n->echo_timer, &n->echo_armed, n->qd->config.heartbeat_interval_ms,
+	    echo_fired);
+}
+
+static void
+got_init_reply(struct qdevice_net *n, const struct msg *m)
+{
+	struct qdevice *qd = n->qd;
+	struct init_requirements req = {
+		.expected_seq = n->expected_seq,
+		.min_send_size = qd->settings.net_min_msg_send_size,
+		.max_receive_size = qd->settings.net_max_msg_receive_size,
+		.algorithm = qd->config.algorithm,
+		.need_heuristics = qdevice_heur_mode(qd) != HEURISTICS_MODE_OFF,
+	};
+	enum disconnect_reason r = handshake_check_init_reply(m, &req, &n->caps);
+
+	switch (r) {
+	case DISCONNECT_NONE:
+		break;
+	case DISCONNECT_INIT_REPLY_RETRYABLE:
+	case DISCONNECT_INIT_REPLY_ERROR:
+		qb_log(LOG_ERR, "Server refused init: %s (%u)",
+		    reply_error_code_name(n->caps.error_code), (unsigned)n->caps.error_code);
+		disconnect(n, r);
+		return;
+	case DISCONNECT_SIZES_INCOMPATIBLE:
+		qb_log(LOG_ERR, "Server message sizes (request %" PRIu32 ", reply %" PRIu32
+		    ") are incompatible with ours", m->server_max_request_size,
+		    m->server_max_reply_size);
+		disconnect(n, r);
+		return;
+	case DISCONNECT_ALGORITHM_UNSUPPORTED:
+		qb_log(LOG_ERR, "Server doesn't support the %s algorithm",
+		    decision_algorithm_name(qd->config.algorithm));
+		disconnect(n, r);
+		return;
+	case DISCONNECT_OPTION_UNSUPPORTED:
+		qb_log(LOG_ERR, "Heuristics are enabled but the server doesn't support them");
+		disconnect(n, r);
+		return;
+	default:
+		qb_log(LOG_ERR, "Init reply is incomplete: %s", disconnect_reason_name(r));
+		disconnect(n, r);
+		return;
+	}
+	if (n->tls_active)
+		n->cert_sent = conn_client_cert_sent(n->conn);
+	qb_log(LOG_DEBUG, "Received init reply: server sizes %" PRIu32 "/%" PRIu32
+	    ", heuristics %s, KAP tie-breaker %s", n->caps.max_request_size,
+	    n->caps.max_reply_size, n->caps.heuristics ? "supported" : "unsupported",
+	    n->caps.kap_tie_breaker ? "supported" : "unsupported");
+	conn_set_limits(n->conn, n->caps.max_reply_size, n->caps.max_request_size,
+	    qd->settings.net_max_send_buffers);
+	disarm(n, &n->connect_timer, &n->connect_armed);
+	start_echo(n);
+	n->init_replied = true;
+	qdevice_heur_run(qd, HEUR_KIND_CONNECT);
+}
+
+/* After-connect heuristics are known: report everything (2.2, 2.8). */
+static void
+finish_connect(struct qdevice_net *n, uint8_t heuristics)
+{
+	struct qdevice *qd = n->qd;
+	struct msg m;
+
+	if (n->caps.kap_tie_breaker) {
+		init_seq_msg(n, &m, MSG_TYPE_SET_OPTION);
+		m.kap_tie_breaker_set = true;
+		m.kap_tie_breaker = qd->config.kap_tie_breaker ? 1 : 0;
+		if (send_msg(n, &m, 0) != 0)
+			return;
+	}
+	if (send_config_list(n, NODE_LIST_INITIAL_CONFIG) != 0 ||
+	    send_membership_list(n, heuristics) != 0 || send_quorum_list(n) != 0)
+		return;
+	n->state = NET_STATE_CONNECTED;
+	n->connected_since = time(NULL);
+	qb_log(LOG_INFO, "Connected to qnetd %s%s", conn_peer(n->conn),
+	    n->tls_active ? " (TLS)" : "");
+	qdevice_vq_vote(qd, VOTE_WAIT_FOR_REPLY);
+}
+
+/* ---- messages once connected ---- */
+
+static void
+apply_vote(struct qdevice_net *n, const struct msg *m)
+{
+	uint8_t vote = vote_for_ring(m->vote, &m->ring_id, &n->last_sent_ring);
+
+	qb_log(LOG_DEBUG, "Received %s: seq %" PRIu32 ", vote %s, ring id (%" PRIx32 ".%"
+	    PRIx64 ")%s", msg_type_name(m->type), m->seq, vote_name(m->vote),
+	    m->ring_id.node_id, m->ring_id.seq,
+	    vote != m->vote ? ": old ring, taken as No change" : "");
+	if (vote == VOTE_ACK || vote == VOTE_NACK)
+		qb_log(LOG_INFO, "qnetd votes %s for ring (%" PRIx32 ".%" PRIx64 ")",
+		    vote_name(vote), m->ring_id.node_id, m->ring_id.seq);
+	qdevice_vq_vote(n->qd, vote);
+}
+
+static void
+got_echo_reply(struct qdevice_net *n, const struct msg *m)
+{
+	if (m->seq != n->echo_sent) {
+		qb_log(LOG_ERR, "Received echo reply with seq %" PRIu32 ", expected %" PRIu32,
+		    m->seq, n->echo_sent);
+		disconnect(n, DISCONNECT_ECHO_REPLY_WRONG_SEQ);
+		return;
+	}
+	n->echo_received = m->seq;
+	n->echo_time = time(NULL);
+}
+
+static void
+got_connected_msg(struct qdevice_net *n, const struct msg *m)
+{
+	struct msg reply;
+
+	switch (m->type) {
+	case MSG_TYPE_SET_OPTION_REPLY:
+		qb_log(LOG_DEBUG, "Received set option reply");
+		if (m->heartbeat_interval_set)
+			start_echo(n);
+		break;
+	case MSG_TYPE_NODE_LIST_REPLY:
+	case MSG_TYPE_ASK_FOR_VOTE_REPLY:
+	case MSG_TYPE_HEURISTICS_CHANGE_REPLY:
+		apply_vote(n, m);
+		break;
+	case MSG_TYPE_VOTE_INFO:
+		apply_vote(n, m);
+		if (n->conn == NULL)
+			break;
+		/* Always answered, even when the vote was for an old ring (2.9). */
+		msg_init(&reply, MSG_TYPE_VOTE_INFO_REPLY);
+		reply.seq_set = true;
+		reply.seq = m->seq;
+		send_msg(n, &reply, 0);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+on_message(void *arg, const uint8_t *buf, size_t len)
+{
+	struct qdevice_net *n = arg;
+	enum disconnect_reason r;
+	struct msg m;
+	int err;
+
+	err = msg_decode(buf, len, &m);
+	if (err < 0) {
+		qb_log(LOG_ERR, "Cannot decode a message from qnetd: %s",
+		    msg_decode_error_name(err));
+		msg_fini(&m);
+		disconnect(n, DISCONNECT_DECODE_ERROR);
+		return;
+	}
+	r = handshake_check_required(&m);
+	if (r != DISCONNECT_NONE) {
+		qb_log(LOG_ERR, "%s from qnetd lacks a required option", msg_type_name(m.type));
+		disconnect(n, r);
+		goto out;
+	}
+	switch (m.type) {
+	case MSG_TYPE_SERVER_ERROR:
+		qb_log(LOG_ERR, "Server sent error: %s (%u)",
+		    m.reply_error_code_set ? reply_error_code_name(m.reply_error_code) : "none",
+		    m.reply_error_code_set ? (unsigned)m.reply_error_code : 0U);
+		disconnect(n, DISCONNECT_SERVER_ERROR);
+		goto out;
+	case MSG_TYPE_ECHO_REPLY:
+		got_echo_reply(n, &m);
+		goto out;
+	case MSG_TYPE_PREINIT_REPLY:
+		if (n->state == NET_STATE_WAITING_PREINIT_REPLY) {
+			got_preinit_reply(n, &m);
+			goto out;
+		}
+		break;
+	case MSG_TYPE_INIT_REPLY:
+		if (n->state == NET_STATE_WAITING_INIT_REPLY && !n->init_replied) {
+			got_init_reply(n, &m);
+			goto out;
+		}
+		break;
+	case MSG_TYPE_SET_OPTION_REPLY:
+	case MSG_TYPE_NODE_LIST_REPLY:
+	case MSG_TYPE_ASK_FOR_VOTE_REPLY:
+	case MSG_TYPE_VOTE_INFO:
+	case MSG_TYPE_HEURISTICS_CHANGE_REPLY:
+		if (n->state == NET_STATE_CONNECTED) {
+			got_connected_msg(n, &m);
+			goto out;
+		}
+		break;
+	default:
+		break;
+	}
+	qb_log(LOG_ERR, "Received unexpected %s in state %s", msg_type_name(m.type),
+	    state_names[n->state]);
+	disconnect(n, DISCONNECT_UNEXPECTED_MESSAGE);
+out:
+	msg_fini(&m);
+}
+
+static void
+on_failed(void *arg, enum disconnect_reason reason)
+{
+	struct qdevice_net *n = arg;
+
+	if (n->state == NET_STATE_WAITING_CONNECT) {
+		/* Nobody answered: wait for the connect timer, which paces attempts. */
+		qb_log(LOG_WARNING, "Cannot connect to qnetd %s:%u", n->qd->config.host,
+		    (unsigned)n->qd->config.port);
+		conn_destroy(n->conn);
+		n->conn = NULL;
+		n->connect_failed = true;
+		return;
+	}
+	disconnect(n, reason);
+}
+
+static const struct conn_callbacks callbacks = {
+	.connected = on_connected,
+	.message = on_message,
+	.sent = on_sent,
+	.failed = on_failed,
+};
+
+static void
+connect_now(struct qdevice_net *n)
+{
+	struct qdevice *qd = n->qd;
+	int r;
+
+	n->state = NET_STATE_WAITING_CONNECT;
+	n->connect_failed = false;
+	n->tcp_connected = false;
+	n->init_replied = false;
+	n->tls_active = n->cert_sent = false;
+	n->connected_since = n->echo_time = (time_t)-1;
+	memset(&n->caps, 0, sizeof(n->caps));
+	if (!arm(n, &n->connect_timer, &n->connect_armed, qd->config.connect_timeout_ms,
+	    connect_timeout))
+		return;
+	qb_log(LOG_DEBUG, "Trying connect to qnetd server %s:%u (timeout = %" PRIu32 "ms)",
+	    qd->config.host, (unsigned)qd->config.port, qd->config.connect_timeout_ms);
+	r = conn_create(&n->conn, qd->loop, &callbacks, n);
+	if (r != 0) {
+		qb_log(LOG_CRIT, "Cannot create a connection: %s", strerror(-r));
+		qdevice_exit(qd, EXIT_FAILURE);
+		return;
+	}
+	conn_set_limits(n->conn, qd->settings.net_initial_msg_receive_size,
+	    qd->settings.net_initial_msg_send_size, qd->settings.net_max_send_buffers);
+	r = conn_connect(n->conn, qd->config.host, qd->config.port, qd->config.force_ip_version);
+	if (r != 0) {
+		qb_log(LOG_WARNING, "Cannot connect to qnetd %s:%u: %s", qd->config.host,
+		    (unsigned)qd->config.port,
+		    r == -ENOENT ? "cannot resolve the host name" : strerror(-r));
+		conn_destroy(n->conn);
+		n->conn = NULL;
+		n->connect_failed = true;
+	}
+}
+
+static void
+disconnect(struct qdevice_net *n, enum disconnect_reason reason)
+{
+	struct qdevice *qd = n->qd;
+	bool was_past_connect = n->state != NET_STATE_WAITING_CONNECT && n->tcp_connected;
+	bool retry = disconnect_reason_retry(reason, qd->config.algorithm);
+	uint32_t delay_ms;
+
+	/* A timed out attempt that never reached qnetd is routine while it is away. */
+	qb_log(!retry ? LOG_ERR : n->tcp_connected ? LOG_WARNING : LOG_DEBUG,
+	    "Disconnected from qnetd: %s", disconnect_reason_name(reason));
+	conn_destroy(n->conn);
+	n->conn = NULL;
+	disarm(n, &n->connect_timer, &n->connect_armed);
+	disarm(n, &n->echo_timer, &n->echo_armed);
+	n->state = NET_STATE_IDLE;
+	n->tls_active = n->cert_sent = false;
+	n->init_replied = false;
+
+	qdevice_vq_pause(qd, false);
+	qdevice_vq_vote(qd, vote_on_disconnect(qd->config.algorithm, qd->quorate,
+	    qd->config.wait_for_all != 0));
+	if (!retry) {
+		qb_log(LOG_ERR, "Not reconnecting (%s): exiting", disconnect_reason_name(reason));
+		qdevice_exit(qd, EXIT_FAILURE);
+		return;
+	}
+	delay_ms = disconnect_reconnect_delay_ms(was_past_connect, qd->config.cast_vote_interval_ms,
+	    (unsigned long)random());
+	if (delay_ms > 0)
+		qb_log(LOG_DEBUG, "Reconnecting in %" PRIu32 " ms", delay_ms);
+	arm(n, &n->reconnect_timer, &n->reconnect_armed, delay_ms, reconnect_fired);
+}
+
+/* ---- the instance side ---- */
+
+static void
+check_own_cert(struct qdevice *qd)
+{
+	long days;
+
+	if (nss_cert_days_left_by_nickname(qd->settings.net_nss_client_cert_nickname,
+	    &days) != 0) {
+		qb_log(LOG_WARNING, "Client certificate \"%s\" not found in %s: qnetd may "
+		    "refuse us", qd->settings.net_nss_client_cert_nickname,
+		    qd->settings.net_nss_db_dir);
+		return;
+	}
+	if (days < 0)
+		qb_log(LOG_WARNING, "Client certificate \"%s\" expired %ld day(s) ago",
+		    qd->settings.net_nss_client_cert_nickname, -days);
+	else if (days < CERT_WARN_DAYS)
+		qb_log(LOG_WARNING, "Client certificate \"%s\" expires in %ld day(s)",
+		    qd->settings.net_nss_client_cert_nickname, days);
+}
+
+int
+qdevice_net_init(struct qdevice *qd)
+{
+	struct qdevice_net *n;
+	int r;
+
+	n = calloc(1, sizeof(*n));
+	if (n == NULL)
+		return -ENOMEM;
+	n->qd = qd;
+	n->last_seq = 1;
+	n->connected_since = n->echo_time = (time_t)-1;
+	qd->net = n;
+	if (qd->config.tls != TLS_MODE_OFF)
+		r = nss_sock_init(qd->settings.net_nss_db_dir);
+	else
+		r = nss_sock_init_nodb();
+	if (r != 0) {
+		qb_log(LOG_CRIT, "Cannot initialize NSS (database %s): %s",
+		    qd->settings.net_nss_db_dir, nss_sock_error());
+		return r;
+	}
+	n->nss_ready = true;
+	if (qd->config.tls != TLS_MODE_OFF)
+		check_own_cert(qd);
+	/* The timer stays stopped until qnetd votes (upstream starts with Ask later). */
+	qdevice_vq_vote(qd, VOTE_ASK_LATER);
+	return 0;
+}
+
+void
+qdevice_net_start(struct qdevice *qd)
+{
+	if (qd->net != NULL && qd->net->state == NET_STATE_IDLE && !qd->net->reconnect_armed)
+		connect_now(qd->net);
+}
+
+void
+qdevice_net_fini(struct qdevice *qd)
+{
+	struct qdevice_net *n = qd->net;
+
+	if (n == NULL)
+		return;
+	conn_destroy(n->conn);
+	disarm(n, &n->connect_timer, &n->connect_armed);
+	disarm(n, &n->echo_timer, &n->echo_armed);
+	disarm(n, &n->reconnect_timer, &n->reconnect_armed);
+	if (n->nss_ready)
+		nss_sock_shutdown();
+	free(n);
+	qd->net = NULL;
+}
+
+bool
+qdevice_net_connected(const struct qdevice *qd)
+{
+	return qd->net != NULL && qd->net->state == NET_STATE_CONNECTED;
+}
+
+void
+qdevice_net_on_membership(struct qdevice *qd, uint8_t heuristics)
+{
+	struct qdevice_net *n = qd->net;
+	uint8_t vote;
+
+	n->heur_membership = n->heur_latest = heuristics;
+	if (n->state == NET_STATE_CONNECTED) {
+		if (send_membership_list(n, heuristics) != 0)
+			return;
+		vote = VOTE_WAIT_FOR_REPLY;
+	} else {
+		vote = vote_while_disconnected(&qd->vote);
+	}
+	qdevice_vq_pause(qd, false);
+	qdevice_vq_vote(qd, vote);
+}
+
+void
+qdevice_net_on_quorum(struct qdevice *qd)
+{
+	struct qdevice_net *n = qd->net;
+
+	if (n->state == NET_STATE_CONNECTED)
+		send_quorum_list(n);
+	else
+		qdevice_vq_vote(qd, vote_while_disconnected(&qd->vote));
+}
+
+void
+qdevice_net_on_config_nodes(struct qdevice *qd)
+{
+	struct qdevice_net *n = qd->net;
+
+	if (n->state == NET_STATE_CONNECTED)
+		send_config_list(n, NODE_LIST_CHANGED_CONFIG);
+	else
+		qdevice_vq_vote(qd, vote_while_disconnected(&qd->vote));
+}
+
+void
+qdevice_net_on_heuristics(struct qdevice *qd, enum heur_kind kind, uint8_t result)
+{
+	struct qdevice_net *n = qd->net;
+	struct msg m;
+	bool changed;
+
+	switch (kind) {
+	case HEUR_KIND_CONNECT:
+		n->heur_connect = n->heur_latest = result;
+		if (n->state == NET_STATE_WAITING_INIT_REPLY && n->init_replied)
+			finish_connect(n, result);
+		break;
+	case HEUR_KIND_REGULAR:
+		changed = result != n->heur_latest;
+		n->heur_regular = n->heur_latest = result;
+		if (!changed || n->state != NET_STATE_CONNECTED || result == HEURISTICS_UNDEFINED)
+			break;
+		qb_log(LOG_INFO, "Heuristics result changed to %s", heuristics_name(result));
+		init_seq_msg(n, &m, MSG_TYPE_HEURISTICS_CHANGE);
+		m.heuristics_set = true;
+		m.heuristics = result;
+		send_msg(n, &m, 0);
+		break;
+	case HEUR_KIND_MEMBERSHIP:	/* routed through qdevice_on_membership_heuristics() */
+		break;
+	}
+}
+
+void
+qdevice_net_status(const struct qdevice *qd, struct status_view *v)
+{
+	const struct qdevice_net *n = qd->net;
+	enum heuristics_mode mode = qdevice_heur_mode(qd);
+
+	v->poll_timer_running = vote_timer_running(&qd->vote);
+	v->poll_cast_vote = qd->vote.vote == VOTE_ACK;
+	v->heuristics_enabled = mode == HEURISTICS_MODE_ON || mode == HEURISTICS_MODE_SYNC;
+	v->state = STATUS_STATE_DISCONNECTED;
+	v->connected_since = v->echo_reply_received = (time_t)-1;
+	if (n == NULL)
+		return;
+	switch (n->state) {
+	case NET_STATE_IDLE:
+		v->state = STATUS_STATE_DISCONNECTED;
+		break;
+	case NET_STATE_WAITING_CONNECT:
+		v->state = n->connect_failed ? STATUS_STATE_CONNECT_FAILED :
+		    STATUS_STATE_CONNECTING;
+		break;
+	case NET_STATE_CONNECTED:
+		v->state = STATUS_STATE_CONNECTED;
+		break;
+	default:
+		v->state = STATUS_STATE_CONNECTING;
+		break;
+	}
+	v->server_supports_kap = n->caps.kap_tie_breaker;
+	v->heuristics_latest = n->heur_latest;
+	v->heuristics_regular = n->heur_regular;
+	v->heuristics_membership = n->heur_membership;
+	v->heuristics_connect = n->heur_connect;
+	v->tls_active = n->tls_active;
+	v->client_cert_sent = n->cert_sent;
+	v->connected_since = n->connected_since;
+	v->echo_reply_received = n->echo_time;
+}

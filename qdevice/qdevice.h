@@ -1,0 +1,135 @@
+/*
+ * qdevice/qdevice.h: the per-node daemon's instance and the table of
+ * contents of its runtime modules. One instance per process; every
+ * module reaches the others through it. Pure modules (settings, config,
+ * vote, disconnect, status) have their own headers and no qb_loop.
+ */
+#ifndef QDEVICE_QDEVICE_H
+#define QDEVICE_QDEVICE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <qb/qbloop.h>
+
+#include "common/msg.h"
+#include "common/node-list.h"
+#include "config.h"
+#include "settings.h"
+#include "vote.h"
+
+struct qdevice_cmap;
+struct qdevice_vq;
+struct qdevice_net;
+struct qdevice_heur;
+struct ipc_server;
+
+struct qdevice {
+	qb_loop_t		*loop;
+	struct qdevice_settings	 settings;
+	struct qdevice_config	 config;
+	int			 cli_debug;	/* -d count */
+	bool			 foreground;
+
+	struct qdevice_cmap	*cmap;
+	struct config_source	 src;		/* reads through cmap */
+	struct qdevice_vq	*vq;
+	struct qdevice_heur	*heur;
+	struct qdevice_net	*net;
+	struct ipc_server	*ipc;
+
+	/* votequorum's view, from its notifications */
+	bool			 ring_id_set;
+	struct ring_id		 ring_id;	/* latest nodelist notify: used by polls */
+	struct node_list	 membership;	/* node ids of that ring */
+	bool			 quorum_set;
+	bool			 quorate;
+	struct node_list	 quorum_nodes;	/* as notified, node id 0 entries kept */
+	uint32_t		 expected_votes;
+	bool			 sync_in_progress;	/* nodelist notify seen, quorum notify not yet */
+
+	/* the cast-vote timer (qdevice/votequorum.c runs it) */
+	struct vote_timer	 vote;
+	time_t			 last_poll;	/* (time_t)-1: never */
+	bool			 last_poll_cast_vote;
+
+	bool			 ready;		/* first membership heuristics done, net started */
+	qb_loop_timer_handle	 ready_timer;
+	bool			 ready_timer_armed;
+	int			 exit_code;
+};
+
+/* qdevice/instance.c: routes events between votequorum, heuristics, net. */
+void	qdevice_on_nodelist(struct qdevice *qd, const struct ring_id *ring,
+	    const uint32_t *ids, uint32_t count);
+void	qdevice_on_quorum(struct qdevice *qd, bool quorate, const struct node_info *nodes,
+	    uint32_t count);
+void	qdevice_on_expected_votes(struct qdevice *qd, uint32_t expected_votes);
+void	qdevice_on_membership_heuristics(struct qdevice *qd, uint8_t heuristics);
+void	qdevice_on_config_changed(struct qdevice *qd, bool nodes, bool logging, bool heuristics);
+/* Client-side algorithm checks (ffsplit: every node and the device have 1 vote). */
+int	qdevice_check_votes(struct qdevice *qd);
+/* Bound the wait for the first membership heuristics (4.3). */
+int	qdevice_arm_ready_timer(struct qdevice *qd);
+/* Startup is complete: tell systemd, connect to qnetd. Idempotent. */
+void	qdevice_ready(struct qdevice *qd);
+/* Stop the loop; the process exits with code. */
+void	qdevice_exit(struct qdevice *qd, int code);
+/* Apply logging.debug and -d. */
+void	qdevice_apply_log_level(struct qdevice *qd);
+
+/* qdevice/cmap.c: corosync's configuration map. */
+int	qdevice_cmap_init(struct qdevice *qd);		/* connect (with retries), fill qd->src */
+int	qdevice_cmap_track(struct qdevice *qd);		/* watch reloadable keys, join the loop */
+void	qdevice_cmap_sync_done(struct qdevice *qd);	/* hand over changes held during a sync */
+void	qdevice_cmap_fini(struct qdevice *qd);
+
+/* qdevice/votequorum.c: the device registration and the cast-vote timer. */
+int	qdevice_vq_init(struct qdevice *qd);
+int	qdevice_vq_start(struct qdevice *qd);		/* master_wins, tracking, join the loop */
+void	qdevice_vq_fini(struct qdevice *qd);
+/* Apply a vote to the cast-vote timer (PROTOCOL.md 2.9). */
+void	qdevice_vq_vote(struct qdevice *qd, uint8_t vote);
+void	qdevice_vq_pause(struct qdevice *qd, bool paused);
+bool	qdevice_vq_timer_running(const struct qdevice *qd);
+/* votequorum_getinfo for a node: 0, -ENOENT (unknown node) or -EIO. */
+int	qdevice_vq_node_votes(struct qdevice *qd, uint32_t node_id, uint32_t *node_votes,
+	    uint32_t *qdevice_votes);
+
+/* qdevice/heur-sched.c: when heuristics run and where their results go. */
+enum heur_kind {
+	HEUR_KIND_MEMBERSHIP = 0,	/* after a votequorum nodelist notify */
+	HEUR_KIND_CONNECT,		/* after INIT_REPLY */
+	HEUR_KIND_REGULAR,		/* every interval, mode "on" only */
+};
+int	qdevice_heur_create(struct qdevice *qd);	/* forks the worker: call early */
+int	qdevice_heur_start(struct qdevice *qd);		/* attach to the loop, load execs */
+void	qdevice_heur_destroy(struct qdevice *qd);
+enum heuristics_mode	qdevice_heur_mode(const struct qdevice *qd);
+/* Start a run; the result arrives later, or at once when heuristics are off. */
+void	qdevice_heur_run(struct qdevice *qd, enum heur_kind kind);
+void	qdevice_heur_regular_stop(struct qdevice *qd);
+void	qdevice_heur_regular_start(struct qdevice *qd);
+bool	qdevice_heur_pending(const struct qdevice *qd);
+/* Reload: new config already in qd->config.heuristics. */
+void	qdevice_heur_reconfigure(struct qdevice *qd);
+
+/* qdevice/net.c: the qnetd connection (model "net"). */
+int	qdevice_net_init(struct qdevice *qd);		/* NSS, certificate checks */
+void	qdevice_net_start(struct qdevice *qd);		/* first connect */
+void	qdevice_net_fini(struct qdevice *qd);
+void	qdevice_net_on_membership(struct qdevice *qd, uint8_t heuristics);
+void	qdevice_net_on_quorum(struct qdevice *qd);
+void	qdevice_net_on_config_nodes(struct qdevice *qd);
+void	qdevice_net_on_heuristics(struct qdevice *qd, enum heur_kind kind, uint8_t result);
+bool	qdevice_net_connected(const struct qdevice *qd);
+/* Fill the Qdevice-net part of a status snapshot. */
+struct status_view;
+void	qdevice_net_status(const struct qdevice *qd, struct status_view *v);
+
+/* qdevice/ipc.c: the admin socket. */
+int	qdevice_ipc_init(struct qdevice *qd);
+void	qdevice_ipc_fini(struct qdevice *qd);
+
+#endif

@@ -1,0 +1,323 @@
+/*
+ * qdevice/votequorum.c: the votequorum side: register the device, turn
+ * notifications into qdevice_on_*() calls, and run the cast-vote timer
+ * that polls votequorum with our vote (PROTOCOL.md 4.3, 2.9).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <corosync/corotypes.h>
+#include <corosync/votequorum.h>
+#include <qb/qblog.h>
+
+#include "qdevice.h"
+
+struct qdevice_vq {
+	votequorum_handle_t	 handle;
+	bool			 initialized;
+	bool			 registered;
+	bool			 tracking;
+	int			 fd;		/* -1: not in the loop */
+	qb_loop_timer_handle	 cast_timer;
+	bool			 cast_timer_armed;
+};
+
+#define NS_PER_MS	1000000ULL
+
+static struct qdevice *
+qd_of(votequorum_handle_t h)
+{
+	void *ctx = NULL;
+
+	if (votequorum_context_get(h, &ctx) != CS_OK)
+		return NULL;
+	return ctx;
+}
+
+static void
+quorum_notify(votequorum_handle_t h, uint64_t context, uint32_t quorate,
+    uint32_t count, votequorum_node_t nodes[])
+{
+	struct qdevice *qd = qd_of(h);
+	struct node_info *v;
+
+	(void)context;
+	if (qd == NULL)
+		return;
+	v = calloc(count > 0 ? count : 1, sizeof(*v));
+	if (v == NULL) {
+		qb_log(LOG_CRIT, "Out of memory in the votequorum quorum notification");
+		qdevice_exit(qd, EXIT_FAILURE);
+		return;
+	}
+	for (uint32_t i = 0; i < count; i++) {
+		v[i].node_id = nodes[i].nodeid;
+		v[i].node_state = (uint8_t)nodes[i].state;
+	}
+	qdevice_on_quorum(qd, quorate != 0, v, count);
+	free(v);
+}
+
+static void
+nodelist_notify(votequorum_handle_t h, uint64_t context, votequorum_ring_id_t ring,
+    uint32_t count, uint32_t ids[])
+{
+	struct qdevice *qd = qd_of(h);
+	struct ring_id r = { ring.nodeid, ring.seq };
+
+	(void)context;
+	if (qd != NULL)
+		qdevice_on_nodelist(qd, &r, ids, count);
+}
+
+static void
+expected_votes_notify(votequorum_handle_t h, uint64_t context, uint32_t expected_votes)
+{
+	struct qdevice *qd = qd_of(h);
+
+	(void)context;
+	if (qd != NULL)
+		qdevice_on_expected_votes(qd, expected_votes);
+}
+
+static votequorum_callbacks_t callbacks = {
+	.votequorum_quorum_notify_fn = quorum_notify,
+	.votequorum_expectedvotes_notify_fn = expected_votes_notify,
+	.votequorum_nodelist_notify_fn = nodelist_notify,
+};
+
+int
+qdevice_vq_init(struct qdevice *qd)
+{
+	struct qdevice_vq *vq;
+	struct votequorum_info info;
+	cs_error_t err = CS_OK;
+
+	vq = calloc(1, sizeof(*vq));
+	if (vq == NULL)
+		return -ENOMEM;
+	vq->fd = -1;
+	qd->vq = vq;
+	for (uint32_t i = 0; i < qd->settings.max_cs_try_again; i++) {
+		err = votequorum_initialize(&vq->handle, &callbacks);
+		if (err != CS_ERR_TRY_AGAIN)
+			break;
+		sleep(1);	/* startup only, before the loop runs */
+	}
+	if (err != CS_OK) {
+		qb_log(LOG_CRIT, "Failed to initialize the votequorum API: error %d", err);
+		return -EIO;
+	}
+	vq->initialized = true;
+	err = votequorum_qdevice_register(vq->handle, qd->settings.votequorum_device_name);
+	if (err != CS_OK) {
+		qb_log(LOG_CRIT, "Cannot register votequorum device \"%s\": error %d "
+		    "(is a quorum device configured in corosync.conf?)",
+		    qd->settings.votequorum_device_name, err);
+		return -EIO;
+	}
+	vq->registered = true;
+	if (votequorum_context_set(vq->handle, qd) != CS_OK) {
+		qb_log(LOG_CRIT, "Cannot set the votequorum context");
+		return -EIO;
+	}
+	err = votequorum_getinfo(vq->handle, 0, &info);
+	if (err != CS_OK) {
+		qb_log(LOG_CRIT, "Cannot get votequorum information: error %d", err);
+		return -EIO;
+	}
+	qd->expected_votes = info.node_expected_votes;
+	return 0;
+}
+
+static int
+vq_dispatch(int32_t fd, int32_t revents, void *data)
+{
+	struct qdevice *qd = data;
+	cs_error_t err;
+
+	(void)fd;
+	(void)revents;
+	err = votequorum_dispatch(qd->vq->handle, CS_DISPATCH_ALL);
+	if (err != CS_OK && err != CS_ERR_TRY_AGAIN) {
+		qb_log(LOG_ERR, "Lost the connection to corosync (votequorum dispatch error %d)",
+		    err);
+		qd->vq->fd = -1;
+		qdevice_exit(qd, EXIT_FAILURE);
+		return -1;	/* unregisters the fd */
+	}
+	return 0;
+}
+
+int
+qdevice_vq_start(struct qdevice *qd)
+{
+	struct qdevice_vq *vq = qd->vq;
+	unsigned int allow = qd->settings.master_wins == MASTER_WINS_FORCE_ON;
+	cs_error_t err;
+	int fd;
+
+	err = votequorum_qdevice_master_wins(vq->handle, qd->settings.votequorum_device_name,
+	    allow);
+	if (err != CS_OK) {
+		qb_log(LOG_CRIT, "Cannot set master_wins: error %d", err);
+		return -EIO;
+	}
+	if (votequorum_fd_get(vq->handle, &fd) != CS_OK) {
+		qb_log(LOG_CRIT, "Cannot get the votequorum file descriptor");
+		return -EIO;
+	}
+	if (qb_loop_poll_add(qd->loop, QB_LOOP_HIGH, fd, POLLIN, qd, vq_dispatch) != 0) {
+		qb_log(LOG_CRIT, "Cannot add the votequorum fd to the main loop");
+		return -EIO;
+	}
+	vq->fd = fd;
+	/* CS_TRACK_CHANGES also sends the current nodelist and quorum at once. */
+	err = votequorum_trackstart(vq->handle, 0, CS_TRACK_CHANGES);
+	if (err != CS_OK) {
+		qb_log(LOG_CRIT, "Cannot start votequorum tracking: error %d", err);
+		return -EIO;
+	}
+	vq->tracking = true;
+	return 0;
+}
+
+void
+qdevice_vq_fini(struct qdevice *qd)
+{
+	struct qdevice_vq *vq = qd->vq;
+
+	if (vq == NULL)
+		return;
+	if (vq->cast_timer_armed)
+		qb_loop_timer_del(qd->loop, vq->cast_timer);
+	if (vq->fd >= 0)
+		qb_loop_poll_del(qd->loop, vq->fd);
+	if (vq->tracking)
+		votequorum_trackstop(vq->handle);
+	if (vq->registered)
+		votequorum_qdevice_unregister(vq->handle, qd->settings.votequorum_device_name);
+	if (vq->initialized)
+		votequorum_finalize(vq->handle);
+	free(vq);
+	qd->vq = NULL;
+}
+
+/* ---- cast-vote timer ---- */
+
+static void	cast_timer_fired(void *data);
+
+static void
+cast_vote_now(struct qdevice *qd)
+{
+	bool cast_vote;
+	votequorum_ring_id_t ring;
+	cs_error_t err;
+
+	if (!vote_timer_tick(&qd->vote, &cast_vote))
+		return;
+	ring.nodeid = qd->ring_id.node_id;
+	ring.seq = qd->ring_id.seq;
+	err = votequorum_qdevice_poll(qd->vq->handle, qd->settings.votequorum_device_name,
+	    cast_vote, ring);
+	if (err == CS_OK) {
+		qd->last_poll = time(NULL);
+		qd->last_poll_cast_vote = cast_vote;
+		return;
+	}
+	/* A stale ring (sync in progress) or a busy corosync: the next tick retries. */
+	if (err == CS_ERR_MESSAGE_ERROR || err == CS_ERR_TRY_AGAIN) {
+		qb_log(LOG_DEBUG, "votequorum_qdevice_poll: %s, ignored",
+		    err == CS_ERR_MESSAGE_ERROR ? "stale ring id" : "try again");
+		return;
+	}
+	qb_log(LOG_CRIT, "votequorum_qdevice_poll failed: error %d", err);
+	qdevice_exit(qd, EXIT_FAILURE);
+}
+
+static void
+arm_cast_timer(struct qdevice *qd)
+{
+	struct qdevice_vq *vq = qd->vq;
+
+	if (vq->cast_timer_armed)
+		qb_loop_timer_del(qd->loop, vq->cast_timer);
+	vq->cast_timer_armed = qb_loop_timer_add(qd->loop, QB_LOOP_HIGH,
+	    (uint64_t)qd->config.cast_vote_interval_ms * NS_PER_MS, qd, cast_timer_fired,
+	    &vq->cast_timer) == 0;
+	if (!vq->cast_timer_armed) {
+		qb_log(LOG_CRIT, "Cannot schedule the cast vote timer");
+		qdevice_exit(qd, EXIT_FAILURE);
+	}
+}
+
+static void
+cast_timer_fired(void *data)
+{
+	struct qdevice *qd = data;
+
+	qd->vq->cast_timer_armed = false;
+	if (!vote_timer_running(&qd->vote))
+		return;
+	arm_cast_timer(qd);
+	cast_vote_now(qd);
+}
+
+void
+qdevice_vq_vote(struct qdevice *qd, uint8_t vote)
+{
+	uint8_t before = qd->vote.vote;
+
+	switch (vote_timer_update(&qd->vote, vote)) {
+	case VOTE_TIMER_START:
+		if (before != qd->vote.vote || !qd->vq->cast_timer_armed)
+			qb_log(LOG_DEBUG, "Cast vote timer is now scheduled every %" PRIu32
+			    "ms voting %s", qd->config.cast_vote_interval_ms, vote_name(vote));
+		arm_cast_timer(qd);
+		cast_vote_now(qd);
+		break;
+	case VOTE_TIMER_STOP:
+		qb_log(LOG_DEBUG, "Cast vote timer is now stopped");
+		if (qd->vq->cast_timer_armed)
+			qb_loop_timer_del(qd->loop, qd->vq->cast_timer);
+		qd->vq->cast_timer_armed = false;
+		break;
+	case VOTE_TIMER_KEEP:
+		break;
+	}
+}
+
+void
+qdevice_vq_pause(struct qdevice *qd, bool paused)
+{
+	if (qd->vote.paused == paused)
+		return;
+	qd->vote.paused = paused;
+	qb_log(LOG_DEBUG, "Cast vote timer is %s", paused ? "now paused" : "no longer paused");
+}
+
+bool
+qdevice_vq_timer_running(const struct qdevice *qd)
+{
+	return vote_timer_running(&qd->vote);
+}
+
+int
+qdevice_vq_node_votes(struct qdevice *qd, uint32_t node_id, uint32_t *node_votes,
+    uint32_t *qdevice_votes)
+{
+	struct votequorum_info info;
+	cs_error_t err;
+
+	err = votequorum_getinfo(qd->vq->handle, node_id, &info);
+	if (err == CS_ERR_NOT_EXIST)
+		return -ENOENT;
+	if (err != CS_OK)
+		return -EIO;
+	*node_votes = info.node_votes;
+	*qdevice_votes = info.qdevice_votes;
+	return 0;
+}

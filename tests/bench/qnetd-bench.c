@@ -1,0 +1,483 @@
+/*
+ * tests/bench/qnetd-bench.c: command line, worker processes, the
+ * measurement window and the report. The parent only coordinates and
+ * samples qnetd from /proc; all sockets live in the workers (worker.c).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/utils.h"
+#include "bench.h"
+
+#define NS_PER_S	1000000000ULL
+#define TICK_MS		100
+#define SETTLE_S	2	/* after the ramp, before the window */
+#define STOP_WAIT_S	30
+
+static volatile sig_atomic_t	interrupted;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: qnetd-bench [options]\n"
+	    "  --host ADDR             loopback address of qnetd (127.0.0.1 or ::1; default 127.0.0.1)\n"
+	    "  --port N                qnetd port (default 5403)\n"
+	    "  --clusters N            simulated clusters (default 100)\n"
+	    "  --nodes N               nodes per cluster = connections per cluster (default 2, max %d)\n"
+	    "  --hb-ms N               heartbeat interval sent in INIT (default 1000)\n"
+	    "  --duration S            measurement window in seconds (default 30)\n"
+	    "  --tls | --no-tls        STARTTLS with a client certificate, or plaintext (default --tls)\n"
+	    "  --nssdb DIR             client NSS DB with \"Cluster Cert\" (default /etc/corosync/qdevice/net/nssdb)\n"
+	    "  --qnetd-pid PID         sample CPU time and RSS of this process\n"
+	    "  --partition-every S     membership changes: every S seconds (0 = off; default 5)\n"
+	    "  --partition-frac F      ... in this share of the clusters (default 0.1)\n"
+	    "  --workers N             worker processes (default 2, max %d)\n"
+	    "  --rate N                new connections per second (default 1000)\n"
+	    "  --inflight N            handshakes in progress at once (default 200)\n"
+	    "  --ramp-timeout S        give up connecting after S seconds (default 300)\n"
+	    "  --settle-timeout MS     a membership change must be decided by then (default 5000)\n"
+	    "  --cluster-suffix STR    cluster names are cNNNNNN<STR> (default .bench.test)\n"
+	    "  --tls-cache             allow TLS session resumption between connections\n"
+	    "  --verbose               print every connection error\n",
+	    BENCH_MAX_NODES, BENCH_MAX_WORKERS);
+}
+
+enum {
+	OPT_HOST = 256, OPT_PORT, OPT_CLUSTERS, OPT_NODES, OPT_HB, OPT_DURATION, OPT_TLS,
+	OPT_NO_TLS, OPT_NSSDB, OPT_PID, OPT_PART_EVERY, OPT_PART_FRAC, OPT_WORKERS, OPT_RATE,
+	OPT_INFLIGHT, OPT_RAMP_TIMEOUT, OPT_SETTLE_TIMEOUT, OPT_SUFFIX, OPT_TLS_CACHE,
+	OPT_VERBOSE, OPT_HELP,
+};
+
+static const struct option long_opts[] = {
+	{ "host", required_argument, NULL, OPT_HOST },
+	{ "port", required_argument, NULL, OPT_PORT },
+	{ "clusters", required_argument, NULL, OPT_CLUSTERS },
+	{ "nodes", required_argument, NULL, OPT_NODES },
+	{ "hb-ms", required_argument, NULL, OPT_HB },
+	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "tls", no_argument, NULL, OPT_TLS },
+	{ "no-tls", no_argument, NULL, OPT_NO_TLS },
+	{ "nssdb", required_argument, NULL, OPT_NSSDB },
+	{ "qnetd-pid", required_argument, NULL, OPT_PID },
+	{ "partition-every", required_argument, NULL, OPT_PART_EVERY },
+	{ "partition-frac", required_argument, NULL, OPT_PART_FRAC },
+	{ "workers", required_argument, NULL, OPT_WORKERS },
+	{ "rate", required_argument, NULL, OPT_RATE },
+	{ "inflight", required_argument, NULL, OPT_INFLIGHT },
+	{ "ramp-timeout", required_argument, NULL, OPT_RAMP_TIMEOUT },
+	{ "settle-timeout", required_argument, NULL, OPT_SETTLE_TIMEOUT },
+	{ "cluster-suffix", required_argument, NULL, OPT_SUFFIX },
+	{ "tls-cache", no_argument, NULL, OPT_TLS_CACHE },
+	{ "verbose", no_argument, NULL, OPT_VERBOSE },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int
+num(const char *name, const char *s, long long min, long long max, unsigned *out)
+{
+	long long v;
+
+	if (utils_parse_long(s, min, max, &v) != 0) {
+		fprintf(stderr, "qnetd-bench: --%s must be a number in %lld..%lld\n", name, min, max);
+		return -1;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
+/* Loopback only: this tool opens thousands of connections. */
+static bool
+is_loopback(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6);
+	return false;
+}
+
+static int
+parse_args(int argc, char **argv, struct bench_opts *o)
+{
+	unsigned v;
+	int c, bad = 0;
+
+	memset(o, 0, sizeof(*o));
+	o->host = "127.0.0.1";
+	o->port = 5403;
+	o->clusters = 100;
+	o->nodes = 2;
+	o->hb_ms = 1000;
+	o->duration_s = 30;
+	o->tls = true;
+	o->nssdb = "/etc/corosync/qdevice/net/nssdb";
+	o->partition_every_s = 5;
+	o->partition_frac = 0.1;
+	o->workers = 2;
+	o->rate = 1000;
+	o->inflight = 200;
+	o->ramp_timeout_s = 300;
+	o->settle_timeout_ms = 5000;
+	o->cluster_suffix = ".bench.test";
+
+	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_HOST:		o->host = optarg; break;
+		case OPT_PORT:		bad |= num("port", optarg, 1, 65535, &v); o->port = (uint16_t)v; break;
+		case OPT_CLUSTERS:	bad |= num("clusters", optarg, 1, 1000000, &o->clusters); break;
+		case OPT_NODES:		bad |= num("nodes", optarg, 1, BENCH_MAX_NODES, &o->nodes); break;
+		case OPT_HB:		bad |= num("hb-ms", optarg, 100, 120000, &o->hb_ms); break;
+		case OPT_DURATION:	bad |= num("duration", optarg, 1, 86400, &o->duration_s); break;
+		case OPT_TLS:		o->tls = true; break;
+		case OPT_NO_TLS:	o->tls = false; break;
+		case OPT_NSSDB:		o->nssdb = optarg; break;
+		case OPT_PID:		bad |= num("qnetd-pid", optarg, 1, 1 << 30, &v); o->qnetd_pid = (pid_t)v; break;
+		case OPT_PART_EVERY:	bad |= num("partition-every", optarg, 0, 3600, &o->partition_every_s); break;
+		case OPT_PART_FRAC:
+			if (utils_parse_double(optarg, 0.0, 1.0, &o->partition_frac) != 0) {
+				fprintf(stderr, "qnetd-bench: --partition-frac must be in 0..1\n");
+				bad = -1;
+			}
+			break;
+		case OPT_WORKERS:	bad |= num("workers", optarg, 1, BENCH_MAX_WORKERS, &o->workers); break;
+		case OPT_RATE:		bad |= num("rate", optarg, 1, 1000000, &o->rate); break;
+		case OPT_INFLIGHT:	bad |= num("inflight", optarg, 1, 1000000, &o->inflight); break;
+		case OPT_RAMP_TIMEOUT:	bad |= num("ramp-timeout", optarg, 1, 86400, &o->ramp_timeout_s); break;
+		case OPT_SETTLE_TIMEOUT: bad |= num("settle-timeout", optarg, 1, 600000, &o->settle_timeout_ms); break;
+		case OPT_SUFFIX:	o->cluster_suffix = optarg; break;
+		case OPT_TLS_CACHE:	o->tls_cache = true; break;
+		case OPT_VERBOSE:	o->verbose = true; break;
+		case OPT_HELP:
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "qnetd-bench: unexpected argument %s\n", argv[optind]);
+		return -1;
+	}
+	if (!is_loopback(o->host)) {
+		fprintf(stderr, "qnetd-bench: --host must be a loopback address (127.x.x.x or ::1)\n");
+		return -1;
+	}
+	if (strlen(o->cluster_suffix) > 64) {
+		fprintf(stderr, "qnetd-bench: --cluster-suffix is too long\n");
+		return -1;
+	}
+	if (o->workers > o->clusters)
+		o->workers = o->clusters;
+	return bad ? -1 : 0;
+}
+
+/* Each connection is one fd here and one in qnetd: ask for what we need. */
+static void
+raise_fd_limit(const struct bench_opts *o)
+{
+	rlim_t need = (rlim_t)o->clusters * o->nodes + 1024;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_cur >= need)
+		return;
+	rl.rlim_cur = need < rl.rlim_max ? need : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < need)
+		fprintf(stderr, "qnetd-bench: warning: open file limit %llu < %llu needed; "
+		    "raise it with ulimit -n\n", (unsigned long long)rl.rlim_cur,
+		    (unsigned long long)need);
+}
+
+static void
+sleep_ms(unsigned ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !interrupted)
+		;
+}
+
+static unsigned
+sum_connected(const struct bench_shared *sh, unsigned workers, unsigned *gave_up,
+    bool *all_done, bool *any_exited)
+{
+	unsigned n = 0;
+
+	*gave_up = 0;
+	*all_done = true;
+	*any_exited = false;
+	for (unsigned i = 0; i < workers; i++) {
+		n += atomic_load(&sh->w[i].connected);
+		*gave_up += atomic_load(&sh->w[i].gave_up);
+		*all_done &= atomic_load(&sh->w[i].ramp_done);
+		*any_exited |= atomic_load(&sh->w[i].exited);
+	}
+	return n;
+}
+
+static double
+ms(uint64_t ns)
+{
+	return (double)ns / 1e6;
+}
+
+struct totals {
+	uint64_t	connect_errors, tls_errors, server_errors, proto_errors, disconnects;
+	uint64_t	reconnects, echo_sent, echo_answered, echo_missed;
+	uint64_t	events_started, events_settled, events_timed_out, split_brain, vote_infos;
+	uint64_t	first_ns, last_ns;
+	unsigned	clients;
+	struct hist	handshake, rtt, decision, node_decision;
+};
+
+static void
+add_up(const struct bench_shared *sh, unsigned workers, struct totals *t)
+{
+	memset(t, 0, sizeof(*t));
+	for (unsigned i = 0; i < workers; i++) {
+		const struct worker_stats *s = &sh->w[i];
+
+		t->clients += s->clients;
+		t->connect_errors += s->connect_errors;
+		t->tls_errors += s->tls_errors;
+		t->server_errors += s->server_errors;
+		t->proto_errors += s->proto_errors;
+		t->disconnects += s->disconnects;
+		t->reconnects += s->reconnects;
+		t->echo_sent += s->echo_sent;
+		t->echo_answered += s->echo_answered;
+		t->echo_missed += s->echo_missed;
+		t->events_started += s->events_started;
+		t->events_settled += s->events_settled;
+		t->events_timed_out += s->events_timed_out;
+		t->split_brain += s->events_split_brain;
+		t->vote_infos += s->vote_infos;
+		if (s->first_connect_ns != 0 && (t->first_ns == 0 || s->first_connect_ns < t->first_ns))
+			t->first_ns = s->first_connect_ns;
+		if (s->last_connected_ns > t->last_ns)
+			t->last_ns = s->last_connected_ns;
+		hist_merge(&t->handshake, &s->handshake);
+		hist_merge(&t->rtt, &s->rtt);
+		hist_merge(&t->decision, &s->decision);
+		hist_merge(&t->node_decision, &s->node_decision);
+	}
+}
+
+static void
+stop_workers(struct bench_shared *sh, const pid_t *pids, unsigned workers)
+{
+	uint64_t deadline = bench_now_ns() + STOP_WAIT_S * NS_PER_S;
+	unsigned left = 0;
+
+	atomic_store(&sh->phase, PHASE_STOP);
+	for (unsigned i = 0; i < workers; i++)
+		left += pids[i] > 0;
+	while (left > 0) {
+		int status;
+		pid_t p = waitpid(-1, &status, WNOHANG);
+
+		if (p > 0) {
+			left--;
+			continue;
+		}
+		if (p < 0 && errno == ECHILD)
+			break;
+		if (bench_now_ns() > deadline) {
+			fprintf(stderr, "qnetd-bench: workers did not stop; killing them\n");
+			for (unsigned i = 0; i < workers; i++)
+				if (pids[i] > 0)
+					kill(pids[i], SIGKILL);
+			while (waitpid(-1, &status, 0) > 0)
+				;
+			break;
+		}
+		sleep_ms(20);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct bench_opts o;
+	struct bench_shared *sh;
+	struct proc_sample base, ramp_end, m0, m1;
+	pid_t pids[BENCH_MAX_WORKERS] = { 0 };
+	unsigned total, connected = 0, gave_up = 0;
+	uint64_t t_start, t_ramp_end, t_m0, t_m1, next_progress;
+	bool all_done = false, any_exited = false;
+	struct totals t;
+	struct sigaction sa;
+	double window_s, cpu_s = 0, hs_span_s, hs_rate = 0;
+
+	if (parse_args(argc, argv, &o) != 0)
+		return 2;
+	total = o.clusters * o.nodes;
+	raise_fd_limit(&o);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (sh == MAP_FAILED) {
+		perror("qnetd-bench: mmap");
+		return 1;
+	}
+	memset(sh, 0, sizeof(*sh));
+	atomic_store(&sh->phase, PHASE_RAMP);
+
+	printf("qnetd-bench: %u clients (%u clusters x %u nodes), %s, heartbeat %u ms, "
+	    "%u s window, %u workers, target %s port %u\n", total, o.clusters, o.nodes,
+	    o.tls ? "TLS" : "plaintext", o.hb_ms, o.duration_s, o.workers, o.host, o.port);
+	fflush(stdout);
+
+	proc_sample(o.qnetd_pid, &base);
+	if (o.qnetd_pid > 0 && !base.ok) {
+		fprintf(stderr, "qnetd-bench: cannot read /proc/%d\n", (int)o.qnetd_pid);
+		return 1;
+	}
+	t_start = bench_now_ns();
+	for (unsigned i = 0; i < o.workers; i++) {
+		pid_t p = fork();
+
+		if (p < 0) {
+			perror("qnetd-bench: fork");
+			stop_workers(sh, pids, o.workers);
+			return 1;
+		}
+		if (p == 0) {
+			/* the parent decides when to stop */
+			signal(SIGINT, SIG_IGN);
+			signal(SIGTERM, SIG_IGN);
+			_exit(bench_worker_run(&o, sh, i));
+		}
+		pids[i] = p;
+	}
+
+	/* ramp: until everybody is connected (or gave up), bounded */
+	next_progress = t_start + 5 * NS_PER_S;
+	for (;;) {
+		uint64_t now = bench_now_ns();
+
+		connected = sum_connected(sh, o.workers, &gave_up, &all_done, &any_exited);
+		if (all_done || any_exited || interrupted)
+			break;
+		if (now - t_start > (uint64_t)o.ramp_timeout_s * NS_PER_S) {
+			fprintf(stderr, "qnetd-bench: ramp timeout after %u s\n", o.ramp_timeout_s);
+			break;
+		}
+		if (now >= next_progress) {
+			fprintf(stderr, "qnetd-bench: ramp %.0f s: %u/%u connected, %u gave up\n",
+			    (double)(now - t_start) / 1e9, connected, total, gave_up);
+			next_progress += 5 * NS_PER_S;
+		}
+		sleep_ms(TICK_MS);
+	}
+	t_ramp_end = bench_now_ns();
+	proc_sample(o.qnetd_pid, &ramp_end);
+	if (any_exited)
+		fprintf(stderr, "qnetd-bench: a worker failed during the ramp\n");
+
+	if (!interrupted && !any_exited) {
+		atomic_store(&sh->phase, PHASE_SETTLE);
+		sleep_ms(SETTLE_S * 1000);
+	}
+	atomic_store(&sh->phase, PHASE_MEASURE);
+	t_m0 = bench_now_ns();
+	proc_sample(o.qnetd_pid, &m0);
+	for (unsigned k = 0; k < o.duration_s * (1000 / TICK_MS) && !interrupted; k++)
+		sleep_ms(TICK_MS);
+	proc_sample(o.qnetd_pid, &m1);
+	t_m1 = bench_now_ns();
+	connected = sum_connected(sh, o.workers, &gave_up, &all_done, &any_exited);
+	stop_workers(sh, pids, o.workers);
+
+	add_up(sh, o.workers, &t);
+	window_s = (double)(t_m1 - t_m0) / 1e9;
+	hs_span_s = t.last_ns > t.first_ns ? (double)(t.last_ns - t.first_ns) / 1e9 : 0;
+	if (hs_span_s > 0)
+		hs_rate = (double)t.handshake.count / hs_span_s;
+
+	printf("ramp: %u/%u connected after %.1f s (%u gave up); %llu handshakes at %.0f/s, "
+	    "handshake p50 %.2f ms p99 %.2f ms\n", connected, total,
+	    (double)(t_ramp_end - t_start) / 1e9, gave_up,
+	    (unsigned long long)t.handshake.count, hs_rate,
+	    ms(hist_quantile(&t.handshake, 0.5)), ms(hist_quantile(&t.handshake, 0.99)));
+	printf("errors: connect %llu, tls %llu, server %llu, protocol %llu, disconnects %llu, "
+	    "reconnects %llu\n", (unsigned long long)t.connect_errors,
+	    (unsigned long long)t.tls_errors, (unsigned long long)t.server_errors,
+	    (unsigned long long)t.proto_errors, (unsigned long long)t.disconnects,
+	    (unsigned long long)t.reconnects);
+	printf("window %.1f s: echoes sent %llu, answered %llu, missed %llu; "
+	    "heartbeat RTT p50 %.3f ms p99 %.3f ms max %.3f ms\n", window_s,
+	    (unsigned long long)t.echo_sent, (unsigned long long)t.echo_answered,
+	    (unsigned long long)t.echo_missed, ms(hist_quantile(&t.rtt, 0.5)),
+	    ms(hist_quantile(&t.rtt, 0.99)), ms(t.rtt.max_ns));
+	printf("decisions: %llu started, %llu settled, %llu timed out/aborted, %llu split-brain, "
+	    "%llu VOTE_INFO; latency p50 %.3f ms p99 %.3f ms max %.3f ms (per node p99 %.3f ms)\n",
+	    (unsigned long long)t.events_started, (unsigned long long)t.events_settled,
+	    (unsigned long long)t.events_timed_out, (unsigned long long)t.split_brain,
+	    (unsigned long long)t.vote_infos, ms(hist_quantile(&t.decision, 0.5)),
+	    ms(hist_quantile(&t.decision, 0.99)), ms(t.decision.max_ns),
+	    ms(hist_quantile(&t.node_decision, 0.99)));
+	if (m0.ok && m1.ok) {
+		double per_echo_us, ramp_cpu = ramp_end.cpu_s - base.cpu_s, kib_per_client = 0;
+
+		cpu_s = m1.cpu_s - m0.cpu_s;
+		per_echo_us = t.echo_answered ? cpu_s * 1e6 / (double)t.echo_answered : 0;
+		if (connected > 0 && m1.rss_kib > base.rss_kib)
+			kib_per_client = (double)(m1.rss_kib - base.rss_kib) / connected;
+		printf("qnetd pid %d: ramp CPU %.2f s (%.0f us/handshake); window CPU %.2f s "
+		    "(%.1f%% of a core), %.2f us per echo answered\n", (int)o.qnetd_pid, ramp_cpu,
+		    t.handshake.count ? ramp_cpu * 1e6 / (double)t.handshake.count : 0, cpu_s,
+		    100.0 * cpu_s / window_s, per_echo_us);
+		printf("qnetd RSS: %lu KiB before connects, %lu KiB at window start, %lu KiB at end "
+		    "(%.1f KiB per connected client)\n", base.rss_kib, m0.rss_kib, m1.rss_kib,
+		    kib_per_client);
+		printf("RESULT clients=%u connected=%u hs_per_s=%.0f hs_p99_ms=%.2f ramp_cpu_s=%.2f "
+		    "rtt_p50_ms=%.3f rtt_p99_ms=%.3f echoes=%llu missed=%llu dec_settled=%llu "
+		    "dec_failed=%llu dec_p50_ms=%.3f dec_p99_ms=%.3f split_brain=%llu cpu_s=%.3f "
+		    "cpu_pct=%.1f us_per_echo=%.2f rss_base_kib=%lu rss_kib=%lu kib_per_client=%.2f "
+		    "errors=%llu\n", total, connected, hs_rate, ms(hist_quantile(&t.handshake, 0.99)),
+		    ramp_cpu, ms(hist_quantile(&t.rtt, 0.5)), ms(hist_quantile(&t.rtt, 0.99)),
+		    (unsigned long long)t.echo_answered, (unsigned long long)t.echo_missed,
+		    (unsigned long long)t.events_settled, (unsigned long long)t.events_timed_out,
+		    ms(hist_quantile(&t.decision, 0.5)), ms(hist_quantile(&t.decision, 0.99)),
+		    (unsigned long long)t.split_brain, cpu_s, 100.0 * cpu_s / window_s, per_echo_us,
+		    base.rss_kib, m1.rss_kib, kib_per_client,
+		    (unsigned long long)(t.connect_errors + t.tls_errors + t.server_errors +
+		    t.proto_errors + t.disconnects));
+	}
+	munmap(sh, sizeof(*sh));
+	if (interrupted)
+		return 130;
+	return connected == total && t.split_brain == 0 ? 0 : 1;
+}

@@ -1,0 +1,103 @@
+#!/bin/bash
+# tests/qnetd/test-qnetd-cli.sh: qnetd and qnetd-tool as processes, on loopback
+# without TLS: exit codes and messages of the command line, the pid lock,
+# systemd readiness, -m, the IPv4-mapped client address on the dual-stack
+# socket, the admin protocol's errors, and an orderly shutdown.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+BUILD=${QNET_BUILD:-$HERE/../../build}
+QNETD=$BUILD/qnetd/qnetd
+TOOL=$BUILD/qnetd/qnetd-tool
+CLIENT=$HERE/qnet_client.py
+
+dir=$(mktemp -d /tmp/test-qnetd-cli.XXXXXX)
+pids=()
+passed=0 failed=0
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+
+check() {
+	local desc=$1
+	shift
+	if "$@" >"$dir/out" 2>&1; then
+		echo "ok - $desc"
+		passed=$((passed + 1))
+	else
+		echo "not ok - $desc"
+		sed 's/^/#   /' "$dir/out" | tail -n 20
+		failed=$((failed + 1))
+	fi
+}
+
+# A free port on loopback (both families are used below).
+port=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET6); s.bind(("::", 0)); print(s.getsockname()[1])')
+sock=$dir/q.sock
+adv="lock_file=$dir/q.pid,local_socket_file=$sock"
+
+exit_code_is() {	# want, command...
+	local want=$1
+	shift
+	"$@"
+	[[ $? == "$want" ]]
+}
+
+check "-v prints algorithms and exits 1" eval \
+    '[[ $("$QNETD" -v; echo "rc=$?") == *"Fifty-Fifty split (1)"*"rc=1" ]]'
+check "-h prints usage and exits 1" eval '[[ $("$QNETD" -h; echo "rc=$?") == usage:*"rc=1" ]]'
+check "-s required is refused with a message (upstream accepts only req)" eval \
+    'out=$("$QNETD" -f -s required 2>&1); [[ $? == 1 && $out == *"not on, off or req"* ]]'
+check "-S with an unknown name is refused naming it" eval \
+    '"$QNETD" -f -S bogus=1 2>&1 | grep -q "bogus"'
+check "-s on without an NSS database fails clearly" eval \
+    '"$QNETD" -f -s on -p "$port" -S "$adv,nss_db_dir=$dir/none" 2>&1 | grep -q "qnetd-certutil -i"'
+
+# systemd readiness: a datagram socket stands in for systemd's.
+python3 - "$dir/notify" >"$dir/notify.out" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(20)
+print(s.recv(256).decode())
+PY
+pids+=($!)
+for _ in $(seq 50); do [[ -S $dir/notify ]] && break; sleep 0.1; done
+
+NOTIFY_SOCKET=$dir/notify "$QNETD" -f -s off -m 2 -p "$port" -S "$adv" 2>"$dir/qnetd.log" &
+qnetd_pid=$!
+pids+=("$qnetd_pid")
+for _ in $(seq 50); do "$TOOL" -s -p "$sock" >/dev/null 2>&1 && break; sleep 0.1; done
+
+check "READY=1 is sent to NOTIFY_SOCKET" eval 'sleep 0.2; grep -qx "READY=1" "$dir/notify.out"'
+check "pid file holds our pid" eval '[[ $(cat "$dir/q.pid") == "$qnetd_pid" ]]'
+check "a second instance refuses the held lock" eval \
+    '"$QNETD" -f -s off -p "$port" -S "$adv" 2>&1 | grep -qi "another instance"'
+check "qnetd-tool -s shows the wildcard address and TLS off" eval \
+    '[[ $("$TOOL" -s -p "$sock") == "QNetd address:"$'"'\t\t\t'"'"*:$port"*"TLS:"$'"'\t\t\t\t'"'"Unsupported"* ]]'
+
+# Two plaintext clients over IPv4 to the dual-stack socket; the third is over -m 2.
+"$CLIENT" 127.0.0.1 "$port" lab 1 6 >"$dir/c1.out" 2>&1 &
+pids+=($!)
+"$CLIENT" 127.0.0.1 "$port" lab 2 6 >"$dir/c2.out" 2>&1 &
+pids+=($!)
+sleep 1.5
+check "both clients get ACK pushed (VOTE_INFO ACK)" eval \
+    'grep -q "^type=14 vote=1" "$dir/c1.out" && grep -q "^type=14 vote=1" "$dir/c2.out"'
+check "IPv4 clients show as ::ffff:127.0.0.1 on the dual-stack socket" eval \
+    '"$TOOL" -l -p "$sock" | grep -q "Client address:.*::ffff:127.0.0.1:"'
+check "a client over -m 2 is refused" eval \
+    '"$CLIENT" 127.0.0.1 "$port" lab 3 | grep -qx closed &&
+     "$TOOL" --metrics -p "$sock" | grep -qx "qnetd_clients_refused_total 1"'
+
+check "admin socket: unknown command gives Error" eval \
+    '[[ $(python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b\"bogus\n\"); print(s.recv(999).decode())" "$sock") == Error$'"'\n'"'"Unknown command"* ]]'
+check "qnetd-tool exits 1 on bad usage" exit_code_is 1 "$TOOL" -s -l -p "$sock"
+check "qnetd-tool exits 3 without a daemon" exit_code_is 3 "$TOOL" -s -p "$dir/nothing.sock"
+check "qnetd-tool -H stops qnetd cleanly and removes its files" eval \
+    '"$TOOL" -H -p "$sock" && wait "$qnetd_pid"; rc=$?; [[ $rc == 0 && ! -e $sock && ! -e $dir/q.pid ]]'
+
+echo "$passed passed, $failed failed"
+[[ $failed == 0 ]]

@@ -142,6 +142,10 @@ hooks_run(struct hooks *h, const char *event, const char *const *vars)
 		h->dropped++;
 		return -EBUSY;
 	}
+	/* posix_spawn reports a missing program only from the child on some
+	 * platforms (and under valgrind): check here, so the caller can log it. */
+	if (access(h->program, X_OK) != 0)
+		return -errno;
 	for (slot = 0; h->procs[slot].pid != 0; slot++)
 		;
 	env = build_env(event, vars);

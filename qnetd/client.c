@@ -19,6 +19,7 @@
 #define PRE_INIT_HB_MS	120000
 
 static void	dpd_timer_fired(void *data);
+static void	destroy_job(void *data);
 
 void
 qnetd_client_update_ident(struct qnetd_client *c)
@@ -77,6 +78,9 @@ qnetd_client_destroy(struct qnetd_client *c)
 
 	if (c == NULL)
 		return;
+	/* Freed outside its own job (server shutdown): the job must not run later. */
+	if (c->destroy_job_queued)
+		qb_loop_job_del(c->instance->loop, QB_LOOP_HIGH, c, destroy_job);
 	stop_timers(c);
 	if (c->fd != NULL) {
 		if (!c->closing)
@@ -100,6 +104,7 @@ destroy_job(void *data)
 {
 	struct qnetd_client *c = data;
 
+	c->destroy_job_queued = false;
 	qnetd_cluster_leave(c, c->instance->shutting_down);
 	qnetd_client_destroy(c);
 }
@@ -120,7 +125,9 @@ qnetd_client_disconnect(struct qnetd_client *c, const char *reason)
 	if (qb_loop_job_add(c->instance->loop, QB_LOOP_HIGH, c, destroy_job) != 0) {
 		qb_log(LOG_ERR, "%s: cannot schedule teardown; freeing now", c->ident);
 		destroy_job(c);
+		return;
 	}
+	c->destroy_job_queued = true;
 }
 
 int

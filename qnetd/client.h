@@ -74,6 +74,7 @@ struct qnetd_client {
 	bool			 algo_timer_armed;
 
 	bool			 closing;	/* teardown scheduled; ignore all events */
+	bool			 destroy_job_queued;
 };
 
 /* Allocate a client for an accepted socket (fd may be NULL for tests). */

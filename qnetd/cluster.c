@@ -31,8 +31,8 @@ qnetd_clusters_init(struct qnetd_instance *inst)
 static void
 cluster_free(struct qnetd_cluster *cl)
 {
+	free(cl->view.clients);	/* before algo_cluster_fini(), which forgets the pointer */
 	algo_cluster_fini(&cl->view);
-	free(cl->view.clients);
 	free(cl->acked_nodes);
 	free(cl->name);
 	free(cl);

@@ -303,7 +303,13 @@ handle_set_option(struct qnetd_client *c, const struct msg *m)
 	msg_init(&r, MSG_TYPE_SET_OPTION_REPLY);
 	r.seq_set = m->seq_set;
 	r.seq = m->seq;
-	r.heartbeat_interval_set = m->heartbeat_interval_set;
+	/*
+	 * The heartbeat goes back only if it was asked for (3.0.1 and later),
+	 * except when the reply would otherwise carry no option at all: a
+	 * message without options cannot be decoded (PROTOCOL.md 1.4).
+	 */
+	r.heartbeat_interval_set = m->heartbeat_interval_set ||
+	    (!m->seq_set && !m->kap_tie_breaker_set);
 	r.heartbeat_interval = c->algo.heartbeat_interval_ms;
 	r.kap_tie_breaker_set = m->kap_tie_breaker_set;
 	r.kap_tie_breaker = c->algo.kap_enabled;

@@ -322,10 +322,22 @@ quick_start_test() {
     # Each host H is a directory $T/d/H with etc (-> /etc/corosync) and tmp (-> /tmp).
     D=$T/d
     mkdir -p "$T/bin"
-    for h in qn n1 n2; do
+    # The tools are copied, not linked: inside a fake host /tmp is another
+    # directory, and the checkout may well live under /tmp.  -Q runs the node
+    # tool remotely under its own path ($0), so it runs from /etc/corosync/.bin
+    # here too (host "local").
+    for h in qn n1 n2 local; do
         mkdir -p "$D/$h/etc/.bin" "$D/$h/tmp"
-        ln -s "$Q" "$D/$h/etc/.bin/corosync-qnetd-certutil"
+        cp "$Q" "$D/$h/etc/.bin/qnetd-certutil"
+        cp "$N" "$D/$h/etc/.bin/qdevice-net-certutil"
     done
+    QL=/etc/corosync/.bin/qdevice-net-certutil
+    mkdir -p "$T/bin"
+    cat >"$T/bin/local_n" <<EOF
+#!/bin/bash
+exec unshare -m bash -c 'mount --bind "\$1" /etc/corosync && shift && exec "\$@"' _ "$D/local/etc" "\$@"
+EOF
+    chmod +x "$T/bin/local_n"
     cat >"$T/bin/ssh" <<EOF
 #!/bin/bash
 h=\${1#root@}
@@ -347,12 +359,12 @@ map() {
 cp "\$(map "\$1")" "\$(map "\$2")"
 EOF
     chmod +x "$T/bin/ssh" "$T/bin/scp"
-    check "node -Q -n delta qn n1 n2" env PATH="$T/bin:$PATH" "$N" -Q -n delta qn n1 n2
+    check "node -Q -n delta qn n1 n2" env PATH="$T/bin:$PATH" local_n "$QL" -Q -n delta qn n1 n2
     qnetd_ok "$D/qn/etc/$QNETD_SUB" "-Q qnetd"
     node_ok "$D/n1/etc/$NODE_SUB" delta "-Q node1"
     node_ok "$D/n2/etc/$NODE_SUB" delta "-Q node2"
     check "node -Q refuses initialized nodes" \
-        rc_is 1 env PATH="$T/bin:$PATH" "$N" -Q -n delta qn n1 n2
+        rc_is 1 env PATH="$T/bin:$PATH" local_n "$QL" -Q -n delta qn n1 n2
 }
 if [ -d /etc/corosync ]; then
     quick_start_test

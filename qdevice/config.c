@@ -287,7 +287,8 @@ config_read_nodes(const struct config_source *src, struct config_nodes *out, cha
 		    "cannot read the node list (%s)", strerror(-(set.err != 0 ? set.err : r)));
 		goto out;
 	}
-	qsort(set.v, set.count, sizeof(*set.v), cmp_u32);
+	if (set.count > 1)
+		qsort(set.v, set.count, sizeof(*set.v), cmp_u32);
 	for (size_t i = 0; i < set.count; i++) {
 		r = read_one_node(src, set.v[i], &out->nodes, err, err_len);
 		if (r != 0)

@@ -1,6 +1,7 @@
 /* qdevice/conn.c: the socket under qdevice's qnetd connection. */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +51,7 @@ struct conn {
 
 	int		 busy;		/* inside a callback chain */
 	bool		 free_pending;
+	char		 error[160];	/* NSS's words for the last I/O failure */
 };
 
 static int	conn_io(int32_t fd, int32_t revents, void *data);
@@ -135,6 +137,10 @@ fail(struct conn *c, enum disconnect_reason reason)
 {
 	if (c->dead)
 		return;
+	c->error[0] = '\0';
+	if (reason == DISCONNECT_READ_ERROR || reason == DISCONNECT_SEND_ERROR ||
+	    reason == DISCONNECT_CONNECT_FAILED)
+		snprintf(c->error, sizeof(c->error), "%s", nss_sock_error());
 	c->dead = true;
 	close_socket(c);
 	c->cb->failed(c->arg, reason);
@@ -215,6 +221,12 @@ const char *
 conn_peer(const struct conn *c)
 {
 	return c->peer;
+}
+
+const char *
+conn_error(const struct conn *c)
+{
+	return c->error;
 }
 
 static void

@@ -46,6 +46,8 @@ void	conn_set_limits(struct conn *c, uint32_t max_receive, uint32_t max_send,
 int	conn_connect(struct conn *c, const char *host, uint16_t port, int ip_version);
 /* "addr:port" of the address being tried or connected ("" before). */
 const char	*conn_peer(const struct conn *c);
+/* Inside `failed`: the NSS error text of a read/send/connect failure, else "". */
+const char	*conn_error(const struct conn *c);
 
 /*
  * Queue a message; tag != 0 asks for a `sent` callback. 0, -EMSGSIZE

@@ -14,15 +14,12 @@
 #include "heuristics.h"
 #include "qdevice.h"
 
-#define NS_PER_MS	1000000ULL
-
 struct qdevice_heur {
 	struct heuristics	*h;
 	bool			 attached;
 	unsigned		 waiting;	/* bit per enum heur_kind */
 	int64_t			 seq;		/* of the latest run */
-	qb_loop_timer_handle	 regular_timer;
-	bool			 regular_armed;
+	struct qdevice_timer	 regular_timer;
 };
 
 static const char *const kind_names[] = { "membership", "connect", "regular" };
@@ -146,8 +143,7 @@ qdevice_heur_destroy(struct qdevice *qd)
 
 	if (hs == NULL)
 		return;
-	if (hs->regular_armed)
-		qb_loop_timer_del(qd->loop, hs->regular_timer);
+	qdevice_timer_disarm(qd, &hs->regular_timer);
 	heuristics_destroy(hs->h);
 	free(hs);
 	qd->heur = NULL;
@@ -207,7 +203,7 @@ regular_fired(void *data)
 	struct qdevice *qd = data;
 	struct qdevice_heur *hs = qd->heur;
 
-	hs->regular_armed = false;
+	hs->regular_timer.armed = false;
 	if (qdevice_heur_mode(qd) != HEURISTICS_MODE_ON)
 		return;
 	if (hs->waiting != 0) {		/* another run is out: try again next interval */
@@ -222,10 +218,9 @@ qdevice_heur_regular_stop(struct qdevice *qd)
 {
 	struct qdevice_heur *hs = qd->heur;
 
-	if (hs == NULL || !hs->regular_armed)
+	if (hs == NULL || !hs->regular_timer.armed)
 		return;
-	qb_loop_timer_del(qd->loop, hs->regular_timer);
-	hs->regular_armed = false;
+	qdevice_timer_disarm(qd, &hs->regular_timer);
 	qb_log(LOG_DEBUG, "Regular heuristics timer stopped");
 }
 
@@ -237,15 +232,8 @@ qdevice_heur_regular_start(struct qdevice *qd)
 
 	if (hs == NULL || qdevice_heur_mode(qd) != HEURISTICS_MODE_ON)
 		return;
-	if (hs->regular_armed)
-		qb_loop_timer_del(qd->loop, hs->regular_timer);
-	hs->regular_armed = qb_loop_timer_add(qd->loop, QB_LOOP_MED,
-	    (uint64_t)interval_ms * NS_PER_MS, qd, regular_fired, &hs->regular_timer) == 0;
-	if (!hs->regular_armed) {
-		qb_log(LOG_CRIT, "Cannot schedule regular heuristics");
-		qdevice_exit(qd, EXIT_FAILURE);
+	if (qdevice_timer_arm(qd, &hs->regular_timer, interval_ms, regular_fired, qd) != 0)
 		return;
-	}
 	qb_log(LOG_DEBUG, "Scheduling next regular heuristics in %" PRIu32 "ms", interval_ms);
 }
 
@@ -263,7 +251,7 @@ qdevice_heur_reconfigure(struct qdevice *qd)
 		return;
 	}
 	if (qdevice_heur_mode(qd) == HEURISTICS_MODE_ON) {
-		if (!qd->heur->regular_armed && !qd->sync_in_progress)
+		if (!qd->heur->regular_timer.armed && !qd->sync_in_progress)
 			qdevice_heur_regular_start(qd);
 	} else {
 		qdevice_heur_regular_stop(qd);

@@ -151,6 +151,7 @@ reload_nodes(struct qdevice *qd)
 {
 	struct config_nodes fresh;
 	char err[256];
+	bool changed;
 	int r;
 
 	r = config_read_nodes(&qd->src, &fresh, err, sizeof(err));
@@ -159,15 +160,13 @@ reload_nodes(struct qdevice *qd)
 		qdevice_exit(qd, EXIT_FAILURE);
 		return;
 	}
-	if (node_list_equal(&fresh.nodes, &qd->config.nodes.nodes) &&
-	    fresh.config_version_set == qd->config.nodes.config_version_set &&
-	    fresh.config_version == qd->config.nodes.config_version) {
-		config_nodes_fini(&fresh);
-		return;
-	}
-	qb_log(LOG_INFO, "Configured node list changed (%zu nodes)", fresh.nodes.count);
+	/* Only a different node set is news for qnetd (PROTOCOL.md 2.8). */
+	changed = !node_list_equal(&fresh.nodes, &qd->config.nodes.nodes);
 	config_nodes_fini(&qd->config.nodes);
 	qd->config.nodes = fresh;
+	if (!changed)
+		return;
+	qb_log(LOG_INFO, "Configured node list changed (%zu nodes)", fresh.nodes.count);
 	if (qdevice_check_votes(qd) != 0) {
 		qdevice_exit(qd, EXIT_FAILURE);
 		return;
@@ -211,12 +210,35 @@ qdevice_on_config_changed(struct qdevice *qd, bool nodes, bool logging, bool heu
 		reload_heuristics(qd);
 }
 
+int
+qdevice_timer_arm(struct qdevice *qd, struct qdevice_timer *t, uint32_t ms,
+    qb_loop_timer_dispatch_fn fn, void *data)
+{
+	qdevice_timer_disarm(qd, t);
+	if (qb_loop_timer_add(qd->loop, QB_LOOP_MED, (uint64_t)ms * 1000000ULL, data, fn,
+	    &t->handle) != 0) {
+		qb_log(LOG_CRIT, "Cannot schedule a timer");
+		qdevice_exit(qd, EXIT_FAILURE);
+		return -EIO;
+	}
+	t->armed = true;
+	return 0;
+}
+
+void
+qdevice_timer_disarm(struct qdevice *qd, struct qdevice_timer *t)
+{
+	if (t->armed)
+		qb_loop_timer_del(qd->loop, t->handle);
+	t->armed = false;
+}
+
 static void
 ready_timeout(void *data)
 {
 	struct qdevice *qd = data;
 
-	qd->ready_timer_armed = false;
+	qd->ready_timer.armed = false;
 	if (!qd->ready) {
 		qb_log(LOG_WARNING, "No heuristics result after %" PRIu32 "ms, starting anyway",
 		    2 * qd->config.heuristics.sync_timeout_ms);
@@ -231,13 +253,10 @@ ready_timeout(void *data)
 int
 qdevice_arm_ready_timer(struct qdevice *qd)
 {
-	uint64_t ns = (uint64_t)2 * qd->config.heuristics.sync_timeout_ms * 1000000ULL;
+	uint64_t ms = (uint64_t)2 * qd->config.heuristics.sync_timeout_ms;
 
-	if (ns == 0)
-		ns = 1000000ULL;
-	qd->ready_timer_armed = qb_loop_timer_add(qd->loop, QB_LOOP_LOW, ns, qd,
-	    ready_timeout, &qd->ready_timer) == 0;
-	return qd->ready_timer_armed ? 0 : -EIO;
+	return qdevice_timer_arm(qd, &qd->ready_timer, ms > UINT32_MAX ? UINT32_MAX :
+	    (uint32_t)ms, ready_timeout, qd);
 }
 
 void
@@ -246,10 +265,7 @@ qdevice_ready(struct qdevice *qd)
 	if (qd->ready)
 		return;
 	qd->ready = true;
-	if (qd->ready_timer_armed) {
-		qb_loop_timer_del(qd->loop, qd->ready_timer);
-		qd->ready_timer_armed = false;
-	}
+	qdevice_timer_disarm(qd, &qd->ready_timer);
 	qb_log(LOG_DEBUG, "QDevice ready to provide service");
 	daemon_notify("READY=1");
 	qdevice_net_start(qd);

@@ -21,7 +21,6 @@
 #include "qdevice.h"
 #include "status.h"
 
-#define NS_PER_MS		1000000ULL
 #define TAG_STARTTLS		1
 #define CERT_WARN_DAYS		30
 
@@ -65,41 +64,13 @@ struct qdevice_net {
 	uint8_t			 heur_membership;
 	uint8_t			 heur_connect;
 
-	qb_loop_timer_handle	 connect_timer;
-	qb_loop_timer_handle	 echo_timer;
-	qb_loop_timer_handle	 reconnect_timer;
-	bool			 connect_armed;
-	bool			 echo_armed;
-	bool			 reconnect_armed;
+	struct qdevice_timer	 connect_timer;
+	struct qdevice_timer	 echo_timer;
+	struct qdevice_timer	 reconnect_timer;
 };
 
 static void	disconnect(struct qdevice_net *n, enum disconnect_reason reason);
 static void	connect_now(struct qdevice_net *n);
-
-/* ---- timers ---- */
-
-static bool
-arm(struct qdevice_net *n, qb_loop_timer_handle *h, bool *armed, uint32_t ms,
-    qb_loop_timer_dispatch_fn fn)
-{
-	if (*armed)
-		qb_loop_timer_del(n->qd->loop, *h);
-	*armed = qb_loop_timer_add(n->qd->loop, QB_LOOP_MED, (uint64_t)ms * NS_PER_MS, n, fn,
-	    h) == 0;
-	if (!*armed) {
-		qb_log(LOG_CRIT, "Cannot schedule a timer");
-		qdevice_exit(n->qd, EXIT_FAILURE);
-	}
-	return *armed;
-}
-
-static void
-disarm(struct qdevice_net *n, qb_loop_timer_handle *h, bool *armed)
-{
-	if (*armed)
-		qb_loop_timer_del(n->qd->loop, *h);
-	*armed = false;
-}
 
 /* ---- sending ---- */
 
@@ -201,7 +172,7 @@ connect_timeout(void *data)
 {
 	struct qdevice_net *n = data;
 
-	n->connect_armed = false;
+	n->connect_timer.armed = false;
 	qb_log(LOG_DEBUG, "Connect timeout (%s)", state_names[n->state]);
 	disconnect(n, DISCONNECT_CONNECT_TIMEOUT);
 }
@@ -211,7 +182,7 @@ reconnect_fired(void *data)
 {
 	struct qdevice_net *n = data;
 
-	n->reconnect_armed = false;
+	n->reconnect_timer.armed = false;
 	connect_now(n);
 }
 
@@ -322,7 +293,7 @@ echo_fired(void *data)
 	struct qdevice *qd = n->qd;
 	struct msg m;
 
-	n->echo_armed = false;
+	n->echo_timer.armed = false;
 	if (n->echo_sent != n->echo_received) {
 		if (vote_echo_missing_disconnects(qd->config.algorithm, qd->quorate,
 		    qd->config.wait_for_all != 0)) {
@@ -339,7 +310,7 @@ echo_fired(void *data)
 		if (send_msg(n, &m, 0) != 0)
 			return;
 	}
-	arm(n, &n->echo_timer, &n->echo_armed, qd->config.heartbeat_interval_ms, echo_fired);
+	qdevice_timer_arm(qd, &n->echo_timer, qd->config.heartbeat_interval_ms, echo_fired, n);
 }
 
 static void
@@ -348,8 +319,8 @@ start_echo(struct qdevice_net *n)
 	n->echo_sent = n->echo_received = 0;
 	qb_log(LOG_DEBUG, "Scheduling send of heartbeat every %" PRIu32 "ms",
 	    n->qd->config.heartbeat_interval_ms);
-	arm(n, &n->echo_timer, &n->echo_armed, n->qd->config.heartbeat_interval_ms,
-	    echo_fired);
+	qdevice_timer_arm(n->qd, &n->echo_timer, n->qd->config.heartbeat_interval_ms,
+	    echo_fired, n);
 }
 
 static void
@@ -402,7 +373,7 @@ got_init_reply(struct qdevice_net *n, const struct msg *m)
 	    n->caps.kap_tie_breaker ? "supported" : "unsupported");
 	conn_set_limits(n->conn, n->caps.max_reply_size, n->caps.max_request_size,
 	    qd->settings.net_max_send_buffers);
-	disarm(n, &n->connect_timer, &n->connect_armed);
+	qdevice_timer_disarm(n->qd, &n->connect_timer);
 	start_echo(n);
 	n->init_replied = true;
 	qdevice_heur_run(qd, HEUR_KIND_CONNECT);
@@ -562,10 +533,11 @@ on_failed(void *arg, enum disconnect_reason reason)
 {
 	struct qdevice_net *n = arg;
 
+
 	if (n->state == NET_STATE_WAITING_CONNECT) {
 		/* Nobody answered: wait for the connect timer, which paces attempts. */
-		qb_log(LOG_WARNING, "Cannot connect to qnetd %s:%u", n->qd->config.host,
-		    (unsigned)n->qd->config.port);
+		qb_log(LOG_WARNING, "Cannot connect to qnetd %s:%u: %s", n->qd->config.host,
+		    (unsigned)n->qd->config.port, conn_error(n->conn));
 		conn_destroy(n->conn);
 		n->conn = NULL;
 		n->connect_failed = true;
@@ -594,8 +566,8 @@ connect_now(struct qdevice_net *n)
 	n->tls_active = n->cert_sent = false;
 	n->connected_since = n->echo_time = (time_t)-1;
 	memset(&n->caps, 0, sizeof(n->caps));
-	if (!arm(n, &n->connect_timer, &n->connect_armed, qd->config.connect_timeout_ms,
-	    connect_timeout))
+	if (qdevice_timer_arm(qd, &n->connect_timer, qd->config.connect_timeout_ms,
+	    connect_timeout, n) != 0)
 		return;
 	qb_log(LOG_DEBUG, "Trying connect to qnetd server %s:%u (timeout = %" PRIu32 "ms)",
 	    qd->config.host, (unsigned)qd->config.port, qd->config.connect_timeout_ms);
@@ -622,17 +594,19 @@ static void
 disconnect(struct qdevice_net *n, enum disconnect_reason reason)
 {
 	struct qdevice *qd = n->qd;
-	bool was_past_connect = n->state != NET_STATE_WAITING_CONNECT && n->tcp_connected;
+	bool was_past_connect = n->tcp_connected;
 	bool retry = disconnect_reason_retry(reason, qd->config.algorithm);
+	const char *detail = n->conn != NULL ? conn_error(n->conn) : "";
 	uint32_t delay_ms;
 
 	/* A timed out attempt that never reached qnetd is routine while it is away. */
 	qb_log(!retry ? LOG_ERR : n->tcp_connected ? LOG_WARNING : LOG_DEBUG,
-	    "Disconnected from qnetd: %s", disconnect_reason_name(reason));
+	    "Disconnected from qnetd: %s%s%s%s", disconnect_reason_name(reason),
+	    *detail != '\0' ? " (" : "", detail, *detail != '\0' ? ")" : "");
 	conn_destroy(n->conn);
 	n->conn = NULL;
-	disarm(n, &n->connect_timer, &n->connect_armed);
-	disarm(n, &n->echo_timer, &n->echo_armed);
+	qdevice_timer_disarm(n->qd, &n->connect_timer);
+	qdevice_timer_disarm(n->qd, &n->echo_timer);
 	n->state = NET_STATE_IDLE;
 	n->tls_active = n->cert_sent = false;
 	n->init_replied = false;
@@ -649,7 +623,7 @@ disconnect(struct qdevice_net *n, enum disconnect_reason reason)
 	    (unsigned long)random());
 	if (delay_ms > 0)
 		qb_log(LOG_DEBUG, "Reconnecting in %" PRIu32 " ms", delay_ms);
-	arm(n, &n->reconnect_timer, &n->reconnect_armed, delay_ms, reconnect_fired);
+	qdevice_timer_arm(qd, &n->reconnect_timer, delay_ms, reconnect_fired, n);
 }
 
 /* ---- the instance side ---- */
@@ -707,7 +681,7 @@ qdevice_net_init(struct qdevice *qd)
 void
 qdevice_net_start(struct qdevice *qd)
 {
-	if (qd->net != NULL && qd->net->state == NET_STATE_IDLE && !qd->net->reconnect_armed)
+	if (qd->net != NULL && qd->net->state == NET_STATE_IDLE && !qd->net->reconnect_timer.armed)
 		connect_now(qd->net);
 }
 
@@ -719,9 +693,9 @@ qdevice_net_fini(struct qdevice *qd)
 	if (n == NULL)
 		return;
 	conn_destroy(n->conn);
-	disarm(n, &n->connect_timer, &n->connect_armed);
-	disarm(n, &n->echo_timer, &n->echo_armed);
-	disarm(n, &n->reconnect_timer, &n->reconnect_armed);
+	qdevice_timer_disarm(n->qd, &n->connect_timer);
+	qdevice_timer_disarm(n->qd, &n->echo_timer);
+	qdevice_timer_disarm(n->qd, &n->reconnect_timer);
 	if (n->nss_ready)
 		nss_sock_shutdown();
 	free(n);

@@ -25,6 +25,12 @@ struct qdevice_net;
 struct qdevice_heur;
 struct ipc_server;
 
+/* A one-shot loop timer that knows whether it is armed. */
+struct qdevice_timer {
+	qb_loop_timer_handle	handle;
+	bool			armed;		/* its callback clears this first */
+};
+
 struct qdevice {
 	qb_loop_t		*loop;
 	struct qdevice_settings	 settings;
@@ -55,8 +61,7 @@ struct qdevice {
 	bool			 last_poll_cast_vote;
 
 	bool			 ready;		/* first membership heuristics done, net started */
-	qb_loop_timer_handle	 ready_timer;
-	bool			 ready_timer_armed;
+	struct qdevice_timer	 ready_timer;
 	int			 exit_code;
 };
 
@@ -74,6 +79,10 @@ int	qdevice_check_votes(struct qdevice *qd);
 int	qdevice_arm_ready_timer(struct qdevice *qd);
 /* Startup is complete: tell systemd, connect to qnetd. Idempotent. */
 void	qdevice_ready(struct qdevice *qd);
+/* (Re)arm t for ms; on failure logs, stops the daemon and returns -EIO. */
+int	qdevice_timer_arm(struct qdevice *qd, struct qdevice_timer *t, uint32_t ms,
+	    qb_loop_timer_dispatch_fn fn, void *data);
+void	qdevice_timer_disarm(struct qdevice *qd, struct qdevice_timer *t);
 /* Stop the loop; the process exits with code. */
 void	qdevice_exit(struct qdevice *qd, int code);
 /* Apply logging.debug and -d. */

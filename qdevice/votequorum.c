@@ -21,11 +21,8 @@ struct qdevice_vq {
 	bool			 registered;
 	bool			 tracking;
 	int			 fd;		/* -1: not in the loop */
-	qb_loop_timer_handle	 cast_timer;
-	bool			 cast_timer_armed;
+	struct qdevice_timer	 cast_timer;
 };
-
-#define NS_PER_MS	1000000ULL
 
 static struct qdevice *
 qd_of(votequorum_handle_t h)
@@ -192,8 +189,7 @@ qdevice_vq_fini(struct qdevice *qd)
 
 	if (vq == NULL)
 		return;
-	if (vq->cast_timer_armed)
-		qb_loop_timer_del(qd->loop, vq->cast_timer);
+	qdevice_timer_disarm(qd, &vq->cast_timer);
 	if (vq->fd >= 0)
 		qb_loop_poll_del(qd->loop, vq->fd);
 	if (vq->tracking)
@@ -239,31 +235,16 @@ cast_vote_now(struct qdevice *qd)
 }
 
 static void
-arm_cast_timer(struct qdevice *qd)
-{
-	struct qdevice_vq *vq = qd->vq;
-
-	if (vq->cast_timer_armed)
-		qb_loop_timer_del(qd->loop, vq->cast_timer);
-	vq->cast_timer_armed = qb_loop_timer_add(qd->loop, QB_LOOP_HIGH,
-	    (uint64_t)qd->config.cast_vote_interval_ms * NS_PER_MS, qd, cast_timer_fired,
-	    &vq->cast_timer) == 0;
-	if (!vq->cast_timer_armed) {
-		qb_log(LOG_CRIT, "Cannot schedule the cast vote timer");
-		qdevice_exit(qd, EXIT_FAILURE);
-	}
-}
-
-static void
 cast_timer_fired(void *data)
 {
 	struct qdevice *qd = data;
 
-	qd->vq->cast_timer_armed = false;
+	qd->vq->cast_timer.armed = false;
 	if (!vote_timer_running(&qd->vote))
 		return;
-	arm_cast_timer(qd);
-	cast_vote_now(qd);
+	if (qdevice_timer_arm(qd, &qd->vq->cast_timer, qd->config.cast_vote_interval_ms,
+	    cast_timer_fired, qd) == 0)
+		cast_vote_now(qd);
 }
 
 void
@@ -273,17 +254,16 @@ qdevice_vq_vote(struct qdevice *qd, uint8_t vote)
 
 	switch (vote_timer_update(&qd->vote, vote)) {
 	case VOTE_TIMER_START:
-		if (before != qd->vote.vote || !qd->vq->cast_timer_armed)
+		if (before != qd->vote.vote || !qd->vq->cast_timer.armed)
 			qb_log(LOG_DEBUG, "Cast vote timer is now scheduled every %" PRIu32
 			    "ms voting %s", qd->config.cast_vote_interval_ms, vote_name(vote));
-		arm_cast_timer(qd);
-		cast_vote_now(qd);
+		if (qdevice_timer_arm(qd, &qd->vq->cast_timer, qd->config.cast_vote_interval_ms,
+		    cast_timer_fired, qd) == 0)
+			cast_vote_now(qd);
 		break;
 	case VOTE_TIMER_STOP:
 		qb_log(LOG_DEBUG, "Cast vote timer is now stopped");
-		if (qd->vq->cast_timer_armed)
-			qb_loop_timer_del(qd->loop, qd->vq->cast_timer);
-		qd->vq->cast_timer_armed = false;
+		qdevice_timer_disarm(qd, &qd->vq->cast_timer);
 		break;
 	case VOTE_TIMER_KEEP:
 		break;

@@ -36,6 +36,8 @@ struct bench_opts {
 	unsigned	 settle_timeout_ms;	/* a membership change not decided by then fails */
 	const char	*cluster_suffix;	/* cluster names are cNNNNNN<suffix> */
 	bool		 tls_cache;	/* allow TLS session resumption (default off) */
+	bool		 nodelay;	/* TCP_NODELAY on our sockets (default; qdevice has Nagle on) */
+	unsigned	 ramp_stall_s;	/* give up the ramp when no progress for this long */
 	bool		 verbose;
 };
 

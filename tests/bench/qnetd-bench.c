@@ -56,6 +56,9 @@ usage(FILE *f)
 	    "  --settle-timeout MS     a membership change must be decided by then (default 5000)\n"
 	    "  --cluster-suffix STR    cluster names are cNNNNNN<STR> (default .bench.test)\n"
 	    "  --tls-cache             allow TLS session resumption between connections\n"
+	    "  --nagle                 leave Nagle on for the bench's sockets, as qdevice does\n"
+	    "                          (default: TCP_NODELAY, so client-side stalls do not count)\n"
+	    "  --ramp-stall S          stop the ramp when the connected count has not grown for S s (default 30)\n"
 	    "  --verbose               print every connection error\n",
 	    BENCH_MAX_NODES, BENCH_MAX_WORKERS);
 }
@@ -64,7 +67,7 @@ enum {
 	OPT_HOST = 256, OPT_PORT, OPT_CLUSTERS, OPT_NODES, OPT_HB, OPT_DURATION, OPT_TLS,
 	OPT_NO_TLS, OPT_NSSDB, OPT_PID, OPT_PART_EVERY, OPT_PART_FRAC, OPT_WORKERS, OPT_RATE,
 	OPT_INFLIGHT, OPT_RAMP_TIMEOUT, OPT_SETTLE_TIMEOUT, OPT_SUFFIX, OPT_TLS_CACHE,
-	OPT_VERBOSE, OPT_HELP,
+	OPT_NAGLE, OPT_RAMP_STALL, OPT_VERBOSE, OPT_HELP,
 };
 
 static const struct option long_opts[] = {
@@ -87,6 +90,8 @@ static const struct option long_opts[] = {
 	{ "settle-timeout", required_argument, NULL, OPT_SETTLE_TIMEOUT },
 	{ "cluster-suffix", required_argument, NULL, OPT_SUFFIX },
 	{ "tls-cache", no_argument, NULL, OPT_TLS_CACHE },
+	{ "nagle", no_argument, NULL, OPT_NAGLE },
+	{ "ramp-stall", required_argument, NULL, OPT_RAMP_STALL },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -142,6 +147,8 @@ parse_args(int argc, char **argv, struct bench_opts *o)
 	o->ramp_timeout_s = 300;
 	o->settle_timeout_ms = 5000;
 	o->cluster_suffix = ".bench.test";
+	o->nodelay = true;
+	o->ramp_stall_s = 30;
 
 	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
 		switch (c) {
@@ -169,6 +176,8 @@ parse_args(int argc, char **argv, struct bench_opts *o)
 		case OPT_SETTLE_TIMEOUT: bad |= num("settle-timeout", optarg, 1, 600000, &o->settle_timeout_ms); break;
 		case OPT_SUFFIX:	o->cluster_suffix = optarg; break;
 		case OPT_TLS_CACHE:	o->tls_cache = true; break;
+		case OPT_NAGLE:		o->nodelay = false; break;
+		case OPT_RAMP_STALL:	bad |= num("ramp-stall", optarg, 1, 86400, &o->ramp_stall_s); break;
 		case OPT_VERBOSE:	o->verbose = true; break;
 		case OPT_HELP:
 		case 'h':
@@ -196,11 +205,11 @@ parse_args(int argc, char **argv, struct bench_opts *o)
 	return bad ? -1 : 0;
 }
 
-/* Each connection is one fd here and one in qnetd: ask for what we need. */
+/* Each connection is one fd in one worker: ask for a worker's share. */
 static void
 raise_fd_limit(const struct bench_opts *o)
 {
-	rlim_t need = (rlim_t)o->clusters * o->nodes + 1024;
+	rlim_t need = (rlim_t)((o->clusters + o->workers - 1) / o->workers) * o->nodes + 256;
 	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
@@ -329,7 +338,8 @@ main(int argc, char **argv)
 	struct proc_sample base, ramp_end, m0, m1;
 	pid_t pids[BENCH_MAX_WORKERS] = { 0 };
 	unsigned total, connected = 0, gave_up = 0;
-	uint64_t t_start, t_ramp_end, t_m0, t_m1, next_progress;
+	uint64_t t_start, t_ramp_end, t_m0, t_m1, next_progress, t_best;
+	unsigned best = 0;
 	bool all_done = false, any_exited = false;
 	struct totals t;
 	struct sigaction sa;
@@ -384,12 +394,21 @@ main(int argc, char **argv)
 
 	/* ramp: until everybody is connected (or gave up), bounded */
 	next_progress = t_start + 5 * NS_PER_S;
+	t_best = t_start;
 	for (;;) {
 		uint64_t now = bench_now_ns();
 
 		connected = sum_connected(sh, o.workers, &gave_up, &all_done, &any_exited);
 		if (all_done || any_exited || interrupted)
 			break;
+		if (connected > best) {
+			best = connected;
+			t_best = now;
+		} else if (now - t_best > (uint64_t)o.ramp_stall_s * NS_PER_S) {
+			fprintf(stderr, "qnetd-bench: ramp stalled: no more than %u connected for %u s\n",
+			    best, o.ramp_stall_s);
+			break;
+		}
 		if (now - t_start > (uint64_t)o.ramp_timeout_s * NS_PER_S) {
 			fprintf(stderr, "qnetd-bench: ramp timeout after %u s\n", o.ramp_timeout_s);
 			break;

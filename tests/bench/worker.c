@@ -541,6 +541,12 @@ start_connect(struct worker *w, struct bclient *c, uint64_t now)
 		return;
 	}
 	c->nfd = nss_sock_native_fd(c->fd);
+	if (w->o->nodelay) {
+		PRSocketOptionData opt = { .option = PR_SockOpt_NoDelay };
+
+		opt.value.no_delay = PR_TRUE;
+		(void)PR_SetSocketOption(c->fd, &opt);
+	}
 	c->state = CS_CONNECTING;
 	c->connect_start_ns = now;
 	c->tls_on = false;

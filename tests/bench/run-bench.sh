@@ -1,0 +1,264 @@
+#!/bin/bash
+#
+# tests/bench/run-bench.sh: run qnetd-bench against our qnetd and Debian's
+# corosync-qnetd, one after the other on this machine, at several client
+# counts, plaintext and TLS, and print a side-by-side table with ratios.
+# Everything lives in a temporary directory (certificates, lock files,
+# sockets, logs) that is removed at exit; only daemons started here are
+# stopped. Loopback only (127.0.0.1, ports below the ephemeral range).
+#
+# usage: tests/bench/run-bench.sh [--quick] [--clients "1000 5000"] [--modes "plain tls"]
+#            [--servers "ours debian"] [--duration S] [--nodes N] [--hb-ms MS]
+#            [--partition-every S] [--out FILE] [--keep]
+# Environment: QNETD_BIN, DEBIAN_QNETD, BENCH_BIN, QNETD_CERTUTIL, QDEVICE_CERTUTIL,
+#   BENCH_RATE (connects/s, default 1000), BENCH_WORKERS (default 2),
+#   BENCH_EXTRA (more qnetd-bench options), SERVER_EXTRA (more options for both daemons).
+
+set -uo pipefail
+
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+: "${QNETD_BIN:=$TOP/build/qnetd/qnetd}"
+: "${DEBIAN_QNETD:=/usr/bin/corosync-qnetd}"
+: "${BENCH_BIN:=$TOP/build/tests/bench/qnetd-bench}"
+: "${QNETD_CERTUTIL:=$TOP/certs/qnetd-certutil}"
+: "${QDEVICE_CERTUTIL:=$TOP/certs/qdevice-net-certutil}"
+: "${BENCH_RATE:=1000}"
+: "${BENCH_WORKERS:=2}"
+: "${BENCH_EXTRA:=}"
+: "${SERVER_EXTRA:=}"
+
+CLIENTS="1000 5000 10000 20000"
+MODES="plain tls"
+SERVERS="ours debian"
+DURATION=30
+NODES=2
+HB_MS=1000
+PART_EVERY=5
+OUT=""
+KEEP=0
+CLUSTER_SUFFIX=.bench.test	# the client certificate is for *.bench.test
+
+usage() {
+	sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+	exit "${1:-0}"
+}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--quick)	CLIENTS="500 2000"; DURATION=10;;
+	--clients)	CLIENTS=$2; shift;;
+	--modes)	MODES=$2; shift;;
+	--servers)	SERVERS=$2; shift;;
+	--duration)	DURATION=$2; shift;;
+	--nodes)	NODES=$2; shift;;
+	--hb-ms)	HB_MS=$2; shift;;
+	--partition-every) PART_EVERY=$2; shift;;
+	--out)		OUT=$2; shift;;
+	--keep)		KEEP=1;;
+	-h|--help)	usage 0;;
+	*)		echo "run-bench.sh: unknown option $1" >&2; usage 2;;
+	esac
+	shift
+done
+
+log() { printf '# %s %s\n' "$(date +%T)" "$*" >&2; }
+die() { echo "run-bench.sh: $*" >&2; exit 1; }
+
+server_bin() {
+	case $1 in
+	ours)	echo "$QNETD_BIN";;
+	debian)	echo "$DEBIAN_QNETD";;
+	*)	die "unknown server $1 (ours, debian)";;
+	esac
+}
+
+# ---- checks ----
+for s in $SERVERS; do
+	[ -x "$(server_bin "$s")" ] || die "$s server $(server_bin "$s") is not executable"
+done
+if [ ! -x "$BENCH_BIN" ]; then
+	log "building qnetd-bench (make -C $TOP/build bench)"
+	make -C "$TOP/build" bench >/dev/null || die "cannot build $BENCH_BIN"
+fi
+for m in $MODES; do
+	case $m in plain|tls) ;; *) die "unknown mode $m (plain, tls)";; esac
+done
+command -v ss >/dev/null || die "ss (iproute2) is needed"
+
+# One connection = one fd in qnetd (and one in a bench worker); root may raise
+# the hard limit, a container without CAP_SYS_RESOURCE may not: then counts
+# above the limit are lowered to fit (and the table shows the real count).
+max_clients=0
+for n in $CLIENTS; do [ "$n" -gt "$max_clients" ] && max_clients=$n; done
+want_fds=$((max_clients + 256))
+if [ "$(ulimit -n)" -lt "$want_fds" ]; then
+	ulimit -n "$want_fds" 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+fi
+FD_LIMIT=$(ulimit -n)
+[ "$FD_LIMIT" -ge "$want_fds" ] ||
+	log "open files limit is $FD_LIMIT (hard $(ulimit -Hn)): client counts are capped at $((FD_LIMIT - 100))"
+
+# ---- temp dir and cleanup ----
+WORK=$(mktemp -d /tmp/qnetd-bench.XXXXXX) || die "mktemp failed"
+SERVER_PID=""
+BENCH_PID=""
+
+stop_server() {
+	local pid=$SERVER_PID i
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	for i in $(seq 1 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	SERVER_PID=""
+}
+
+cleanup() {
+	if [ -n "$BENCH_PID" ]; then
+		kill -TERM "$BENCH_PID" 2>/dev/null
+		wait "$BENCH_PID" 2>/dev/null
+	fi
+	stop_server
+	if [ "$KEEP" = 1 ]; then
+		log "kept $WORK"
+	else
+		rm -rf "$WORK"
+	fi
+}
+trap cleanup EXIT
+trap 'log interrupted; exit 130' INT
+trap 'log terminated; exit 143' TERM
+
+# ---- certificates (PROTOCOL.md 6): one CA, the server cert, one cluster cert ----
+# The cluster certificate's CN is a wildcard, so every simulated cluster
+# "cNNNNNN.bench.test" passes qnetd's name check with one client DB.
+make_certs() {
+	local q=$WORK/qnetd-db n=$WORK/node-db
+	log "creating certificates in $WORK"
+	"$QNETD_CERTUTIL" -i -d "$q" >"$WORK/certs.log" 2>&1 &&
+	"$QDEVICE_CERTUTIL" -i -c "$q/qnetd-cacert.crt" -d "$n" >>"$WORK/certs.log" 2>&1 &&
+	"$QDEVICE_CERTUTIL" -r -n "*$CLUSTER_SUFFIX" -d "$n" >>"$WORK/certs.log" 2>&1 &&
+	"$QNETD_CERTUTIL" -s -c "$n/qdevice-net-node.crq" -n "*$CLUSTER_SUFFIX" -d "$q" \
+	    >>"$WORK/certs.log" 2>&1 &&
+	"$QDEVICE_CERTUTIL" -M -c "$q/cluster-*$CLUSTER_SUFFIX.crt" -d "$n" \
+	    >>"$WORK/certs.log" 2>&1 ||
+		{ cat "$WORK/certs.log" >&2; die "certificate setup failed"; }
+}
+make_certs	# the servers want their DB for "-s on" even in plaintext runs
+
+# ---- one run ----
+PORT=$((21000 + (RANDOM % 400) * 20))	# below the ephemeral range, rarely in use
+RUN=0
+declare -A R	# "server/mode/clients/key" -> value
+
+listening() {
+	ss -Hltn "sport = :$1" 2>/dev/null | grep -q .
+}
+
+# run_one SERVER MODE CLIENTS
+run_one() {
+	local srv=$1 mode=$2 n=$3 bin port tag clusters tlsopt out line kv
+	bin=$(server_bin "$srv")
+	RUN=$((RUN + 1))
+	port=$((PORT + RUN))
+	while listening "$port"; do port=$((port + 1)); done
+	tag="$srv-$mode-$n"
+	clusters=$(((n + NODES - 1) / NODES))
+	if [ $((clusters * NODES + 100)) -gt "$FD_LIMIT" ]; then
+		clusters=$(((FD_LIMIT - 100) / NODES))
+		log "$tag: only $((clusters * NODES)) clients fit the open files limit"
+	fi
+	# shellcheck disable=SC2086
+	"$bin" -f -l 127.0.0.1 -p "$port" -s on -c on $SERVER_EXTRA \
+	    -S "nss_db_dir=$WORK/qnetd-db,lock_file=$WORK/$tag.pid,local_socket_file=$WORK/$tag.sock" \
+	    >"$WORK/$tag.server.log" 2>&1 &
+	SERVER_PID=$!
+	for _ in $(seq 1 100); do
+		listening "$port" && break
+		kill -0 "$SERVER_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if ! listening "$port"; then
+		log "$tag: server did not start"; tail -5 "$WORK/$tag.server.log" >&2
+		stop_server
+		return
+	fi
+	[ "$mode" = tls ] && tlsopt=--tls || tlsopt=--no-tls
+	log "$tag: $bin on port $port, $clusters clusters x $NODES nodes, $DURATION s"
+	out=$WORK/$tag.bench.txt
+	# in the background, so that a signal to this script is handled at once
+	# shellcheck disable=SC2086
+	timeout $((DURATION + 600)) "$BENCH_BIN" --host 127.0.0.1 --port "$port" \
+	    --clusters "$clusters" --nodes "$NODES" --hb-ms "$HB_MS" --duration "$DURATION" \
+	    $tlsopt --nssdb "$WORK/node-db" --qnetd-pid "$SERVER_PID" \
+	    --partition-every "$PART_EVERY" --workers "$BENCH_WORKERS" --rate "$BENCH_RATE" \
+	    --cluster-suffix "$CLUSTER_SUFFIX" $BENCH_EXTRA >"$out" 2>"$WORK/$tag.bench.err" &
+	BENCH_PID=$!
+	wait "$BENCH_PID"
+	BENCH_PID=""
+	sed 's/^/    /' "$out" | grep -v RESULT >&2
+	line=$(grep '^RESULT ' "$out")
+	for kv in ${line#RESULT }; do
+		R["$srv/$mode/$n/${kv%%=*}"]=${kv#*=}
+	done
+	stop_server
+}
+
+log "load: $(cut -d' ' -f1-3 /proc/loadavg) before start; $(nproc) CPUs"
+for mode in $MODES; do
+	for n in $CLIENTS; do
+		for srv in $SERVERS; do
+			run_one "$srv" "$mode" "$n"
+		done
+	done
+done
+log "load: $(cut -d' ' -f1-3 /proc/loadavg) at the end"
+
+# ---- table ----
+val() { echo "${R[$1/$2/$3/$4]:--}"; }
+
+# ratio A B: A/B with 2 digits ("-" if either is missing or B is 0)
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		if (a == "-" || b == "-" || b + 0 == 0) { print "-"; exit }
+		printf "%.2f", a / b }'
+}
+
+COLS="connected hs_per_s rtt_p50_ms rtt_p99_ms dec_p50_ms dec_p99_ms cpu_pct us_per_echo kib_per_client missed errors"
+HEAD="| mode | clients | server | connected | handshakes/s | HB RTT p50 ms | HB RTT p99 ms | decision p50 ms | decision p99 ms | qnetd CPU % | CPU us/echo | RSS KiB/client | echoes missed | errors |"
+
+print_table() {
+	local mode n m srv row
+	echo "qnetd-bench: ours ($QNETD_BIN) vs Debian ($DEBIAN_QNETD)"
+	echo "$(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/ {print $2}') GiB RAM, kernel $(uname -r)"
+	echo "$NODES nodes per cluster, heartbeat $HB_MS ms, ${DURATION} s window, membership change every $PART_EVERY s in 10% of the clusters"
+	echo "ratio = ours / debian (latency, CPU, memory: lower is better; handshakes/s: higher is better)"
+	echo
+	echo "$HEAD"
+	echo "$HEAD" | sed 's/[^|]*|/---|/g'
+	for mode in $MODES; do
+		for n in $CLIENTS; do
+			for srv in $SERVERS; do
+				row="| $mode | $n | $srv |"
+				for m in $COLS; do row="$row $(val "$srv" "$mode" "$n" "$m") |"; done
+				echo "$row"
+			done
+			case " $SERVERS " in *" ours "*" debian "*|*" debian "*" ours "*)
+				row="| $mode | $n | ratio |"
+				for m in $COLS; do
+					row="$row $(ratio "$(val ours "$mode" "$n" "$m")" "$(val debian "$mode" "$n" "$m")") |"
+				done
+				echo "$row";;
+			esac
+		done
+	done
+}
+
+if [ -n "$OUT" ]; then
+	print_table | tee "$OUT"
+else
+	print_table
+fi

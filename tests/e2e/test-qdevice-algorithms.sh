@@ -1,0 +1,36 @@
+#!/bin/bash
+# tests/e2e/test-qdevice-algorithms.sh: our qdevice with the other decision algorithms of
+# Debian's qnetd (2 nodes, TLS): lms and 2nodelms, tie_breaker lowest then highest. In each
+# case both nodes are quorate with 3 votes, the n1|n2 split keeps the tie-breaker's node
+# quorate, and healing restores 3 votes.
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
+: "${QNET_BUILD:=$TOP/build}"
+: "${QDEVICE_BIN:=$QNET_BUILD/qdevice/qdevice}"
+: "${QDEVICE_TOOL:=$QNET_BUILD/qdevice/qdevice-tool}"
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+
+both_full=("n1 members=1,2 quorate=yes votes=3" "n2 members=1,2 quorate=yes votes=3")
+
+lab_create 2
+lab_make_certs
+lab_start_qnetd -s on -c on
+
+run_case() {	# ALGORITHM TIE_BREAKER WINNER LOSER
+	local alg=$1 tb=$2 win=$3 lose=$4
+	lab_write_config algorithm="$alg" tie_breaker="$tb" tls=on
+	lab_start_cluster
+	LAB_HOLD=2 check "$alg/$tb: both nodes quorate with 3 votes" lab_settled "${both_full[@]}"
+	lab_partition n1 n2
+	check "$alg/$tb, n1|n2: $win quorate (2 votes), $lose not" \
+	    lab_settled "$win members=${win#n} quorate=yes votes=2" \
+		"$lose members=${lose#n} quorate=no votes=1"
+	lab_heal
+	check "$alg/$tb, healed: both nodes quorate with 3 votes" lab_settled "${both_full[@]}"
+	lab_stop_cluster
+}
+
+run_case lms lowest n1 n2
+run_case 2nodelms highest n2 n1

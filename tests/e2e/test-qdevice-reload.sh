@@ -1,0 +1,75 @@
+#!/bin/bash
+# tests/e2e/test-qdevice-reload.sh: live reload in our qdevice (corosync-cfgtool -R) against
+# Debian's qnetd: a heuristics command that starts failing, a third node added to the node
+# list (qnetd gets a changed config list), and logging.debug switched on at run time.
+# qdevice runs without -d here so the logging switch is visible.
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
+: "${QNET_BUILD:=$TOP/build}"
+: "${QDEVICE_BIN:=$QNET_BUILD/qdevice/qdevice}"
+: "${QDEVICE_TOOL:=$QNET_BUILD/qdevice/qdevice-tool}"
+CFGTOOL=${CFGTOOL:-/usr/sbin/corosync-cfgtool}
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+LAB_DEBUG=0
+
+both_full=("n1 members=1,2 quorate=yes votes=3" "n2 members=1,2 quorate=yes votes=3")
+
+heuristics_result() {	# HOST WORD
+	lab_qdevice_tool "$1" -s | grep -Eq "^Heuristics result:[[:space:]]+$2\$"
+}
+
+reload() {		# rewrite corosync.conf on every node (lab_write_config args), then -R
+	lab_write_config "$@"
+	lab_exec n1 timeout 10 "$CFGTOOL" -R >/dev/null
+}
+
+# edit_conf SED_SCRIPT: apply to every node's corosync.conf (after lab_write_config).
+edit_conf() {
+	local n
+	for n in "${LAB_NODES[@]}"; do
+		sed -i -e "$1" "$LAB_DIR/hosts/$n/etc/corosync.conf" || return 1
+	done
+}
+
+debug_lines() {		# HOST: number of debug lines in its qdevice log
+	grep -c ' debug: ' "$LAB_DIR/logs/$1-qdevice.log"
+}
+
+base=(algorithm=ffsplit tie_breaker=lowest tls=on heuristics=on heuristics.interval=1000)
+
+lab_create 2
+lab_make_certs
+lab_start_qnetd -s on -c on
+lab_write_config "${base[@]}" heuristics.exec_ok=/bin/true
+lab_start_cluster
+
+LAB_HOLD=2 check "start: both nodes quorate with 3 votes" lab_settled "${both_full[@]}"
+check "start: n1 heuristics Pass" heuristics_result n1 Pass
+
+reload "${base[@]}" heuristics.exec_ok=/bin/false
+check "reloaded exec_ok=/bin/false: n1 and n2 report Fail" \
+    lab_wait_until 15 eval 'heuristics_result n1 Fail && heuristics_result n2 Fail'
+check "qnetd sees the changed heuristics" \
+    lab_wait_until 10 eval 'lab_qnetd_tool -l | grep -c "Heuristics:.*Fail" | grep -qx 2'
+
+reload "${base[@]}" heuristics.exec_ok=/bin/true
+check "reloaded exec_ok=/bin/true: Pass again" lab_wait_until 15 heuristics_result n1 Pass
+
+# A third configured node (never started): qnetd must get the changed config list.
+lab_write_config "${base[@]}" heuristics.exec_ok=/bin/true
+edit_conf '/^nodelist {/a\	node {\n\t\tnodeid: 3\n\t\tname: n3\n\t\tring0_addr: 198.18.0.3\n\t}'
+lab_exec n1 timeout 10 "$CFGTOOL" -R >/dev/null
+check "node list with node 3: qdevice-tool shows it" \
+    lab_wait_until 10 eval 'lab_qdevice_tool n1 -s | grep -q "Node ID = 3"'
+check "node list with node 3: qnetd has the changed config list" \
+    lab_wait_until 10 eval 'lab_qnetd_tool -l | grep -Ec "Configured node list:.*\<3\>" | grep -qx 2'
+check "node list with node 3: still quorate with 3 votes" lab_settled "${both_full[@]}"
+
+before=$(debug_lines n1)
+check "without -d and logging.debug: no debug lines" test "$before" -eq 0
+edit_conf '/^logging {/a\	debug: on'
+lab_exec n1 timeout 10 "$CFGTOOL" -R >/dev/null
+check "logging.debug: on reloaded: debug lines appear" \
+    lab_wait_until 15 eval '[ "$(debug_lines n1)" -gt 0 ]'

@@ -1,0 +1,711 @@
+/*
+ * tests/unit/test-qdevice-config.c: qdevice's reading of corosync keys
+ * (PROTOCOL.md 4.1, 4.2) through a fake config_source: every key's
+ * default, accepted and rejected values, the node list, heuristics
+ * commands, logging switches.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "qdevice/config.h"
+#include "qdevice/settings.h"
+
+/* ---- a key/value store standing in for cmap ---- */
+
+enum kv_type { T_STR, T_U8, T_U32, T_U64 };
+
+struct kv {
+	const char	*key;
+	enum kv_type	 type;
+	const char	*val;	/* NULL in an override: delete the key */
+};
+
+#define MAX_KV	96
+
+struct fake {
+	struct kv	kv[MAX_KV];
+	size_t		n;
+};
+
+static const struct kv base_kv[] = {
+	{ "quorum.device.model", T_STR, "net" },
+	{ "runtime.votequorum.this_node_id", T_U32, "1" },
+	{ "totem.cluster_name", T_STR, "lab" },
+	{ "quorum.device.net.host", T_STR, "qnetd.example.net" },
+	{ "nodelist.node.0.nodeid", T_U32, "1" },
+	{ "nodelist.node.0.ring0_addr", T_STR, "10.0.0.1" },
+	{ "nodelist.node.1.nodeid", T_U32, "2" },
+	{ "nodelist.node.1.ring0_addr", T_STR, "10.0.0.2" },
+};
+
+static void
+fake_set(struct fake *f, const struct kv *o)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		if (strcmp(f->kv[i].key, o->key) != 0)
+			continue;
+		if (o->val == NULL) {
+			f->kv[i] = f->kv[--f->n];
+		} else {
+			f->kv[i] = *o;
+		}
+		return;
+	}
+	if (o->val != NULL) {
+		assert_true(f->n < MAX_KV);
+		f->kv[f->n++] = *o;
+	}
+}
+
+/* The base configuration with overrides applied in order. */
+static void
+fake_make(struct fake *f, const struct kv *over, size_t n)
+{
+	f->n = 0;
+	for (size_t i = 0; i < sizeof(base_kv) / sizeof(base_kv[0]); i++)
+		fake_set(f, &base_kv[i]);
+	for (size_t i = 0; i < n; i++)
+		fake_set(f, &over[i]);
+}
+
+static const struct kv *
+fake_find(struct fake *f, const char *key)
+{
+	for (size_t i = 0; i < f->n; i++)
+		if (strcmp(f->kv[i].key, key) == 0)
+			return &f->kv[i];
+	return NULL;
+}
+
+static int
+get_string(void *ctx, const char *key, char **out)
+{
+	const struct kv *kv = fake_find(ctx, key);
+
+	if (kv == NULL)
+		return -ENOENT;
+	if (kv->type != T_STR)
+		return -EINVAL;
+	*out = strdup(kv->val);
+	return *out != NULL ? 0 : -ENOMEM;
+}
+
+static int
+get_num(void *ctx, const char *key, enum kv_type type, uint64_t *out)
+{
+	const struct kv *kv = fake_find(ctx, key);
+
+	if (kv == NULL)
+		return -ENOENT;
+	if (kv->type != type)
+		return -EINVAL;
+	*out = strtoull(kv->val, NULL, 10);
+	return 0;
+}
+
+static int
+get_u8(void *ctx, const char *key, uint8_t *out)
+{
+	uint64_t v;
+	int r = get_num(ctx, key, T_U8, &v);
+
+	if (r == 0)
+		*out = (uint8_t)v;
+	return r;
+}
+
+static int
+get_u32(void *ctx, const char *key, uint32_t *out)
+{
+	uint64_t v;
+	int r = get_num(ctx, key, T_U32, &v);
+
+	if (r == 0)
+		*out = (uint32_t)v;
+	return r;
+}
+
+static int
+get_u64(void *ctx, const char *key, uint64_t *out)
+{
+	return get_num(ctx, key, T_U64, out);
+}
+
+static int
+cmp_kv(const void *a, const void *b)
+{
+	return strcmp(((const struct kv *)a)->key, ((const struct kv *)b)->key);
+}
+
+/* Keys in sorted order, as cmap hands them out. */
+static int
+iter(void *ctx, const char *prefix, config_iter_fn fn, void *arg)
+{
+	struct fake *f = ctx;
+	struct kv sorted[MAX_KV];
+	int r;
+
+	memcpy(sorted, f->kv, f->n * sizeof(sorted[0]));
+	qsort(sorted, f->n, sizeof(sorted[0]), cmp_kv);
+	for (size_t i = 0; i < f->n; i++) {
+		if (strncmp(sorted[i].key, prefix, strlen(prefix)) != 0)
+			continue;
+		r = fn(sorted[i].key, sorted[i].type == T_STR, arg);
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+struct env {
+	struct fake		 f;
+	struct config_source	 src;
+	struct qdevice_settings	 s;
+	struct qdevice_config	 c;
+	char			 err[512];
+};
+
+static int
+setup(void **state)
+{
+	struct env *e = calloc(1, sizeof(*e));
+
+	assert_non_null(e);
+	e->src = (struct config_source){ &e->f, get_string, get_u8, get_u32, get_u64, iter };
+	assert_int_equal(settings_init(&e->s), 0);
+	config_init(&e->c);
+	*state = e;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct env *e = *state;
+
+	config_fini(&e->c);
+	settings_fini(&e->s);
+	free(e);
+	return 0;
+}
+
+/* Read the base plus overrides into a fresh config. */
+static int
+read_with(struct env *e, const struct kv *over, size_t n)
+{
+	config_fini(&e->c);
+	config_init(&e->c);
+	e->err[0] = '\0';
+	fake_make(&e->f, over, n);
+	return config_read(&e->src, &e->s, &e->c, e->err, sizeof(e->err));
+}
+
+/* ---- defaults ---- */
+
+static void
+defaults(void **state)
+{
+	struct env *e = *state;
+	const struct qdevice_config *c = &e->c;
+
+	assert_int_equal(read_with(e, NULL, 0), 0);
+	assert_int_equal(c->node_id, 1);
+	assert_string_equal(c->cluster_name, "lab");
+	assert_string_equal(c->host, "qnetd.example.net");
+	assert_int_equal(c->timeout_ms, 10000);
+	assert_int_equal(c->sync_timeout_ms, 30000);
+	assert_false(c->votes_set);
+	assert_int_equal(c->wait_for_all, 0);
+	assert_int_equal(c->port, 5403);
+	assert_int_equal(c->tls, TLS_MODE_ON);
+	assert_int_equal(c->algorithm, ALGORITHM_FFSPLIT);
+	assert_int_equal(c->tie_breaker.mode, TIE_BREAKER_LOWEST);
+	assert_int_equal(c->heartbeat_interval_ms, 8000);
+	assert_int_equal(c->sync_heartbeat_interval_ms, 24000);
+	assert_int_equal(c->cast_vote_interval_ms, 5000);
+	assert_int_equal(c->connect_timeout_ms, 8000);
+	assert_int_equal(c->force_ip_version, 0);
+	assert_true(c->kap_tie_breaker);
+	assert_int_equal(c->heuristics.mode, HEURISTICS_MODE_OFF);
+	assert_int_equal(c->heuristics.timeout_ms, 5000);
+	assert_int_equal(c->heuristics.sync_timeout_ms, 15000);
+	assert_int_equal(c->heuristics.interval_ms, 30000);
+	assert_int_equal(c->heuristics.exec_count, 0);
+	assert_int_equal(c->nodes.nodes.count, 2);
+	assert_int_equal(c->nodes.nodes.nodes[0].node_id, 1);
+	assert_int_equal(c->nodes.nodes.nodes[1].node_id, 2);
+	assert_false(c->nodes.config_version_set);
+}
+
+/* ---- accepted values ---- */
+
+enum field {
+	F_TIMEOUT, F_SYNC_TIMEOUT, F_VOTES, F_WFA, F_PORT, F_TLS, F_ALGORITHM, F_TB_MODE,
+	F_TB_NODE, F_CONNECT_TIMEOUT, F_IP, F_KAP, F_HB, F_SYNC_HB, F_CAST, F_H_MODE,
+	F_H_TIMEOUT, F_H_SYNC_TIMEOUT, F_H_INTERVAL, F_CONFIG_VERSION,
+};
+
+static uint64_t
+field(const struct qdevice_config *c, enum field f)
+{
+	switch (f) {
+	case F_TIMEOUT:		return c->timeout_ms;
+	case F_SYNC_TIMEOUT:	return c->sync_timeout_ms;
+	case F_VOTES:		return c->votes_set ? c->votes : 999;
+	case F_WFA:		return c->wait_for_all;
+	case F_PORT:		return c->port;
+	case F_TLS:		return c->tls;
+	case F_ALGORITHM:	return c->algorithm;
+	case F_TB_MODE:		return c->tie_breaker.mode;
+	case F_TB_NODE:		return c->tie_breaker.node_id;
+	case F_CONNECT_TIMEOUT:	return c->connect_timeout_ms;
+	case F_IP:		return (uint64_t)c->force_ip_version;
+	case F_KAP:		return c->kap_tie_breaker;
+	case F_HB:		return c->heartbeat_interval_ms;
+	case F_SYNC_HB:		return c->sync_heartbeat_interval_ms;
+	case F_CAST:		return c->cast_vote_interval_ms;
+	case F_H_MODE:		return c->heuristics.mode;
+	case F_H_TIMEOUT:	return c->heuristics.timeout_ms;
+	case F_H_SYNC_TIMEOUT:	return c->heuristics.sync_timeout_ms;
+	case F_H_INTERVAL:	return c->heuristics.interval_ms;
+	case F_CONFIG_VERSION:	return c->nodes.config_version_set ? c->nodes.config_version : 999;
+	}
+	return 0;
+}
+
+#define EXEC_OK	{ "quorum.device.heuristics.exec_ok", T_STR, "/bin/true" }
+
+static const struct {
+	const char	*name;
+	struct kv	 kv[2];
+	enum field	 f;
+	uint64_t	 want;
+} accepted[] = {
+	{ "timeout", { { "quorum.device.timeout", T_U32, "20000" } }, F_TIMEOUT, 20000 },
+	{ "timeout drives HB", { { "quorum.device.timeout", T_U32, "20000" } }, F_HB, 16000 },
+	{ "timeout drives poll", { { "quorum.device.timeout", T_U32, "20000" } }, F_CAST, 10000 },
+	{ "timeout drives connect", { { "quorum.device.timeout", T_U32, "20000" } },
+	    F_CONNECT_TIMEOUT, 16000 },
+	{ "timeout drives heur timeout", { { "quorum.device.timeout", T_U32, "20000" } },
+	    F_H_TIMEOUT, 10000 },
+	{ "timeout drives heur interval", { { "quorum.device.timeout", T_U32, "20000" } },
+	    F_H_INTERVAL, 60000 },
+	{ "small timeout: HB clamped", { { "quorum.device.timeout", T_U32, "1000" } }, F_HB, 1000 },
+	{ "huge timeout: HB clamped", { { "quorum.device.timeout", T_U32, "500000" } },
+	    F_HB, 120000 },
+	{ "HB truncates", { { "quorum.device.timeout", T_U32, "10001" } }, F_HB, 8000 },
+	{ "poll truncates", { { "quorum.device.timeout", T_U32, "10001" } }, F_CAST, 5000 },
+	{ "sync_timeout", { { "quorum.device.sync_timeout", T_U32, "40000" } },
+	    F_SYNC_TIMEOUT, 40000 },
+	{ "sync_timeout drives sync HB", { { "quorum.device.sync_timeout", T_U32, "40000" } },
+	    F_SYNC_HB, 32000 },
+	{ "sync_timeout drives heur sync", { { "quorum.device.sync_timeout", T_U32, "40000" } },
+	    F_H_SYNC_TIMEOUT, 20000 },
+	{ "timeout as a string", { { "quorum.device.timeout", T_STR, "12000" } }, F_TIMEOUT, 12000 },
+	{ "votes", { { "quorum.device.votes", T_U32, "1" } }, F_VOTES, 1 },
+	{ "wait_for_all", { { "quorum.wait_for_all", T_U8, "1" } }, F_WFA, 1 },
+	{ "port", { { "quorum.device.net.port", T_STR, "4000" } }, F_PORT, 4000 },
+	{ "port 1", { { "quorum.device.net.port", T_STR, "1" } }, F_PORT, 1 },
+	{ "port 65535", { { "quorum.device.net.port", T_STR, "65535" } }, F_PORT, 65535 },
+	{ "tls off", { { "quorum.device.net.tls", T_STR, "off" } }, F_TLS, TLS_MODE_OFF },
+	{ "tls no", { { "quorum.device.net.tls", T_STR, "NO" } }, F_TLS, TLS_MODE_OFF },
+	{ "tls 0", { { "quorum.device.net.tls", T_STR, "0" } }, F_TLS, TLS_MODE_OFF },
+	{ "tls yes", { { "quorum.device.net.tls", T_STR, "yes" } }, F_TLS, TLS_MODE_ON },
+	{ "tls required", { { "quorum.device.net.tls", T_STR, "required" } },
+	    F_TLS, TLS_MODE_REQUIRED },
+	{ "algorithm 2nodelms", { { "quorum.device.net.algorithm", T_STR, "2nodelms" } },
+	    F_ALGORITHM, ALGORITHM_2NODELMS },
+	{ "algorithm lms", { { "quorum.device.net.algorithm", T_STR, "lms" } },
+	    F_ALGORITHM, ALGORITHM_LMS },
+	{ "algorithm ffsplit", { { "quorum.device.net.algorithm", T_STR, "ffsplit" } },
+	    F_ALGORITHM, ALGORITHM_FFSPLIT },
+	{ "tie_breaker highest", { { "quorum.device.net.tie_breaker", T_STR, "highest" } },
+	    F_TB_MODE, TIE_BREAKER_HIGHEST },
+	{ "tie_breaker lowest", { { "quorum.device.net.tie_breaker", T_STR, "lowest" } },
+	    F_TB_MODE, TIE_BREAKER_LOWEST },
+	{ "tie_breaker node id", { { "quorum.device.net.tie_breaker", T_STR, "7" } },
+	    F_TB_MODE, TIE_BREAKER_NODE_ID },
+	{ "tie_breaker node id value", { { "quorum.device.net.tie_breaker", T_STR, "4294967295" } },
+	    F_TB_NODE, 4294967295U },
+	{ "connect_timeout", { { "quorum.device.net.connect_timeout", T_STR, "3000" } },
+	    F_CONNECT_TIMEOUT, 3000 },
+	{ "connect_timeout min", { { "quorum.device.net.connect_timeout", T_STR, "1000" } },
+	    F_CONNECT_TIMEOUT, 1000 },
+	{ "connect_timeout max", { { "quorum.device.net.connect_timeout", T_STR, "120000" } },
+	    F_CONNECT_TIMEOUT, 120000 },
+	{ "force_ip_version 4", { { "quorum.device.net.force_ip_version", T_STR, "4" } }, F_IP, 4 },
+	{ "force_ip_version 6", { { "quorum.device.net.force_ip_version", T_STR, "6" } }, F_IP, 6 },
+	{ "force_ip_version 0", { { "quorum.device.net.force_ip_version", T_STR, "0" } }, F_IP, 0 },
+	{ "kap off", { { "quorum.device.net.keep_active_partition_tie_breaker", T_STR, "off" } },
+	    F_KAP, 0 },
+	{ "kap on", { { "quorum.device.net.keep_active_partition_tie_breaker", T_STR, "On" } },
+	    F_KAP, 1 },
+	{ "heuristics on", { { "quorum.device.heuristics.mode", T_STR, "on" }, EXEC_OK },
+	    F_H_MODE, HEURISTICS_MODE_ON },
+	{ "heuristics 1", { { "quorum.device.heuristics.mode", T_STR, "1" }, EXEC_OK },
+	    F_H_MODE, HEURISTICS_MODE_ON },
+	{ "heuristics sync", { { "quorum.device.heuristics.mode", T_STR, "sync" }, EXEC_OK },
+	    F_H_MODE, HEURISTICS_MODE_SYNC },
+	{ "heuristics SYNC", { { "quorum.device.heuristics.mode", T_STR, "SYNC" }, EXEC_OK },
+	    F_H_MODE, HEURISTICS_MODE_SYNC },
+	{ "heuristics off", { { "quorum.device.heuristics.mode", T_STR, "off" }, EXEC_OK },
+	    F_H_MODE, HEURISTICS_MODE_OFF },
+	{ "heuristics on, no command: off",
+	    { { "quorum.device.heuristics.mode", T_STR, "on" } }, F_H_MODE, HEURISTICS_MODE_OFF },
+	{ "heuristics timeout", { { "quorum.device.heuristics.timeout", T_STR, "1000" } },
+	    F_H_TIMEOUT, 1000 },
+	{ "heuristics timeout max", { { "quorum.device.heuristics.timeout", T_STR, "120000" } },
+	    F_H_TIMEOUT, 120000 },
+	{ "heuristics sync_timeout",
+	    { { "quorum.device.heuristics.sync_timeout", T_STR, "2000" } }, F_H_SYNC_TIMEOUT, 2000 },
+	{ "heuristics interval", { { "quorum.device.heuristics.interval", T_STR, "3600000" } },
+	    F_H_INTERVAL, 3600000 },
+	{ "config_version", { { "totem.config_version", T_U64, "18446744073709551615" } },
+	    F_CONFIG_VERSION, UINT64_MAX },
+};
+
+static void
+accepted_values(void **state)
+{
+	struct env *e = *state;
+
+	for (size_t i = 0; i < sizeof(accepted) / sizeof(accepted[0]); i++) {
+		size_t n = accepted[i].kv[1].key != NULL ? 2 : 1;
+		int r = read_with(e, accepted[i].kv, n);
+		uint64_t got;
+
+		if (r != 0)
+			fail_msg("%s: rejected (%d): %s", accepted[i].name, r, e->err);
+		got = field(&e->c, accepted[i].f);
+		if (got != accepted[i].want)
+			fail_msg("%s: got %llu, want %llu", accepted[i].name,
+			    (unsigned long long)got, (unsigned long long)accepted[i].want);
+	}
+}
+
+/* ---- rejected values: the error names the key ---- */
+
+static const struct {
+	const char	*name;
+	struct kv	 kv;
+	int		 want;
+	const char	*err_has;
+} rejected[] = {
+	{ "no model", { "quorum.device.model", T_STR, NULL }, -ENOENT, "quorum.device.model" },
+	{ "model disk", { "quorum.device.model", T_STR, "disk" }, -EINVAL, "quorum.device.model" },
+	{ "model NET", { "quorum.device.model", T_STR, "NET" }, -EINVAL, "quorum.device.model" },
+	{ "no node id", { "runtime.votequorum.this_node_id", T_U32, NULL }, -ENOENT,
+	    "runtime.votequorum.this_node_id" },
+	{ "no cluster name", { "totem.cluster_name", T_STR, NULL }, -ENOENT, "totem.cluster_name" },
+	{ "no host", { "quorum.device.net.host", T_STR, NULL }, -ENOENT, "quorum.device.net.host" },
+	{ "host is a number", { "quorum.device.net.host", T_U32, "5" }, -EINVAL,
+	    "quorum.device.net.host" },
+	{ "timeout not a number", { "quorum.device.timeout", T_STR, "10s" }, -EINVAL,
+	    "quorum.device.timeout" },
+	{ "port 0", { "quorum.device.net.port", T_STR, "0" }, -ERANGE, "quorum.device.net.port" },
+	{ "port 65536", { "quorum.device.net.port", T_STR, "65536" }, -ERANGE,
+	    "quorum.device.net.port" },
+	{ "port abc", { "quorum.device.net.port", T_STR, "abc" }, -EINVAL,
+	    "quorum.device.net.port" },
+	{ "port negative", { "quorum.device.net.port", T_STR, "-1" }, -ERANGE,
+	    "quorum.device.net.port" },
+	{ "tls maybe", { "quorum.device.net.tls", T_STR, "maybe" }, -EINVAL,
+	    "quorum.device.net.tls" },
+	{ "algorithm FFSPLIT", { "quorum.device.net.algorithm", T_STR, "FFSPLIT" }, -EINVAL,
+	    "quorum.device.net.algorithm" },
+	{ "algorithm unknown", { "quorum.device.net.algorithm", T_STR, "majority" }, -EINVAL,
+	    "quorum.device.net.algorithm" },
+	{ "algorithm test without setting", { "quorum.device.net.algorithm", T_STR, "test" },
+	    -EINVAL, "net_test_algorithm_enabled" },
+	{ "tie_breaker Lowest", { "quorum.device.net.tie_breaker", T_STR, "Lowest" }, -EINVAL,
+	    "quorum.device.net.tie_breaker" },
+	{ "tie_breaker 0", { "quorum.device.net.tie_breaker", T_STR, "0" }, -EINVAL,
+	    "quorum.device.net.tie_breaker" },
+	{ "tie_breaker too big", { "quorum.device.net.tie_breaker", T_STR, "4294967296" },
+	    -EINVAL, "quorum.device.net.tie_breaker" },
+	{ "connect_timeout 999", { "quorum.device.net.connect_timeout", T_STR, "999" }, -ERANGE,
+	    "quorum.device.net.connect_timeout" },
+	{ "connect_timeout 120001", { "quorum.device.net.connect_timeout", T_STR, "120001" },
+	    -ERANGE, "quorum.device.net.connect_timeout" },
+	{ "force_ip_version 5", { "quorum.device.net.force_ip_version", T_STR, "5" }, -EINVAL,
+	    "quorum.device.net.force_ip_version" },
+	{ "force_ip_version 7", { "quorum.device.net.force_ip_version", T_STR, "7" }, -ERANGE,
+	    "quorum.device.net.force_ip_version" },
+	{ "kap sometimes", { "quorum.device.net.keep_active_partition_tie_breaker", T_STR, "x" },
+	    -EINVAL, "keep_active_partition_tie_breaker" },
+	{ "heuristics mode bad", { "quorum.device.heuristics.mode", T_STR, "always" }, -EINVAL,
+	    "quorum.device.heuristics.mode" },
+	{ "heuristics timeout 999", { "quorum.device.heuristics.timeout", T_STR, "999" }, -ERANGE,
+	    "quorum.device.heuristics.timeout" },
+	{ "heuristics timeout 120001", { "quorum.device.heuristics.timeout", T_STR, "120001" },
+	    -ERANGE, "quorum.device.heuristics.timeout" },
+	{ "heuristics sync_timeout 999",
+	    { "quorum.device.heuristics.sync_timeout", T_STR, "999" }, -ERANGE,
+	    "quorum.device.heuristics.sync_timeout" },
+	{ "heuristics interval 999", { "quorum.device.heuristics.interval", T_STR, "999" },
+	    -ERANGE, "quorum.device.heuristics.interval" },
+	{ "heuristics interval too long",
+	    { "quorum.device.heuristics.interval", T_STR, "3600001" }, -ERANGE,
+	    "quorum.device.heuristics.interval" },
+	{ "node id 0", { "nodelist.node.1.nodeid", T_U32, "0" }, -ERANGE, "nodelist.node.1.nodeid" },
+	{ "node id not a number", { "nodelist.node.1.nodeid", T_STR, "two" }, -EINVAL,
+	    "nodelist.node.1.nodeid" },
+};
+
+static void
+rejected_values(void **state)
+{
+	struct env *e = *state;
+
+	for (size_t i = 0; i < sizeof(rejected) / sizeof(rejected[0]); i++) {
+		int r = read_with(e, &rejected[i].kv, 1);
+
+		if (r != rejected[i].want)
+			fail_msg("%s: got %d, want %d (%s)", rejected[i].name, r, rejected[i].want,
+			    e->err);
+		if (strstr(e->err, rejected[i].err_has) == NULL)
+			fail_msg("%s: error \"%s\" does not name %s", rejected[i].name, e->err,
+			    rejected[i].err_has);
+	}
+}
+
+static void
+test_algorithm_with_setting(void **state)
+{
+	struct env *e = *state;
+	const struct kv kv = { "quorum.device.net.algorithm", T_STR, "test" };
+
+	e->s.net_test_algorithm_enabled = true;
+	assert_int_equal(read_with(e, &kv, 1), 0);
+	assert_int_equal(e->c.algorithm, ALGORITHM_TEST);
+}
+
+static void
+settings_move_ranges(void **state)
+{
+	struct env *e = *state;
+	const struct kv ct = { "quorum.device.net.connect_timeout", T_STR, "500" };
+	const struct kv to = { "quorum.device.timeout", T_U32, "1000" };
+
+	e->s.net_min_connect_timeout_ms = 100;
+	assert_int_equal(read_with(e, &ct, 1), 0);
+	assert_int_equal(e->c.connect_timeout_ms, 500);
+	e->s.net_heartbeat_interval_min_ms = 100;
+	assert_int_equal(read_with(e, &to, 1), 0);
+	assert_int_equal(e->c.heartbeat_interval_ms, 800);
+}
+
+/* ---- node list ---- */
+
+static void
+nodelist_forms(void **state)
+{
+	struct env *e = *state;
+	const struct kv auto_id[] = {
+		{ "nodelist.node.1.nodeid", T_U32, NULL },
+		{ "nodelist.node.1.ring0_addr", T_STR, "192.168.1.2" },
+	};
+	const struct kv high_bit[] = {
+		{ "nodelist.node.1.nodeid", T_U32, NULL },
+		{ "nodelist.node.1.ring0_addr", T_STR, "192.168.1.2" },
+		{ "totem.clear_node_high_bit", T_STR, "yes" },
+	};
+	const struct kv host_name[] = {
+		{ "nodelist.node.1.nodeid", T_U32, NULL },
+		{ "nodelist.node.1.ring0_addr", T_STR, "node2.example.net" },
+	};
+	const struct kv name_only[] = {
+		{ "nodelist.node.1.ring0_addr", T_STR, NULL },
+		{ "nodelist.node.1.name", T_STR, "n2" },
+	};
+	const struct kv no_addr_no_name[] = {
+		{ "nodelist.node.1.ring0_addr", T_STR, NULL },
+	};
+	const struct kv empty[] = {
+		{ "nodelist.node.0.nodeid", T_U32, NULL },
+		{ "nodelist.node.0.ring0_addr", T_STR, NULL },
+		{ "nodelist.node.1.nodeid", T_U32, NULL },
+		{ "nodelist.node.1.ring0_addr", T_STR, NULL },
+	};
+	const struct kv dc_and_order[] = {
+		{ "nodelist.node.10.nodeid", T_U32, "11" },
+		{ "nodelist.node.10.ring0_addr", T_STR, "10.0.0.11" },
+		{ "nodelist.node.2.nodeid", T_U32, "3" },
+		{ "nodelist.node.2.ring0_addr", T_STR, "10.0.0.3" },
+		{ "nodelist.node.2.datacenterid", T_U32, "7" },
+		{ "nodelist.node.0.datacenterid", T_STR, "5" },
+	};
+
+	assert_int_equal(read_with(e, auto_id, 2), 0);
+	assert_int_equal(e->c.nodes.nodes.nodes[1].node_id, 0xc0a80102U);
+
+	assert_int_equal(read_with(e, high_bit, 3), 0);
+	assert_int_equal(e->c.nodes.nodes.nodes[1].node_id, 0x40a80102U);
+
+	assert_int_equal(read_with(e, host_name, 2), -EINVAL);
+	assert_non_null(strstr(e->err, "nodelist.node.1.nodeid"));
+
+	assert_int_equal(read_with(e, name_only, 2), 0);
+	assert_int_equal(e->c.nodes.nodes.count, 2);
+
+	/* nodeid alone (no ring0_addr, no name) is not a node entry. */
+	assert_int_equal(read_with(e, no_addr_no_name, 1), 0);
+	assert_int_equal(e->c.nodes.nodes.count, 1);
+
+	assert_int_equal(read_with(e, empty, 4), -ENOENT);
+	assert_non_null(strstr(e->err, "nodelist"));
+
+	/* Numeric index order (2 before 10), data center ids typed or as strings. */
+	assert_int_equal(read_with(e, dc_and_order, 6), 0);
+	assert_int_equal(e->c.nodes.nodes.count, 4);
+	assert_int_equal(e->c.nodes.nodes.nodes[0].node_id, 1);
+	assert_int_equal(e->c.nodes.nodes.nodes[0].data_center_id, 5);
+	assert_int_equal(e->c.nodes.nodes.nodes[2].node_id, 3);
+	assert_int_equal(e->c.nodes.nodes.nodes[2].data_center_id, 7);
+	assert_int_equal(e->c.nodes.nodes.nodes[3].node_id, 11);
+	assert_int_equal(e->c.nodes.nodes.nodes[1].data_center_id, 0);
+}
+
+static void
+nodelist_reread(void **state)
+{
+	struct env *e = *state;
+	struct config_nodes n;
+	const struct kv more[] = {
+		{ "nodelist.node.2.nodeid", T_U32, "3" },
+		{ "nodelist.node.2.ring0_addr", T_STR, "10.0.0.3" },
+		{ "totem.config_version", T_U64, "4" },
+	};
+
+	fake_make(&e->f, more, 3);
+	assert_int_equal(config_read_nodes(&e->src, &n, e->err, sizeof(e->err)), 0);
+	assert_int_equal(n.nodes.count, 3);
+	assert_true(n.config_version_set);
+	assert_int_equal(n.config_version, 4);
+	config_nodes_fini(&n);
+}
+
+/* ---- heuristics commands ---- */
+
+static void
+heuristics_execs(void **state)
+{
+	struct env *e = *state;
+	const struct kv execs[] = {
+		{ "quorum.device.heuristics.mode", T_STR, "on" },
+		{ "quorum.device.heuristics.exec_ping", T_STR, "/bin/ping -c 1 gw" },
+		{ "quorum.device.heuristics.exec_check", T_STR, "/bin/true" },
+		{ "quorum.device.heuristics.exec_sub.key", T_STR, "/bin/false" },
+		{ "quorum.device.heuristics.exec_num", T_U32, "5" },
+		{ "quorum.device.heuristics.executable", T_STR, "/bin/false" },
+	};
+	const struct config_heuristics *h = &e->c.heuristics;
+	struct config_heuristics again;
+
+	assert_int_equal(read_with(e, execs, 6), 0);
+	assert_int_equal(h->mode, HEURISTICS_MODE_ON);
+	assert_int_equal(h->exec_count, 2);
+	assert_int_equal(h->execs_dropped, 0);
+	/* cmap order: sorted keys. */
+	assert_string_equal(h->exec_names[0], "check");
+	assert_string_equal(h->exec_cmds[0], "/bin/true");
+	assert_string_equal(h->exec_names[1], "ping");
+	assert_string_equal(h->exec_cmds[1], "/bin/ping -c 1 gw");
+
+	assert_int_equal(config_read_heuristics(&e->src, &e->s, 10000, 30000, &again,
+	    e->err, sizeof(e->err)), 0);
+	assert_true(config_heuristics_equal(&again, h));
+	free(again.exec_cmds[0]);
+	again.exec_cmds[0] = strdup("/bin/false");
+	assert_false(config_heuristics_equal(&again, h));
+	config_heuristics_fini(&again);
+}
+
+static void
+heuristics_too_many(void **state)
+{
+	struct env *e = *state;
+	const struct kv execs[] = {
+		{ "quorum.device.heuristics.mode", T_STR, "on" },
+		{ "quorum.device.heuristics.exec_a", T_STR, "/bin/true" },
+		{ "quorum.device.heuristics.exec_b", T_STR, "/bin/true" },
+		{ "quorum.device.heuristics.exec_c", T_STR, "/bin/true" },
+	};
+
+	e->s.heuristics_max_execs = 3;
+	assert_int_equal(read_with(e, execs, 4), 0);
+	assert_int_equal(e->c.heuristics.exec_count, 3);
+	e->s.heuristics_max_execs = 2;
+	assert_int_equal(read_with(e, execs, 4), 0);
+	assert_int_equal(e->c.heuristics.exec_count, 0);
+	assert_int_equal(e->c.heuristics.execs_dropped, 3);
+	assert_int_equal(e->c.heuristics.mode, HEURISTICS_MODE_OFF);
+}
+
+static void
+heuristics_setting_ranges(void **state)
+{
+	struct env *e = *state;
+	const struct kv t = { "quorum.device.heuristics.timeout", T_STR, "300" };
+
+	assert_int_equal(read_with(e, &t, 1), -ERANGE);
+	e->s.heuristics_min_timeout_ms = 250;
+	assert_int_equal(read_with(e, &t, 1), 0);
+	assert_int_equal(e->c.heuristics.timeout_ms, 300);
+}
+
+/* ---- logging ---- */
+
+static void
+log_debug_keys(void **state)
+{
+	static const struct {
+		struct kv	kv[2];
+		enum log_debug	want;
+	} rows[] = {
+		{ { { NULL, T_STR, NULL } }, LOG_DEBUG_OFF },
+		{ { { "logging.debug", T_STR, "on" } }, LOG_DEBUG_ON },
+		{ { { "logging.debug", T_STR, "trace" } }, LOG_DEBUG_TRACE },
+		{ { { "logging.debug", T_STR, "off" } }, LOG_DEBUG_OFF },
+		{ { { "logging.debug", T_STR, "on" },
+		    { "logging.logger_subsys.QDEVICE.debug", T_STR, "off" } }, LOG_DEBUG_OFF },
+		{ { { "logging.debug", T_STR, "off" },
+		    { "logging.logger_subsys.QDEVICE.debug", T_STR, "on" } }, LOG_DEBUG_ON },
+	};
+	struct env *e = *state;
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		size_t n = rows[i].kv[0].key == NULL ? 0 : rows[i].kv[1].key == NULL ? 1 : 2;
+
+		fake_make(&e->f, rows[i].kv, n);
+		if (config_read_log_debug(&e->src) != rows[i].want)
+			fail_msg("row %zu: got %d, want %d", i, config_read_log_debug(&e->src),
+			    rows[i].want);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(defaults, setup, teardown),
+		cmocka_unit_test_setup_teardown(accepted_values, setup, teardown),
+		cmocka_unit_test_setup_teardown(rejected_values, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_algorithm_with_setting, setup, teardown),
+		cmocka_unit_test_setup_teardown(settings_move_ranges, setup, teardown),
+		cmocka_unit_test_setup_teardown(nodelist_forms, setup, teardown),
+		cmocka_unit_test_setup_teardown(nodelist_reread, setup, teardown),
+		cmocka_unit_test_setup_teardown(heuristics_execs, setup, teardown),
+		cmocka_unit_test_setup_teardown(heuristics_too_many, setup, teardown),
+		cmocka_unit_test_setup_teardown(heuristics_setting_ranges, setup, teardown),
+		cmocka_unit_test_setup_teardown(log_debug_keys, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

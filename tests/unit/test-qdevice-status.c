@@ -1,0 +1,229 @@
+/*
+ * tests/unit/test-qdevice-status.c: qdevice-tool's status text
+ * (PROTOCOL.md 5.5), byte for byte against what Debian's
+ * corosync-qdevice 3.0.3 prints for the same situation.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "qdevice/status.h"
+
+struct fixture {
+	struct node_list	config, membership, quorum;
+	struct status_view	v;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct node_info q2 = { 2, 0, NODE_STATE_MEMBER }, q1 = { 1, 0, NODE_STATE_MEMBER };
+	struct node_info q0 = { 0, 0, 0 };
+
+	assert_non_null(f);
+	setenv("TZ", "UTC", 1);
+	tzset();
+	node_list_init(&f->config);
+	node_list_init(&f->membership);
+	node_list_init(&f->quorum);
+	node_list_add_id(&f->config, 1);
+	node_list_add_id(&f->config, 2);
+	node_list_add_id(&f->membership, 1);
+	node_list_add_id(&f->membership, 2);
+	node_list_add(&f->quorum, &q2);
+	node_list_add(&f->quorum, &q1);
+	node_list_add(&f->quorum, &q0);	/* votequorum's padding: never printed */
+	f->v = (struct status_view){
+		.node_id = 1, .timeout_ms = 10000, .sync_timeout_ms = 30000,
+		.config_nodes = &f->config, .heuristics_mode = "Enabled",
+		.ring_id = { 1, 9 }, .membership = &f->membership, .quorate = true,
+		.quorum_nodes = &f->quorum, .expected_votes = 3,
+		.last_poll = 1795551962, .last_poll_cast_vote = true,
+		.cluster_name = "e2e", .host = "198.18.0.100", .port = 5403,
+		.connect_timeout_ms = 8000, .heartbeat_interval_ms = 8000,
+		.cast_vote_interval_ms = 5000, .tls = 1, .algorithm = ALGORITHM_FFSPLIT,
+		.tie_breaker = { TIE_BREAKER_LOWEST, 0 }, .kap_tie_breaker = true,
+		.server_supports_kap = true, .poll_timer_running = true, .poll_cast_vote = true,
+		.state = STATUS_STATE_CONNECTED, .heuristics_enabled = true,
+		.heuristics_latest = HEURISTICS_PASS, .heuristics_regular = HEURISTICS_UNDEFINED,
+		.heuristics_membership = HEURISTICS_PASS, .heuristics_connect = HEURISTICS_PASS,
+		.tls_active = true, .client_cert_sent = true,
+		.connected_since = 1795551957, .echo_reply_received = 1795551964,
+	};
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	node_list_fini(&f->config);
+	node_list_fini(&f->membership);
+	node_list_fini(&f->quorum);
+	free(f);
+	return 0;
+}
+
+static char *
+render(const struct status_view *v, bool verbose)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+
+	assert_non_null(out);
+	assert_int_equal(status_write(out, v, verbose), 0);
+	fclose(out);
+	return buf;
+}
+
+static void
+plain(void **state)
+{
+	struct fixture *f = *state;
+	char *s = render(&f->v, false);
+
+	assert_string_equal(s,
+	    "Qdevice information\n"
+	    "-------------------\n"
+	    "Model:\t\t\tNet\n"
+	    "Node ID:\t\t1\n"
+	    "Configured node list:\n"
+	    "    0\tNode ID = 1\n"
+	    "    1\tNode ID = 2\n"
+	    "Membership node list:\t1, 2\n"
+	    "\n"
+	    "Qdevice-net information\n"
+	    "----------------------\n"
+	    "Cluster name:\t\te2e\n"
+	    "QNetd host:\t\t198.18.0.100:5403\n"
+	    "Algorithm:\t\tFifty-Fifty split\n"
+	    "Tie-breaker:\t\tNode with lowest node ID\n"
+	    "State:\t\t\tConnected\n"
+	    "Heuristics result:\tPass\n");
+	free(s);
+}
+
+static void
+verbose(void **state)
+{
+	struct fixture *f = *state;
+	char *s = render(&f->v, true);
+
+	assert_string_equal(s,
+	    "Qdevice information\n"
+	    "-------------------\n"
+	    "Model:\t\t\tNet\n"
+	    "Node ID:\t\t1\n"
+	    "HB interval:\t\t10000ms\n"
+	    "Sync HB interval:\t30000ms\n"
+	    "Configured node list:\n"
+	    "    0\tNode ID = 1\n"
+	    "    1\tNode ID = 2\n"
+	    "Heuristics:\t\tEnabled\n"
+	    "Ring ID:\t\t1.9\n"
+	    "Membership node list:\t1, 2\n"
+	    "Quorate:\t\tYes\n"
+	    "Quorum node list:\n"
+	    "    0\tNode ID = 2, State = member\n"
+	    "    1\tNode ID = 1, State = member\n"
+	    "Expected votes:\t\t3\n"
+	    "Last poll call:\t\t2026-11-24T20:26:02 (cast vote)\n"
+	    "\n"
+	    "Qdevice-net information\n"
+	    "----------------------\n"
+	    "Cluster name:\t\te2e\n"
+	    "QNetd host:\t\t198.18.0.100:5403\n"
+	    "Connect timeout:\t8000ms\n"
+	    "HB interval:\t\t8000ms\n"
+	    "VQ vote timer interval:\t5000ms\n"
+	    "TLS:\t\t\tSupported\n"
+	    "Algorithm:\t\tFifty-Fifty split\n"
+	    "Tie-breaker:\t\tNode with lowest node ID\n"
+	    "KAP Tie-breaker:\tEnabled\n"
+	    "Poll timer running:\tYes (cast vote)\n"
+	    "State:\t\t\tConnected\n"
+	    "Heuristics result:\tPass (regular: Undefined, membership: Pass, connect: Pass)\n"
+	    "TLS active:\t\tYes (client certificate sent)\n"
+	    "Connected since:\t2026-11-24T20:25:57\n"
+	    "Echo reply received:\t2026-11-24T20:26:04\n");
+	free(s);
+}
+
+static void
+variants(void **state)
+{
+	struct fixture *f = *state;
+	struct node_info dc = { 3, 12, 0 };
+	char *s;
+
+	f->v.config_version_set = true;
+	f->v.config_version = 7;
+	node_list_add(&f->config, &dc);
+	f->v.tie_breaker = (struct tie_breaker){ TIE_BREAKER_NODE_ID, 3 };
+	f->v.heuristics_enabled = false;
+	f->v.state = STATUS_STATE_CONNECT_FAILED;
+	f->v.last_poll = (time_t)-1;
+	f->v.force_ip_version = 6;
+	f->v.poll_cast_vote = false;
+	f->v.algorithm = ALGORITHM_LMS;
+	f->v.tls = 2;
+	s = render(&f->v, true);
+	assert_non_null(strstr(s, "Configuration version:\t7\nConfigured node list:\n"));
+	assert_non_null(strstr(s, "    2\tNode ID = 3, Data center ID = 12\n"));
+	assert_non_null(strstr(s, "Tie-breaker:\t\tNode with node ID 3\n"));
+	assert_non_null(strstr(s, "Last poll call:\t\tNever\n"));
+	assert_non_null(strstr(s, "Force IP version:\t6\n"));
+	assert_non_null(strstr(s, "TLS:\t\t\tRequired\n"));
+	assert_non_null(strstr(s, "Algorithm:\t\tLMS\n"));
+	assert_non_null(strstr(s, "KAP Tie-breaker:\tAlgorithm hard-coded\n"));
+	assert_non_null(strstr(s, "Poll timer running:\tYes\n"));
+	assert_non_null(strstr(s, "State:\t\t\tConnect failed\n"));
+	assert_null(strstr(s, "Heuristics result:"));
+	/* Connection details only while connected. */
+	assert_null(strstr(s, "TLS active:"));
+	assert_null(strstr(s, "Connected since:"));
+	free(s);
+
+	f->v.algorithm = ALGORITHM_FFSPLIT;
+	f->v.state = STATUS_STATE_CONNECTED;
+	f->v.server_supports_kap = false;
+	s = render(&f->v, true);
+	assert_non_null(strstr(s, "KAP Tie-breaker:\tUnsupported by QNetd\n"));
+	free(s);
+	f->v.kap_tie_breaker = false;
+	f->v.tie_breaker.mode = TIE_BREAKER_HIGHEST;
+	f->v.state = STATUS_STATE_DISCONNECTED;
+	f->v.poll_timer_running = false;
+	s = render(&f->v, true);
+	assert_non_null(strstr(s, "KAP Tie-breaker:\tDisabled\n"));
+	assert_non_null(strstr(s, "Tie-breaker:\t\tNode with highest node ID\n"));
+	assert_non_null(strstr(s, "Poll timer running:\tNo\n"));
+	assert_non_null(strstr(s, "State:\t\t\tDisconnected\n"));
+	free(s);
+	f->v.algorithm = ALGORITHM_TEST;
+	s = render(&f->v, true);
+	assert_non_null(strstr(s, "KAP Tie-breaker:\tUnsupported by algorithm\n"));
+	free(s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(plain, setup, teardown),
+		cmocka_unit_test_setup_teardown(verbose, setup, teardown),
+		cmocka_unit_test_setup_teardown(variants, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

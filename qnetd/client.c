@@ -11,6 +11,7 @@
 #include "client.h"
 #include "cluster.h"
 #include "dispatch.h"
+#include "dpd.h"
 #include "events.h"
 #include "instance.h"
 
@@ -18,7 +19,6 @@
 /* Before INIT the client's heartbeat is unknown; upstream assumes the maximum. */
 #define PRE_INIT_HB_MS	120000
 
-static void	dpd_timer_fired(void *data);
 static void	destroy_job(void *data);
 
 void
@@ -61,10 +61,7 @@ stop_timers(struct qnetd_client *c)
 {
 	qb_loop_t *loop = c->instance->loop;
 
-	if (c->dpd_armed) {
-		qb_loop_timer_del(loop, c->dpd_timer);
-		c->dpd_armed = false;
-	}
+	qnetd_dpd_untrack(c);
 	if (c->algo_timer_armed) {
 		qb_loop_timer_del(loop, c->algo_timer);
 		c->algo_timer_armed = false;
@@ -84,7 +81,7 @@ qnetd_client_destroy(struct qnetd_client *c)
 	stop_timers(c);
 	if (c->fd != NULL) {
 		if (!c->closing)
-			qb_loop_poll_del(c->instance->loop, c->native_fd);
+			poll_set_del(&c->instance->poll_set, c->native_fd);
 		nss_sock_close(c->fd);
 	}
 	qb_list_for_each_entry_safe(item, next, &c->send_queue, list) {
@@ -119,7 +116,7 @@ qnetd_client_disconnect(struct qnetd_client *c, const char *reason)
 		qnetd_event_client_disconnected(c, reason);
 	c->closing = true;
 	if (c->fd != NULL)
-		qb_loop_poll_del(c->instance->loop, c->native_fd);
+		poll_set_del(&c->instance->poll_set, c->native_fd);
 	stop_timers(c);
 	/* Freed on the loop's next turn: we may be deep inside this client's callbacks. */
 	if (qb_loop_job_add(c->instance->loop, QB_LOOP_HIGH, c, destroy_job) != 0) {
@@ -176,8 +173,7 @@ set_poll_mask(struct qnetd_client *c, bool want_write)
 	if (c->fd == NULL || c->closing || c->want_write == want_write)
 		return;
 	c->want_write = want_write;
-	if (qb_loop_poll_mod(c->instance->loop, QB_LOOP_MED, c->native_fd,
-	    POLLIN | (want_write ? POLLOUT : 0), c, qnetd_client_io) != 0)
+	if (poll_set_mod(&c->instance->poll_set, c->native_fd, want_write, c) != 0)
 		qnetd_client_disconnect(c, "cannot update poll events");
 }
 
@@ -212,57 +208,29 @@ qnetd_client_flush(struct qnetd_client *c)
 	set_poll_mask(c, false);
 }
 
-static void
-arm_dpd(struct qnetd_client *c, uint64_t delay_ns)
+void
+qnetd_client_dead(struct qnetd_client *c, uint64_t idle_ns)
 {
-	if (c->dpd_armed) {
-		qb_loop_timer_del(c->instance->loop, c->dpd_timer);
-		c->dpd_armed = false;
-	}
-	if (!c->instance->settings->dpd_enabled || c->closing)
-		return;
-	if (qb_loop_timer_add(c->instance->loop, QB_LOOP_MED, delay_ns, c,
-	    dpd_timer_fired, &c->dpd_timer) != 0) {
-		qnetd_client_disconnect(c, "cannot arm dead-peer timer");
-		return;
-	}
-	c->dpd_armed = true;
-}
-
-/*
- * The dead-peer timer is lazy: every received message only stamps
- * last_msg_ns (no timer churn on the hot path); on expiry the timer
- * re-arms itself for the time that is left, or drops the client.
- */
-static void
-dpd_timer_fired(void *data)
-{
-	struct qnetd_client *c = data;
-	uint64_t now = qnetd_now_ns(), idle = now - c->last_msg_ns;
-
-	c->dpd_armed = false;
 	if (c->closing)
 		return;
-	if (idle >= c->dpd_timeout_ns) {
-		qb_log(LOG_WARNING, "%s: no message for %llu ms (heartbeat x %.2f)",
-		    c->ident, (unsigned long long)(idle / NS_PER_MS),
-		    c->instance->settings->dpd_interval_coefficient);
-		c->instance->stats.dpd_expiries++;
-		qnetd_client_disconnect(c, "dead peer");
-		return;
-	}
-	arm_dpd(c, c->dpd_timeout_ns - idle);
+	qb_log(LOG_WARNING, "%s: no message for %llu ms (heartbeat x %.2f)", c->ident,
+	    (unsigned long long)(idle_ns / NS_PER_MS),
+	    c->instance->settings->dpd_interval_coefficient);
+	c->instance->stats.dpd_expiries++;
+	qnetd_client_disconnect(c, "dead peer");
 }
 
 void
 qnetd_client_dpd_set_interval(struct qnetd_client *c, uint32_t hb_ms)
 {
-	uint64_t idle;
+	const struct qnetd_settings *s = c->instance->settings;
+	uint64_t timeout_ns = (uint64_t)(s->dpd_interval_coefficient * (double)hb_ms *
+	    (double)NS_PER_MS);
 
-	c->dpd_timeout_ns = (uint64_t)(c->instance->settings->dpd_interval_coefficient *
-	    (double)hb_ms * (double)NS_PER_MS);
-	idle = qnetd_now_ns() - c->last_msg_ns;
-	arm_dpd(c, idle >= c->dpd_timeout_ns ? 1 : c->dpd_timeout_ns - idle);
+	if (!s->dpd_enabled || c->closing)
+		return;
+	if (qnetd_dpd_track(&c->instance->dpd, c, timeout_ns) != 0)
+		qnetd_client_disconnect(c, "cannot track the client for dead-peer detection");
 }
 
 static int
@@ -329,7 +297,7 @@ message_done(struct qnetd_client *c)
 		send_bare_error(c, skip);
 		return;
 	}
-	c->last_msg_ns = qnetd_now_ns();
+	qnetd_dpd_touch(c, qnetd_now_ns());
 	if (c->tls_started)
 		c->tls_message_seen = true;
 	qnetd_dispatch(c, c->body, MSG_HEADER_LEN + c->body_len);
@@ -388,13 +356,13 @@ read_step(struct qnetd_client *c)
 	return -1;
 }
 
-int
-qnetd_client_io(int fd, int revents, void *data)
+void
+qnetd_client_io(void *data, int revents)
 {
 	struct qnetd_client *c = data;
 
 	if (c->closing)
-		return 0;
+		return;
 	if (revents & (POLLIN | POLLHUP | POLLERR)) {
 		/*
 		 * Drain until NSS says it would block: TLS records NSS has
@@ -408,5 +376,4 @@ qnetd_client_io(int fd, int revents, void *data)
 	}
 	if (!c->closing)
 		qnetd_client_flush(c);
-	return 0;
 }

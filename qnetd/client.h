@@ -20,6 +20,7 @@
 
 struct qnetd_instance;
 struct qnetd_cluster;
+struct dpd_group;
 
 struct qnetd_send_item {
 	struct qb_list_head	 list;
@@ -65,11 +66,10 @@ struct qnetd_client {
 	size_t			 send_queue_len;
 	bool			 want_write;
 
-	/* dead-peer detection: a lazy timer checked against the last message time */
-	qb_loop_timer_handle	 dpd_timer;
-	bool			 dpd_armed;
+	/* dead-peer detection (dpd.c): a place in a group ordered by last message */
+	struct qb_list_head	 dpd_link;
+	struct dpd_group	*dpd_group;	/* NULL: not tracked */
 	uint64_t		 last_msg_ns;
-	uint64_t		 dpd_timeout_ns;
 	qb_loop_timer_handle	 algo_timer;
 	bool			 algo_timer_armed;
 
@@ -93,8 +93,10 @@ int	qnetd_client_queue_raw(struct qnetd_client *c, const uint8_t *data, size_t l
 /* Schedule teardown; safe from inside the client's own callbacks. */
 void	qnetd_client_disconnect(struct qnetd_client *c, const char *reason);
 
-/* Poll callback: read and dispatch everything available, then flush. */
-int	qnetd_client_io(int fd, int revents, void *data);
+/* Poll set callback: read and dispatch everything available, then flush. */
+void	qnetd_client_io(void *data, int revents);
+/* The dead-peer timer found c silent for idle_ns. */
+void	qnetd_client_dead(struct qnetd_client *c, uint64_t idle_ns);
 /* Try to write the queue now; adjusts the poll mask. */
 void	qnetd_client_flush(struct qnetd_client *c);
 

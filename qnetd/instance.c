@@ -41,11 +41,18 @@ qnetd_stats_observe_latency(struct qnetd_instance *inst, uint64_t ns)
 int
 qnetd_instance_init(struct qnetd_instance *inst, struct qnetd_settings *s, qb_loop_t *loop)
 {
+	int r;
+
 	memset(inst, 0, sizeof(*inst));
 	inst->settings = s;
 	inst->loop = loop;
 	inst->started_ns = qnetd_now_ns();
+	inst->poll_set.epfd = -1;
 	qb_list_init(&inst->clients);
+	qnetd_dpd_init(&inst->dpd, loop, qnetd_client_dead);
+	r = poll_set_init(&inst->poll_set, loop, qnetd_client_io);
+	if (r != 0)
+		return r;
 	return qnetd_clusters_init(inst);
 }
 
@@ -81,8 +88,7 @@ accept_ready(int fd, int revents, void *data)
 			nss_sock_close(cfd);
 			continue;
 		}
-		if (qb_loop_poll_add(inst->loop, QB_LOOP_MED, c->native_fd, POLLIN, c,
-		    qnetd_client_io) != 0) {
+		if (poll_set_add(&inst->poll_set, c->native_fd, false, c) != 0) {
 			qb_log(LOG_ERR, "%s: cannot watch the socket", c->ident);
 			c->closing = true;	/* not in the poll set: destroy must not remove it */
 			qnetd_client_destroy(c);
@@ -124,6 +130,8 @@ qnetd_instance_fini(struct qnetd_instance *inst)
 		qnetd_client_destroy(c);
 	}
 	qnetd_clusters_fini(inst);
+	qnetd_dpd_fini(&inst->dpd);
+	poll_set_fini(&inst->poll_set);
 	if (inst->listener != NULL) {
 		if (inst->loop != NULL)
 			qb_loop_poll_del(inst->loop, nss_sock_native_fd(inst->listener));

@@ -13,6 +13,8 @@
 #include <qb/qbmap.h>
 
 #include "common/nss-sock.h"
+#include "dpd.h"
+#include "poll-set.h"
 #include "settings.h"
 
 struct ipc_server;
@@ -42,6 +44,8 @@ struct qnetd_instance {
 	struct qnetd_settings	*settings;	/* borrowed from main */
 	qb_loop_t		*loop;
 	PRFileDesc		*listener;
+	struct poll_set		 poll_set;	/* client sockets */
+	struct qnetd_dpd	 dpd;
 	struct nss_server_tls	 tls;
 	bool			 tls_loaded;
 	struct qb_list_head	 clients;

@@ -54,6 +54,13 @@ def read_msg(sock):
 
 
 def main():
+    try:
+        session()
+    except (BrokenPipeError, ConnectionResetError):
+        print("closed")
+
+
+def session():
     host, port, cluster, node = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
     hold = float(sys.argv[5]) if len(sys.argv) > 5 else 0
     sock = socket.create_connection((host, port), timeout=5)

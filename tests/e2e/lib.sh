@@ -939,3 +939,237 @@ _lab_on_exit() {
 	(( LAB_FAILED > 0 )) && exit 1
 	exit 0
 }
+
+# =======================================================================================
+# Failure drills (demo.sh, test-drill-*.sh, scripts/drill): per-node configuration,
+# a tolerant qdevice start, a background safety sampler, timings from corosync's log.
+# =======================================================================================
+
+: "${LAB_SAMPLE_INTERVAL:=0.2}"	# sampler: seconds between two rounds over all nodes
+
+LAB_SAMPLER_PID=""		# background sampler (lab_sampler_start), "" when none
+LAB_SAMPLER_FILE=""		# its readings: "ROUND T_MS NODE RING QUORATE MEMBERS"
+# Results of the last lab_sampler_stop.
+SAMPLER_ROUNDS=0 SAMPLER_VIOLATIONS=0 SAMPLER_GRACE_HITS=0 SAMPLER_OVERLAP_MS=0
+SAMPLER_STALE_HITS=0 SAMPLER_STALE_MS=0
+# Results of the last lab_log_times (ms after the fault; -1: no such event).
+LT_MEMBERSHIP=-1 LT_NONQ_FIRST=-1 LT_NONQ_LAST=-1 LT_PRIMARY=-1 LT_SYNC=-1 LT_QUORATE=""
+
+# lab_write_config_node NODE KEY=VALUE...: like lab_write_config, but only NODE's
+# corosync.conf is rewritten; every other node keeps the file it has (e.g. a heuristics
+# check that fails on one node only). LAB_CONF keeps describing the last full write.
+lab_write_config_node() {
+	local node=$1 n f k
+	local -A saved=() conf=()
+	shift
+	_lab_host_ok "$node" || lab_die "setup: lab_write_config_node: bad node $node"
+	for k in "${!LAB_CONF[@]}"; do conf[$k]=${LAB_CONF[$k]}; done
+	for n in "${LAB_NODES[@]}"; do
+		f=$LAB_DIR/hosts/$n/etc/corosync.conf
+		[[ $n != "$node" && -f $f ]] && saved[$n]=$(<"$f")
+	done
+	lab_write_config "$@"
+	for n in "${!saved[@]}"; do
+		printf '%s\n' "${saved[$n]}" >"$LAB_DIR/hosts/$n/etc/corosync.conf" ||
+			lab_die "setup: cannot restore corosync.conf of $n"
+	done
+	LAB_CONF=()
+	for k in "${!conf[@]}"; do LAB_CONF[$k]=${conf[$k]}; done
+	lab_log "(only $node's corosync.conf was rewritten)"
+}
+
+# lab_try_start_qdevice [HOST...]: lab_start_qdevice that returns 1 instead of ending the
+# run when a qdevice does not come up within 30 s (the daemons started stay recorded).
+lab_try_start_qdevice() {
+	local h hosts=("$@") args=() rc=0
+	(( ${#hosts[@]} )) || hosts=("${LAB_NODES[@]}")
+	(( LAB_DEBUG )) && args=(-d)
+	args+=(-S "lock_file=$LAB_QDEVICE_LOCK,local_socket_file=$LAB_QDEVICE_SOCK,net_nss_db_dir=$LAB_QDEVICE_DB")
+	args+=("${LAB_QDEVICE_ARGS[@]}")
+	for h in "${hosts[@]}"; do
+		_lab_host_ok "$h" || return 1
+		_lab_spawn "$h" qdevice "$QDEVICE_BIN" -f "${args[@]}"
+	done
+	for h in "${hosts[@]}"; do
+		_lab_wait_daemon "$h" qdevice 30 eval "lab_qdevice_tool $h -s >/dev/null 2>&1" || rc=1
+	done
+	return $rc
+}
+
+# _lab_sample NODE: one cheap reading (no mount namespace needed: corosync's IPC sockets
+# are abstract, per network namespace): prints "RING QUORATE MEMBERS", "- - -" if no answer.
+_lab_sample() {
+	timeout 2 ip netns exec "${LAB_NS[$1]}" "$QUORUMTOOL" -s 2>/dev/null | awk '
+		/^Quorate:/	{ q = tolower($2) }
+		/^Ring ID:/	{ r = $3 }
+		/^Membership information/ { m = 1; next }
+		m && $1 ~ /^[0-9]+$/ && $1 != 0 { s = s (s == "" ? "" : ",") $1 }
+		END {
+			if (q == "" || r == "") print "- - -"
+			else print r, q, (s == "" ? "-" : s)
+		}'
+}
+
+# lab_sampler_start [LABEL]: poll every node every LAB_SAMPLE_INTERVAL s in the background
+# until lab_sampler_stop (or until this shell or the run directory is gone), recording
+# ring, quorate and membership per node into logs/sampler-LABEL.log.
+lab_sampler_start() {
+	local label=${1:-run} parent=$$
+	[[ -n $LAB_SAMPLER_PID ]] && lab_sampler_stop >/dev/null
+	LAB_SAMPLER_FILE=$LAB_DIR/logs/sampler-$label.log
+	: >"$LAB_SAMPLER_FILE"
+	rm -f -- "$LAB_DIR/sampler.stop"
+	(
+		trap - EXIT INT TERM
+		r=0
+		while [[ -d $LAB_DIR && ! -e $LAB_DIR/sampler.stop ]] && kill -0 "$parent" 2>/dev/null; do
+			r=$((r + 1))
+			for n in "${LAB_NODES[@]}"; do
+				t=$(_lab_now_ms)
+				echo "$r $t $n $(_lab_sample "$n")"
+			done >>"$LAB_SAMPLER_FILE"
+			sleep "$LAB_SAMPLE_INTERVAL"
+		done
+	) </dev/null >/dev/null 2>&1 &
+	LAB_SAMPLER_PID=$!
+	disown "$LAB_SAMPLER_PID"
+}
+
+# lab_sampler_stop: stop the sampler and judge its readings. Safety invariant: two nodes
+# that see disjoint memberships are never both quorate, except within LAB_GRACE s after
+# the later of the two ring changes (as seen by the sampler). Sets SAMPLER_ROUNDS,
+# SAMPLER_VIOLATIONS, SAMPLER_GRACE_HITS (both quorate inside the grace window) and
+# SAMPLER_OVERLAP_MS (longest stretch, measured from the ring change, during which two
+# disjoint memberships were both quorate). Returns 1 if there was a violation.
+# Also measured, not judged: stale views (corosync still in its sync shows the old ring
+# and quorate): SAMPLER_STALE_HITS readings where node A was quorate while a quorate node
+# B had already formed a newer ring without A (beyond LAB_GRACE), SAMPLER_STALE_MS the
+# longest such stretch, from B's ring change.
+lab_sampler_stop() {
+	local pid=$LAB_SAMPLER_PID i out
+	SAMPLER_ROUNDS=0 SAMPLER_VIOLATIONS=0 SAMPLER_GRACE_HITS=0 SAMPLER_OVERLAP_MS=0
+	SAMPLER_STALE_HITS=0 SAMPLER_STALE_MS=0
+	[[ -n $pid ]] || { echo "# lab_sampler_stop: no sampler running" >&2; return 1; }
+	: >"$LAB_DIR/sampler.stop"
+	for ((i = 0; i < 50 && $(kill -0 "$pid" 2>/dev/null; echo $?) == 0; i++)); do
+		sleep 0.1
+	done
+	kill -0 "$pid" 2>/dev/null && kill -s KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	rm -f -- "$LAB_DIR/sampler.stop"
+	LAB_SAMPLER_PID=""
+	out=$(awk -v grace=$((LAB_GRACE * 1000)) '
+		function disjoint(a, b,   x, y, i, j, nx, ny) {
+			nx = split(a, x, ","); ny = split(b, y, ",")
+			for (i = 1; i <= nx; i++)
+				for (j = 1; j <= ny; j++)
+					if (x[i] == y[j]) return 0
+			return 1
+		}
+		function hex(s,   i, v) {
+			v = 0; s = tolower(s)
+			for (i = 1; i <= length(s); i++)
+				v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
+			return v
+		}
+		function seq(r) { sub(/^[^.]*\./, "", r); return hex(r) }
+		function member(n, list) { sub(/^n/, "", n); return index("," list ",", "," n ",") > 0 }
+		# a stale view: b formed a newer ring without a, both quorate (a has not noticed)
+		function stale(a, b,   dt) {
+			if (seq(ring[b]) <= seq(ring[a]) || member(a, mem[b])) return 0
+			dt = rt - chg[b]
+			if (dt <= grace) return 0
+			if (!sstart) sstart = chg[b]
+			shit++
+			if (shit <= 3)
+				printf "# STALE at +%d ms after %s'"'"'s ring change: %s still quorate in %s (%s), %s quorate in %s (%s) without it\n",
+				    dt, b, a, mem[a], ring[a], b, mem[b], ring[b]
+			return 1
+		}
+		function judge(   i, j, a, b, since, dt, hit, st) {
+			hit = 0; st = 0
+			for (i = 1; i <= cnt; i++) for (j = i + 1; j <= cnt; j++) {
+				a = nd[i]; b = nd[j]
+				if (q[a] != "yes" || q[b] != "yes") continue
+				if (stale(a, b) || stale(b, a)) st = 1
+				if (!disjoint(mem[a], mem[b])) continue
+				since = chg[a] > chg[b] ? chg[a] : chg[b]
+				dt = rt - since
+				hit = 1
+				if (!ostart) ostart = since
+				if (dt > grace) {
+					viol++
+					if (viol <= 5)
+						printf "# VIOLATION at +%d ms after the ring change: %s sees %s (%s) quorate, %s sees %s (%s) quorate\n",
+						    dt, a, mem[a], ring[a], b, mem[b], ring[b]
+				} else
+					ghit++
+			}
+			if (hit) { o = rt - ostart; if (o > omax) omax = o }
+			else ostart = 0
+			if (st) { o = rt - sstart; if (o > smax) smax = o }
+			else sstart = 0
+		}
+		$1 != round { if (round != "") judge(); round = $1; rt = $2; cnt = 0; rounds++ }
+		{
+			n = $3
+			nd[++cnt] = n
+			if ($4 != ring[n]) { ring[n] = $4; chg[n] = $2 }
+			q[n] = $5; mem[n] = $6
+		}
+		END {
+			if (round != "") judge()
+			printf "SAMPLER_ROUNDS=%d SAMPLER_VIOLATIONS=%d SAMPLER_GRACE_HITS=%d SAMPLER_OVERLAP_MS=%d\n",
+			    rounds, viol, ghit, omax
+			printf "SAMPLER_STALE_HITS=%d SAMPLER_STALE_MS=%d\n", shit, smax
+		}' "$LAB_SAMPLER_FILE")
+	grep '^#' <<<"$out"
+	eval "$(grep '^SAMPLER_' <<<"$out")"
+	lab_log "sampler: $SAMPLER_ROUNDS rounds, $SAMPLER_VIOLATIONS violation(s)," \
+	    "$SAMPLER_GRACE_HITS both-quorate reading(s) inside the ${LAB_GRACE} s grace window," \
+	    "$SAMPLER_STALE_HITS stale reading(s) (longest $SAMPLER_STALE_MS ms)"
+	(( SAMPLER_VIOLATIONS == 0 ))
+}
+
+# lab_log_times NODE FAULT_MS [END_MS]: read NODE's corosync log (VOTEQ/QUORUM/TOTEM lines,
+# ms timestamps) for events after FAULT_MS (epoch ms, e.g. $(_lab_now_ms) just before the
+# fault) and before END_MS. Sets, in ms after the fault (-1: none): LT_MEMBERSHIP (first
+# "A new membership"), LT_NONQ_FIRST / LT_NONQ_LAST (first / last loss of quorum: a
+# change from quorate or unknown to not quorate), LT_PRIMARY (last regain), LT_SYNC (first completed sync after the membership);
+# LT_QUORATE: the last quorum state logged (yes/no, "" if none).
+lab_log_times() {
+	local h=$1 fault=$2 end=${3:-0} f out
+	LT_MEMBERSHIP=-1 LT_NONQ_FIRST=-1 LT_NONQ_LAST=-1 LT_PRIMARY=-1 LT_SYNC=-1 LT_QUORATE=""
+	f=$(lab_path "$h" /var/log/corosync/corosync.log)
+	[[ -r $f ]] || return 1
+	out=$(awk -v fault="$fault" -v end="$end" -v year="$(date +%Y)" '
+		BEGIN {
+			split("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec", mn, " ")
+			for (i = 1; i <= 12; i++) mon[mn[i]] = i
+			memb = nq1 = nql = prim = sync = -1; q = ""
+		}
+		!($1 in mon) { next }
+		{
+			split($3, hms, /[:.]/)
+			t = mktime(year " " mon[$1] " " $2 " " hms[1] " " hms[2] " " hms[3]) * 1000 + hms[4]
+			if (t < fault || (end > 0 && t > end)) next
+			d = t - fault
+		}
+		/\[TOTEM \] A new membership/		{ if (memb < 0) memb = d }
+		/non-primary component|quorum lost, blocking/ {
+			if (q != "no") { if (nq1 < 0) nq1 = d; nql = d }
+			q = "no"
+		}
+		/within the primary component|quorum regained/ {
+			if (q != "yes") prim = d
+			q = "yes"
+		}
+		/Completed service synchronization/	{ if (memb >= 0 && sync < 0) sync = d }
+		/Sending quorum callback, quorate = 1/	{ q = "yes" }
+		/Sending quorum callback, quorate = 0/	{ q = "no" }
+		END {
+			printf "LT_MEMBERSHIP=%d LT_NONQ_FIRST=%d LT_NONQ_LAST=%d LT_PRIMARY=%d LT_SYNC=%d LT_QUORATE=%s\n",
+			    memb, nq1, nql, prim, sync, q
+		}' "$f") || return 1
+	eval "$out"
+}

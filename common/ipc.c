@@ -30,6 +30,8 @@ struct ipc_conn {
 
 struct ipc_server {
 	struct ipc_server_config cfg;
+	qb_loop_timer_handle	 accept_timer;
+	bool			 accept_paused;	/* listener unwatched after accept() failed */
 	char			*path;
 	qb_loop_t		*loop;
 	int			 fd;
@@ -177,6 +179,19 @@ conn_io(int fd, int revents, void *data)
 	}
 }
 
+#define ACCEPT_PAUSE_NS	(200ULL * 1000000ULL)
+
+static int	accept_ready(int fd, int revents, void *data);
+
+static void
+resume_accepting(void *data)
+{
+	struct ipc_server *srv = data;
+
+	srv->accept_paused = false;
+	(void)qb_loop_poll_add(srv->loop, QB_LOOP_LOW, srv->fd, POLLIN, srv, accept_ready);
+}
+
 static int
 accept_ready(int fd, int revents, void *data)
 {
@@ -186,8 +201,21 @@ accept_ready(int fd, int revents, void *data)
 		int cfd = accept4(srv->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct ipc_conn *c;
 
-		if (cfd < 0)
+		if (cfd < 0) {
+			/*
+			 * Out of descriptors (EMFILE): the connection stays pending and
+			 * the listener readable; pause instead of spinning on it.
+			 */
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
+				qb_loop_poll_del(srv->loop, srv->fd);
+				if (qb_loop_timer_add(srv->loop, QB_LOOP_LOW, ACCEPT_PAUSE_NS, srv,
+				    resume_accepting, &srv->accept_timer) == 0)
+					srv->accept_paused = true;
+				else
+					resume_accepting(srv);
+			}
 			return 0;
+		}
 		if (srv->cfg.max_clients != 0 && srv->conn_count >= srv->cfg.max_clients) {
 			close(cfd);
 			continue;
@@ -273,7 +301,10 @@ ipc_server_destroy(struct ipc_server *srv)
 		return;
 	qb_list_for_each_entry_safe(c, next, &srv->conns, list)
 		conn_close(c);
-	qb_loop_poll_del(srv->loop, srv->fd);
+	if (srv->accept_paused)
+		qb_loop_timer_del(srv->loop, srv->accept_timer);
+	else
+		qb_loop_poll_del(srv->loop, srv->fd);
 	close(srv->fd);
 	(void)unlink(srv->path);
 	free(srv->path);

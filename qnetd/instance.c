@@ -56,6 +56,39 @@ qnetd_instance_init(struct qnetd_instance *inst, struct qnetd_settings *s, qb_lo
 	return qnetd_clusters_init(inst);
 }
 
+#define ACCEPT_PAUSE_MS	200
+
+static int	accept_ready(int fd, int revents, void *data);
+
+static void
+resume_accepting(void *data)
+{
+	struct qnetd_instance *inst = data;
+
+	inst->accept_paused = false;
+	if (qb_loop_poll_add(inst->loop, QB_LOOP_HIGH, nss_sock_native_fd(inst->listener),
+	    POLLIN, inst, accept_ready) != 0)
+		qb_log(LOG_ERR, "cannot watch the listening socket again");
+}
+
+/*
+ * accept() failed (typically EMFILE): the connection stays pending, so the
+ * level-triggered listener would wake us again at once. Stop watching it
+ * for a while instead of spinning and flooding the log.
+ */
+static void
+pause_accepting(struct qnetd_instance *inst, int fd)
+{
+	qb_log(LOG_WARNING, "accept failed: %s; not accepting for %d ms", nss_sock_error(),
+	    ACCEPT_PAUSE_MS);
+	qb_loop_poll_del(inst->loop, fd);
+	if (qb_loop_timer_add(inst->loop, QB_LOOP_HIGH, ACCEPT_PAUSE_MS * 1000000ULL, inst,
+	    resume_accepting, &inst->accept_timer) == 0)
+		inst->accept_paused = true;
+	else
+		resume_accepting(inst);
+}
+
 static int
 accept_ready(int fd, int revents, void *data)
 {
@@ -72,7 +105,7 @@ accept_ready(int fd, int revents, void *data)
 		if (r == -EAGAIN)
 			break;
 		if (r != 0) {
-			qb_log(LOG_WARNING, "accept failed: %s", nss_sock_error());
+			pause_accepting(inst, fd);
 			break;
 		}
 		if (s->max_clients != 0 && inst->client_count >= s->max_clients) {
@@ -123,6 +156,7 @@ void
 qnetd_instance_fini(struct qnetd_instance *inst)
 {
 	struct qnetd_client *c, *next;
+	bool paused;
 
 	inst->shutting_down = true;
 	qb_list_for_each_entry_safe(c, next, &inst->clients, list) {
@@ -132,8 +166,13 @@ qnetd_instance_fini(struct qnetd_instance *inst)
 	qnetd_clusters_fini(inst);
 	qnetd_dpd_fini(&inst->dpd);
 	poll_set_fini(&inst->poll_set);
+	paused = inst->accept_paused;
+	if (paused) {
+		qb_loop_timer_del(inst->loop, inst->accept_timer);
+		inst->accept_paused = false;
+	}
 	if (inst->listener != NULL) {
-		if (inst->loop != NULL)
+		if (inst->loop != NULL && !paused)
 			qb_loop_poll_del(inst->loop, nss_sock_native_fd(inst->listener));
 		nss_sock_close(inst->listener);
 		inst->listener = NULL;

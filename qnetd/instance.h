@@ -55,6 +55,8 @@ struct qnetd_instance {
 	uint32_t		 cluster_count;
 	struct ipc_server	*ipc;
 	bool			 shutting_down;
+	bool			 accept_paused;	/* listener unwatched after accept() failed */
+	qb_loop_timer_handle	 accept_timer;
 	uint64_t		 started_ns;
 	struct qnetd_stats	 stats;
 	struct hooks		*hooks;		/* NULL-safe: no hook configured */

@@ -10,7 +10,8 @@
  * Checked after every operation: clusters, views and clients agree; send
  * queues stay within their cap; everything the server queued decodes and
  * fits the reply size. At the end every client leaves, all clusters must
- * be gone, and ASan/LSan see no leak.
+ * be gone, and ASan/LSan see no leak (or, with the shutdown bit, the
+ * instance is torn down as it stands).
  *
  * Input layout (all big-endian):
  *   byte 0	bits 0-1 tls (off, on, req, on), bit 2 client cert required,
@@ -18,7 +19,9 @@
  *		(2, 3, 8, 32), bit 6 timers (heartbeat_interval_min = 1), bit 7
  *		dpd off
  *   byte 1	bits 0-1 max send size (32768, 16, 64, 200), bits 2-3 max
- *		receive size (32768, 16, 100, 1000)
+ *		receive size (32768, 16, 100, 1000), bit 4 end like a server
+ *		shutdown (qnetd_instance_fini with clients, clusters and pending
+ *		teardown jobs still there, as main() does on SIGTERM)
  *   then records: op (u8: bits 0-1 slot mod 3, bits 4-7 action), len (u16),
  *		len bytes of payload (cut short at the end of the input)
  */
@@ -67,6 +70,7 @@ struct fuzz_ctx {
 	uint64_t		 slot_id[SLOTS];	/* client id in each slot, 0 = none */
 	uint32_t		 last_vote_info_seq[SLOTS];
 	bool			 timers;
+	bool			 shutdown;	/* end with qnetd_instance_fini() as is */
 	int			 rounds;
 	uint64_t		 deadline_ns;
 };
@@ -237,9 +241,8 @@ feed_raw(struct fuzz_ctx *x, struct qnetd_client *c, uint16_t type, const uint8_
 {
 	uint8_t *buf;
 
-	if (!msg_type_valid(type) ||
-	    body_len > x->settings.max_client_receive_size - MSG_HEADER_LEN ||
-	    x->settings.max_client_receive_size < MSG_HEADER_LEN)
+	if (!msg_type_valid(type) || x->settings.max_client_receive_size < MSG_HEADER_LEN ||
+	    body_len > x->settings.max_client_receive_size - MSG_HEADER_LEN)
 		return;
 	buf = malloc(MSG_HEADER_LEN + body_len + 1);
 	if (buf == NULL)
@@ -248,7 +251,6 @@ feed_raw(struct fuzz_ctx *x, struct qnetd_client *c, uint16_t type, const uint8_
 	store_be32(buf + 2, (uint32_t)body_len);
 	if (body_len > 0)
 		memcpy(buf + MSG_HEADER_LEN, body, body_len);
-	c->last_msg_ns = qnetd_now_ns();
 	qnetd_dispatch(c, buf, MSG_HEADER_LEN + body_len);
 	free(buf);
 }
@@ -582,6 +584,7 @@ ctx_setup(struct fuzz_ctx *x, uint8_t cfg0, uint8_t cfg1)
 	x->settings.dpd_enabled = !(cfg0 & 0x80);
 	x->settings.max_client_send_size = send_size[cfg1 & 3];
 	x->settings.max_client_receive_size = recv_size[(cfg1 >> 2) & 3];
+	x->shutdown = (cfg1 & 0x10) != 0;
 	if (qnetd_instance_init(&x->inst, &x->settings, x->loop) != 0)
 		fuzz_fail("qnetd_instance_init failed");
 }
@@ -593,6 +596,8 @@ ctx_teardown(struct fuzz_ctx *x)
 
 	for (unsigned i = 0; i < SLOTS; i++)
 		op_drain(x, i, false);
+	if (x->shutdown)
+		goto fini;
 	/* Every client leaves the way a dropped connection does. */
 	qb_list_for_each_entry_safe(c, next, &x->inst.clients, list)
 		qnetd_client_disconnect(c, "fuzz input done");
@@ -601,6 +606,7 @@ ctx_teardown(struct fuzz_ctx *x)
 	if (x->inst.client_count != 0 || x->inst.cluster_count != 0)
 		fuzz_fail("%u clients and %u clusters left after everyone left",
 		    (unsigned)x->inst.client_count, (unsigned)x->inst.cluster_count);
+fini:
 	qnetd_instance_fini(&x->inst);
 	qb_loop_destroy(x->loop);
 	qnetd_settings_fini(&x->settings);

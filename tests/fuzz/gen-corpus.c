@@ -280,6 +280,7 @@ enum {
 #define CFG_CERT_REQ	0x04
 #define CFG_BUFS_32	0x30
 #define CFG_TIMERS	0x40
+#define CFG1_SHUTDOWN	0x10
 
 struct session {
 	struct tlv_buf	b;
@@ -444,6 +445,14 @@ dispatch_seeds(void)
 	s_simple(&s, OP_DISCONNECT, 0, 0);
 	s_simple(&s, OP_RUN_JOBS, 0, 0);
 	s_end(&s, "two-clusters-and-refusals");
+
+	/* Server shutdown with two clusters, one teardown still queued. */
+	s_begin(&s, CFG_TLS_OFF | CFG_BUFS_32, CFG1_SHUTDOWN);
+	s_handshake(&s, 0, "alpha", 1, ALGORITHM_FFSPLIT, TIE_BREAKER_LOWEST, false, both, 2, 8);
+	s_handshake(&s, 1, "alpha", 2, ALGORITHM_FFSPLIT, TIE_BREAKER_LOWEST, false, both, 2, 8);
+	s_handshake(&s, 2, "beta", 1, ALGORITHM_LMS, TIE_BREAKER_LOWEST, false, only1, 1, 8);
+	s_simple(&s, OP_DISCONNECT, 1, 0);
+	s_end(&s, "shutdown-with-clients");
 
 	/* Requests in the wrong state, server types, TLS required. */
 	s_begin(&s, CFG_TLS_REQ | CFG_BUFS_32, 0);

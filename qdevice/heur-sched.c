@@ -95,6 +95,7 @@ run_done(uint32_t seq, enum heuristics_result result, void *arg)
 	wire = qdevice_heur_mode(qd) == HEURISTICS_MODE_OFF ? HEURISTICS_UNDEFINED :
 	    to_wire(result);
 	qb_log(LOG_DEBUG, "Heuristics run %" PRIu32 " result: %s", seq, heuristics_name(wire));
+	qdevice_event_heuristics(qd, wire);
 	waiting = hs->waiting;
 	hs->waiting = 0;
 	/* Membership first: a connect result then reports the new ring at once. */

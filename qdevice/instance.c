@@ -43,12 +43,13 @@ qdevice_on_nodelist(struct qdevice *qd, const struct ring_id *ring, const uint32
 			return;
 		}
 	qd->sync_in_progress = true;
+	qdevice_vq_on_membership(qd);
 
 	/* Until this membership's heuristics are known: no regular runs, no polls. */
 	qdevice_heur_regular_stop(qd);
 	qdevice_vq_pause(qd, true);
 	if (!qdevice_net_connected(qd))
-		qdevice_vq_vote(qd, vote_while_disconnected(&qd->vote));
+		qdevice_vq_vote(qd, vote_while_disconnected(&qd->vote), NULL);
 	qdevice_heur_run(qd, HEUR_KIND_MEMBERSHIP);
 }
 
@@ -79,6 +80,7 @@ qdevice_on_quorum(struct qdevice *qd, bool quorate, const struct node_info *node
 	qd->quorate = quorate;
 	qd->quorum_set = true;
 	qd->sync_in_progress = false;
+	qdevice_vq_on_quorum(qd);
 	qdevice_net_on_quorum(qd);
 	qdevice_cmap_sync_done(qd);
 }

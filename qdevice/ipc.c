@@ -1,7 +1,8 @@
 /*
  * qdevice/ipc.c: qdevice's admin socket commands (PROTOCOL.md 5.4):
- * `status [verbose]` and `shutdown`. The socket itself is common/ipc.c;
- * the text comes from qdevice/status.c.
+ * `status [verbose|json]`, `metrics` and `shutdown` ("json" and "metrics"
+ * are ours, not upstream's).
+ * The socket itself is common/ipc.c; the text comes from qdevice/status.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 
 #include <qb/qblog.h>
 
+#include "common/hooks.h"
 #include "common/ipc.h"
 #include "qdevice.h"
 #include "status.h"
@@ -46,6 +48,11 @@ fill_view(const struct qdevice *qd, struct status_view *v)
 	v->algorithm = c->algorithm;
 	v->tie_breaker = c->tie_breaker;
 	v->kap_tie_breaker = c->kap_tie_breaker;
+	v->vote_held_ms = qdevice_vq_held_ms(qd);
+	v->hooks_running = hooks_running(qd->hooks);
+	v->hooks_dropped = hooks_dropped(qd->hooks);
+	v->hooks_timed_out = hooks_timed_out(qd->hooks);
+	v->stats = &qd->stats;
 	qdevice_net_status(qd, v);
 }
 
@@ -54,22 +61,35 @@ command(char **words, int count, FILE *out, void *arg)
 {
 	struct qdevice *qd = arg;
 	struct status_view v;
-	bool verbose = false;
+	bool verbose = false, json = false;
+	int r;
 
 	if (strcasecmp(words[0], "shutdown") == 0 && count == 1) {
 		qb_log(LOG_DEBUG, "IPC shutdown request received");
 		return IPC_REPLY_OK_THEN_SHUTDOWN;
 	}
+	if (strcasecmp(words[0], "metrics") == 0 && count == 1) {
+		fill_view(qd, &v);
+		if (status_write_metrics(out, &v) != 0) {
+			fprintf(out, "Internal error");
+			return IPC_REPLY_ERROR;
+		}
+		return IPC_REPLY_OK;
+	}
 	if (strcasecmp(words[0], "status") == 0 && count <= 2) {
 		if (count == 2) {
-			if (strcasecmp(words[1], "verbose") != 0) {
+			if (strcasecmp(words[1], "verbose") == 0) {
+				verbose = true;
+			} else if (strcasecmp(words[1], "json") == 0) {
+				json = true;
+			} else {
 				fprintf(out, "Unknown status option \"%s\"", words[1]);
 				return IPC_REPLY_ERROR;
 			}
-			verbose = true;
 		}
 		fill_view(qd, &v);
-		if (status_write(out, &v, verbose) != 0) {
+		r = json ? status_write_json(out, &v) : status_write(out, &v, verbose);
+		if (r != 0) {
 			fprintf(out, "Internal error");
 			return IPC_REPLY_ERROR;
 		}

@@ -123,12 +123,14 @@ start(struct qdevice *qd)
 		return -ENOMEM;
 	}
 	if ((r = qdevice_vq_init(qd)) != 0 || (r = qdevice_ipc_init(qd)) != 0 ||
-	    (r = read_config(qd)) != 0)
+	    (r = read_config(qd)) != 0 || (r = qdevice_events_init(qd)) != 0)
 		return r;
 	qdevice_apply_log_level(qd);
 	if ((r = qdevice_vq_start(qd)) != 0 || (r = qdevice_check_votes(qd)) != 0 ||
 	    (r = qdevice_net_init(qd)) != 0 || (r = qdevice_heur_start(qd)) != 0 ||
 	    (r = qdevice_cmap_track(qd)) != 0)
+		return r;
+	if (qd->settings.vote_guard && (r = qdevice_ringwatch_start(qd)) != 0)
 		return r;
 	if (qb_loop_signal_add(qd->loop, QB_LOOP_HIGH, SIGINT, qd, on_signal, NULL) != 0 ||
 	    qb_loop_signal_add(qd->loop, QB_LOOP_HIGH, SIGTERM, qd, on_signal, NULL) != 0 ||
@@ -144,9 +146,12 @@ stop(struct qdevice *qd)
 {
 	qdevice_net_fini(qd);
 	qdevice_heur_destroy(qd);
+	qdevice_events_fini(qd);
 	qdevice_ipc_fini(qd);
 	qdevice_cmap_fini(qd);
 	qdevice_vq_fini(qd);
+	/* After unregistering: no sync can be waiting for us while we join. */
+	qdevice_ringwatch_stop(qd);
 	if (qd->loop != NULL)
 		qb_loop_destroy(qd->loop);
 	config_fini(&qd->config);
@@ -169,6 +174,7 @@ main(int argc, char **argv)
 	node_list_init(&qd.membership);
 	node_list_init(&qd.quorum_nodes);
 	vote_timer_init(&qd.vote);
+	vote_guard_init(&qd.guard);
 	qd.last_poll = (time_t)-1;
 	parse_args(&qd, argc, argv);
 	signal(SIGPIPE, SIG_IGN);

@@ -23,6 +23,7 @@
 
 #define TAG_STARTTLS		1
 #define CERT_WARN_DAYS		30
+#define CERT_CHECK_MS		(24U * 3600U * 1000U)	/* daily */
 
 enum net_state {
 	NET_STATE_IDLE = 0,		/* not started yet, or waiting to reconnect */
@@ -67,10 +68,24 @@ struct qdevice_net {
 	struct qdevice_timer	 connect_timer;
 	struct qdevice_timer	 echo_timer;
 	struct qdevice_timer	 reconnect_timer;
+
+	bool			 cert_checked;		/* check_own_cert() ran */
+	bool			 cert_days_known;	/* our client certificate was found */
+	long			 cert_days_left;	/* negative once expired */
+	struct qdevice_timer	 cert_timer;
 };
 
 static void	disconnect(struct qdevice_net *n, enum disconnect_reason reason);
 static void	connect_now(struct qdevice_net *n);
+
+/* "host:port" of qnetd as configured, for logs and hooks. */
+static const char *
+qnetd_host(const struct qdevice *qd, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s:%u", qd->config.host != NULL ? qd->config.host : "",
+	    (unsigned)qd->config.port);
+	return buf;
+}
 
 /* ---- sending ---- */
 
@@ -384,6 +399,7 @@ static void
 finish_connect(struct qdevice_net *n, uint8_t heuristics)
 {
 	struct qdevice *qd = n->qd;
+	char host[300];
 	struct msg m;
 
 	if (n->caps.kap_tie_breaker) {
@@ -400,7 +416,9 @@ finish_connect(struct qdevice_net *n, uint8_t heuristics)
 	n->connected_since = time(NULL);
 	qb_log(LOG_INFO, "Connected to qnetd %s%s", conn_peer(n->conn),
 	    n->tls_active ? " (TLS)" : "");
-	qdevice_vq_vote(qd, VOTE_WAIT_FOR_REPLY);
+	qdevice_vq_vote(qd, VOTE_WAIT_FOR_REPLY, NULL);
+	qd->stats.connects++;
+	qdevice_event_connected(qd, qnetd_host(qd, host, sizeof(host)));
 }
 
 /* ---- messages once connected ---- */
@@ -414,10 +432,15 @@ apply_vote(struct qdevice_net *n, const struct msg *m)
 	    PRIx64 ")%s", msg_type_name(m->type), m->seq, vote_name(m->vote),
 	    m->ring_id.node_id, m->ring_id.seq,
 	    vote != m->vote ? ": old ring, taken as No change" : "");
-	if (vote == VOTE_ACK || vote == VOTE_NACK)
+	if (vote == VOTE_ACK || vote == VOTE_NACK) {
 		qb_log(LOG_INFO, "qnetd votes %s for ring (%" PRIx32 ".%" PRIx64 ")",
 		    vote_name(vote), m->ring_id.node_id, m->ring_id.seq);
-	qdevice_vq_vote(n->qd, vote);
+		if (vote == VOTE_ACK)
+			n->qd->stats.acks_received++;
+		else
+			n->qd->stats.nacks_received++;
+	}
+	qdevice_vq_vote(n->qd, vote, &m->ring_id);
 }
 
 static void
@@ -595,8 +618,10 @@ disconnect(struct qdevice_net *n, enum disconnect_reason reason)
 {
 	struct qdevice *qd = n->qd;
 	bool was_past_connect = n->tcp_connected;
+	bool was_connected = n->state == NET_STATE_CONNECTED;
 	bool retry = disconnect_reason_retry(reason, qd->config.algorithm);
 	const char *detail = n->conn != NULL ? conn_error(n->conn) : "";
+	char host[300];
 	uint32_t delay_ms;
 
 	/* A timed out attempt that never reached qnetd is routine while it is away. */
@@ -613,7 +638,13 @@ disconnect(struct qdevice_net *n, enum disconnect_reason reason)
 
 	qdevice_vq_pause(qd, false);
 	qdevice_vq_vote(qd, vote_on_disconnect(qd->config.algorithm, qd->quorate,
-	    qd->config.wait_for_all != 0));
+	    qd->config.wait_for_all != 0), NULL);
+	/* Only a connection that reached "Connected" ends with an event. */
+	if (was_connected) {
+		qd->stats.disconnects++;
+		qdevice_event_disconnected(qd, qnetd_host(qd, host, sizeof(host)),
+		    disconnect_reason_name(reason));
+	}
 	if (!retry) {
 		qb_log(LOG_ERR, "Not reconnecting (%s): exiting", disconnect_reason_name(reason));
 		qdevice_exit(qd, EXIT_FAILURE);
@@ -628,24 +659,41 @@ disconnect(struct qdevice_net *n, enum disconnect_reason reason)
 
 /* ---- the instance side ---- */
 
+/*
+ * Our client certificate's remaining validity: a warning when it is
+ * short, at start and then daily (a loop timer); the days go to status.
+ */
 static void
-check_own_cert(struct qdevice *qd)
+check_own_cert(void *data)
 {
+	struct qdevice_net *n = data;
+	struct qdevice *qd = n->qd;
+	const char *nick = qd->settings.net_nss_client_cert_nickname;
 	long days;
 
-	if (nss_cert_days_left_by_nickname(qd->settings.net_nss_client_cert_nickname,
-	    &days) != 0) {
-		qb_log(LOG_WARNING, "Client certificate \"%s\" not found in %s: qnetd may "
-		    "refuse us", qd->settings.net_nss_client_cert_nickname,
-		    qd->settings.net_nss_db_dir);
-		return;
+	n->cert_timer.armed = false;
+	if (nss_cert_days_left_by_nickname(nick, &days) != 0) {
+		if (n->cert_days_known || !n->cert_checked)	/* first time, or news */
+			qb_log(LOG_WARNING, "Client certificate \"%s\" not found in %s: qnetd may "
+			    "refuse us", nick, qd->settings.net_nss_db_dir);
+		n->cert_days_known = false;
+	} else {
+		if (!n->cert_days_known && n->cert_checked)
+			qb_log(LOG_INFO, "Client certificate \"%s\" found again", nick);
+		n->cert_days_known = true;
+		n->cert_days_left = days;
+		if (days < 0)
+			qb_log(LOG_WARNING, "Client certificate \"%s\" expired %ld day(s) ago",
+			    nick, -days);
+		else if (days <= CERT_WARN_DAYS)
+			qb_log(LOG_WARNING, "Client certificate \"%s\" expires in %ld day(s)",
+			    nick, days);
+		else
+			qb_log(LOG_DEBUG, "Client certificate \"%s\" expires in %ld day(s)",
+			    nick, days);
 	}
-	if (days < 0)
-		qb_log(LOG_WARNING, "Client certificate \"%s\" expired %ld day(s) ago",
-		    qd->settings.net_nss_client_cert_nickname, -days);
-	else if (days < CERT_WARN_DAYS)
-		qb_log(LOG_WARNING, "Client certificate \"%s\" expires in %ld day(s)",
-		    qd->settings.net_nss_client_cert_nickname, days);
+	n->cert_checked = true;
+	qdevice_timer_arm(qd, &n->cert_timer, CERT_CHECK_MS, check_own_cert, n);
 }
 
 int
@@ -672,9 +720,9 @@ qdevice_net_init(struct qdevice *qd)
 	}
 	n->nss_ready = true;
 	if (qd->config.tls != TLS_MODE_OFF)
-		check_own_cert(qd);
+		check_own_cert(n);
 	/* The timer stays stopped until qnetd votes (upstream starts with Ask later). */
-	qdevice_vq_vote(qd, VOTE_ASK_LATER);
+	qdevice_vq_vote(qd, VOTE_ASK_LATER, NULL);
 	return 0;
 }
 
@@ -696,6 +744,7 @@ qdevice_net_fini(struct qdevice *qd)
 	qdevice_timer_disarm(n->qd, &n->connect_timer);
 	qdevice_timer_disarm(n->qd, &n->echo_timer);
 	qdevice_timer_disarm(n->qd, &n->reconnect_timer);
+	qdevice_timer_disarm(n->qd, &n->cert_timer);
 	if (n->nss_ready)
 		nss_sock_shutdown();
 	free(n);
@@ -723,7 +772,7 @@ qdevice_net_on_membership(struct qdevice *qd, uint8_t heuristics)
 		vote = vote_while_disconnected(&qd->vote);
 	}
 	qdevice_vq_pause(qd, false);
-	qdevice_vq_vote(qd, vote);
+	qdevice_vq_vote(qd, vote, NULL);
 }
 
 void
@@ -734,7 +783,7 @@ qdevice_net_on_quorum(struct qdevice *qd)
 	if (n->state == NET_STATE_CONNECTED)
 		send_quorum_list(n);
 	else
-		qdevice_vq_vote(qd, vote_while_disconnected(&qd->vote));
+		qdevice_vq_vote(qd, vote_while_disconnected(&qd->vote), NULL);
 }
 
 void
@@ -745,7 +794,7 @@ qdevice_net_on_config_nodes(struct qdevice *qd)
 	if (n->state == NET_STATE_CONNECTED)
 		send_config_list(n, NODE_LIST_CHANGED_CONFIG);
 	else
-		qdevice_vq_vote(qd, vote_while_disconnected(&qd->vote));
+		qdevice_vq_vote(qd, vote_while_disconnected(&qd->vote), NULL);
 }
 
 void
@@ -814,4 +863,6 @@ qdevice_net_status(const struct qdevice *qd, struct status_view *v)
 	v->client_cert_sent = n->cert_sent;
 	v->connected_since = n->connected_since;
 	v->echo_reply_received = n->echo_time;
+	v->cert_days_known = n->cert_days_known;
+	v->cert_days_left = n->cert_days_left;
 }

@@ -17,6 +17,7 @@
 #include "common/node-list.h"
 #include "config.h"
 #include "settings.h"
+#include "status.h"
 #include "vote.h"
 
 struct qdevice_cmap;
@@ -24,6 +25,8 @@ struct qdevice_vq;
 struct qdevice_net;
 struct qdevice_heur;
 struct ipc_server;
+struct hooks;
+struct qdevice_ringwatch;
 
 /* A one-shot loop timer that knows whether it is armed. */
 struct qdevice_timer {
@@ -44,6 +47,7 @@ struct qdevice {
 	struct qdevice_heur	*heur;
 	struct qdevice_net	*net;
 	struct ipc_server	*ipc;
+	struct qdevice_ringwatch *ringwatch;
 
 	/* votequorum's view, from its notifications */
 	bool			 ring_id_set;
@@ -57,8 +61,13 @@ struct qdevice {
 
 	/* the cast-vote timer (qdevice/votequorum.c runs it) */
 	struct vote_timer	 vote;
+	struct vote_guard	 guard;		/* a yes held until its ring is proven whole */
 	time_t			 last_poll;	/* (time_t)-1: never */
 	bool			 last_poll_cast_vote;
+
+	struct hooks		*hooks;		/* event hooks; NULL-safe */
+	struct qdevice_stats	 stats;		/* counters for --metrics */
+	uint8_t			 heur_reported;	/* last heuristics result given to hooks */
 
 	bool			 ready;		/* first membership heuristics done, net started */
 	struct qdevice_timer	 ready_timer;
@@ -91,17 +100,47 @@ void	qdevice_apply_log_level(struct qdevice *qd);
 /* qdevice/cmap.c: corosync's configuration map. */
 int	qdevice_cmap_init(struct qdevice *qd);		/* connect (with retries), fill qd->src */
 int	qdevice_cmap_track(struct qdevice *qd);		/* watch reloadable keys, join the loop */
+
 void	qdevice_cmap_sync_done(struct qdevice *qd);	/* hand over changes held during a sync */
 void	qdevice_cmap_fini(struct qdevice *qd);
+
+/*
+ * qdevice/ringwatch.c: a thread reading corosync's token counter
+ * (stats.srp.orf_token_rx) and runtime.config.totem.token / .consensus
+ * for the yes guard, so that the main loop never blocks in cmap while
+ * corosync synchronises a membership.
+ */
+int	qdevice_ringwatch_start(struct qdevice *qd);
+void	qdevice_ringwatch_stop(struct qdevice *qd);
+void	qdevice_ringwatch_want(struct qdevice *qd, bool on);	/* read while a yes is held */
+/* The latest counter and when it was asked for (qdevice_now_ms); false: none. */
+bool	qdevice_ringwatch_token(struct qdevice *qd, uint64_t *rx, uint64_t *read_ms);
+void	qdevice_ringwatch_timeouts(struct qdevice *qd, uint32_t *token_ms,
+	    uint32_t *consensus_ms);
+uint64_t	qdevice_now_ms(void);	/* CLOCK_MONOTONIC */
 
 /* qdevice/votequorum.c: the device registration and the cast-vote timer. */
 int	qdevice_vq_init(struct qdevice *qd);
 int	qdevice_vq_start(struct qdevice *qd);		/* master_wins, tracking, join the loop */
 void	qdevice_vq_fini(struct qdevice *qd);
-/* Apply a vote to the cast-vote timer (PROTOCOL.md 2.9). */
-void	qdevice_vq_vote(struct qdevice *qd, uint8_t vote);
+/*
+ * Apply a vote to the cast-vote timer (PROTOCOL.md 2.9), through the yes
+ * guard of qdevice/vote.h. ring: the ring qnetd gave the vote for (NULL
+ * for local decisions).
+ */
+void	qdevice_vq_vote(struct qdevice *qd, uint8_t vote, const struct ring_id *ring);
 void	qdevice_vq_pause(struct qdevice *qd, bool paused);
 bool	qdevice_vq_timer_running(const struct qdevice *qd);
+/* A votequorum nodelist notification: a held yes is for an old ring now. */
+void	qdevice_vq_on_membership(struct qdevice *qd);
+/*
+ * A votequorum quorum notification: if votequorum counts our vote although
+ * our last poll withdrew it (a node-info message of a cut ring delivered
+ * late), withdraw it again at once.
+ */
+void	qdevice_vq_on_quorum(struct qdevice *qd);
+/* ms the current yes has been held, or -1 when none is. */
+int64_t	qdevice_vq_held_ms(const struct qdevice *qd);
 /* votequorum_getinfo for a node: 0, -ENOENT (unknown node) or -EIO. */
 int	qdevice_vq_node_votes(struct qdevice *qd, uint32_t node_id, uint32_t *node_votes,
 	    uint32_t *qdevice_votes);
@@ -134,8 +173,16 @@ void	qdevice_net_on_config_nodes(struct qdevice *qd);
 void	qdevice_net_on_heuristics(struct qdevice *qd, enum heur_kind kind, uint8_t result);
 bool	qdevice_net_connected(const struct qdevice *qd);
 /* Fill the Qdevice-net part of a status snapshot. */
-struct status_view;
 void	qdevice_net_status(const struct qdevice *qd, struct status_view *v);
+
+/* qdevice/events.c: the operator's event hook (common/hooks.h). */
+int	qdevice_events_init(struct qdevice *qd);
+void	qdevice_events_fini(struct qdevice *qd);
+void	qdevice_event_vote_changed(struct qdevice *qd, const char *vote, const char *previous);
+void	qdevice_event_heuristics(struct qdevice *qd, uint8_t result);
+void	qdevice_event_connected(struct qdevice *qd, const char *qnetd_host);
+void	qdevice_event_disconnected(struct qdevice *qd, const char *qnetd_host,
+	    const char *reason);
 
 /* qdevice/ipc.c: the admin socket. */
 int	qdevice_ipc_init(struct qdevice *qd);

@@ -14,7 +14,7 @@ struct setting {
 	const char		*name;
 	enum setting_kind	 kind;
 	size_t			 offset;
-	const char		*def_str;	/* KIND_STRING */
+	const char		*def_str;	/* KIND_STRING; NULL: unset */
 	uint32_t		 def;		/* the other kinds */
 	uint32_t		 min;
 	uint32_t		 max;
@@ -61,6 +61,10 @@ static const struct setting table[] = {
 	U32("net_max_connect_timeout", net_max_connect_timeout_ms, 120000, 1),
 	BOOL("net_test_algorithm_enabled", net_test_algorithm_enabled, 0),
 	BOOL("net_allow_expired_server_cert", net_allow_expired_server_cert, 0),
+	BOOL("vote_guard", vote_guard, 1),
+	STR("event_hook", event_hook, NULL),
+	U32("event_hook_timeout", event_hook_timeout_ms, 5000, 100),
+	U32("event_hook_max_running", event_hook_max_running, 16, 1),
 };
 #define TABLE_LEN	(sizeof(table) / sizeof(table[0]))
 
@@ -91,6 +95,8 @@ settings_init(struct qdevice_settings *s)
 
 		switch (d->kind) {
 		case KIND_STRING:
+			if (d->def_str == NULL)		/* unset by default */
+				break;
 			*str_field(s, d) = strdup(d->def_str);
 			if (*str_field(s, d) == NULL) {
 				settings_fini(s);

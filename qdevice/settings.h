@@ -58,6 +58,12 @@ struct qdevice_settings {
 	bool		 net_test_algorithm_enabled;
 	/* Ours: accept a qnetd certificate that has expired (upstream always does). */
 	bool		 net_allow_expired_server_cert;
+	/* Ours: hold a flip to yes until the ring is proven whole (qdevice/vote.h). */
+	bool		 vote_guard;
+	/* Ours: the event hook (common/hooks.h); NULL: none. */
+	char		*event_hook;
+	uint32_t	 event_hook_timeout_ms;
+	uint32_t	 event_hook_max_running;
 };
 
 /* Fill in the defaults. 0 or -ENOMEM. */

@@ -1,7 +1,8 @@
 /*
- * qdevice/status.h: the text of `qdevice-tool -s [-v]` (PROTOCOL.md 5.5),
- * rendered from a snapshot so it can be tested without a running daemon.
- * Pure code: no loop, no logging.
+ * qdevice/status.h: the text of `qdevice-tool -s [-v]` (PROTOCOL.md 5.5)
+ * and our JSON (`-s -j`) and Prometheus (`--metrics`) forms of it, rendered
+ * from a snapshot so all can be tested without a running daemon. Pure
+ * code: no loop, no logging.
  */
 #ifndef QDEVICE_STATUS_H
 #define QDEVICE_STATUS_H
@@ -21,6 +22,17 @@ enum status_state {
 	STATUS_STATE_CONNECTED,
 };
 const char	*status_state_name(enum status_state s);
+
+/* Counters since startup (ours; `qdevice-tool --metrics`). */
+struct qdevice_stats {
+	uint64_t	connects;		/* connections that reached Connected */
+	uint64_t	disconnects;		/* of those, ended */
+	uint64_t	acks_received;		/* for the ring last reported */
+	uint64_t	nacks_received;
+	uint64_t	votes_held;		/* yes votes held by the vote guard */
+	uint64_t	held_votes_dropped;	/* of those, never cast */
+	uint64_t	stale_votes_withdrawn;	/* votes counted by a late message, withdrawn */
+};
 
 struct status_view {
 	/* Qdevice information */
@@ -64,9 +76,27 @@ struct status_view {
 	bool			 client_cert_sent;
 	time_t			 connected_since;	/* (time_t)-1: unknown */
 	time_t			 echo_reply_received;	/* (time_t)-1: never */
+
+	/* Ours, JSON only (the text stays byte-compatible with upstream). */
+	int64_t			 vote_held_ms;		/* -1: no yes is held */
+	bool			 cert_days_known;
+	long			 cert_days_left;	/* negative once expired */
+	uint32_t		 hooks_running;
+	uint64_t		 hooks_dropped;
+	uint64_t		 hooks_timed_out;
+	const struct qdevice_stats *stats;	/* metrics only; NULL: all 0 */
 };
 
 /* Write the status body. 0, or -EIO if out failed. */
 int	status_write(FILE *out, const struct status_view *v, bool verbose);
+
+/*
+ * The same facts as one JSON object on one line (schema: qdevice-tool(8)).
+ * Field names are stable; fields may be added. 0, or -EIO.
+ */
+int	status_write_json(FILE *out, const struct status_view *v);
+
+/* Prometheus text exposition (metric names: qdevice-tool(8)). 0, or -EIO. */
+int	status_write_metrics(FILE *out, const struct status_view *v);
 
 #endif

@@ -1,4 +1,7 @@
-/* qdevice/tool.c: qdevice-tool, the admin client of a running qdevice (PROTOCOL.md 5.4). */
+/*
+ * qdevice/tool.c: qdevice-tool, the admin client of a running qdevice
+ * (PROTOCOL.md 5.4); -j (status as JSON) and --metrics are ours.
+ */
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,23 +19,30 @@ enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_INTERNAL = 2, EXIT_NO_DAEMON = 3 };
 static void
 usage(void)
 {
-	printf("usage: %s [-Hhsv] [-p qdevice_ipc_socket_path]\n", PROG);
+	printf("usage: %s [-Hhjsv] [-p qdevice_ipc_socket_path]\n"
+	    "       %s --metrics [-p qdevice_ipc_socket_path]\n", PROG, PROG);
 }
 
 int
 main(int argc, char **argv)
 {
 	const char *path = QDEVICE_DEFAULT_SOCKET_FILE, *line;
-	bool verbose = false;
+	static const struct option long_opts[] = {
+		{ "metrics", no_argument, NULL, 'M' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool verbose = false, json = false;
 	char op = 0, *reply = NULL;
 	int c, r, code;
 
-	while ((c = getopt(argc, argv, "Hhsvp:")) != -1) {
+	while ((c = getopt_long(argc, argv, "Hhjsvp:", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'H':
 		case 's':
+		case 'M':
 			if (op != 0 && op != c) {
-				fprintf(stderr, "%s: only one of -H and -s may be given\n", PROG);
+				fprintf(stderr, "%s: only one of -H, -s and --metrics may be given\n",
+				    PROG);
 				usage();
 				return EXIT_USAGE;
 			}
@@ -40,6 +50,9 @@ main(int argc, char **argv)
 			break;
 		case 'v':
 			verbose = true;
+			break;
+		case 'j':	/* ours: the status as JSON */
+			json = true;
 			break;
 		case 'p':
 			path = optarg;
@@ -50,14 +63,16 @@ main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (op == 0 || optind < argc) {
+	if (op == 0 || optind < argc || (json && op != 's')) {
 		usage();
 		return EXIT_USAGE;
 	}
 	if (op == 'H')
 		line = "shutdown";
+	else if (op == 'M')
+		line = "metrics";
 	else
-		line = verbose ? "status verbose" : "status";
+		line = json ? "status json" : verbose ? "status verbose" : "status";
 	r = ipc_client_call(path, line, TOOL_TIMEOUT_MS, &reply, NULL);
 	if (r != 0) {
 		fprintf(stderr, "%s: Can't connect to QDevice socket (is QDevice running?): %s\n",

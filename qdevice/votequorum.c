@@ -22,6 +22,7 @@ struct qdevice_vq {
 	bool			 tracking;
 	int			 fd;		/* -1: not in the loop */
 	struct qdevice_timer	 cast_timer;
+	struct qdevice_timer	 guard_timer;	/* checks a held yes */
 };
 
 static struct qdevice *
@@ -190,6 +191,7 @@ qdevice_vq_fini(struct qdevice *qd)
 	if (vq == NULL)
 		return;
 	qdevice_timer_disarm(qd, &vq->cast_timer);
+	qdevice_timer_disarm(qd, &vq->guard_timer);
 	if (vq->fd >= 0)
 		qb_loop_poll_del(qd->loop, vq->fd);
 	if (vq->tracking)
@@ -204,22 +206,25 @@ qdevice_vq_fini(struct qdevice *qd)
 
 /* ---- cast-vote timer ---- */
 
+#define GUARD_CHECK_MS	100	/* how often a held yes looks at the token counter */
+
 static void	cast_timer_fired(void *data);
 
+/* One votequorum_qdevice_poll with the ring of the latest nodelist notification. */
 static void
-cast_vote_now(struct qdevice *qd)
+poll_vq(struct qdevice *qd, bool cast_vote)
 {
-	bool cast_vote;
 	votequorum_ring_id_t ring;
 	cs_error_t err;
 
-	if (!vote_timer_tick(&qd->vote, &cast_vote))
-		return;
 	ring.nodeid = qd->ring_id.node_id;
 	ring.seq = qd->ring_id.seq;
 	err = votequorum_qdevice_poll(qd->vq->handle, qd->settings.votequorum_device_name,
 	    cast_vote, ring);
 	if (err == CS_OK) {
+		if (qd->last_poll == (time_t)-1 || qd->last_poll_cast_vote != cast_vote)
+			qb_log(LOG_DEBUG, "Polled votequorum: cast vote %s, ring id (%" PRIx32
+			    ".%" PRIx64 ")", cast_vote ? "yes" : "no", ring.nodeid, ring.seq);
 		qd->last_poll = time(NULL);
 		qd->last_poll_cast_vote = cast_vote;
 		return;
@@ -235,6 +240,15 @@ cast_vote_now(struct qdevice *qd)
 }
 
 static void
+cast_vote_now(struct qdevice *qd)
+{
+	bool cast_vote;
+
+	if (vote_timer_tick(&qd->vote, &cast_vote))
+		poll_vq(qd, cast_vote);
+}
+
+static void
 cast_timer_fired(void *data)
 {
 	struct qdevice *qd = data;
@@ -247,14 +261,15 @@ cast_timer_fired(void *data)
 		cast_vote_now(qd);
 }
 
-void
-qdevice_vq_vote(struct qdevice *qd, uint8_t vote)
+/* The vote reaches the timer (PROTOCOL.md 2.9); a change is an event. */
+static void
+apply_vote(struct qdevice *qd, uint8_t vote)
 {
-	uint8_t before = qd->vote.vote;
+	struct vote_timer before = qd->vote;
 
 	switch (vote_timer_update(&qd->vote, vote)) {
 	case VOTE_TIMER_START:
-		if (before != qd->vote.vote || !qd->vq->cast_timer.armed)
+		if (before.vote != qd->vote.vote || !qd->vq->cast_timer.armed)
 			qb_log(LOG_DEBUG, "Cast vote timer is now scheduled every %" PRIu32
 			    "ms voting %s", qd->config.cast_vote_interval_ms, vote_name(vote));
 		if (qdevice_timer_arm(qd, &qd->vq->cast_timer, qd->config.cast_vote_interval_ms,
@@ -268,6 +283,142 @@ qdevice_vq_vote(struct qdevice *qd, uint8_t vote)
 	case VOTE_TIMER_KEEP:
 		break;
 	}
+	if (before.vote == qd->vote.vote)
+		return;
+	qb_log(LOG_INFO, "Vote given to votequorum: %s (was %s)", vote_cast_name(&qd->vote),
+	    vote_cast_name(&before));
+	qdevice_event_vote_changed(qd, vote_cast_name(&qd->vote), vote_cast_name(&before));
+}
+
+/* Never calls cmap: corosync may be in a sync that waits for our poll. */
+static void
+ring_state(struct qdevice *qd, struct vote_ring_state *s)
+{
+	uint32_t token_ms, consensus_ms;
+
+	*s = (struct vote_ring_state){ .ring = qd->ring_id };
+	s->sync_in_progress = qd->sync_in_progress;
+	s->now_ms = qdevice_now_ms();
+	s->token_known = qdevice_ringwatch_token(qd, &s->token_rx, &s->token_read_ms);
+	qdevice_ringwatch_timeouts(qd, &token_ms, &consensus_ms);
+	s->stable_ms = vote_guard_stable_ms(token_ms, consensus_ms);
+}
+
+static void	guard_fired(void *data);
+
+static void
+guard_arm(struct qdevice *qd)
+{
+	qdevice_timer_arm(qd, &qd->vq->guard_timer, GUARD_CHECK_MS, guard_fired, qd);
+}
+
+static void
+guard_fired(void *data)
+{
+	struct qdevice *qd = data;
+	struct vote_guard *g = &qd->guard;
+	struct vote_ring_state s;
+
+	qd->vq->guard_timer.armed = false;
+	if (!g->held)
+		return;
+	ring_state(qd, &s);
+	if (vote_guard_release(g, &s)) {
+		qdevice_ringwatch_want(qd, false);
+		if (g->token_known && s.token_known && s.token_rx >= g->token_rx &&
+		    s.token_rx - g->token_rx >= VOTE_GUARD_TOKEN_ROUNDS)
+			qb_log(LOG_INFO, "Ring (%" PRIx32 ".%" PRIx64 ") proven whole after %"
+			    PRIu64 " ms (the token went round): casting qnetd's ACK",
+			    g->ring.node_id, g->ring.seq, s.now_ms - g->since_ms);
+		else
+			qb_log(LOG_INFO, "No membership change for %" PRIu64 " ms: ring (%" PRIx32
+			    ".%" PRIx64 ") taken as whole, casting qnetd's ACK",
+			    s.now_ms - g->since_ms, g->ring.node_id, g->ring.seq);
+		apply_vote(qd, VOTE_ACK);
+		return;
+	}
+	if (!g->held) {
+		qd->stats.held_votes_dropped++;
+		qdevice_ringwatch_want(qd, false);
+		qb_log(LOG_INFO, "Dropped the held ACK: it was for ring (%" PRIx32 ".%" PRIx64
+		    "), the ring is now (%" PRIx32 ".%" PRIx64 ")", g->ring.node_id, g->ring.seq,
+		    s.ring.node_id, s.ring.seq);
+		return;
+	}
+	guard_arm(qd);
+}
+
+void
+qdevice_vq_vote(struct qdevice *qd, uint8_t vote, const struct ring_id *ring)
+{
+	struct vote_guard *g = &qd->guard;
+	struct vote_ring_state s;
+	bool was_held = g->held;
+
+	if (!qd->settings.vote_guard) {
+		apply_vote(qd, vote);
+		return;
+	}
+	ring_state(qd, &s);
+	if (vote_guard_offer(g, &qd->vote, vote, ring, &s) == VOTE_GUARD_HOLD) {
+		if (!was_held || g->since_ms == s.now_ms) {
+			qb_log(LOG_INFO, "Holding qnetd's ACK for ring (%" PRIx32 ".%" PRIx64
+			    ") until corosync shows the ring whole (token rotation, at most %"
+			    PRIu32 " ms)", g->ring.node_id, g->ring.seq, g->stable_ms);
+			qd->stats.votes_held++;
+			qdevice_ringwatch_want(qd, true);
+			guard_arm(qd);
+		}
+		return;
+	}
+	if (was_held && !g->held) {
+		qd->stats.held_votes_dropped++;
+		qb_log(LOG_INFO, "Dropped the held ACK: qnetd now says %s", vote_name(vote));
+		qdevice_ringwatch_want(qd, false);
+		qdevice_timer_disarm(qd, &qd->vq->guard_timer);
+	}
+	apply_vote(qd, vote);
+}
+
+void
+qdevice_vq_on_membership(struct qdevice *qd)
+{
+	if (!qd->guard.held)
+		return;
+	qd->stats.held_votes_dropped++;
+	qb_log(LOG_INFO, "Dropped the held ACK for ring (%" PRIx32 ".%" PRIx64 "): the "
+	    "membership changed", qd->guard.ring.node_id, qd->guard.ring.seq);
+	vote_guard_drop(&qd->guard);
+	qdevice_ringwatch_want(qd, false);
+	qdevice_timer_disarm(qd, &qd->vq->guard_timer);
+}
+
+void
+qdevice_vq_on_quorum(struct qdevice *qd)
+{
+	struct votequorum_info info;
+
+	/* Only a poll of ours that said "no" makes a counted vote wrong. */
+	if (qd->vq == NULL || qd->vote.vote == VOTE_ACK || qd->last_poll == (time_t)-1 ||
+	    qd->last_poll_cast_vote)
+		return;
+	if (votequorum_getinfo(qd->vq->handle, VOTEQUORUM_QDEVICE_NODEID, &info) != CS_OK ||
+	    (info.flags & VOTEQUORUM_INFO_QDEVICE_CAST_VOTE) == 0)
+		return;
+	qb_log(LOG_WARNING, "votequorum counts our vote although our last poll withdrew it "
+	    "(a message of the previous ring delivered late): withdrawing it again");
+	qd->stats.stale_votes_withdrawn++;
+	poll_vq(qd, false);
+}
+
+int64_t
+qdevice_vq_held_ms(const struct qdevice *qd)
+{
+	uint64_t now = qdevice_now_ms();
+
+	if (!qd->guard.held)
+		return -1;
+	return now >= qd->guard.since_ms ? (int64_t)(now - qd->guard.since_ms) : 0;
 }
 
 void

@@ -52,7 +52,13 @@ defaults(void **state)
 	assert_int_equal(s.net_max_connect_timeout_ms, 120000);
 	assert_false(s.net_test_algorithm_enabled);
 	assert_false(s.net_allow_expired_server_cert);
+	/* Ours. */
+	assert_true(s.vote_guard);
+	assert_null(s.event_hook);
+	assert_int_equal(s.event_hook_timeout_ms, 5000);
+	assert_int_equal(s.event_hook_max_running, 16);
 	settings_fini(&s);
+	assert_null(s.event_hook);
 }
 
 static void
@@ -90,6 +96,14 @@ accepted(void **state)
 	    sizeof(err)), 0);
 	assert_string_equal(s.votequorum_device_name, "Other");
 	assert_string_equal(s.net_nss_qnetd_cn, "My Server");
+	assert_int_equal(settings_parse(&s, "vote_guard=off,event_hook=/usr/local/bin/hook,"
+	    "event_hook_timeout=100,event_hook_max_running=1", err, sizeof(err)), 0);
+	assert_false(s.vote_guard);
+	assert_string_equal(s.event_hook, "/usr/local/bin/hook");
+	assert_int_equal(s.event_hook_timeout_ms, 100);
+	assert_int_equal(s.event_hook_max_running, 1);
+	assert_int_equal(settings_parse(&s, "event_hook=/bin/other", err, sizeof(err)), 0);
+	assert_string_equal(s.event_hook, "/bin/other");
 	assert_int_equal(settings_check(&s, err, sizeof(err)), 0);
 	settings_fini(&s);
 }
@@ -120,6 +134,10 @@ static const struct {
 	{ "heuristics_use_execvp=maybe", -EINVAL, "heuristics_use_execvp" },
 	{ "net_allow_expired_server_cert=2", -EINVAL, "net_allow_expired_server_cert" },
 	{ "master_wins=sometimes", -EINVAL, "master_wins" },
+	{ "vote_guard=perhaps", -EINVAL, "vote_guard" },
+	{ "event_hook=", -EINVAL, "event_hook" },
+	{ "event_hook_timeout=99", -ERANGE, "event_hook_timeout" },
+	{ "event_hook_max_running=0", -ERANGE, "event_hook_max_running" },
 };
 
 static void

@@ -1,7 +1,8 @@
 /*
  * tests/unit/test-qdevice-status.c: qdevice-tool's status text
  * (PROTOCOL.md 5.5), byte for byte against what Debian's
- * corosync-qdevice 3.0.3 prints for the same situation.
+ * corosync-qdevice 3.0.3 prints for the same situation, and our JSON and
+ * Prometheus forms of it (documented in man/qdevice-tool.8).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -56,6 +57,8 @@ setup(void **state)
 		.heuristics_membership = HEURISTICS_PASS, .heuristics_connect = HEURISTICS_PASS,
 		.tls_active = true, .client_cert_sent = true,
 		.connected_since = 1795551957, .echo_reply_received = 1795551964,
+		.vote_held_ms = -1, .cert_days_known = true, .cert_days_left = 3650,
+		.hooks_running = 1, .hooks_dropped = 2, .hooks_timed_out = 3,
 	};
 	*state = f;
 	return 0;
@@ -216,6 +219,151 @@ variants(void **state)
 	free(s);
 }
 
+
+static char *
+render_json(const struct status_view *v)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+
+	assert_non_null(out);
+	assert_int_equal(status_write_json(out, v), 0);
+	fclose(out);
+	return buf;
+}
+
+static void
+json_full(void **state)
+{
+	struct fixture *f = *state;
+	char *s = render_json(&f->v);
+
+	assert_string_equal(s,
+	    "{\"model\":\"Net\",\"node_id\":1,\"timeout_ms\":10000,\"sync_timeout_ms\":30000,"
+	    "\"config_version\":null,"
+	    "\"config_node_list\":[{\"node_id\":1,\"data_center_id\":0},"
+	    "{\"node_id\":2,\"data_center_id\":0}],"
+	    "\"heuristics_mode\":\"Enabled\",\"ring_id\":\"1.9\",\"membership_node_list\":[1,2],"
+	    "\"quorate\":true,\"quorum_node_list\":[{\"node_id\":2,\"state\":\"member\"},"
+	    "{\"node_id\":1,\"state\":\"member\"}],\"expected_votes\":3,"
+	    "\"last_poll\":1795551962,\"last_poll_cast_vote\":true,"
+	    "\"cluster_name\":\"e2e\",\"qnetd_host\":\"198.18.0.100\",\"qnetd_port\":5403,"
+	    "\"force_ip_version\":0,\"connect_timeout_ms\":8000,\"heartbeat_interval_ms\":8000,"
+	    "\"vote_timer_interval_ms\":5000,\"tls\":\"Supported\","
+	    "\"algorithm\":\"Fifty-Fifty split\","
+	    "\"tie_breaker\":{\"mode\":\"lowest\",\"node_id\":0},"
+	    "\"kap_tie_breaker\":\"Enabled\",\"poll_timer_running\":true,\"vote\":\"ACK\","
+	    "\"vote_held_ms\":null,\"state\":\"Connected\",\"heuristics_enabled\":true,"
+	    "\"heuristics\":\"Pass\",\"regular_heuristics\":\"Undefined\","
+	    "\"membership_heuristics\":\"Pass\",\"connect_heuristics\":\"Pass\","
+	    "\"tls_active\":true,\"client_certificate_sent\":true,"
+	    "\"connected_since\":1795551957,\"echo_reply_received\":1795551964,"
+	    "\"certificate_days_left\":3650,\"event_hooks_running\":1,"
+	    "\"event_hooks_dropped\":2,\"event_hooks_timed_out\":3}\n");
+	free(s);
+}
+
+static void
+json_variants(void **state)
+{
+	struct fixture *f = *state;
+	char *s;
+
+	f->v.config_version_set = true;
+	f->v.config_version = 7;
+	f->v.tie_breaker = (struct tie_breaker){ TIE_BREAKER_NODE_ID, 3 };
+	f->v.last_poll = (time_t)-1;
+	f->v.poll_cast_vote = false;
+	f->v.vote_held_ms = 420;
+	f->v.state = STATUS_STATE_CONNECT_FAILED;
+	f->v.cert_days_known = true;
+	f->v.cert_days_left = -2;
+	f->v.cluster_name = "a\"b\\c\n";
+	s = render_json(&f->v);
+	assert_non_null(strstr(s, "\"config_version\":7,"));
+	assert_non_null(strstr(s, "\"tie_breaker\":{\"mode\":\"node_id\",\"node_id\":3}"));
+	assert_non_null(strstr(s, "\"last_poll\":null,\"last_poll_cast_vote\":false"));
+	assert_non_null(strstr(s, "\"vote\":\"NACK\",\"vote_held_ms\":420,"));
+	assert_non_null(strstr(s, "\"state\":\"Connect failed\""));
+	/* Connection facts only while connected. */
+	assert_non_null(strstr(s, "\"tls_active\":false,\"client_certificate_sent\":false,"
+	    "\"connected_since\":null,\"echo_reply_received\":null"));
+	assert_non_null(strstr(s, "\"certificate_days_left\":-2,"));
+	assert_non_null(strstr(s, "\"cluster_name\":\"a\\\"b\\\\c\\n\","));
+	free(s);
+
+	f->v.poll_timer_running = false;
+	f->v.cert_days_known = false;
+	f->v.tie_breaker.mode = TIE_BREAKER_HIGHEST;
+	s = render_json(&f->v);
+	assert_non_null(strstr(s, "\"vote\":\"none\","));
+	assert_non_null(strstr(s, "\"certificate_days_left\":null,"));
+	assert_non_null(strstr(s, "\"tie_breaker\":{\"mode\":\"highest\",\"node_id\":0}"));
+	/* One line, and the text output never shows our extras. */
+	assert_ptr_equal(strchr(s, '\n'), s + strlen(s) - 1);
+	free(s);
+	s = render(&f->v, true);
+	assert_null(strstr(s, "day"));
+	assert_null(strstr(s, "held"));
+	free(s);
+}
+
+
+static void
+metrics(void **state)
+{
+	struct fixture *f = *state;
+	struct qdevice_stats st = { .connects = 2, .disconnects = 1, .acks_received = 5,
+	    .nacks_received = 1, .votes_held = 3, .held_votes_dropped = 1,
+	    .stale_votes_withdrawn = 0 };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	static const char *const want[] = {
+		"# TYPE qdevice_up gauge\nqdevice_up 1\n",
+		"qdevice_connected 1\n", "qdevice_quorate 1\n", "qdevice_vote_cast 1\n",
+		"qdevice_vote_held_seconds 0\n", "qdevice_expected_votes 3\n",
+		"qdevice_membership_nodes 2\n", "qdevice_heuristics_result 1\n",
+		"qdevice_last_poll_timestamp_seconds 1795551962\n",
+		"qdevice_certificate_days_left 3650\n", "qdevice_event_hooks_running 1\n",
+		"# TYPE qdevice_connects_total counter\nqdevice_connects_total 2\n",
+		"qdevice_disconnects_total 1\n", "qdevice_acks_received_total 5\n",
+		"qdevice_nacks_received_total 1\n", "qdevice_votes_held_total 3\n",
+		"qdevice_held_votes_dropped_total 1\n",
+		"qdevice_stale_votes_withdrawn_total 0\n",
+		"qdevice_event_hooks_dropped_total 2\n",
+		"qdevice_event_hooks_timed_out_total 3\n",
+	};
+
+	assert_non_null(out);
+	f->v.stats = &st;
+	assert_int_equal(status_write_metrics(out, &f->v), 0);
+	fclose(out);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		if (strstr(buf, want[i]) == NULL)
+			fail_msg("missing \"%s\" in:\n%s", want[i], buf);
+	free(buf);
+
+	/* Not polled, nothing known: -1 and no timestamp or certificate gauge. */
+	f->v.poll_timer_running = false;
+	f->v.last_poll = (time_t)-1;
+	f->v.cert_days_known = false;
+	f->v.vote_held_ms = 2500;
+	f->v.stats = NULL;
+	buf = NULL;
+	out = open_memstream(&buf, &len);
+	assert_non_null(out);
+	assert_int_equal(status_write_metrics(out, &f->v), 0);
+	fclose(out);
+	assert_non_null(strstr(buf, "qdevice_vote_cast -1\n"));
+	assert_non_null(strstr(buf, "qdevice_vote_held_seconds 2\n"));
+	assert_non_null(strstr(buf, "qdevice_connects_total 0\n"));
+	assert_null(strstr(buf, "qdevice_last_poll_timestamp_seconds"));
+	assert_null(strstr(buf, "qdevice_certificate_days_left"));
+	free(buf);
+}
+
 int
 main(void)
 {
@@ -223,6 +371,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(plain, setup, teardown),
 		cmocka_unit_test_setup_teardown(verbose, setup, teardown),
 		cmocka_unit_test_setup_teardown(variants, setup, teardown),
+		cmocka_unit_test_setup_teardown(json_full, setup, teardown),
+		cmocka_unit_test_setup_teardown(json_variants, setup, teardown),
+		cmocka_unit_test_setup_teardown(metrics, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

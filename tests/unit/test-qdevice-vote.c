@@ -1,7 +1,8 @@
 /*
  * tests/unit/test-qdevice-vote.c: the cast-vote timer state machine and
- * the per-algorithm disconnect behaviour (PROTOCOL.md 2.7-2.10), plus the
- * reconnect policy of qdevice/disconnect.c.
+ * the per-algorithm disconnect behaviour (PROTOCOL.md 2.7-2.10), the yes
+ * guard that closes the known race of E2E-NOTES.md, plus the reconnect
+ * policy of qdevice/disconnect.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -206,6 +207,238 @@ reconnect_delay(void **state)
 	assert_int_equal(disconnect_reconnect_delay_ms(true, 1, 7), 0);
 }
 
+
+/* ---- the yes guard ---- */
+
+#define RING_CUR	{ 1, 0x20 }
+#define RING_OLD	{ 1, 0x1c }
+#define H		VOTE_GUARD_HOLD
+#define P		VOTE_GUARD_PASS
+
+/* One offer: the timer's vote, a yes already held (for which ring, since when), the vote. */
+static const struct {
+	const char	*name;
+	uint8_t		 timer;
+	bool		 held;
+	struct ring_id	 held_ring;
+	uint8_t		 vote;
+	int		 vote_ring;	/* 0: none, 1: current ring, 2: old ring */
+	bool		 sync;		/* the current ring's sync is running */
+	int		 want;
+	bool		 want_held;
+	uint64_t	 want_since;	/* when held after */
+} offers[] = {
+	{ "NACK passes",			U, false, RING_CUR, VOTE_NACK, 1, false, P, false, 0 },
+	{ "stop passes",			VOTE_ACK, false, RING_CUR, VOTE_WAIT_FOR_REPLY, 0, false,
+	    P, false, 0 },
+	{ "no to yes on a settled ring holds",	U, false, RING_CUR, VOTE_ACK, 1, false, H, true, 1000 },
+	{ "NACK to ACK holds",			VOTE_NACK, false, RING_CUR, VOTE_ACK, 1, false, H, true,
+	    1000 },
+	{ "ACK while voting ACK passes",	VOTE_ACK, false, RING_CUR, VOTE_ACK, 1, false, P, false,
+	    0 },
+	{ "ACK during its ring's sync passes",	U, false, RING_CUR, VOTE_ACK, 1, true, P, false, 0 },
+	{ "NACK to ACK during the sync passes",	VOTE_NACK, false, RING_CUR, VOTE_ACK, 1, true, P,
+	    false, 0 },
+	{ "ACK for the old ring during a sync holds", U, false, RING_CUR, VOTE_ACK, 2, true, H,
+	    true, 1000 },
+	{ "NACK drops a held yes",		U, true, RING_CUR, VOTE_NACK, 1, false, P, false, 0 },
+	{ "wait for reply drops a held yes",	U, true, RING_CUR, VOTE_WAIT_FOR_REPLY, 0, false, P,
+	    false, 0 },
+	{ "ask later drops a held yes",		VOTE_NACK, true, RING_CUR, VOTE_ASK_LATER, 0, false, P,
+	    false, 0 },
+	{ "no change keeps a held yes",		U, true, RING_CUR, VOTE_NO_CHANGE, 0, false, P, true,
+	    400 },
+	{ "repeated ACK keeps the start",	U, true, RING_CUR, VOTE_ACK, 1, false, H, true, 400 },
+	{ "ACK for a newer ring starts again",	U, true, RING_OLD, VOTE_ACK, 1, false, H, true,
+	    1000 },
+	{ "ACK without a ring holds (current)",	U, false, RING_CUR, VOTE_ACK, 0, false, H, true,
+	    1000 },
+};
+
+static void
+guard_offers(void **state)
+{
+	static const struct ring_id cur = RING_CUR, old = RING_OLD;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(offers) / sizeof(offers[0]); i++) {
+		struct vote_timer t = { offers[i].timer, false };
+		struct vote_guard g;
+		struct vote_ring_state s = { .ring = cur, .sync_in_progress = offers[i].sync,
+		    .now_ms = 1000, .token_known = true, .token_rx = 77, .stable_ms = 7600 };
+		const struct ring_id *vr = offers[i].vote_ring == 1 ? &cur :
+		    offers[i].vote_ring == 2 ? &old : NULL;
+		int got;
+
+		vote_guard_init(&g);
+		if (offers[i].held)
+			g = (struct vote_guard){ true, offers[i].held_ring, 400, 7600, true, 70 };
+		got = (int)vote_guard_offer(&g, &t, offers[i].vote, vr, &s);
+		if (got != offers[i].want || g.held != offers[i].want_held ||
+		    (g.held && g.since_ms != offers[i].want_since))
+			fail_msg("%s: verdict %d held %d since %llu, want %d %d %llu",
+			    offers[i].name, got, g.held, (unsigned long long)g.since_ms,
+			    offers[i].want, offers[i].want_held,
+			    (unsigned long long)offers[i].want_since);
+		/* The guard never touches the timer itself. */
+		assert_int_equal(t.vote, offers[i].timer);
+	}
+}
+
+/*
+ * A yes held since 1000 ms for the current ring, stable period 7600 ms;
+ * with start_known the base reading (10) was taken; readings are asked
+ * for at now - 20 ms.
+ */
+static const struct {
+	const char	*name;
+	bool		 start_known;	/* the counter could be read when the hold began */
+	int		 ring;		/* 1: still the held ring, 2: another one */
+	uint64_t	 now;
+	bool		 token_known;
+	uint64_t	 token_rx;
+	bool		 want;		/* released */
+	bool		 want_held;
+} releases[] = {
+	{ "token went round twice",		true, 1, 2200, true, 12, true, false },
+	{ "token went round more often",	true, 1, 2200, true, 15, true, false },
+	{ "one token is not enough",		true, 1, 1600, true, 11, false, true },
+	{ "ring cut: counter stuck",		true, 1, 6000, true, 10, false, true },
+	{ "counter stuck, period over",		true, 1, 8600, true, 10, true, false },
+	{ "counter went back (restart)",	true, 1, 3000, true, 3, false, true },
+	{ "no counter, within the period",	false, 1, 8599, false, 0, false, true },
+	{ "no counter, period over",		false, 1, 8600, false, 0, true, false },
+	{ "counter unreadable now",		true, 1, 3000, false, 0, false, true },
+	{ "membership moved on: dropped",	true, 2, 2200, true, 12, false, false },
+};
+
+static void
+guard_releases(void **state)
+{
+	static const struct ring_id cur = RING_CUR, other = { 2, 0x24 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(releases) / sizeof(releases[0]); i++) {
+		struct vote_guard g = { true, cur, 1000, 7600, releases[i].start_known, 10 };
+		struct vote_ring_state s = { .ring = releases[i].ring == 1 ? cur : other,
+		    .now_ms = releases[i].now, .token_known = releases[i].token_known,
+		    .token_rx = releases[i].token_rx, .token_read_ms = releases[i].now - 20 };
+		bool got = vote_guard_release(&g, &s);
+
+		if (got != releases[i].want || g.held != releases[i].want_held)
+			fail_msg("%s: released %d held %d, want %d %d", releases[i].name, got,
+			    g.held, releases[i].want, releases[i].want_held);
+	}
+}
+
+static void
+guard_misc(void **state)
+{
+	struct vote_guard g;
+	struct vote_ring_state s = { .ring = RING_CUR, .now_ms = 1000, .token_known = false };
+	struct vote_timer t;
+
+	(void)state;
+	/* Rule 3's period: token + consensus + margin, clamped. */
+	assert_int_equal(vote_guard_stable_ms(3000, 3600), 3000 + 3600 + VOTE_GUARD_MARGIN_MS);
+	assert_int_equal(vote_guard_stable_ms(UINT32_MAX, 5), UINT32_MAX);
+
+	/*
+	 * The base is the first reading asked for once the hold began: an older
+	 * one (taken before the ACK) could count a token that left before it.
+	 */
+	vote_guard_init(&g);
+	assert_false(g.held);
+	assert_false(vote_guard_release(&g, &s));
+	g = (struct vote_guard){ true, RING_CUR, 1000, 7600, false, 0 };
+	s.now_ms = 1010;
+	s.token_known = true;
+	s.token_rx = 49;
+	s.token_read_ms = 990;		/* asked for before the hold: not a base */
+	assert_false(vote_guard_release(&g, &s));
+	assert_false(g.token_known);
+	s.now_ms = 1500;
+	s.token_rx = 50;
+	s.token_read_ms = 1480;
+	assert_false(vote_guard_release(&g, &s));
+	assert_true(g.token_known);
+	assert_int_equal(g.token_rx, 50);
+	s.token_rx = 51;
+	assert_false(vote_guard_release(&g, &s));
+	s.token_rx = 52;
+	assert_true(vote_guard_release(&g, &s));
+	assert_false(g.held);
+
+	vote_guard_drop(&g);
+	assert_false(g.held);
+
+	vote_timer_init(&t);
+	assert_string_equal(vote_cast_name(&t), "none");
+	vote_timer_update(&t, VOTE_NACK);
+	assert_string_equal(vote_cast_name(&t), "NACK");
+	vote_timer_update(&t, VOTE_ACK);
+	assert_string_equal(vote_cast_name(&t), "ACK");
+}
+
+/*
+ * The race of E2E-NOTES.md played on the guard, the way qdevice/votequorum.c
+ * drives it: whatever happens, no yes reaches the timer before the ring is
+ * proven whole, and a ring cut before the ACK never gets one.
+ */
+static void
+guard_timelines(void **state)
+{
+	struct ring_id r_old = RING_OLD, r_new = { 2, 0x24 };
+	struct vote_ring_state s = { .ring = r_old, .token_known = true, .token_rx = 100,
+	    .stable_ms = vote_guard_stable_ms(3000, 3600) };
+	struct vote_timer t;
+	struct vote_guard g;
+
+	(void)state;
+	/* 1. The ring is cut at 0; qdevice reconnects and qnetd ACKs the old ring at 1500. */
+	vote_timer_init(&t);
+	vote_guard_init(&g);
+	s.now_ms = 1500;
+	assert_int_equal(vote_guard_offer(&g, &t, VOTE_ACK, &r_old, &s), VOTE_GUARD_HOLD);
+	for (s.now_ms = 1600; s.now_ms < 6500; s.now_ms += 100) {
+		s.token_read_ms = s.now_ms - 50;
+		assert_false(vote_guard_release(&g, &s));	/* no token comes back */
+	}
+	/* 6.5 s: corosync forms the new membership: the held yes is dropped. */
+	vote_guard_drop(&g);
+	s.ring = r_new;
+	s.sync_in_progress = true;
+	assert_int_equal(vote_guard_offer(&g, &t, VOTE_WAIT_FOR_REPLY, NULL, &s), VOTE_GUARD_PASS);
+	assert_int_equal(vote_guard_offer(&g, &t, VOTE_NACK, &r_new, &s), VOTE_GUARD_PASS);
+	vote_timer_update(&t, VOTE_NACK);
+	assert_false(g.held);
+	assert_int_equal(t.vote, VOTE_NACK);		/* never voted yes */
+
+	/* 2. Normal start: the ACK comes on a whole ring; two tokens later it is cast. */
+	vote_timer_init(&t);
+	vote_guard_init(&g);
+	s = (struct vote_ring_state){ .ring = r_new, .now_ms = 100, .token_known = true,
+	    .token_rx = 5, .token_read_ms = 80, .stable_ms = 7600 };
+	assert_int_equal(vote_guard_offer(&g, &t, VOTE_ACK, &r_new, &s), VOTE_GUARD_HOLD);
+	s.now_ms = 200;
+	s.token_read_ms = 150;
+	assert_false(vote_guard_release(&g, &s));	/* base: 5 */
+	s.now_ms = 670;
+	s.token_rx = 6;
+	assert_false(vote_guard_release(&g, &s));
+	s.now_ms = 1240;
+	s.token_rx = 7;
+	assert_true(vote_guard_release(&g, &s));
+
+	/* 3. The winner of a partition: ACK while its new ring synchronises, at once. */
+	vote_timer_init(&t);
+	vote_timer_update(&t, VOTE_ACK);
+	vote_timer_update(&t, VOTE_WAIT_FOR_REPLY);	/* its membership list went out */
+	vote_guard_init(&g);
+	s.sync_in_progress = true;
+	assert_int_equal(vote_guard_offer(&g, &t, VOTE_ACK, &r_new, &s), VOTE_GUARD_PASS);
+}
+
 int
 main(void)
 {
@@ -217,6 +450,10 @@ main(void)
 		cmocka_unit_test(disconnect_per_algorithm),
 		cmocka_unit_test(reconnect_policy),
 		cmocka_unit_test(reconnect_delay),
+		cmocka_unit_test(guard_offers),
+		cmocka_unit_test(guard_releases),
+		cmocka_unit_test(guard_misc),
+		cmocka_unit_test(guard_timelines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -44,6 +44,7 @@ int	nss_sock_native_fd(PRFileDesc *fd);
 
 /* Server side TLS: loaded once, shared by all clients. */
 struct nss_server_tls {
+	PRFileDesc		*model;		/* configured once, imported per connection */
 	CERTCertificate		*cert;
 	SECKEYPrivateKey	*key;
 	bool			 require_client_cert;

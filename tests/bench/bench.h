@@ -102,6 +102,7 @@ struct worker_stats {
 	uint64_t	vote_infos;
 	struct hist	decision;	/* first list sent -> last node has its vote */
 	struct hist	node_decision;	/* per node: its list sent -> its vote */
+	double		cpu_window_s;	/* this worker's own CPU time in the window */
 };
 
 struct bench_shared {

@@ -343,7 +343,7 @@ main(int argc, char **argv)
 	bool all_done = false, any_exited = false;
 	struct totals t;
 	struct sigaction sa;
-	double window_s, cpu_s = 0, hs_span_s, hs_rate = 0;
+	double window_s, cpu_s = 0, hs_span_s, hs_rate = 0, bench_cpu_s = 0;
 
 	if (parse_args(argc, argv, &o) != 0)
 		return 2;
@@ -440,6 +440,8 @@ main(int argc, char **argv)
 	stop_workers(sh, pids, o.workers);
 
 	add_up(sh, o.workers, &t);
+	for (unsigned i = 0; i < o.workers; i++)
+		bench_cpu_s += sh->w[i].cpu_window_s > 0 ? sh->w[i].cpu_window_s : 0;
 	window_s = (double)(t_m1 - t_m0) / 1e9;
 	hs_span_s = t.last_ns > t.first_ns ? (double)(t.last_ns - t.first_ns) / 1e9 : 0;
 	if (hs_span_s > 0)
@@ -467,34 +469,50 @@ main(int argc, char **argv)
 	    (unsigned long long)t.vote_infos, ms(hist_quantile(&t.decision, 0.5)),
 	    ms(hist_quantile(&t.decision, 0.99)), ms(t.decision.max_ns),
 	    ms(hist_quantile(&t.node_decision, 0.99)));
+	/* qnetd figures; "-" when it could not be sampled (no --qnetd-pid, or it died) */
+	char cpu_str[32] = "-", pct_str[32] = "-", echo_str[32] = "-", ramp_str[32] = "-";
+	char rss_str[32] = "-", kib_str[32] = "-";
+
+	if (ramp_end.ok)
+		snprintf(ramp_str, sizeof(ramp_str), "%.2f", ramp_end.cpu_s - base.cpu_s);
 	if (m0.ok && m1.ok) {
-		double per_echo_us, ramp_cpu = ramp_end.cpu_s - base.cpu_s, kib_per_client = 0;
+		double kib_per_client = 0;
 
 		cpu_s = m1.cpu_s - m0.cpu_s;
-		per_echo_us = t.echo_answered ? cpu_s * 1e6 / (double)t.echo_answered : 0;
 		if (connected > 0 && m1.rss_kib > base.rss_kib)
 			kib_per_client = (double)(m1.rss_kib - base.rss_kib) / connected;
-		printf("qnetd pid %d: ramp CPU %.2f s (%.0f us/handshake); window CPU %.2f s "
-		    "(%.1f%% of a core), %.2f us per echo answered\n", (int)o.qnetd_pid, ramp_cpu,
-		    t.handshake.count ? ramp_cpu * 1e6 / (double)t.handshake.count : 0, cpu_s,
-		    100.0 * cpu_s / window_s, per_echo_us);
+		snprintf(cpu_str, sizeof(cpu_str), "%.3f", cpu_s);
+		snprintf(pct_str, sizeof(pct_str), "%.1f", 100.0 * cpu_s / window_s);
+		snprintf(echo_str, sizeof(echo_str), "%.2f",
+		    t.echo_answered ? cpu_s * 1e6 / (double)t.echo_answered : 0);
+		snprintf(rss_str, sizeof(rss_str), "%lu", m1.rss_kib);
+		snprintf(kib_str, sizeof(kib_str), "%.2f", kib_per_client);
+		printf("qnetd pid %d: ramp CPU %s s (%.0f us/handshake); window CPU %s s "
+		    "(%s%% of a core), %s us per echo answered\n", (int)o.qnetd_pid, ramp_str,
+		    t.handshake.count && ramp_end.ok ?
+		    (ramp_end.cpu_s - base.cpu_s) * 1e6 / (double)t.handshake.count : 0,
+		    cpu_str, pct_str, echo_str);
 		printf("qnetd RSS: %lu KiB before connects, %lu KiB at window start, %lu KiB at end "
-		    "(%.1f KiB per connected client)\n", base.rss_kib, m0.rss_kib, m1.rss_kib,
-		    kib_per_client);
-		printf("RESULT clients=%u connected=%u hs_per_s=%.0f hs_p99_ms=%.2f ramp_cpu_s=%.2f "
-		    "rtt_p50_ms=%.3f rtt_p99_ms=%.3f echoes=%llu missed=%llu dec_settled=%llu "
-		    "dec_failed=%llu dec_p50_ms=%.3f dec_p99_ms=%.3f split_brain=%llu cpu_s=%.3f "
-		    "cpu_pct=%.1f us_per_echo=%.2f rss_base_kib=%lu rss_kib=%lu kib_per_client=%.2f "
-		    "errors=%llu\n", total, connected, hs_rate, ms(hist_quantile(&t.handshake, 0.99)),
-		    ramp_cpu, ms(hist_quantile(&t.rtt, 0.5)), ms(hist_quantile(&t.rtt, 0.99)),
-		    (unsigned long long)t.echo_answered, (unsigned long long)t.echo_missed,
-		    (unsigned long long)t.events_settled, (unsigned long long)t.events_timed_out,
-		    ms(hist_quantile(&t.decision, 0.5)), ms(hist_quantile(&t.decision, 0.99)),
-		    (unsigned long long)t.split_brain, cpu_s, 100.0 * cpu_s / window_s, per_echo_us,
-		    base.rss_kib, m1.rss_kib, kib_per_client,
-		    (unsigned long long)(t.connect_errors + t.tls_errors + t.server_errors +
-		    t.proto_errors + t.disconnects));
+		    "(%s KiB per connected client)\n", base.rss_kib, m0.rss_kib, m1.rss_kib, kib_str);
+	} else if (o.qnetd_pid > 0) {
+		printf("qnetd pid %d could not be sampled at the end of the window (exited?)\n",
+		    (int)o.qnetd_pid);
 	}
+	printf("bench workers: %.2f CPU s in the window (%.0f%% of a core, same machine)\n",
+	    bench_cpu_s, 100.0 * bench_cpu_s / window_s);
+	printf("RESULT clients=%u connected=%u hs_per_s=%.0f hs_p99_ms=%.2f ramp_cpu_s=%s "
+	    "rtt_p50_ms=%.3f rtt_p99_ms=%.3f echoes=%llu missed=%llu dec_settled=%llu "
+	    "dec_failed=%llu dec_p50_ms=%.3f dec_p99_ms=%.3f split_brain=%llu cpu_s=%s "
+	    "cpu_pct=%s us_per_echo=%s rss_base_kib=%lu rss_kib=%s kib_per_client=%s "
+	    "errors=%llu bench_cpu_s=%.2f\n", total, connected, hs_rate,
+	    ms(hist_quantile(&t.handshake, 0.99)), ramp_str, ms(hist_quantile(&t.rtt, 0.5)),
+	    ms(hist_quantile(&t.rtt, 0.99)), (unsigned long long)t.echo_answered,
+	    (unsigned long long)t.echo_missed, (unsigned long long)t.events_settled,
+	    (unsigned long long)t.events_timed_out, ms(hist_quantile(&t.decision, 0.5)),
+	    ms(hist_quantile(&t.decision, 0.99)), (unsigned long long)t.split_brain, cpu_str,
+	    pct_str, echo_str, base.rss_kib, rss_str, kib_str,
+	    (unsigned long long)(t.connect_errors + t.tls_errors + t.server_errors +
+	    t.proto_errors + t.disconnects), bench_cpu_s);
 	munmap(sh, sizeof(*sh));
 	if (interrupted)
 		return 130;

@@ -10,8 +10,10 @@
 # usage: tests/bench/run-bench.sh [--quick] [--clients "1000 5000"] [--modes "plain tls"]
 #            [--servers "ours debian"] [--duration S] [--nodes N] [--hb-ms MS]
 #            [--partition-every S] [--out FILE] [--keep]
+#        tests/bench/run-bench.sh --table-from DIR   (table of a --keep'ed run)
 # Environment: QNETD_BIN, DEBIAN_QNETD, BENCH_BIN, QNETD_CERTUTIL, QDEVICE_CERTUTIL,
-#   BENCH_RATE (connects/s, default 1000), BENCH_WORKERS (default 2),
+#   BENCH_RATE / BENCH_INFLIGHT (plaintext connects/s and handshakes at once, 1000 / 200),
+#   BENCH_TLS_RATE / BENCH_TLS_INFLIGHT (TLS, 100 / 16), BENCH_WORKERS (2),
 #   BENCH_EXTRA (more qnetd-bench options), SERVER_EXTRA (more options for both daemons).
 
 set -uo pipefail
@@ -23,6 +25,9 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 : "${QNETD_CERTUTIL:=$TOP/certs/qnetd-certutil}"
 : "${QDEVICE_CERTUTIL:=$TOP/certs/qdevice-net-certutil}"
 : "${BENCH_RATE:=1000}"
+: "${BENCH_INFLIGHT:=200}"
+: "${BENCH_TLS_RATE:=100}"
+: "${BENCH_TLS_INFLIGHT:=16}"
 : "${BENCH_WORKERS:=2}"
 : "${BENCH_EXTRA:=}"
 : "${SERVER_EXTRA:=}"
@@ -36,10 +41,11 @@ HB_MS=1000
 PART_EVERY=5
 OUT=""
 KEEP=0
+TABLE_FROM=""
 CLUSTER_SUFFIX=.bench.test	# the client certificate is for *.bench.test
 
 usage() {
-	sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
 	exit "${1:-0}"
 }
 
@@ -55,6 +61,7 @@ while [ $# -gt 0 ]; do
 	--partition-every) PART_EVERY=$2; shift;;
 	--out)		OUT=$2; shift;;
 	--keep)		KEEP=1;;
+	--table-from)	TABLE_FROM=$2; shift;;
 	-h|--help)	usage 0;;
 	*)		echo "run-bench.sh: unknown option $1" >&2; usage 2;;
 	esac
@@ -71,6 +78,80 @@ server_bin() {
 	*)	die "unknown server $1 (ours, debian)";;
 	esac
 }
+
+# ---- table ----
+declare -A R	# "server/mode/clients/key" -> value
+val() { echo "${R[$1/$2/$3/$4]:--}"; }
+
+# ratio A B: A/B with 2 digits ("-" if either is missing or B is 0)
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		if (a == "-" || b == "-" || b + 0 == 0) { print "-"; exit }
+		printf "%.2f", a / b }'
+}
+
+COLS="connected hs_per_s rtt_p50_ms rtt_p99_ms dec_p50_ms dec_p99_ms cpu_pct us_per_echo kib_per_client missed errors"
+HEAD="| mode | clients | server | connected | handshakes/s | HB RTT p50 ms | HB RTT p99 ms | decision p50 ms | decision p99 ms | qnetd CPU % | CPU us/echo | RSS KiB/client | echoes missed | errors |"
+
+# load_result SERVER MODE CLIENTS FILE: the RESULT line of one qnetd-bench run
+load_result() {
+	local line kv
+	line=$(grep '^RESULT ' "$4")
+	for kv in ${line#RESULT }; do
+		R["$1/$2/$3/${kv%%=*}"]=${kv#*=}
+	done
+}
+
+print_table() {
+	local mode n m srv row
+	echo "qnetd-bench: ours ($QNETD_BIN) vs Debian ($DEBIAN_QNETD)"
+	echo "$(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/ {print $2}') GiB RAM, kernel $(uname -r)"
+	if [ -z "$TABLE_FROM" ]; then
+		echo "$NODES nodes per cluster, heartbeat $HB_MS ms, ${DURATION} s window, membership change every $PART_EVERY s in 10% of the clusters"
+	else
+		echo "runs kept in $TABLE_FROM"
+	fi
+	echo "ratio = ours / debian (latency, CPU, memory: lower is better; handshakes/s: higher is better)"
+	echo
+	echo "$HEAD"
+	echo "$HEAD" | sed -e 's/[^|]\{1,\}|/---|/g'
+	for mode in $MODES; do
+		for n in $CLIENTS; do
+			for srv in $SERVERS; do
+				row="| $mode | $n | $srv |"
+				for m in $COLS; do row="$row $(val "$srv" "$mode" "$n" "$m") |"; done
+				echo "$row"
+			done
+			if [[ " $SERVERS " == *" ours "* && " $SERVERS " == *" debian "* ]]; then
+				row="| $mode | $n | ratio |"
+				for m in $COLS; do
+					row="$row $(ratio "$(val ours "$mode" "$n" "$m")" "$(val debian "$mode" "$n" "$m")") |"
+				done
+				echo "$row"
+			fi
+		done
+	done
+}
+
+# --table-from: only print the table of an earlier run kept with --keep
+if [ -n "$TABLE_FROM" ]; then
+	declare -A R
+	CLIENTS="" MODES="" SERVERS=""
+	for f in "$TABLE_FROM"/*.bench.txt; do
+		[ -f "$f" ] || die "no *.bench.txt in $TABLE_FROM"
+		t=$(basename "$f" .bench.txt)
+		IFS=- read -r srv mode n <<<"$t"
+		load_result "$srv" "$mode" "$n" "$f"
+		case " $CLIENTS " in *" $n "*) ;; *) CLIENTS="$CLIENTS $n";; esac
+		case " $MODES " in *" $mode "*) ;; *) MODES="$MODES $mode";; esac
+		case " $SERVERS " in *" $srv "*) ;; *) SERVERS="$SERVERS $srv";; esac
+	done
+	CLIENTS=$(tr ' ' '\n' <<<"$CLIENTS" | sort -n | xargs)
+	MODES=$(tr ' ' '\n' <<<"$MODES" | sort | xargs)
+	SERVERS=$(tr ' ' '\n' <<<"$SERVERS" | sort -r | xargs)
+	print_table
+	exit 0
+fi
 
 # ---- checks ----
 for s in $SERVERS; do
@@ -104,10 +185,10 @@ SERVER_PID=""
 BENCH_PID=""
 
 stop_server() {
-	local pid=$SERVER_PID i
+	local pid=$SERVER_PID
 	[ -n "$pid" ] || return 0
 	kill -TERM "$pid" 2>/dev/null
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
@@ -152,7 +233,6 @@ make_certs	# the servers want their DB for "-s on" even in plaintext runs
 # ---- one run ----
 PORT=$((21000 + (RANDOM % 400) * 20))	# below the ephemeral range, rarely in use
 RUN=0
-declare -A R	# "server/mode/clients/key" -> value
 
 listening() {
 	ss -Hltn "sport = :$1" 2>/dev/null | grep -q .
@@ -160,7 +240,7 @@ listening() {
 
 # run_one SERVER MODE CLIENTS
 run_one() {
-	local srv=$1 mode=$2 n=$3 bin port tag clusters tlsopt out line kv
+	local srv=$1 mode=$2 n=$3 bin port tag clusters tlsopt out rate inflight
 	bin=$(server_bin "$srv")
 	RUN=$((RUN + 1))
 	port=$((PORT + RUN))
@@ -186,7 +266,11 @@ run_one() {
 		stop_server
 		return
 	fi
-	[ "$mode" = tls ] && tlsopt=--tls || tlsopt=--no-tls
+	if [ "$mode" = tls ]; then
+		tlsopt=--tls rate=$BENCH_TLS_RATE inflight=$BENCH_TLS_INFLIGHT
+	else
+		tlsopt=--no-tls rate=$BENCH_RATE inflight=$BENCH_INFLIGHT
+	fi
 	log "$tag: $bin on port $port, $clusters clusters x $NODES nodes, $DURATION s"
 	out=$WORK/$tag.bench.txt
 	# in the background, so that a signal to this script is handled at once
@@ -194,16 +278,14 @@ run_one() {
 	timeout $((DURATION + 600)) "$BENCH_BIN" --host 127.0.0.1 --port "$port" \
 	    --clusters "$clusters" --nodes "$NODES" --hb-ms "$HB_MS" --duration "$DURATION" \
 	    $tlsopt --nssdb "$WORK/node-db" --qnetd-pid "$SERVER_PID" \
-	    --partition-every "$PART_EVERY" --workers "$BENCH_WORKERS" --rate "$BENCH_RATE" \
+	    --partition-every "$PART_EVERY" --workers "$BENCH_WORKERS" --rate "$rate" \
+	    --inflight "$inflight" \
 	    --cluster-suffix "$CLUSTER_SUFFIX" $BENCH_EXTRA >"$out" 2>"$WORK/$tag.bench.err" &
 	BENCH_PID=$!
 	wait "$BENCH_PID"
 	BENCH_PID=""
 	sed 's/^/    /' "$out" | grep -v RESULT >&2
-	line=$(grep '^RESULT ' "$out")
-	for kv in ${line#RESULT }; do
-		R["$srv/$mode/$n/${kv%%=*}"]=${kv#*=}
-	done
+	load_result "$srv" "$mode" "$n" "$out"
 	stop_server
 }
 
@@ -216,46 +298,6 @@ for mode in $MODES; do
 	done
 done
 log "load: $(cut -d' ' -f1-3 /proc/loadavg) at the end"
-
-# ---- table ----
-val() { echo "${R[$1/$2/$3/$4]:--}"; }
-
-# ratio A B: A/B with 2 digits ("-" if either is missing or B is 0)
-ratio() {
-	awk -v a="$1" -v b="$2" 'BEGIN {
-		if (a == "-" || b == "-" || b + 0 == 0) { print "-"; exit }
-		printf "%.2f", a / b }'
-}
-
-COLS="connected hs_per_s rtt_p50_ms rtt_p99_ms dec_p50_ms dec_p99_ms cpu_pct us_per_echo kib_per_client missed errors"
-HEAD="| mode | clients | server | connected | handshakes/s | HB RTT p50 ms | HB RTT p99 ms | decision p50 ms | decision p99 ms | qnetd CPU % | CPU us/echo | RSS KiB/client | echoes missed | errors |"
-
-print_table() {
-	local mode n m srv row
-	echo "qnetd-bench: ours ($QNETD_BIN) vs Debian ($DEBIAN_QNETD)"
-	echo "$(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/ {print $2}') GiB RAM, kernel $(uname -r)"
-	echo "$NODES nodes per cluster, heartbeat $HB_MS ms, ${DURATION} s window, membership change every $PART_EVERY s in 10% of the clusters"
-	echo "ratio = ours / debian (latency, CPU, memory: lower is better; handshakes/s: higher is better)"
-	echo
-	echo "$HEAD"
-	echo "$HEAD" | sed 's/[^|]*|/---|/g'
-	for mode in $MODES; do
-		for n in $CLIENTS; do
-			for srv in $SERVERS; do
-				row="| $mode | $n | $srv |"
-				for m in $COLS; do row="$row $(val "$srv" "$mode" "$n" "$m") |"; done
-				echo "$row"
-			done
-			case " $SERVERS " in *" ours "*" debian "*|*" debian "*" ours "*)
-				row="| $mode | $n | ratio |"
-				for m in $COLS; do
-					row="$row $(ratio "$(val ours "$mode" "$n" "$m")" "$(val debian "$mode" "$n" "$m")") |"
-				done
-				echo "$row";;
-			esac
-		done
-	done
-}
 
 if [ -n "$OUT" ]; then
 	print_table | tee "$OUT"

@@ -21,7 +21,13 @@ lab_start_qnetd -s on -c on
 run_case() {	# ALGORITHM TIE_BREAKER WINNER LOSER
 	local alg=$1 tb=$2 win=$3 lose=$4
 	lab_write_config algorithm="$alg" tie_breaker="$tb" tls=on
-	lab_start_cluster
+	# qdevices start once both nodes share one membership: 2nodelms's newcomer rule
+	# (PROTOCOL.md 3.3) NACKs a node that reports a ring the other has not reported
+	# yet, and nothing re-evaluates it until the next membership change.
+	lab_start_corosync
+	lab_wait_until 30 eval '[[ $(lab_members n1) == 1,2 && $(lab_members n2) == 1,2 ]]' ||
+		lab_die "setup: corosync nodes did not form one membership"
+	lab_start_qdevice
 	LAB_HOLD=2 check "$alg/$tb: both nodes quorate with 3 votes" lab_settled "${both_full[@]}"
 	lab_partition n1 n2
 	check "$alg/$tb, n1|n2: $win quorate (2 votes), $lose not" \

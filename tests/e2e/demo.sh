@@ -22,6 +22,9 @@ BUILD=${QNET_BUILD:-$TOP/build}
 DEBIAN_QDEVICE=/usr/sbin/corosync-qdevice
 DEBIAN_QDEVICE_TOOL=/usr/sbin/corosync-qdevice-tool
 
+QNETD_IS=ours
+[[ $QNETD_BIN == "$BUILD"/* ]] || QNETD_IS=$QNETD_BIN
+
 # Our qdevice if it is built (and QDEVICE_BIN was not chosen by the caller).
 QDEVICE_IS=""
 if [[ -z ${QDEVICE_BIN:-} ]]; then
@@ -120,7 +123,7 @@ cat <<EOF
 
         n1 (198.18.0.1) ---------X--------- n2 (198.18.0.2)      corosync + qdevice
              \\                                  /
-              '---------- arb (198.18.0.100) --'                  qnetd (ours)
+              '---------- arb (198.18.0.100) --'                  qnetd ($QNETD_IS)
 
    Everything runs on this machine in private network namespaces and is removed at the
    end. Nothing outside the test range 198.18.0.0/24 is touched.

@@ -948,7 +948,7 @@ _lab_on_exit() {
 : "${LAB_SAMPLE_INTERVAL:=0.2}"	# sampler: seconds between two rounds over all nodes
 
 LAB_SAMPLER_PID=""		# background sampler (lab_sampler_start), "" when none
-LAB_SAMPLER_FILE=""		# its readings: "ROUND T_MS NODE RING QUORATE MEMBERS"
+LAB_SAMPLER_FILE=""		# its readings: "ROUND T_MS NODE RING QUORATE MEMBERS VOTES"
 # Results of the last lab_sampler_stop.
 SAMPLER_ROUNDS=0 SAMPLER_VIOLATIONS=0 SAMPLER_GRACE_HITS=0 SAMPLER_OVERLAP_MS=0
 SAMPLER_STALE_HITS=0 SAMPLER_STALE_MS=0
@@ -997,16 +997,18 @@ lab_try_start_qdevice() {
 }
 
 # _lab_sample NODE: one cheap reading (no mount namespace needed: corosync's IPC sockets
-# are abstract, per network namespace): prints "RING QUORATE MEMBERS", "- - -" if no answer.
+# are abstract, per network namespace): prints "RING QUORATE MEMBERS VOTES", "- - - -" if
+# no answer.
 _lab_sample() {
 	timeout 2 ip netns exec "${LAB_NS[$1]}" "$QUORUMTOOL" -s 2>/dev/null | awk '
 		/^Quorate:/	{ q = tolower($2) }
 		/^Ring ID:/	{ r = $3 }
 		/^Membership information/ { m = 1; next }
+		/^Total votes:/	{ v = $3 }
 		m && $1 ~ /^[0-9]+$/ && $1 != 0 { s = s (s == "" ? "" : ",") $1 }
 		END {
-			if (q == "" || r == "") print "- - -"
-			else print r, q, (s == "" ? "-" : s)
+			if (q == "" || r == "") print "- - - -"
+			else print r, q, (s == "" ? "-" : s), (v == "" ? "-" : v)
 		}'
 }
 

@@ -1,0 +1,487 @@
+# shellcheck shell=bash
+# tests/e2e/drill-lib.sh: scenario framing for the failure drills (test-drill-*.sh).
+#
+# Sourced after choosing binaries; sources lib.sh itself. A drill script is a list of
+# scenarios:
+#
+#   drill_scenario NAME "what it shows"  || skip ...   (returns 1 if not selected)
+#   drill_cluster KEY=VALUE...          fresh cluster with this corosync.conf (reused if
+#                                       the last one had the same config and is healthy)
+#   drill_fault "what" CMD...           note the time, start the safety sampler, run CMD
+#   drill_expect "NODE KEY=V..." ...    settled-state check + invariant check + timings
+#
+# Every scenario gives one row of the table printed at the end: outcome, and from
+# corosync's log (VOTEQ/QUORUM/TOTEM lines): time from the fault to the new membership, to
+# the loser(s) being non-quorate, to the winner(s) having finished the sync (settled).
+#
+# Selection: DRILL_ONLY="name1 name2" runs only those scenarios (scripts/drill run).
+# Results: rows are also appended (tab-separated) to $DRILL_RESULTS if set.
+# Binaries: our qnetd and Debian's qdevice unless QNETD_BIN / QDEVICE_BIN say otherwise
+# (=ours / =debian are shorthands: the build directory's / Debian's, tools follow).
+
+DRILL_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+DRILL_TOP=$(cd "$DRILL_HERE/../.." && pwd)
+DRILL_BUILD=${QNET_BUILD:-$DRILL_TOP/build}
+
+# --- binaries --------------------------------------------------------------------------
+: "${QNETD_BIN:=$DRILL_BUILD/qnetd/qnetd}"
+: "${QNETD_TOOL:=$DRILL_BUILD/qnetd/qnetd-tool}"
+: "${QNETD_CERTUTIL:=$DRILL_TOP/certs/qnetd-certutil}"
+: "${QDEVICE_CERTUTIL:=$DRILL_TOP/certs/qdevice-net-certutil}"
+case ${QDEVICE_BIN:-debian} in
+ours)	QDEVICE_BIN=$DRILL_BUILD/qdevice/qdevice;;
+debian)	QDEVICE_BIN=/usr/sbin/corosync-qdevice;;
+esac
+case ${QNETD_BIN} in
+ours)	QNETD_BIN=$DRILL_BUILD/qnetd/qnetd QNETD_TOOL=$DRILL_BUILD/qnetd/qnetd-tool;;
+debian)	QNETD_BIN=/usr/bin/corosync-qnetd QNETD_TOOL=/usr/bin/corosync-qnetd-tool;;
+esac
+if [[ -z ${QDEVICE_TOOL:-} ]]; then
+	if [[ $QDEVICE_BIN == "$DRILL_BUILD"/* && -x ${QDEVICE_BIN%/*}/qdevice-tool ]]; then
+		QDEVICE_TOOL=${QDEVICE_BIN%/*}/qdevice-tool
+	else
+		QDEVICE_TOOL=/usr/sbin/corosync-qdevice-tool
+	fi
+fi
+export QNETD_BIN QNETD_TOOL QNETD_CERTUTIL QDEVICE_CERTUTIL QDEVICE_BIN QDEVICE_TOOL
+
+: "${LAB_DUMP_LINES:=25}"
+# shellcheck source=lib.sh
+. "$DRILL_HERE/lib.sh"
+
+# Every reading lab_settled (and everything else) takes through lab_query is also written
+# to logs/queries.log, so that a check that did not settle can be explained afterwards.
+eval "_drill_lab_query_orig() $(declare -f lab_query | tail -n +2)"
+lab_query() {
+	local rc
+	_drill_lab_query_orig "$@"
+	rc=$?
+	[[ -n $LAB_DIR && -d $LAB_DIR/logs ]] &&
+		echo "$(_lab_now_ms) $1 $(_lab_q_summary)" >>"$LAB_DIR/logs/queries.log"
+	return $rc
+}
+
+# drill_which BIN: "ours" / "debian" / the path
+drill_which() {
+	case $1 in
+	/usr/*)			echo "debian";;
+	"$DRILL_BUILD"/*)	echo "ours";;
+	*)			echo "$1";;
+	esac
+}
+
+# --- state ---------------------------------------------------------------------------------
+DRILL_NAME=""			# current scenario
+DRILL_FAULT_MS=0		# time of its fault
+DRILL_FAULT_DESC=""
+DRILL_CONF_KEY=""		# config of the running cluster ("" = none running)
+DRILL_ROWS=()			# table rows, tab-separated
+DRILL_FAILED_BEFORE=0		# LAB_FAILED when the scenario began
+DRILL_NOTES=()			# free-form remarks printed under the table
+DRILL_STEP=0			# steps so far (names the sampler files)
+DRILL_STRICT_INVARIANT=1	# 0: drill_expect reports a broken invariant, does not fail
+
+# drill_lab N: create the lab with N nodes, certificates, qnetd; the table is printed at exit.
+drill_lab() {
+	lab_create "$1"
+	trap '_drill_on_exit' EXIT
+	lab_log "qnetd: $QNETD_BIN ($(drill_which "$QNETD_BIN")); qdevice: $QDEVICE_BIN ($(drill_which "$QDEVICE_BIN"))"
+	lab_make_certs
+	lab_start_qnetd -s on -c on
+}
+
+_drill_on_exit() {
+	local rc=$?
+	drill_table
+	(exit "$rc")
+	_lab_on_exit
+}
+
+# drill_selected NAME: is NAME selected by DRILL_ONLY (empty: everything)?
+drill_selected() {
+	local w
+	[[ -z ${DRILL_ONLY:-} ]] && return 0
+	for w in ${DRILL_ONLY//,/ }; do
+		# shellcheck disable=SC2053
+		[[ $1 == $w ]] && return 0
+	done
+	return 1
+}
+
+# drill_scenario NAME DESCRIPTION: start a scenario; returns 1 (skip it) if not selected.
+drill_scenario() {
+	drill_selected "$1" || return 1
+	DRILL_NAME=$1
+	DRILL_FAULT_MS=0
+	DRILL_FAULT_DESC=""
+	DRILL_FAILED_BEFORE=$LAB_FAILED
+	echo "# ======== $1: $2"
+	return 0
+}
+
+# _drill_conf_key ARGS...: canonical text of a config (order does not matter).
+_drill_conf_key() {
+	printf '%s\n' "$@" | sort | tr '\n' ' '
+}
+
+# drill_healthy: every node runs corosync and qdevice, sees every node, 3+ votes, quorate.
+drill_healthy() {
+	local n all
+	all=$(IFS=,; echo "${LAB_NODES[*]#n}")
+	for n in "${LAB_NODES[@]}"; do
+		lab_running "$n" corosync && lab_running "$n" qdevice || return 1
+		lab_state "$n" members="$all" quorate=yes || return 1
+		[[ $Q_TOTAL == "$Q_EXPECTED" ]] || return 1
+	done
+	return 0
+}
+
+# drill_cluster KEY=VALUE...: make sure the cluster runs with this configuration (the
+# arguments of lab_write_config) and every node is quorate with all votes. Reuses the
+# running cluster when the configuration is the same and it is healthy.
+drill_cluster() {
+	local key
+	key=$(_drill_conf_key "$@")
+	lab_running arb qnetd || lab_start_qnetd -s on -c on
+	if [[ $key == "$DRILL_CONF_KEY" ]] && drill_healthy; then
+		lab_log "reusing the running cluster ($*)"
+		return 0
+	fi
+	lab_heal
+	drill_net_clear
+	_drill_stop_all
+	_drill_write_config "$@"
+	lab_start_cluster
+	DRILL_CONF_KEY=$key
+	drill_wait_full || lab_die "setup: $DRILL_NAME: cluster did not become quorate with all votes"
+}
+
+# _drill_write_config ARGS...: lab_write_config with per-node overrides: an argument
+# "nX:KEY=VALUE" sets KEY only in nX's corosync.conf (replacing a common KEY=...).
+_drill_write_config() {
+	local a n k common=() per=() over=() nodes=()
+	for a in "$@"; do
+		if [[ $a =~ ^(n[0-9]+):(.*)$ ]]; then over+=("$a"); else common+=("$a"); fi
+	done
+	lab_write_config "${common[@]}"
+	for a in "${over[@]}"; do nodes+=("${a%%:*}"); done
+	for n in $(printf '%s\n' "${nodes[@]}" | sort -u); do
+		per=()
+		for a in "${common[@]}"; do
+			k=${a%%=*}
+			printf '%s\n' "${over[@]}" | grep -qF "$n:$k=" || per+=("$a")
+		done
+		for a in "${over[@]}"; do [[ ${a%%:*} == "$n" ]] && per+=("${a#*:}"); done
+		lab_write_config_node "$n" "${per[@]}"
+	done
+}
+
+# drill_wait_full [HOLD_S]: all nodes see everybody, quorate, total = expected votes
+# (held HOLD_S s, default 1).
+drill_wait_full() {
+	local n specs=() all exp
+	all=$(IFS=,; echo "${LAB_NODES[*]#n}")
+	# expected votes: nodes + qdevice votes (ffsplit 1, lms nodes-1 by default)
+	if [[ ${LAB_CONF[algorithm]} == ffsplit || -n ${LAB_CONF[votes]:-} ]]; then
+		exp=$(( ${#LAB_NODES[@]} + ${LAB_CONF[votes]:-1} ))
+	else
+		exp=$(( ${#LAB_NODES[@]} * 2 - 1 ))
+	fi
+	for n in "${LAB_NODES[@]}"; do
+		specs+=("$n members=$all quorate=yes votes=$exp")
+	done
+	LAB_HOLD=${1:-1} lab_settled "${specs[@]}"
+}
+
+# _drill_stop_all: stop every qdevice and corosync we run (whatever state they are in).
+_drill_stop_all() {
+	local n d hosts
+	for d in qdevice corosync; do
+		hosts=()
+		for n in "${LAB_NODES[@]}"; do
+			[[ -n ${LAB_PID[$n/$d]:-} ]] && hosts+=("$n")
+		done
+		(( ${#hosts[@]} )) && lab_stop "$d" "${hosts[@]}"
+	done
+	DRILL_CONF_KEY=""
+}
+
+# drill_dirty: the next drill_cluster must restart (the scenario changed daemons/network).
+drill_dirty() { DRILL_CONF_KEY=""; }
+
+# drill_fault DESCRIPTION CMD...: note the time, start the sampler, inject the fault.
+drill_fault() {
+	DRILL_FAULT_DESC=$1
+	shift
+	DRILL_STEP=$((DRILL_STEP + 1))
+	lab_sampler_start "$DRILL_NAME-$DRILL_STEP"
+	DRILL_FAULT_MS=$(_lab_now_ms)
+	lab_log "fault: $DRILL_FAULT_DESC"
+	"$@" || lab_log "fault command failed: $*"
+}
+
+# _drill_ms MS: "6.28" (seconds) or "-" for a negative value
+_drill_ms() {
+	if (( $1 < 0 )); then echo "-"; else printf '%d.%02d' $(($1 / 1000)) $((($1 % 1000) / 10)); fi
+}
+
+# drill_expect [--label TEXT] [--hold S] "NODE KEY=V..." ...: the settled-state check
+# (the state must hold S s, default LAB_HOLD), then the
+# invariant check over the sampler's readings since drill_fault, then one table row.
+# Nodes with quorate=yes are winners, quorate=no losers.
+drill_expect() {
+	local label="" spec h memb=-1 nonq=-1 settled=-1 v winners=() losers=() end ok=1 inv
+	local hold=$LAB_HOLD
+	while :; do
+		case $1 in
+		--label) label=$2; shift 2;;
+		--hold) hold=$2; shift 2;;
+		*) break;;
+		esac
+	done
+	[[ -n $label ]] || label="$DRILL_FAULT_DESC"
+	LAB_HOLD=$hold check "$DRILL_NAME: $label: $(_drill_spec_text "$@")" lab_settled "$@" || ok=0
+	end=$(_lab_now_ms)
+	if [[ -n $LAB_SAMPLER_PID ]]; then
+		if (( DRILL_STRICT_INVARIANT )); then
+			check "$DRILL_NAME: $label: never two disjoint memberships both quorate" \
+			    lab_sampler_stop || ok=0
+		else
+			lab_sampler_stop ||
+				echo "# (invariant broken, reported only: DRILL_STRICT_INVARIANT=0)"
+		fi
+		_drill_inv_text; inv=$DRILL_INV
+	else
+		inv="-"
+	fi
+	for spec in "$@"; do
+		h=${spec%% *}
+		case " $spec " in
+		*" quorate=yes "*) winners+=("$h");;
+		*" quorate=no "*) losers+=("$h");;
+		esac
+	done
+	for h in "${winners[@]}" "${losers[@]}"; do
+		lab_log_times "$h" "$DRILL_FAULT_MS" "$end" || continue
+		(( LT_MEMBERSHIP > memb )) && memb=$LT_MEMBERSHIP
+	done
+	for h in "${losers[@]}"; do
+		lab_log_times "$h" "$DRILL_FAULT_MS" "$end" || continue
+		(( LT_NONQ_LAST > nonq )) && nonq=$LT_NONQ_LAST
+	done
+	for h in "${winners[@]}"; do
+		lab_log_times "$h" "$DRILL_FAULT_MS" "$end" || continue
+		v=$LT_SYNC
+		(( LT_PRIMARY > v )) && v=$LT_PRIMARY
+		(( v > settled )) && settled=$v
+	done
+	drill_row "$DRILL_NAME" "$label" "$( ((ok)) && echo ok || echo FAIL)" \
+	    "$(_drill_ms "$memb")" "$(_drill_ms "$nonq")" "$(_drill_ms "$settled")" "$inv" \
+	    "$(_drill_outcome "$@")"
+	return $((1 - ok))
+}
+
+# "n1 members=1 quorate=yes votes=2" ... -> "n1 quorate 2v, n2 not quorate 1v"
+_drill_spec_text() {
+	local spec out="" h q v
+	for spec in "$@"; do
+		h=${spec%% *} q="" v=""
+		[[ " $spec " == *" quorate=yes "* ]] && q="quorate"
+		[[ " $spec " == *" quorate=no "* ]] && q="NOT quorate"
+		[[ $spec =~ votes=([0-9]+) ]] && v=" ${BASH_REMATCH[1]}v"
+		out+="${out:+, }$h $q$v"
+	done
+	echo "$out"
+}
+
+# Winners as "{1,2} q" style text for the table.
+_drill_outcome() {
+	local spec w=() l=() h
+	for spec in "$@"; do
+		h=${spec%% *}
+		case " $spec " in
+		*" quorate=yes "*) w+=("${h#n}");;
+		*" quorate=no "*) l+=("${h#n}");;
+		esac
+	done
+	echo "Q:{$(IFS=,; echo "${w[*]}")} noQ:{$(IFS=,; echo "${l[*]}")}"
+}
+
+# drill_row NAME STEP RESULT MEMBERSHIP NONQ SETTLED INVARIANT OUTCOME
+drill_row() {
+	local row
+	row=$(IFS=$'\t'; echo "$*")
+	DRILL_ROWS+=("$row")
+	[[ -n ${DRILL_RESULTS:-} ]] && printf '%s\n' "$row" >>"$DRILL_RESULTS"
+	return 0
+}
+
+# drill_note TEXT: a remark printed under the table.
+drill_note() { DRILL_NOTES+=("$*"); lab_log "NOTE: $*"; }
+
+# drill_table: the per-scenario timing table (times in s after the fault, from corosync's
+# log: membership = new membership formed, lost = loser non-quorate, settled = winner's
+# sync completed / quorum regained).
+drill_table() {
+	local r
+	(( ${#DRILL_ROWS[@]} )) || return 0
+	echo "#"
+	echo "# ${DRILL_BINS_LABEL:-qnetd: $(drill_which "$QNETD_BIN"), qdevice: $(drill_which "$QDEVICE_BIN")}"
+	drill_print_table "${DRILL_ROWS[@]}"
+	for r in "${DRILL_NOTES[@]}"; do echo "# note: $r"; done
+}
+
+# drill_print_table ROW...: rows as made by drill_row.
+drill_print_table() {
+	printf '%s\n' "$@" | awk -F'\t' '
+		BEGIN {
+			printf "# %-21s %-30s %-4s %8s %8s %8s  %-26s %s\n", "scenario", "step", "res",
+			    "membrsh", "lost", "settled", "outcome", "invariant"
+		}
+		{
+			printf "# %-21s %-30s %-4s %8s %8s %8s  %-26s %s\n", $1, substr($2, 1, 30), $3,
+			    $4, $5, $6, $8, $7
+		}'
+}
+
+# --- network quality (packet loss, delay) ---------------------------------------------------
+
+declare -A DRILL_NET=()		# host -> nft rule text currently applied by lab_net_*
+
+# drill_net_loss HOST PERCENT [PEER...]: drop PERCENT % of HOST's packets to and from the
+# peers (default: every other host), at random (nftables numgen; netem is not needed).
+drill_net_loss() {
+	local h=$1 pct=$2 p addrs=""
+	shift 2
+	local peers=("$@")
+	(( ${#peers[@]} )) || for p in "${LAB_HOSTS[@]}"; do [[ $p != "$h" ]] && peers+=("$p"); done
+	for p in "${peers[@]}"; do addrs+="${addrs:+, }${LAB_ADDR[$p]}"; done
+	lab_log "packet loss $pct % on $h <-> ${peers[*]}"
+	ip netns exec "${LAB_NS[$h]}" nft -f - <<-EOF
+	table inet qnet_loss
+	delete table inet qnet_loss
+	table inet qnet_loss {
+		chain input {
+			type filter hook input priority -90; policy accept;
+			ip saddr { $addrs } numgen random mod 100 < $pct drop
+		}
+		chain output {
+			type filter hook output priority -90; policy accept;
+			ip daddr { $addrs } numgen random mod 100 < $pct drop
+		}
+	}
+	EOF
+	DRILL_NET[$h]=loss
+}
+
+# drill_net_delay HOST MS: delay every packet HOST sends by MS ms (tc netem). Returns 2 if
+# the kernel has no netem (then nothing changes).
+drill_net_delay() {
+	local h=$1 ms=$2
+	ip netns exec "${LAB_NS[$h]}" tc qdisc replace dev eth0 root netem delay "${ms}ms" \
+	    2>/dev/null || return 2
+	lab_log "delay ${ms} ms on everything $h sends"
+	DRILL_NET[$h]=delay
+}
+
+# drill_net_have_netem: can this kernel delay packets with tc netem?
+drill_net_have_netem() {
+	local h=${LAB_NODES[0]}
+	ip netns exec "${LAB_NS[$h]}" tc qdisc replace dev eth0 root netem delay 1ms 2>/dev/null ||
+		return 1
+	ip netns exec "${LAB_NS[$h]}" tc qdisc del dev eth0 root 2>/dev/null
+	return 0
+}
+
+# drill_net_clear [HOST...]: remove loss rules and delay qdiscs (default: all hosts).
+drill_net_clear() {
+	local h hosts=("$@")
+	(( ${#hosts[@]} )) || hosts=("${!DRILL_NET[@]}")
+	for h in "${hosts[@]}"; do
+		ip netns exec "${LAB_NS[$h]}" nft delete table inet qnet_loss 2>/dev/null
+		ip netns exec "${LAB_NS[$h]}" tc qdisc del dev eth0 root 2>/dev/null
+		unset "DRILL_NET[$h]"
+		lab_log "network quality of $h restored"
+	done
+	return 0
+}
+
+# drill_always_quorate NODE...: in the last sampler run, no reading of these nodes was
+# "not quorate" (readings without an answer do not count).
+drill_always_quorate() {
+	local bad
+	[[ -n $LAB_SAMPLER_FILE && -r $LAB_SAMPLER_FILE ]] || return 1
+	bad=$(awk -v nodes=" $* " 'index(nodes, " " $3 " ") && $5 == "no"' "$LAB_SAMPLER_FILE")
+	[[ -z $bad ]] && return 0
+	echo "# non-quorate readings: $(wc -l <<<"$bad"), first: $(head -n1 <<<"$bad")" >&2
+	return 1
+}
+
+# drill_observe SECONDS [LABEL]: let the fault act for SECONDS s, then judge the safety
+# invariant over that time and add a row (membership changes counted from the logs).
+drill_observe() {
+	local secs=$1 label=${2:-$DRILL_FAULT_DESC} h flaps=0 c f ok=1 inv
+	sleep "$secs"
+	check "$DRILL_NAME: $label (${secs} s): never two disjoint memberships both quorate" \
+	    lab_sampler_stop || ok=0
+	_drill_inv_text; inv=$DRILL_INV
+	for h in "${LAB_NODES[@]}"; do
+		f=$(lab_path "$h" /var/log/corosync/corosync.log)
+		c=$(_drill_count_since "$f" "$DRILL_FAULT_MS" 'A new membership')
+		(( c > flaps )) && flaps=$c
+	done
+	drill_row "$DRILL_NAME" "$label" "$( ((ok)) && echo ok || echo FAIL)" "-" "-" "-" "$inv" \
+	    "observed ${secs}s: $flaps membership(s)"
+	return $((1 - ok))
+}
+
+# _drill_count_since FILE SINCE_MS PATTERN: lines of corosync's log after SINCE_MS
+# matching PATTERN.
+_drill_count_since() {
+	awk -v since="$2" -v pat="$3" -v year="$(date +%Y)" '
+		BEGIN {
+			split("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec", mn, " ")
+			for (i = 1; i <= 12; i++) mon[mn[i]] = i
+		}
+		!($1 in mon) { next }
+		{
+			split($3, hms, /[:.]/)
+			t = mktime(year " " mon[$1] " " $2 " " hms[1] " " hms[2] " " hms[3]) * 1000 + hms[4]
+			if (t >= since && index($0, pat)) c++
+		}
+		END { print c + 0 }' "$1" 2>/dev/null || echo 0
+}
+
+# _drill_inv_text: DRILL_INV := the invariant column from the last lab_sampler_stop, e.g.
+# "0 viol, 2 in grace, stale 1.47s"; a stale view also becomes a note under the table.
+_drill_inv_text() {
+	local t="$SAMPLER_VIOLATIONS viol"
+	(( SAMPLER_VIOLATIONS )) && t+=" ($(_drill_ms "$SAMPLER_OVERLAP_MS")s)"
+	(( SAMPLER_GRACE_HITS )) && t+=", $SAMPLER_GRACE_HITS in grace"
+	if (( SAMPLER_STALE_HITS )); then
+		t+=", stale $(_drill_ms "$SAMPLER_STALE_MS")s"
+		DRILL_NOTES+=("$DRILL_NAME: a node still in corosync's sync showed its old ring as quorate for ~$(_drill_ms "$SAMPLER_STALE_MS") s after a quorate peer had formed a newer ring without it (see STALE lines)")
+	fi
+	DRILL_INV=$t
+}
+
+# drill_expect_one_winner A B [LABEL]: after a 1|1 split where qnetd's choice depends on
+# timing (e.g. which qdevice reconnects first: with KAP the first one keeps the vote),
+# exactly one of A and B must end up quorate with 2 votes and the other not. The winner
+# is whichever is seen quorate in its own membership first (bounded wait), then it must
+# hold like any drill_expect.
+drill_expect_one_winner() {
+	local a=$1 b=$2 label=${3:-$DRILL_FAULT_DESC} win="" lose deadline
+	deadline=$(( $(_lab_now_ms) + LAB_SETTLE_TIMEOUT * 1000 ))
+	while [[ -z $win ]] && (( $(_lab_now_ms) < deadline )); do
+		if lab_state "$a" members="${a#n}" quorate=yes; then win=$a
+		elif lab_state "$b" members="${b#n}" quorate=yes; then win=$b
+		else sleep "$LAB_POLL"
+		fi
+	done
+	[[ -n $win ]] || win=$a	# nobody: let the check below fail with the readings
+	if [[ $win == "$a" ]]; then lose=$b; else lose=$a; fi
+	drill_note "$DRILL_NAME: $label: qnetd gave its vote to $win"
+	drill_expect --label "$label (winner: $win)" "$win members=${win#n} quorate=yes votes=2" \
+	    "$lose members=${lose#n} quorate=no votes=1"
+}

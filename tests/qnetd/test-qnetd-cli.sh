@@ -99,5 +99,23 @@ check "qnetd-tool exits 3 without a daemon" exit_code_is 3 "$TOOL" -s -p "$dir/n
 check "qnetd-tool -H stops qnetd cleanly and removes its files" eval \
     '"$TOOL" -H -p "$sock" && wait "$qnetd_pid"; rc=$?; [[ $rc == 0 && ! -e $sock && ! -e $dir/q.pid ]]'
 
+# A server certificate that expires within 30 days: warned about at start, days shown.
+db=$dir/shortdb
+mkdir -p "$db" && : >"$db/pw" && head -c 64 /dev/urandom >"$db/noise"
+certutil -N -d "sql:$db" -f "$db/pw" >/dev/null 2>&1 &&
+certutil -S -x -n "QNetd Cert" -s "CN=Qnetd Server" -t "u,u,u" -v 1 -k rsa -g 2048 \
+    -d "sql:$db" -f "$db/pw" -z "$db/noise" >/dev/null 2>&1
+sock2=$dir/q2.sock
+"$QNETD" -f -s on -c off -p "$port" -S "nss_db_dir=$db,lock_file=$dir/q2.pid,local_socket_file=$sock2" \
+    2>"$dir/qnetd2.log" &
+qnetd2_pid=$!
+pids+=("$qnetd2_pid")
+for _ in $(seq 50); do "$TOOL" -s -p "$sock2" >/dev/null 2>&1 && break; sleep 0.1; done
+check "a certificate expiring within 30 days is warned about at start" \
+    grep -Eq 'server certificate "QNetd Cert" expires in [0-9]+ days' "$dir/qnetd2.log"
+check "qnetd-tool -s -j shows the certificate's days left" eval \
+    '"$TOOL" -s -j -p "$sock2" | python3 -c "import json,sys; d=json.load(sys.stdin)[\"certificate_days_left\"]; sys.exit(0 if 0 <= d <= 31 else 1)"'
+kill "$qnetd2_pid" 2>/dev/null
+
 echo "$passed passed, $failed failed"
 [[ $failed == 0 ]]

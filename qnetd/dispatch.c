@@ -225,9 +225,8 @@ handle_init(struct qnetd_client *c, const struct msg *m)
 		code = REPLY_DOESNT_CONTAIN_REQUIRED_OPTION;
 	if (code == REPLY_NO_ERROR && !m->algorithm_set)
 		code = REPLY_DOESNT_CONTAIN_REQUIRED_OPTION;
-	if (m->algorithm_set && algorithm_get((uint8_t)m->algorithm) == NULL)
-		code = REPLY_UNSUPPORTED_DECISION_ALGORITHM;
-	if (m->algorithm_set && m->algorithm > UINT8_MAX)
+	if (m->algorithm_set &&
+	    (m->algorithm > UINT8_MAX || algorithm_get((uint8_t)m->algorithm) == NULL))
 		code = REPLY_UNSUPPORTED_DECISION_ALGORITHM;
 	if (code == REPLY_NO_ERROR)
 		code = check_against_cluster(c, m);

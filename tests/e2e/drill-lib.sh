@@ -16,7 +16,7 @@
 #
 # Selection: DRILL_ONLY="name1 name2" runs only those scenarios (scripts/drill run).
 # Results: rows are also appended (tab-separated) to $DRILL_RESULTS if set.
-# Binaries: our qnetd and Debian's qdevice unless QNETD_BIN / QDEVICE_BIN say otherwise
+# Binaries: our qnetd and our qdevice unless QNETD_BIN / QDEVICE_BIN say otherwise
 # (=ours / =debian are shorthands: the build directory's / Debian's, tools follow).
 
 DRILL_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -28,7 +28,7 @@ DRILL_BUILD=${QNET_BUILD:-$DRILL_TOP/build}
 : "${QNETD_TOOL:=$DRILL_BUILD/qnetd/qnetd-tool}"
 : "${QNETD_CERTUTIL:=$DRILL_TOP/certs/qnetd-certutil}"
 : "${QDEVICE_CERTUTIL:=$DRILL_TOP/certs/qdevice-net-certutil}"
-case ${QDEVICE_BIN:-debian} in
+case ${QDEVICE_BIN:-ours} in
 ours)	QDEVICE_BIN=$DRILL_BUILD/qdevice/qdevice;;
 debian)	QDEVICE_BIN=/usr/sbin/corosync-qdevice;;
 esac

@@ -8,7 +8,7 @@
 #   4n-lms-2-2       lms lowest (qdevice votes 3 of 7), 2|2: {n1,n2} wins with 5 votes
 #   4n-lms-last-man  lms: n2, n3, n4 killed at once: n1 alone keeps quorum (1+3 of 7)
 # Every step checks the safety invariant on readings of all nodes every 200 ms.
-# Our qnetd and Debian's qdevice by default (QNETD_BIN / QDEVICE_BIN; DRILL_ONLY selects).
+# Our qnetd and our qdevice by default (QNETD_BIN / QDEVICE_BIN; DRILL_ONLY selects).
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=drill-lib.sh

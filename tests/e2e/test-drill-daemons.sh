@@ -14,7 +14,7 @@
 #   isolate-n1         n1 cut off from n2 and from the arbiter at once: n2 wins
 # Every step checks the safety invariant on readings every 200 ms; where quorum must not
 # be lost, that no reading of the surviving node(s) was non-quorate. Our qnetd and
-# Debian's qdevice by default (QNETD_BIN / QDEVICE_BIN choose others; DRILL_ONLY selects).
+# our qdevice by default (QNETD_BIN / QDEVICE_BIN choose others; DRILL_ONLY selects).
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=drill-lib.sh

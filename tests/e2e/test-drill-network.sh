@@ -11,7 +11,7 @@
 #   delay-arb    the link to the arbiter delayed by 1 s each way (a TCP relay,
 #                drill-delay-relay.pl, in front of qnetd: works without netem); 3 votes;
 #                n1|n2: n1 still wins, later; heal: 3 votes
-# Our qnetd and Debian's qdevice by default (QNETD_BIN / QDEVICE_BIN; DRILL_ONLY selects).
+# Our qnetd and our qdevice by default (QNETD_BIN / QDEVICE_BIN; DRILL_ONLY selects).
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=drill-lib.sh

@@ -10,7 +10,7 @@
 #                    was down; n1's qdevice comes back (a flap): n2 keeps quorum
 #   kap-off          the same with it off: the vote moves to n1 (tie-breaker), n2 loses
 # Every step also checks the safety invariant (never two disjoint memberships both quorate)
-# on readings of every node every 200 ms. Our qnetd and Debian's qdevice by default;
+# on readings of every node every 200 ms. Our qnetd and our qdevice by default;
 # QNETD_BIN / QDEVICE_BIN (or =ours / =debian) choose others. DRILL_ONLY selects scenarios.
 
 HERE=$(cd "$(dirname "$0")" && pwd)

@@ -258,10 +258,16 @@ deliver(struct conn *c)
 	free(msg);
 }
 
+static void	write_ready(struct conn *c);
+
 /*
  * Read exactly what the current message still needs, never beyond it.
  * NSS may hold decrypted records the kernel no longer reports, so the
- * loop drains until "would block" instead of trusting poll.
+ * loop drains until "would block" instead of trusting poll. Replies the
+ * last message queued are written before the next one is read: a burst
+ * from the server (VOTE_INFOs each wanting a reply) must not overflow
+ * the bounded send queue while the socket could take them
+ * (tests/hostile/test-hostile-qdevice.sh, case ack-flood).
  */
 static void
 read_ready(struct conn *c)
@@ -311,8 +317,11 @@ read_ready(struct conn *c)
 		} else {
 			c->body_len += (size_t)n;
 		}
-		if (c->body_len == c->msg_len)
+		if (c->body_len == c->msg_len) {
 			deliver(c);
+			if (!c->dead && c->out_count > 0)
+				write_ready(c);
+		}
 	}
 }
 

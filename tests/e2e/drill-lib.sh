@@ -346,7 +346,7 @@ drill_print_table() {
 
 # --- network quality (packet loss, delay) ---------------------------------------------------
 
-declare -A DRILL_NET=()		# host -> nft rule text currently applied by lab_net_*
+declare -A DRILL_NET=()		# host -> loss / delay while drill_net_* changed its network
 
 # drill_net_loss HOST PERCENT [PEER...]: drop PERCENT % of HOST's packets to and from the
 # peers (default: every other host), at random (nftables numgen; netem is not needed).
@@ -374,13 +374,35 @@ drill_net_loss() {
 	DRILL_NET[$h]=loss
 }
 
-# drill_net_delay HOST MS: delay every packet HOST sends by MS ms (tc netem). Returns 2 if
-# the kernel has no netem (then nothing changes).
+# How drill_net_delay delays: auto (tc netem when the kernel has it, else NFQUEUE), netem,
+# nfqueue. Without netem, nftables in HOST's namespace hands every packet HOST sends on eth0
+# (postrouting, after every other rule, where netem would sit) to an nfnetlink queue, and
+# drill-nfq-delay.py, HOST's daemon "nfqdelay", gives each its verdict MS ms later. nft(8)
+# cannot write an NFQUEUE rule when the kernel has the xtables target but no nft_queue
+# (CONFIG_NFT_QUEUE): then the helper adds that one rule itself (nft_compat, as
+# iptables-nft would).
+: "${DRILL_NET_DELAY:=auto}"
+: "${DRILL_NFQ_NUM:=3417}"		# queue number (queues are per network namespace)
+: "${DRILL_PYTHON:=python3}"
+DRILL_NFQ=$DRILL_HERE/drill-nfq-delay.py
+DRILL_NET_HOW=""			# netem / nfqueue once known
+DRILL_NET_WHY=""			# why neither works
+DRILL_RTT_MS=""				# drill_net_rtt's result
+declare -A DRILL_NFQ_SUMMARY=()		# host -> the helper's last exit line (counts)
+
+# drill_net_delay HOST MS: delay every packet HOST sends to the network by MS ms (loopback
+# is not touched), with tc netem or NFQUEUE (above). Returns 1 if neither works.
 drill_net_delay() {
 	local h=$1 ms=$2
-	ip netns exec "${LAB_NS[$h]}" tc qdisc replace dev eth0 root netem delay "${ms}ms" \
-	    2>/dev/null || return 2
-	lab_log "delay ${ms} ms on everything $h sends"
+	drill_net_delay_method >/dev/null || { echo "# drill_net_delay: $DRILL_NET_WHY" >&2; return 1; }
+	case $DRILL_NET_HOW in
+	netem)
+		ip netns exec "${LAB_NS[$h]}" tc qdisc replace dev eth0 root netem delay "${ms}ms" ||
+			return 1;;
+	nfqueue)
+		_drill_net_nfq_start "$h" "$ms" || return 1;;
+	esac
+	lab_log "delay ${ms} ms on everything $h sends ($DRILL_NET_HOW)"
 	DRILL_NET[$h]=delay
 }
 
@@ -393,13 +415,131 @@ drill_net_have_netem() {
 	return 0
 }
 
-# drill_net_clear [HOST...]: remove loss rules and delay qdiscs (default: all hosts).
+# _drill_net_nfq_rule NS TABLE CHAIN: append "queue num DRILL_NFQ_NUM bypass" to the ip
+# TABLE's CHAIN: nft's own queue statement (nft_queue) or, without it, the xtables target
+# through nft_compat (the helper's --add-rule). Prints why not on failure.
+_drill_net_nfq_rule() {
+	ip netns exec "$1" nft add rule ip "$2" "$3" queue num "$DRILL_NFQ_NUM" bypass 2>/dev/null &&
+		return 0
+	local out
+	out=$(ip netns exec "$1" "$DRILL_PYTHON" "$DRILL_NFQ" --add-rule ip "$2" "$3" \
+	    --queue "$DRILL_NFQ_NUM" 2>&1) || { echo "$out"; return 1; }
+}
+
+# drill_net_have_nfqueue: can nftables send packets to an NFQUEUE that the helper binds?
+# (Tried in a throw-away table in the arbiter's namespace.) Sets DRILL_NET_WHY if not.
+drill_net_have_nfqueue() {
+	local ns=${LAB_NS[arb]} out
+	command -v "$DRILL_PYTHON" >/dev/null || { DRILL_NET_WHY="no $DRILL_PYTHON"; return 1; }
+	[[ -r $DRILL_NFQ ]] || { DRILL_NET_WHY="$DRILL_NFQ missing"; return 1; }
+	ip netns exec "$ns" nft -f - <<-EOF || { DRILL_NET_WHY="nft cannot make a table"; return 1; }
+	table ip qnet_delay_probe
+	delete table ip qnet_delay_probe
+	table ip qnet_delay_probe {
+		chain nfq {
+		}
+	}
+	EOF
+	out=$(_drill_net_nfq_rule "$ns" qnet_delay_probe nfq)
+	local rc=$?
+	ip netns exec "$ns" nft delete table ip qnet_delay_probe 2>/dev/null
+	(( rc == 0 )) || { DRILL_NET_WHY="no NFQUEUE rule in nftables: ${out##*$'\n'}"; return 1; }
+	out=$(ip netns exec "$ns" timeout 20 "$DRILL_PYTHON" "$DRILL_NFQ" --check \
+	    --queue "$DRILL_NFQ_NUM" 2>&1) ||
+		{ DRILL_NET_WHY="cannot bind an nfnetlink queue: ${out##*$'\n'}"; return 1; }
+	return 0
+}
+
+# drill_net_delay_method: print how drill_net_delay works here (netem / nfqueue, as
+# DRILL_NET_DELAY allows); returns 1, with the reasons in DRILL_NET_WHY, if it cannot.
+drill_net_delay_method() {
+	local why=""
+	if [[ -z $DRILL_NET_HOW ]]; then
+		case $DRILL_NET_DELAY in
+		auto | netem | nfqueue) ;;
+		*)	DRILL_NET_WHY="DRILL_NET_DELAY=$DRILL_NET_DELAY: say auto, netem or nfqueue"
+			return 1;;
+		esac
+		if [[ $DRILL_NET_DELAY != nfqueue ]]; then
+			drill_net_have_netem && DRILL_NET_HOW=netem ||
+				why="no tc netem (CONFIG_NET_SCH_NETEM)"
+		fi
+		if [[ -z $DRILL_NET_HOW && $DRILL_NET_DELAY != netem ]]; then
+			drill_net_have_nfqueue && DRILL_NET_HOW=nfqueue ||
+				why+="${why:+; }$DRILL_NET_WHY"
+		fi
+		DRILL_NET_WHY=$why
+	fi
+	[[ -n $DRILL_NET_HOW ]] || return 1
+	echo "$DRILL_NET_HOW"
+}
+
+# _drill_net_nfq_ready LOG LINES HOST: the helper started after line LINES of LOG said
+# "ready", or has exited.
+_drill_net_nfq_ready() {
+	tail -n +"$(($2 + 1))" "$1" | grep -q ': ready$' || ! lab_running "$3" nfqdelay
+}
+
+# _drill_net_nfq_start HOST MS: the helper on HOST, then the nftables table that feeds it.
+_drill_net_nfq_start() {
+	local h=$1 ms=$2 ns=${LAB_NS[$1]} log=$LAB_DIR/logs/$1-nfqdelay.log n0=0 out
+	[[ -n ${LAB_PID[$h/nfqdelay]:-} ]] && lab_stop nfqdelay "$h"
+	[[ -f $log ]] && n0=$(wc -l <"$log")
+	_lab_spawn "$h" nfqdelay "$DRILL_PYTHON" "$DRILL_NFQ" --queue "$DRILL_NFQ_NUM" "$ms"
+	if ! lab_wait_until 20 _drill_net_nfq_ready "$log" "$n0" "$h" ||
+	    ! lab_running "$h" nfqdelay; then
+		echo "# drill_net_delay: the NFQUEUE helper did not start on $h: $(tail -n 1 "$log")" >&2
+		[[ -n ${LAB_PID[$h/nfqdelay]:-} ]] && lab_stop nfqdelay "$h"
+		return 1
+	fi
+	ip netns exec "$ns" nft -f - <<-EOF || { lab_stop nfqdelay "$h"; return 1; }
+	table ip qnet_delay
+	delete table ip qnet_delay
+	table ip qnet_delay {
+		chain post {
+			type filter hook postrouting priority 500; policy accept;
+			oifname "eth0" jump nfq
+		}
+		chain nfq {
+		}
+	}
+	EOF
+	out=$(_drill_net_nfq_rule "$ns" qnet_delay nfq) || {
+		echo "# drill_net_delay: cannot add the NFQUEUE rule on $h: $out" >&2
+		ip netns exec "$ns" nft delete table ip qnet_delay 2>/dev/null
+		lab_stop nfqdelay "$h"
+		return 1
+	}
+}
+
+# drill_net_rtt HOST PEER: the mean round trip HOST -> PEER (5 ICMP echoes, by
+# drill-nfq-delay.py --ping: ping(8) is not always installed) in DRILL_RTT_MS, whole ms;
+# returns 1 without answers.
+# shellcheck disable=SC2034	# read by the drill scripts
+drill_net_rtt() {
+	local out
+	DRILL_RTT_MS=""
+	out=$(ip netns exec "${LAB_NS[$1]}" "$DRILL_PYTHON" "$DRILL_NFQ" --ping "${LAB_ADDR[$2]}" \
+	    --count 5 --timeout 5 2>&1)
+	lab_log "$1 -> $2: $out"
+	[[ $out =~ min/avg/max\ [0-9.]+/([0-9]+)\.[0-9]+/ ]] || return 1
+	DRILL_RTT_MS=${BASH_REMATCH[1]}
+}
+
+# drill_net_clear [HOST...]: remove loss rules and delays (default: all hosts).
 drill_net_clear() {
-	local h hosts=("$@")
+	local h hosts=("$@") log
 	(( ${#hosts[@]} )) || hosts=("${!DRILL_NET[@]}")
 	for h in "${hosts[@]}"; do
 		ip netns exec "${LAB_NS[$h]}" nft delete table inet qnet_loss 2>/dev/null
+		ip netns exec "${LAB_NS[$h]}" nft delete table ip qnet_delay 2>/dev/null
 		ip netns exec "${LAB_NS[$h]}" tc qdisc del dev eth0 root 2>/dev/null
+		if [[ -n ${LAB_PID[$h/nfqdelay]:-} ]]; then
+			lab_stop nfqdelay "$h"	# SIGTERM: it lets go of what it holds
+			log=$LAB_DIR/logs/$h-nfqdelay.log
+			DRILL_NFQ_SUMMARY[$h]=$(grep 'nfq-delay: exit' "$log" | tail -n 1)
+			lab_log "${DRILL_NFQ_SUMMARY[$h]:-no summary from the NFQUEUE helper on $h}"
+		fi
 		unset "DRILL_NET[$h]"
 		lab_log "network quality of $h restored"
 	done

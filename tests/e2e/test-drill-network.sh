@@ -6,8 +6,11 @@
 #                memberships; loss removed: 3 votes
 #   loss-arb     30 % loss on the arbiter's link for 12 s: TCP copes, quorum never lost
 #   loss-split   n1|n2 cut while 30 % of the arbiter's packets are lost: n1 still wins
-#   delay        200 ms delay on n1 (tc netem), then n1|n2: n1 wins. Skipped (with a
-#                clear line) when the kernel has no netem.
+#   delay        200 ms delay on everything n1 sends (tc netem; without netem an nftables
+#                NFQUEUE rule and drill-nfq-delay.py holding each packet 200 ms): the
+#                round trips n1->n2 and n1->arb grow by ~200 ms; 3 votes under the delay;
+#                n1|n2: n1 wins; heal: 3 votes; with NFQUEUE, the helper held both UDP
+#                (totem) and TCP (qdevice). Fails if neither netem nor NFQUEUE works.
 #   delay-arb    the link to the arbiter delayed by 1 s each way (a TCP relay,
 #                drill-delay-relay.pl, in front of qnetd: works without netem); 3 votes;
 #                n1|n2: n1 still wins, later; heal: 3 votes
@@ -24,6 +27,23 @@ BASE=(algorithm=ffsplit tie_breaker=lowest)
 : "${DRILL_LOSS_SECS:=12}"	# how long the loss lasts
 : "${DRILL_DELAY_MS:=200}"
 : "${DRILL_ARB_DELAY_MS:=1000}"	# one way, on the arbiter link (delay-arb)
+
+# rtt_grew HOST PEER BEFORE_MS: the round trip HOST -> PEER is now BEFORE_MS plus about
+# DRILL_DELAY_MS (at least 90 %, at most 1.5 times + 100 ms: the machine may be busy).
+rtt_grew() {
+	local now
+	[[ -n $3 ]] || { lab_log "no round trip $1 -> $2 before the delay"; return 1; }
+	drill_net_rtt "$1" "$2" || return 1
+	now=$DRILL_RTT_MS
+	lab_log "round trip $1 -> $2: before $3 ms, with the delay $now ms (+$((now - $3)) ms)"
+	(( now - $3 >= DRILL_DELAY_MS * 9 / 10 && now - $3 <= DRILL_DELAY_MS * 3 / 2 + 100 ))
+}
+
+# nfq_saw_udp_tcp HOST: the NFQUEUE helper of HOST held UDP and TCP packets (its counts).
+nfq_saw_udp_tcp() {
+	local s=${DRILL_NFQ_SUMMARY[$1]:-} udp='[( ]udp [1-9]' tcp='[( ]tcp [1-9]'
+	[[ $s =~ $udp && $s =~ $tcp ]]
+}
 
 drill_lab 2
 
@@ -56,20 +76,31 @@ if drill_scenario loss-split "n1|n2 while the arbiter's link loses 30 %: n1 wins
 	drill_expect --hold 3 "${FULL2[@]}"
 fi
 
-if drill_scenario delay "200 ms delay on n1 (tc netem), then n1|n2: n1 wins"; then
-	if drill_net_have_netem; then
+if drill_scenario delay "200 ms delay on n1, then n1|n2: n1 wins"; then
+	if drill_net_delay_method >/dev/null; then
 		drill_cluster "${BASE[@]}"
-		drill_fault "${DRILL_DELAY_MS} ms delay on n1" drill_net_delay n1 "$DRILL_DELAY_MS"
+		drill_net_rtt n1 n2; rtt_n2=$DRILL_RTT_MS
+		drill_net_rtt n1 arb; rtt_arb=$DRILL_RTT_MS
+		drill_fault "${DRILL_DELAY_MS} ms delay on n1 ($DRILL_NET_HOW)" \
+		    drill_net_delay n1 "$DRILL_DELAY_MS"
 		drill_dirty
+		check "$DRILL_NAME: the round trip n1 -> n2 grew by ~${DRILL_DELAY_MS} ms" \
+		    rtt_grew n1 n2 "$rtt_n2"
+		check "$DRILL_NAME: the round trip n1 -> arb grew by ~${DRILL_DELAY_MS} ms" \
+		    rtt_grew n1 arb "$rtt_arb"
 		drill_expect --hold 3 --label "delay on n1" "${FULL2[@]}"
 		drill_fault "partition n1|n2 (n1 delayed)" lab_partition n1 n2
 		drill_expect "${N1_WINS[@]}"
 		drill_fault "heal, delay removed" eval 'lab_heal && drill_net_clear'
 		drill_expect --hold 3 "${FULL2[@]}"
+		if [[ $DRILL_NET_HOW == nfqueue ]]; then
+			# knet's UDP (totem) and qdevice's TCP to qnetd both went through the queue
+			check "$DRILL_NAME: corosync's UDP and qdevice's TCP were delayed" \
+			    nfq_saw_udp_tcp n1
+		fi
 	else
-		echo "ok - $DRILL_NAME # SKIP this kernel has no tc netem (CONFIG_NET_SCH_NETEM)"
-		echo "# SKIPPED: delay: tc netem is not available in this kernel"
-		drill_row "$DRILL_NAME" "SKIPPED: no tc netem" "skip" "-" "-" "-" "-" "-"
+		check "$DRILL_NAME: this kernel cannot delay packets: $DRILL_NET_WHY" false
+		drill_row "$DRILL_NAME" "cannot delay packets" "FAIL" "-" "-" "-" "-" "-"
 	fi
 fi
 

@@ -89,11 +89,17 @@ qdevice_start() {
 	    "$QDEVICE_BIN" "${args[@]}"
 	wrapper=${LAB_PID[$QD/qdevice]}
 	QDEV_PID=""
-	lab_wait_until 10 eval 'QDEV_PID=$(find_qdevice_pid "$wrapper"); [[ -n $QDEV_PID ]]' ||
+	# Against a fake server that is already up, qdevice may be gone again at once.
+	lab_wait_until 10 eval 'QDEV_PID=$(find_qdevice_pid "$wrapper"); [[ -n $QDEV_PID ]] || ! lab_running "$QD" qdevice' ||
 		lab_die "setup: qdevice did not start on $QD"
+	if [[ -z $QDEV_PID ]]; then
+		lab_log "qdevice exited before its PID was seen"
+		return 0
+	fi
+	lab_log "qdevice pid $QDEV_PID"
+	[[ ${1:-} == quick ]] && return 0
 	_lab_wait_daemon "$QD" qdevice 30 eval "lab_qdevice_tool $QD -s >/dev/null 2>&1" ||
 		lab_die "setup: qdevice on $QD does not answer"
-	lab_log "qdevice pid $QDEV_PID"
 }
 
 # find_qdevice_pid PID: the first process running QDEVICE_BIN below PID, breadth first
@@ -209,7 +215,7 @@ case_prepare() {
 ensure_qdevice() {
 	qdevice_alive && return 0
 	lab_running "$QD" qdevice && lab_kill "$QD" qdevice >/dev/null
-	qdevice_start
+	qdevice_start quick
 }
 
 # The fault reached qdevice and it reacted: EXPECT is "retry" (same PID, disconnected

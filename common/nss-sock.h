@@ -71,6 +71,15 @@ bool	nss_sock_has_peer_cert(PRFileDesc *fd);
 ssize_t	nss_sock_recv(PRFileDesc *fd, void *buf, size_t len);
 ssize_t	nss_sock_send(PRFileDesc *fd, const void *buf, size_t len);
 
+/*
+ * Input that is waiting to be read: bytes NSS has already decrypted plus
+ * bytes in the kernel's socket buffer (FIONREAD). Cheap; for telling a
+ * silent peer from one whose messages we have not got to yet.
+ */
+size_t	nss_sock_pending(PRFileDesc *fd);
+/* Decrypted bytes NSS holds for this socket (0 for a plain socket). */
+size_t	nss_sock_tls_buffered(PRFileDesc *fd);
+
 void	nss_sock_close(PRFileDesc *fd);
 
 /* Days until the certificate expires (negative: expired). */

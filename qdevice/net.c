@@ -50,6 +50,8 @@ struct qdevice_net {
 
 	uint32_t		 last_seq;	/* PROTOCOL.md 2.6: starts at 1, never reset */
 	uint32_t		 expected_seq;	/* of the PREINIT/INIT awaiting a reply */
+	bool			 set_option_pending;	/* our SET_OPTION awaits its reply */
+	uint32_t		 set_option_seq;
 	uint32_t		 echo_sent;
 	uint32_t		 echo_received;
 	struct ring_id		 last_sent_ring;	/* of the last INIT or membership list */
@@ -408,6 +410,8 @@ finish_connect(struct qdevice_net *n, uint8_t heuristics)
 		m.kap_tie_breaker = qd->config.kap_tie_breaker ? 1 : 0;
 		if (send_msg(n, &m, 0) != 0)
 			return;
+		n->set_option_pending = true;
+		n->set_option_seq = m.seq;
 	}
 	if (send_config_list(n, NODE_LIST_INITIAL_CONFIG) != 0 ||
 	    send_membership_list(n, heuristics) != 0 || send_quorum_list(n) != 0)
@@ -463,6 +467,19 @@ got_connected_msg(struct qdevice_net *n, const struct msg *m)
 
 	switch (m->type) {
 	case MSG_TYPE_SET_OPTION_REPLY:
+		/*
+		 * Only the reply to our own SET_OPTION counts: an unsolicited one
+		 * carrying a heartbeat interval would re-arm the echo timer, and a
+		 * server repeating it could keep a stale ACK alive without ever
+		 * answering an echo (tests/hostile/test-hostile-qdevice.sh, case
+		 * ack-keepalive-set-option).
+		 */
+		if (!n->set_option_pending || !m->seq_set || m->seq != n->set_option_seq) {
+			qb_log(LOG_WARNING, "Ignoring a set option reply (seq %" PRIu32
+			    ") we did not ask for", m->seq_set ? m->seq : 0);
+			break;
+		}
+		n->set_option_pending = false;
 		qb_log(LOG_DEBUG, "Received set option reply");
 		if (m->heartbeat_interval_set)
 			start_echo(n);
@@ -586,6 +603,7 @@ connect_now(struct qdevice_net *n)
 	n->connect_failed = false;
 	n->tcp_connected = false;
 	n->init_replied = false;
+	n->set_option_pending = false;
 	n->tls_active = n->cert_sent = false;
 	n->connected_since = n->echo_time = (time_t)-1;
 	memset(&n->caps, 0, sizeof(n->caps));

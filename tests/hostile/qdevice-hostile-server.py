@@ -542,6 +542,20 @@ def ack_mode(s, mode):
                              for _ in range(300))
             s.p.send(burst)
             mark("MISBEHAVED", "300 VOTE_INFO NACKs in one burst (%d bytes)" % len(burst))
+        elif mode == "ack-keepalive-set-option":
+            # no echo replies; instead an unsolicited SET_OPTION_REPLY with a heartbeat
+            # interval every second (it must not reset qdevice's echo check)
+            s.echo = False
+            mark("MISBEHAVED", "no echo replies, SET_OPTION_REPLY(heartbeat) every second")
+            nxt = time.monotonic()
+            while time.monotonic() < s.a.deadline:
+                if time.monotonic() >= nxt:
+                    s.p.send(message(SET_OPTION_REPLY, u32(OPT_SEQ, 1000),
+                                     u32(12, 3200)))
+                    nxt += 1
+                if s.p.readable(0.2):
+                    s.p.read()
+            return True
         elif mode == "ack-close":
             mark("MISBEHAVED", "closing the connection")
             return True
@@ -576,7 +590,7 @@ ACK_MODES = [
     "ack-silent", "ack-garbage", "ack-garbage-valid-header", "ack-lying-tlv", "ack-truncated",
     "ack-unknown-type", "ack-wrong-type", "ack-too-long", "ack-huge-nodes",
     "ack-echo-wrong-seq", "ack-missing-ring", "ack-server-error", "ack-bad-vote", "ack-close",
-    "ack-flood",
+    "ack-flood", "ack-keepalive-set-option",
 ]
 TLS_MODES = ["tls-wrong-name", "tls-unknown-ca", "tls-plaintext", "tls-garbage", "tls-close"]
 MODES = ["good", "wrong-ring", "slow"] + HANDSHAKE_MODES + ACK_MODES + TLS_MODES

@@ -406,6 +406,7 @@ check "VOTE_INFO/ASK_FOR_VOTE_REPLY/HEURISTICS_CHANGE_REPLY ACKs for other rings
 # a counted ACK, then the server breaks: the vote must not stay
 # --------------------------------------------------------------------------------------
 ack_case "ACK, then no echo replies: vote dropped within the heartbeat timeout" retry ack-silent
+ack_case "ACK, then no echo replies but SET_OPTION_REPLY(heartbeat) every second: vote dropped" retry ack-keepalive-set-option
 ack_case "ACK, then 512 random bytes: vote dropped, no crash" exit ack-garbage
 ack_case "ACK, then a VOTE_INFO header with random contents: vote dropped" retry ack-garbage-valid-header
 ack_case "ACK, then a VOTE_INFO with a lying TLV length: vote dropped, retried" retry ack-lying-tlv

@@ -92,6 +92,7 @@ drill_lab() {
 
 _drill_on_exit() {
 	local rc=$?
+	_drill_check_closed
 	drill_table
 	(exit "$rc")
 	_lab_on_exit
@@ -109,14 +110,29 @@ drill_selected() {
 }
 
 # drill_scenario NAME DESCRIPTION: start a scenario; returns 1 (skip it) if not selected.
+# Every started scenario must reach drill_done: bash abandons a whole top-level command
+# (the scenario's `if` block) on an expansion error and carries on, which would otherwise
+# look like a scenario that passed.
 drill_scenario() {
 	drill_selected "$1" || return 1
+	_drill_check_closed
+	DRILL_OPEN=$1
 	DRILL_NAME=$1
 	DRILL_FAULT_MS=0
 	DRILL_FAULT_DESC=""
 	DRILL_FAILED_BEFORE=$LAB_FAILED
 	echo "# ======== $1: $2"
 	return 0
+}
+
+# drill_done: the current scenario ran to its end.
+drill_done() { DRILL_OPEN=""; }
+
+_drill_check_closed() {
+	[[ -n ${DRILL_OPEN:-} ]] || return 0
+	echo "not ok - $DRILL_OPEN: the scenario stopped before its end (see the shell error above)"
+	LAB_FAILED=$((LAB_FAILED + 1))
+	DRILL_OPEN=""
 }
 
 # _drill_conf_key ARGS...: canonical text of a config (order does not matter).

@@ -187,5 +187,6 @@ for ((s = 1; s <= count; s++)); do
 	drill_row "$name" "$algo/$tb ${#PLAN[@]} steps" "$res" "-" "-" "-" "$inv" \
 	    "$(( (SECONDS - start) )) s in"
 	ran=$((ran + 1))
+	drill_done
 done
 echo "# drill-random: seed $seed: $ran schedule(s) run in $((SECONDS - start)) s"

@@ -935,6 +935,11 @@ _lab_on_exit() {
 		LAB_FAILED=1
 		echo "not ok - scenario exited with status $rc"
 	fi
+	if (( LAB_PASSED + LAB_FAILED == 0 )); then
+		# a script that checked nothing proves nothing (e.g. a shell error skipped it all)
+		LAB_FAILED=1
+		echo "not ok - no check ran"
+	fi
 	echo "$LAB_PASSED passed, $LAB_FAILED failed"
 	(( LAB_FAILED > 0 )) && exit 1
 	exit 0

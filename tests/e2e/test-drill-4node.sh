@@ -30,6 +30,7 @@ if drill_scenario 4n-ffsplit-2-2 "ffsplit lowest, {1,2}|{3,4}: the half with nod
 	    "n3 members=3,4 quorate=no votes=2" "n4 members=3,4 quorate=no votes=2"
 	drill_fault "heal" lab_heal
 	drill_expect --hold 3 "${FULL_FF[@]}"
+	drill_done
 fi
 
 if drill_scenario 4n-ffsplit-1-3 "ffsplit lowest, {1}|{2,3,4}: the majority wins"; then
@@ -39,6 +40,7 @@ if drill_scenario 4n-ffsplit-1-3 "ffsplit lowest, {1}|{2,3,4}: the majority wins
 	    "n3 members=2,3,4 quorate=yes votes=4" "n4 members=2,3,4 quorate=yes votes=4"
 	drill_fault "heal" lab_heal
 	drill_expect --hold 3 "${FULL_FF[@]}"
+	drill_done
 fi
 
 if drill_scenario 4n-lms-2-2 "lms lowest, {1,2}|{3,4}: the half with node 1 wins"; then
@@ -48,6 +50,7 @@ if drill_scenario 4n-lms-2-2 "lms lowest, {1,2}|{3,4}: the half with node 1 wins
 	    "n3 members=3,4 quorate=no votes=2" "n4 members=3,4 quorate=no votes=2"
 	drill_fault "heal" lab_heal
 	drill_expect --hold 3 "${FULL_LMS[@]}"
+	drill_done
 fi
 
 if drill_scenario 4n-lms-last-man "lms: three nodes killed at once, n1 keeps quorum alone"; then
@@ -56,4 +59,5 @@ if drill_scenario 4n-lms-last-man "lms: three nodes killed at once, n1 keeps quo
 	drill_dirty
 	drill_expect "n1 members=1 quorate=yes votes=4"
 	check "$DRILL_NAME: n1 never lost quorum" drill_always_quorate n1
+	drill_done
 fi

@@ -33,6 +33,7 @@ if drill_scenario node-kill "n1 (tie-breaker node) killed: n2 keeps quorum"; the
 	check "$DRILL_NAME: n2 never lost quorum" drill_always_quorate n2
 	drill_fault "n1 restarted" eval 'lab_start_corosync n1 && lab_start_qdevice n1'
 	drill_expect --hold 3 "${FULL2[@]}"
+	drill_done
 fi
 
 if drill_scenario qdevice-kill "n1's qdevice killed, then n1|n2: n2 wins"; then
@@ -45,6 +46,7 @@ if drill_scenario qdevice-kill "n1's qdevice killed, then n1|n2: n2 wins"; then
 	drill_expect "n1 members=1 quorate=no votes=1" "n2 members=2 quorate=yes votes=2"
 	drill_fault "heal, qdevice on n1 restarted" eval 'lab_heal && lab_start_qdevice n1'
 	drill_expect --hold 3 "${FULL2[@]}"
+	drill_done
 fi
 
 if drill_scenario qnetd-kill "qnetd killed: 2 votes; split: nobody; qnetd back: one side"; then
@@ -61,6 +63,7 @@ if drill_scenario qnetd-kill "qnetd killed: 2 votes; split: nobody; qnetd back: 
 	drill_expect_one_winner n1 n2
 	drill_fault "heal" lab_heal
 	drill_expect --hold 3 "${FULL2[@]}"
+	drill_done
 fi
 
 if drill_scenario qnetd-restart "qnetd restarted while all is well: quorum never lost"; then
@@ -69,6 +72,7 @@ if drill_scenario qnetd-restart "qnetd restarted while all is well: quorum never
 	    eval 'lab_stop qnetd arb && lab_start_qnetd -s on -c on'
 	drill_expect --hold 3 "${FULL2[@]}"
 	check "$DRILL_NAME: nobody lost quorum" drill_always_quorate n1 n2
+	drill_done
 fi
 
 if drill_scenario qnetd-unreachable "arbiter unreachable: 2 votes, quorate; back: 3 votes"; then
@@ -80,6 +84,7 @@ if drill_scenario qnetd-unreachable "arbiter unreachable: 2 votes, quorate; back
 	drill_fault "arbiter reachable again" eval 'lab_uncut_arbiter n1 && lab_uncut_arbiter n2'
 	drill_expect --hold 3 "${FULL2[@]}"
 	check "$DRILL_NAME: nobody lost quorum on the way back" drill_always_quorate n1 n2
+	drill_done
 fi
 
 if drill_scenario isolate-n1 "n1 loses the cluster network and the arbiter at once: n2 wins"; then
@@ -89,4 +94,5 @@ if drill_scenario isolate-n1 "n1 loses the cluster network and the arbiter at on
 	drill_expect "n1 members=1 quorate=no votes=1" "n2 members=2 quorate=yes votes=2"
 	drill_fault "heal" lab_heal
 	drill_expect --hold 3 "${FULL2[@]}"
+	drill_done
 fi

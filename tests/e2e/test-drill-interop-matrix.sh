@@ -31,6 +31,7 @@ for qnetd in ours debian; do
 			echo "ok - $DRILL_NAME # SKIP qdevice not built"
 			echo "# SKIPPED: qdevice not built ($OUR_QDEVICE missing): row qnetd=$qnetd qdevice=ours"
 			drill_row "$DRILL_NAME" "SKIPPED: qdevice not built" "skip" "-" "-" "-" "-" "-"
+			drill_done
 			continue
 		fi
 		_drill_stop_all
@@ -58,6 +59,7 @@ for qnetd in ours debian; do
 		fi
 		drill_fault "heal" lab_heal
 		drill_expect --hold 3 "${FULL2[@]}"
+		drill_done
 	done
 done
 

@@ -54,6 +54,7 @@ if drill_scenario loss-nodes "random packet loss (30 %) between n1 and n2: no sp
 	drill_observe "$DRILL_LOSS_SECS"
 	drill_fault "loss removed" drill_net_clear
 	drill_expect --hold 3 "${FULL2[@]}"
+	drill_done
 fi
 
 if drill_scenario loss-arb "random packet loss (30 %) on the arbiter's link: quorum kept"; then
@@ -64,6 +65,7 @@ if drill_scenario loss-arb "random packet loss (30 %) on the arbiter's link: quo
 	check "$DRILL_NAME: nobody lost quorum" drill_always_quorate n1 n2
 	drill_fault "loss removed" drill_net_clear
 	drill_expect --hold 3 "${FULL2[@]}"
+	drill_done
 fi
 
 if drill_scenario loss-split "n1|n2 while the arbiter's link loses 30 %: n1 wins"; then
@@ -74,6 +76,7 @@ if drill_scenario loss-split "n1|n2 while the arbiter's link loses 30 %: n1 wins
 	drill_expect "${N1_WINS[@]}"
 	drill_fault "heal, loss removed" eval 'lab_heal && drill_net_clear'
 	drill_expect --hold 3 "${FULL2[@]}"
+	drill_done
 fi
 
 if drill_scenario delay "200 ms delay on n1, then n1|n2: n1 wins"; then
@@ -102,6 +105,7 @@ if drill_scenario delay "200 ms delay on n1, then n1|n2: n1 wins"; then
 		check "$DRILL_NAME: this kernel cannot delay packets: $DRILL_NET_WHY" false
 		drill_row "$DRILL_NAME" "cannot delay packets" "FAIL" "-" "-" "-" "-" "-"
 	fi
+	drill_done
 fi
 
 if drill_scenario delay-arb "arbiter link delayed 1 s each way (TCP relay): n1 still wins"; then
@@ -123,4 +127,5 @@ if drill_scenario delay-arb "arbiter link delayed 1 s each way (TCP relay): n1 s
 	_drill_stop_all
 	lab_kill arb relay
 	lab_stop qnetd arb
+	drill_done
 fi

@@ -39,27 +39,32 @@ drill_lab 2
 if drill_scenario ffsplit-lowest "ffsplit, tie_breaker lowest: n1 keeps quorum"; then
 	drill_cluster algorithm=ffsplit tie_breaker=lowest
 	split_and_heal "${N1_WINS[@]}"
+	drill_done
 fi
 
 if drill_scenario ffsplit-highest "ffsplit, tie_breaker highest: n2 keeps quorum"; then
 	drill_cluster algorithm=ffsplit tie_breaker=highest
 	split_only "${N2_WINS[@]}"
+	drill_done
 fi
 
 if drill_scenario ffsplit-nodeid "ffsplit, tie_breaker 2 (node id): n2 keeps quorum"; then
 	drill_cluster algorithm=ffsplit tie_breaker=2
 	split_only "${N2_WINS[@]}"
+	drill_done
 fi
 
 if drill_scenario lms "lms, tie_breaker lowest: n1 keeps quorum"; then
 	drill_cluster algorithm=lms tie_breaker=lowest
 	split_and_heal "${N1_WINS[@]}"
+	drill_done
 fi
 
 if drill_scenario heuristics "ffsplit lowest, heuristics fail on n1: n2 wins the 50:50 split"; then
 	drill_cluster algorithm=ffsplit tie_breaker=lowest heuristics=on \
 	    heuristics.exec_check=/bin/true heuristics.interval=5000 'n1:heuristics.exec_check=/bin/false'
 	split_and_heal "${N2_WINS[@]}"
+	drill_done
 fi
 
 # kap_flap [--no-heal] WINNER-SPECS...: n1's qdevice is down when the split happens (n2
@@ -84,9 +89,11 @@ kap_flap() {
 if drill_scenario kap-on "keep_active_partition_tie_breaker on: the active side n2 keeps quorum"; then
 	drill_cluster algorithm=ffsplit tie_breaker=lowest net.keep_active_partition_tie_breaker=on
 	kap_flap "${N2_WINS[@]}"
+	drill_done
 fi
 
 if drill_scenario kap-off "keep_active_partition_tie_breaker off: the vote moves to n1"; then
 	drill_cluster algorithm=ffsplit tie_breaker=lowest net.keep_active_partition_tie_breaker=off
 	kap_flap --no-heal "${N1_WINS[@]}"	# the heal is the same as in kap-on
+	drill_done
 fi

@@ -69,4 +69,5 @@ for stack in $DRILL_WINDOW_STACKS; do
 		echo "# window: reproduced in $reproduced of $DRILL_WINDOW_TRIES tries" \
 		    "($stack qdevice; reported, not failed: not strict)"
 	fi
+	drill_done
 done

@@ -56,6 +56,35 @@ qnetd_client_create(struct qnetd_instance *inst, PRFileDesc *fd, const char *add
 	return c;
 }
 
+/*
+ * A handshake holds one of the QNETD_MAX_TLS_HANDSHAKES places until the
+ * first message arrives over TLS (qdevice sends INIT at once), so a client
+ * that stalls in it must not keep its place for the pre-INIT dead-peer
+ * time (3 minutes): it gets this long instead.
+ */
+#define HANDSHAKE_TIMEOUT_MS	10000
+
+void
+qnetd_client_handshake_begin(struct qnetd_client *c)
+{
+	if (c->tls_handshaking)
+		return;
+	c->tls_handshaking = true;
+	qnetd_instance_handshake_started(c->instance);
+	qnetd_client_dpd_set_interval(c, HANDSHAKE_TIMEOUT_MS);
+}
+
+/* Returns true when the client was in the handshake. */
+static bool
+handshake_end(struct qnetd_client *c)
+{
+	if (!c->tls_handshaking)
+		return false;
+	c->tls_handshaking = false;
+	qnetd_instance_handshake_ended(c->instance);
+	return true;
+}
+
 static void
 stop_timers(struct qnetd_client *c)
 {
@@ -79,6 +108,7 @@ qnetd_client_destroy(struct qnetd_client *c)
 	if (c->destroy_job_queued)
 		qb_loop_job_del(c->instance->loop, QB_LOOP_HIGH, c, destroy_job);
 	stop_timers(c);
+	handshake_end(c);
 	if (c->fd != NULL) {
 		if (!c->closing)
 			poll_set_del(&c->instance->poll_set, c->native_fd);
@@ -118,6 +148,7 @@ qnetd_client_disconnect(struct qnetd_client *c, const char *reason)
 	if (c->fd != NULL)
 		poll_set_del(&c->instance->poll_set, c->native_fd);
 	stop_timers(c);
+	handshake_end(c);
 	/* Freed on the loop's next turn: we may be deep inside this client's callbacks. */
 	if (qb_loop_job_add(c->instance->loop, QB_LOOP_HIGH, c, destroy_job) != 0) {
 		qb_log(LOG_ERR, "%s: cannot schedule teardown; freeing now", c->ident);
@@ -208,16 +239,31 @@ qnetd_client_flush(struct qnetd_client *c)
 	set_poll_mask(c, false);
 }
 
-void
+bool
 qnetd_client_dead(struct qnetd_client *c, uint64_t idle_ns)
 {
+	size_t pending;
+
 	if (c->closing)
-		return;
+		return true;
+	/*
+	 * Its heartbeat may be sitting unread in the socket while we were
+	 * busy (a burst of handshakes): that is overload, not a dead peer,
+	 * and dropping it would only add a reconnect and a handshake.
+	 */
+	pending = c->fd != NULL ? nss_sock_pending(c->fd) : 0;
+	if (pending > 0) {
+		qb_log(LOG_DEBUG, "%s: silent for %llu ms but %zu bytes wait to be read",
+		    c->ident, (unsigned long long)(idle_ns / NS_PER_MS), pending);
+		c->instance->stats.dpd_reprieves++;
+		return false;
+	}
 	qb_log(LOG_WARNING, "%s: no message for %llu ms (heartbeat x %.2f)", c->ident,
 	    (unsigned long long)(idle_ns / NS_PER_MS),
 	    c->instance->settings->dpd_interval_coefficient);
 	c->instance->stats.dpd_expiries++;
 	qnetd_client_disconnect(c, "dead peer");
+	return true;
 }
 
 void
@@ -298,50 +344,71 @@ message_done(struct qnetd_client *c)
 		return;
 	}
 	qnetd_dpd_touch(c, qnetd_now_ns());
-	if (c->tls_started)
+	if (c->tls_started) {
 		c->tls_message_seen = true;
+		if (handshake_end(c) && !c->init_received)
+			qnetd_client_dpd_set_interval(c, PRE_INIT_HB_MS);
+	}
 	qnetd_dispatch(c, c->body, MSG_HEADER_LEN + c->body_len);
 }
 
 /*
- * Read exactly one header, then exactly the announced body: never more,
- * because the bytes after a STARTTLS message are the TLS handshake.
- * Returns 1 when a message was completed, 0 when the socket would block,
- * -1 when the client is gone.
+ * Move bytes of the stream into the framing state: header, then the
+ * announced body; every completed message is dispatched at once. Stops
+ * early only when the client is being dropped.
  */
-static int
-read_step(struct qnetd_client *c)
+static void
+feed(struct qnetd_client *c, const uint8_t *p, size_t n)
 {
-	uint8_t sink[4096];
-	ssize_t n;
+	while (n > 0 && !c->closing) {
+		size_t take;
 
-	if (c->hdr_got < MSG_HEADER_LEN) {
-		n = nss_sock_recv(c->fd, c->hdr + c->hdr_got, MSG_HEADER_LEN - c->hdr_got);
-		if (n > 0) {
-			c->hdr_got += (size_t)n;
+		if (c->hdr_got < MSG_HEADER_LEN) {
+			take = MSG_HEADER_LEN - c->hdr_got;
+			if (take > n)
+				take = n;
+			memcpy(c->hdr + c->hdr_got, p, take);
+			c->hdr_got += take;
+			p += take;
+			n -= take;
 			if (c->hdr_got < MSG_HEADER_LEN)
-				return 1;
+				return;
 			header_done(c);
+			if (!c->tls_started && c->instance->tls_loaded &&
+			    msg_header_type(c->hdr) == MSG_TYPE_STARTTLS &&
+			    c->body_len < n) {
+				/*
+				 * Only the plaintext greedy reader (after INIT) gets
+				 * here: the bytes behind STARTTLS are the client's TLS
+				 * handshake and we have already taken them from the
+				 * socket. No qdevice starts TLS after INIT.
+				 */
+				qb_log(LOG_WARNING, "%s: STARTTLS after INIT with data behind it",
+				    c->ident);
+				qnetd_client_disconnect(c, "STARTTLS after INIT");
+				return;
+			}
 			if (c->body_len == 0)
 				message_done(c);
-			return 1;
+			continue;
 		}
-	} else {
-		size_t want = c->body_len - c->body_got;
-
-		if (c->skip_error != 0)
-			n = nss_sock_recv(c->fd, sink, want < sizeof(sink) ? want : sizeof(sink));
-		else
-			n = nss_sock_recv(c->fd, c->body + MSG_HEADER_LEN + c->body_got, want);
-		if (n > 0) {
-			c->body_got += (size_t)n;
-			if (c->body_got == c->body_len)
-				message_done(c);
-			return 1;
-		}
+		take = c->body_len - c->body_got;
+		if (take > n)
+			take = n;
+		if (c->skip_error == 0)
+			memcpy(c->body + MSG_HEADER_LEN + c->body_got, p, take);
+		c->body_got += take;
+		p += take;
+		n -= take;
+		if (c->body_got == c->body_len)
+			message_done(c);
 	}
-	if (n == -EAGAIN)
-		return 0;
+}
+
+/* A receive returned 0 (EOF) or an error other than "would block". */
+static void
+read_failed(struct qnetd_client *c, ssize_t n)
+{
 	if (n == 0) {
 		qnetd_client_disconnect(c, "connection closed by peer");
 	} else if (c->tls_started && !c->tls_message_seen) {
@@ -353,7 +420,107 @@ read_step(struct qnetd_client *c)
 		    c->ident, nss_sock_error());
 		qnetd_client_disconnect(c, "receive error");
 	}
+}
+
+/*
+ * Exact reads, for a plaintext stream that may still switch to TLS: one
+ * header, then exactly the announced body, never more, because the bytes
+ * after a STARTTLS message are the TLS handshake.
+ * Returns 2 when a message was completed, 1 on progress, 0 when the socket
+ * would block, -1 when the client is gone.
+ */
+static int
+read_exact_step(struct qnetd_client *c)
+{
+	uint8_t sink[4096];
+	size_t want;
+	ssize_t n;
+
+	if (c->hdr_got < MSG_HEADER_LEN) {
+		n = nss_sock_recv(c->fd, c->hdr + c->hdr_got, MSG_HEADER_LEN - c->hdr_got);
+		if (n > 0) {
+			c->hdr_got += (size_t)n;
+			if (c->hdr_got < MSG_HEADER_LEN)
+				return 1;
+			header_done(c);
+			if (c->body_len != 0)
+				return 1;
+			message_done(c);
+			return 2;
+		}
+	} else {
+		want = c->body_len - c->body_got;
+		if (c->skip_error != 0)
+			n = nss_sock_recv(c->fd, sink, want < sizeof(sink) ? want : sizeof(sink));
+		else
+			n = nss_sock_recv(c->fd, c->body + MSG_HEADER_LEN + c->body_got, want);
+		if (n > 0) {
+			c->body_got += (size_t)n;
+			if (c->body_got < c->body_len)
+				return 1;
+			message_done(c);
+			return 2;
+		}
+	}
+	if (n == -EAGAIN)
+		return 0;
+	read_failed(c, n);
 	return -1;
+}
+
+/* Chunk for greedy reads: one TLS record's plaintext at most (16 KiB). */
+#define RECV_CHUNK	16384
+
+/*
+ * Greedy reads, once the stream is not expected to switch to TLS any more
+ * (TLS is up, this server has no TLS, or INIT was done in plaintext):
+ * read whatever is there into the shared chunk and dispatch every complete
+ * message from it. One receive per wakeup instead of header + body + the
+ * one that says "would block".
+ * Returns 1 when the socket may have more, 0 when drained, -1 when gone.
+ */
+static int
+read_greedy_step(struct qnetd_client *c)
+{
+	struct qnetd_instance *inst = c->instance;
+	ssize_t n;
+
+	n = nss_sock_recv(c->fd, inst->recv_buf, inst->recv_buf_size);
+	if (n == -EAGAIN)
+		return 0;
+	if (n <= 0) {
+		read_failed(c, n);
+		return -1;
+	}
+	feed(c, inst->recv_buf, (size_t)n);
+	if (c->closing)
+		return -1;
+	/*
+	 * NSS reads the socket one record at a time and never ahead, so once
+	 * it holds no decrypted bytes the rest is in the kernel, and the
+	 * level-triggered poll set will report it: no read just to hear
+	 * "would block". Plaintext: a short read drained the socket.
+	 */
+	if (c->tls_started)
+		return nss_sock_tls_buffered(c->fd) > 0 ? 1 : 0;
+	return (size_t)n == inst->recv_buf_size ? 1 : 0;
+}
+
+static bool
+use_greedy_reads(struct qnetd_client *c)
+{
+	struct qnetd_instance *inst = c->instance;
+
+	/* Before INIT a STARTTLS is expected: its TLS bytes must stay in the socket. */
+	if (!c->tls_started && inst->tls_loaded && !c->init_received)
+		return false;
+	if (inst->recv_buf == NULL) {
+		inst->recv_buf = malloc(RECV_CHUNK);
+		if (inst->recv_buf == NULL)
+			return false;	/* exact reads still work */
+		inst->recv_buf_size = RECV_CHUNK;
+	}
+	return true;
 }
 
 void
@@ -365,10 +532,20 @@ qnetd_client_io(void *data, int revents)
 		return;
 	if (revents & (POLLIN | POLLHUP | POLLERR)) {
 		/*
-		 * Drain until NSS says it would block: TLS records NSS has
-		 * already decrypted and buffered will not wake epoll again.
+		 * The socket is level-triggered in the poll set, so what stays
+		 * in the kernel wakes us again; only bytes NSS has decrypted
+		 * and buffered would not, and the greedy reader drains those.
+		 * The exact reader stops after one message for the same reason.
 		 */
-		while (!c->closing && read_step(c) == 1) {
+		for (;;) {
+			int r;
+
+			if (use_greedy_reads(c))
+				r = read_greedy_step(c);
+			else
+				r = read_exact_step(c) == 1 ? 1 : 0;
+			if (c->closing || r <= 0)
+				break;
 			/* Replies go out as we go, so a burst of requests cannot overflow the queue. */
 			if (c->send_queue_len > 0 && !c->want_write)
 				qnetd_client_flush(c);

@@ -44,6 +44,7 @@ struct qnetd_client {
 	bool			 tls_started;
 	bool			 tls_peer_verified;
 	bool			 tls_message_seen;	/* a message arrived over TLS: handshake done */
+	bool			 tls_handshaking;	/* counted in instance->tls_handshakes */
 	char			*cluster_name;	/* NUL-free copy from PREINIT */
 	size_t			 cluster_name_len;
 	struct qnetd_cluster	*cluster;	/* borrowed; set once INIT succeeded */
@@ -90,13 +91,19 @@ void	qnetd_client_destroy(struct qnetd_client *c);
 int	qnetd_client_queue(struct qnetd_client *c, const struct msg *m);
 int	qnetd_client_queue_raw(struct qnetd_client *c, const uint8_t *data, size_t len);
 
+/* STARTTLS wrapped the socket: the handshake runs until the first TLS message. */
+void	qnetd_client_handshake_begin(struct qnetd_client *c);
+
 /* Schedule teardown; safe from inside the client's own callbacks. */
 void	qnetd_client_disconnect(struct qnetd_client *c, const char *reason);
 
 /* Poll set callback: read and dispatch everything available, then flush. */
 void	qnetd_client_io(void *data, int revents);
-/* The dead-peer timer found c silent for idle_ns. */
-void	qnetd_client_dead(struct qnetd_client *c, uint64_t idle_ns);
+/*
+ * The dead-peer timer found c silent for idle_ns: drop it (true), unless
+ * input from it is waiting to be read (false: keep it).
+ */
+bool	qnetd_client_dead(struct qnetd_client *c, uint64_t idle_ns);
 /* Try to write the queue now; adjusts the poll mask. */
 void	qnetd_client_flush(struct qnetd_client *c);
 

@@ -166,6 +166,7 @@ handle_starttls(struct qnetd_client *c, const struct msg *m)
 		return;
 	}
 	c->tls_started = true;
+	qnetd_client_handshake_begin(c);
 	qb_log(LOG_DEBUG, "%s: TLS started", c->ident);
 }
 

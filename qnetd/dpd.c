@@ -59,8 +59,11 @@ group_fired(void *data)
 
 		if (idle < g->timeout_ns)
 			break;
+		if (!g->dpd->expired(c, idle)) {
+			qnetd_dpd_touch(c, now);	/* to the tail: the loop ends there */
+			continue;
+		}
 		qnetd_dpd_untrack(c);
-		g->dpd->expired(c, idle);
 	}
 	arm(g, now);
 }

@@ -12,6 +12,7 @@
 #ifndef QNETD_DPD_H
 #define QNETD_DPD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <qb/qblist.h>
@@ -28,7 +29,12 @@ struct dpd_group {
 	bool			 armed;
 };
 
-typedef void (*dpd_expired_fn)(struct qnetd_client *c, uint64_t idle_ns);
+/*
+ * c has been silent for idle_ns. Returns true when it is being dropped,
+ * false to keep it (it has input we have not read yet): it then counts as
+ * having sent a message now.
+ */
+typedef bool (*dpd_expired_fn)(struct qnetd_client *c, uint64_t idle_ns);
 
 struct qnetd_dpd {
 	qb_loop_t		*loop;

@@ -60,15 +60,64 @@ qnetd_instance_init(struct qnetd_instance *inst, struct qnetd_settings *s, qb_lo
 
 static int	accept_ready(int fd, int revents, void *data);
 
+/* The listener is watched unless accept() failed recently or handshakes are capped. */
+static bool
+listener_watched(const struct qnetd_instance *inst)
+{
+	return !inst->accept_paused && !inst->accept_gated;
+}
+
+static void
+watch_listener(struct qnetd_instance *inst)
+{
+	if (qb_loop_poll_add(inst->loop, QB_LOOP_HIGH, nss_sock_native_fd(inst->listener),
+	    POLLIN, inst, accept_ready) != 0)
+		qb_log(LOG_ERR, "cannot watch the listening socket again");
+}
+
 static void
 resume_accepting(void *data)
 {
 	struct qnetd_instance *inst = data;
 
 	inst->accept_paused = false;
-	if (qb_loop_poll_add(inst->loop, QB_LOOP_HIGH, nss_sock_native_fd(inst->listener),
-	    POLLIN, inst, accept_ready) != 0)
-		qb_log(LOG_ERR, "cannot watch the listening socket again");
+	if (listener_watched(inst))
+		watch_listener(inst);
+}
+
+/*
+ * A TLS handshake costs milliseconds of CPU (and more with every TLS
+ * connection NSS holds), all on the one thread that also answers every
+ * heartbeat. After a restart thousands of qdevices reconnect at once: with
+ * no cap their handshakes would starve the heartbeats of the clients
+ * already connected until those are dropped and reconnect too. Above the
+ * cap new connections wait in the kernel's listen queue instead.
+ */
+void
+qnetd_instance_handshake_started(struct qnetd_instance *inst)
+{
+	inst->tls_handshakes++;
+	if (inst->tls_handshakes < QNETD_MAX_TLS_HANDSHAKES || inst->accept_gated ||
+	    inst->listener == NULL)
+		return;
+	qb_log(LOG_DEBUG, "%u TLS handshakes in progress: not accepting until one ends",
+	    (unsigned)inst->tls_handshakes);
+	if (listener_watched(inst))
+		qb_loop_poll_del(inst->loop, nss_sock_native_fd(inst->listener));
+	inst->accept_gated = true;
+}
+
+void
+qnetd_instance_handshake_ended(struct qnetd_instance *inst)
+{
+	if (inst->tls_handshakes > 0)
+		inst->tls_handshakes--;
+	if (!inst->accept_gated || inst->tls_handshakes >= QNETD_MAX_TLS_HANDSHAKES ||
+	    inst->shutting_down)
+		return;
+	inst->accept_gated = false;
+	if (listener_watched(inst))
+		watch_listener(inst);
 }
 
 /*
@@ -166,11 +215,12 @@ qnetd_instance_fini(struct qnetd_instance *inst)
 	qnetd_clusters_fini(inst);
 	qnetd_dpd_fini(&inst->dpd);
 	poll_set_fini(&inst->poll_set);
-	paused = inst->accept_paused;
-	if (paused) {
+	paused = !listener_watched(inst);
+	if (inst->accept_paused) {
 		qb_loop_timer_del(inst->loop, inst->accept_timer);
 		inst->accept_paused = false;
 	}
+	inst->accept_gated = false;
 	if (inst->listener != NULL) {
 		if (inst->loop != NULL && !paused)
 			qb_loop_poll_del(inst->loop, nss_sock_native_fd(inst->listener));
@@ -181,4 +231,7 @@ qnetd_instance_fini(struct qnetd_instance *inst)
 		nss_server_tls_fini(&inst->tls);
 		inst->tls_loaded = false;
 	}
+	free(inst->recv_buf);
+	inst->recv_buf = NULL;
+	inst->recv_buf_size = 0;
 }

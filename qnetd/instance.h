@@ -31,6 +31,7 @@ struct qnetd_stats {
 	uint64_t	acks_sent;
 	uint64_t	nacks_sent;
 	uint64_t	dpd_expiries;
+	uint64_t	dpd_reprieves;	/* silent past the timeout, but input was waiting */
 	uint64_t	tls_handshake_failures;
 	uint64_t	cert_check_failures;
 	uint64_t	decode_errors;
@@ -56,11 +57,15 @@ struct qnetd_instance {
 	struct ipc_server	*ipc;
 	bool			 shutting_down;
 	bool			 accept_paused;	/* listener unwatched after accept() failed */
+	bool			 accept_gated;	/* listener unwatched: handshakes at the cap */
+	uint32_t		 tls_handshakes;	/* clients between STARTTLS and 1st message */
 	qb_loop_timer_handle	 accept_timer;
 	uint64_t		 started_ns;
 	struct qnetd_stats	 stats;
 	struct hooks		*hooks;		/* NULL-safe: no hook configured */
 	long			 cert_days_left;	/* valid when tls_loaded */
+	uint8_t			*recv_buf;	/* shared by all clients' greedy reads; lazy */
+	size_t			 recv_buf_size;
 };
 
 /* Set up everything but sockets (unit tests stop here). */
@@ -70,6 +75,12 @@ int	qnetd_instance_init(struct qnetd_instance *inst, struct qnetd_settings *s,
 int	qnetd_instance_listen(struct qnetd_instance *inst);
 /* Drop every client (no algorithm re-evaluation) and free everything. */
 void	qnetd_instance_fini(struct qnetd_instance *inst);
+
+/* TLS handshakes in progress at most; above it no new connection is accepted. */
+#define QNETD_MAX_TLS_HANDSHAKES	32
+/* A client started / ended (completed or failed) its TLS handshake. */
+void	qnetd_instance_handshake_started(struct qnetd_instance *inst);
+void	qnetd_instance_handshake_ended(struct qnetd_instance *inst);
 
 uint64_t	qnetd_now_ns(void);
 void		qnetd_stats_observe_latency(struct qnetd_instance *inst, uint64_t ns);

@@ -231,6 +231,8 @@ qnetd_instance_fini(struct qnetd_instance *inst)
 		nss_server_tls_fini(&inst->tls);
 		inst->tls_loaded = false;
 	}
+	free(inst->send_buf);
+	inst->send_buf = NULL;
 	free(inst->recv_buf);
 	inst->recv_buf = NULL;
 	inst->recv_buf_size = 0;

@@ -66,6 +66,7 @@ struct qnetd_instance {
 	long			 cert_days_left;	/* valid when tls_loaded */
 	uint8_t			*recv_buf;	/* shared by all clients' greedy reads; lazy */
 	size_t			 recv_buf_size;
+	uint8_t			*send_buf;	/* shared gathering chunk for flushes; lazy */
 };
 
 /* Set up everything but sockets (unit tests stop here). */

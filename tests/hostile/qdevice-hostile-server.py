@@ -368,7 +368,6 @@ def tls_misbehave(s, mode):
 
 def handshake_mode(s, mode):
     """Faults before the connection is up. Returns after the fault."""
-    a = s.a
 
     def on_preinit(m, seq):
         body = None
@@ -465,7 +464,7 @@ def wrong_ring_mode(s):
     def vote_hook(m, seq):
         r = s.ring
         wrong = [(r[0], r[1] + 1), (r[0] + 1, r[1]), (r[0], r[1] - 1 if r[1] else 99), (0, 0)]
-        for i, ring in enumerate(wrong):
+        for ring in wrong:
             s.p.send(vote_msg(VOTE_INFO, s.next_vote_seq(), VOTE_ACK, ring))
         s.p.send(vote_msg(ASK_FOR_VOTE_REPLY, seq, VOTE_ACK, wrong[0]))
         s.p.send(message(HEURISTICS_CHANGE_REPLY, u32(OPT_SEQ, seq), u8(OPT_VOTE, VOTE_ACK),

@@ -17,6 +17,7 @@
 # vote comes back. Needs root, python3, openssl, certutil/pk12util (libnss3-tools).
 # QNET_BUILD selects the build (default ./build; an --enable-sanitizers build works).
 # Last line: "N passed, M failed".
+# shellcheck disable=SC2015,SC2016,SC2034
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
@@ -218,6 +219,13 @@ ensure_qdevice() {
 	qdevice_start quick
 }
 
+# new_disconnect SINCE_LINE: the first "Disconnected from qnetd" line of qdevice's log from
+# SINCE_LINE on, except "connect timeout" (the connect timer pacing refused attempts while
+# no server listens between two cases).
+new_disconnect() {
+	tail -n +"$1" "$QDEV_LOG" | grep "Disconnected from qnetd" | grep -v -m1 "connect timeout"
+}
+
 # The fault reached qdevice and it reacted: EXPECT is "retry" (same PID, disconnected
 # and retrying) or "exit" (orderly exit).
 await_reaction() {
@@ -228,8 +236,8 @@ await_reaction() {
 		# valid if unusual messages: taken as they are, the connection stays
 		sleep 2
 		qdevice_alive || { echo "# qdevice is gone"; tail -n 5 "$QDEV_LOG" | sed 's/^/#   /'; return 1; }
-		if tail -n +"$since_lines" "$QDEV_LOG" | grep -q "Disconnected from qnetd"; then
-			tail -n +"$since_lines" "$QDEV_LOG" | grep -m1 "Disconnected from qnetd" | sed 's/^/#   /'
+		if [[ -n $(new_disconnect "$since_lines") ]]; then
+			new_disconnect "$since_lines" | sed 's/^/#   /'
 			return 1
 		fi
 		return 0
@@ -240,9 +248,9 @@ await_reaction() {
 		return
 	fi
 	# a new disconnect in qdevice's log (the fault ended that connection)
-	lab_wait_until 20 eval 'tail -n +"$since_lines" "$QDEV_LOG" | grep -q "Disconnected from qnetd"' ||
+	lab_wait_until 20 eval '[[ -n $(new_disconnect "$since_lines") ]]' ||
 		{ echo "# qdevice never dropped the connection"; return 1; }
-	tail -n +"$since_lines" "$QDEV_LOG" | grep -m1 "Disconnected from qnetd" | sed 's/^.*Disconnected/#   qdevice: Disconnected/'
+	new_disconnect "$since_lines" | sed 's/^.*Disconnected/#   qdevice: Disconnected/'
 	qdevice_alive || { echo "# qdevice died"; tail -n 5 "$QDEV_LOG" | sed 's/^/#   /'; return 1; }
 }
 
@@ -281,7 +289,6 @@ hs_case() {
 _ack_case() {
 	local expect=$1 mode=$2 t0 t1 lines pid_before bad=0 last
 	case_prepare || return 1
-	lines=$(($(wc -l <"$QDEV_LOG") + 1))
 	fake_start "$mode" || return 1
 	ensure_qdevice
 	pid_before=$QDEV_PID
@@ -289,6 +296,7 @@ _ack_case() {
 		echo "# the valid ACK was not counted (votes $(votes_now))"; fake_stop; return 1
 	fi
 	t0=$(_lab_now_ms)
+	lines=$(($(wc -l <"$QDEV_LOG") + 1))	# the ACKed connection is up: judge what follows
 	touch "$LAB_DIR/trigger"
 	await_reaction "$expect" "$lines" || bad=1
 	[[ $expect != exit && $QDEV_PID != "$pid_before" ]] && { echo "# qdevice PID changed"; bad=1; }

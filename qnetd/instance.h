@@ -59,6 +59,8 @@ struct qnetd_instance {
 	bool			 accept_paused;	/* listener unwatched after accept() failed */
 	bool			 accept_gated;	/* listener unwatched: handshakes at the cap */
 	uint32_t		 tls_handshakes;	/* clients between STARTTLS and 1st message */
+	uint64_t		 hs_batch;	/* poll_set.batch that hs_batch_ns belongs to */
+	uint64_t		 hs_batch_ns;	/* handshake work done in that batch */
 	qb_loop_timer_handle	 accept_timer;
 	uint64_t		 started_ns;
 	struct qnetd_stats	 stats;

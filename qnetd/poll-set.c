@@ -16,6 +16,8 @@ ready(int32_t fd, int32_t revents, void *data)
 	struct epoll_event ev[BATCH];
 	int n = epoll_wait(ps->epfd, ev, BATCH, 0);
 
+	ps->batch++;
+
 	/*
 	 * A callback may only schedule a client's teardown, never free it
 	 * (qnetd_client_disconnect defers to a job), so every data pointer
@@ -44,6 +46,7 @@ poll_set_init(struct poll_set *ps, qb_loop_t *loop, poll_set_fn dispatch)
 
 	ps->loop = loop;
 	ps->dispatch = dispatch;
+	ps->batch = 0;
 	ps->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (ps->epfd < 0)
 		return -errno;

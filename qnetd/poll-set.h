@@ -23,6 +23,7 @@ struct poll_set {
 	int		 epfd;
 	qb_loop_t	*loop;
 	poll_set_fn	 dispatch;
+	uint64_t	 batch;		/* counts wakeups: callbacks tell batches apart */
 };
 
 /* 0 or -errno. */

@@ -14,7 +14,8 @@
 # Environment: QNETD_BIN, DEBIAN_QNETD, BENCH_BIN, QNETD_CERTUTIL, QDEVICE_CERTUTIL,
 #   BENCH_RATE / BENCH_INFLIGHT (plaintext connects/s and handshakes at once, 1000 / 200),
 #   BENCH_TLS_RATE / BENCH_TLS_INFLIGHT (TLS, 100 / 16), BENCH_WORKERS (2),
-#   BENCH_EXTRA (more qnetd-bench options), SERVER_EXTRA (more options for both daemons).
+#   BENCH_EXTRA (more qnetd-bench options), SERVER_EXTRA (more options for both daemons),
+#   BENCH_RAMP_TIMEOUT (s to connect everybody, 300; TLS 10,000 needs ~700 here).
 
 set -uo pipefail
 
@@ -31,6 +32,7 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 : "${BENCH_WORKERS:=2}"
 : "${BENCH_EXTRA:=}"
 : "${SERVER_EXTRA:=}"
+: "${BENCH_RAMP_TIMEOUT:=300}"
 
 CLIENTS="1000 5000 10000 20000"
 MODES="plain tls"
@@ -45,7 +47,7 @@ TABLE_FROM=""
 CLUSTER_SUFFIX=.bench.test	# the client certificate is for *.bench.test
 
 usage() {
-	sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
 	exit "${1:-0}"
 }
 
@@ -275,11 +277,11 @@ run_one() {
 	out=$WORK/$tag.bench.txt
 	# in the background, so that a signal to this script is handled at once
 	# shellcheck disable=SC2086
-	timeout $((DURATION + 600)) "$BENCH_BIN" --host 127.0.0.1 --port "$port" \
+	timeout $((DURATION + BENCH_RAMP_TIMEOUT + 300)) "$BENCH_BIN" --host 127.0.0.1 --port "$port" \
 	    --clusters "$clusters" --nodes "$NODES" --hb-ms "$HB_MS" --duration "$DURATION" \
 	    $tlsopt --nssdb "$WORK/node-db" --qnetd-pid "$SERVER_PID" \
 	    --partition-every "$PART_EVERY" --workers "$BENCH_WORKERS" --rate "$rate" \
-	    --inflight "$inflight" \
+	    --inflight "$inflight" --ramp-timeout "$BENCH_RAMP_TIMEOUT" \
 	    --cluster-suffix "$CLUSTER_SUFFIX" $BENCH_EXTRA >"$out" 2>"$WORK/$tag.bench.err" &
 	BENCH_PID=$!
 	wait "$BENCH_PID"

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include <nss.h>
 #include <pk11pub.h>
@@ -209,6 +210,24 @@ nss_sock_connect_finish(PRFileDesc *fd)
 	if (PR_GetError() == PR_IN_PROGRESS_ERROR)
 		return -EINPROGRESS;
 	return -ECONNREFUSED;
+}
+
+int
+nss_sock_adopt(int native_fd, PRFileDesc **out)
+{
+	PRFileDesc *fd = PR_ImportTCPSocket(native_fd);
+
+	if (fd == NULL) {
+		close(native_fd);
+		return -EIO;
+	}
+	/* NSPR keeps its own idea of blocking; tell it what the descriptor is. */
+	if (set_nonblocking(fd) != 0) {
+		PR_Close(fd);
+		return -EIO;
+	}
+	*out = fd;
+	return 0;
 }
 
 int

@@ -41,6 +41,8 @@ int	nss_sock_connect(const PRNetAddr *addr, PRFileDesc **out);
 int	nss_sock_connect_finish(PRFileDesc *fd);
 
 int	nss_sock_native_fd(PRFileDesc *fd);
+/* Wrap a connected TCP socket received from elsewhere; takes native_fd either way. */
+int	nss_sock_adopt(int native_fd, PRFileDesc **out);
 
 /* Server side TLS: loaded once, shared by all clients. */
 struct nss_server_tls {

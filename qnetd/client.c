@@ -14,6 +14,7 @@
 #include "dpd.h"
 #include "events.h"
 #include "instance.h"
+#include "shard.h"
 
 #define NS_PER_MS	1000000ULL
 /* Before INIT the client's heartbeat is unknown; upstream assumes the maximum. */
@@ -120,6 +121,7 @@ qnetd_client_destroy(struct qnetd_client *c)
 	}
 	qb_list_del(&c->list);
 	c->instance->client_count--;
+	shard_worker_notify(c->instance, SHARD_MSG_CLOSED);
 	algo_client_fini(&c->algo);
 	free(c->cluster_name);
 	free(c->body);
@@ -152,6 +154,23 @@ qnetd_client_disconnect(struct qnetd_client *c, const char *reason)
 	/* Freed on the loop's next turn: we may be deep inside this client's callbacks. */
 	if (qb_loop_job_add(c->instance->loop, QB_LOOP_HIGH, c, destroy_job) != 0) {
 		qb_log(LOG_ERR, "%s: cannot schedule teardown; freeing now", c->ident);
+		destroy_job(c);
+		return;
+	}
+	c->destroy_job_queued = true;
+}
+
+void
+qnetd_client_forget(struct qnetd_client *c)
+{
+	if (c->closing)
+		return;
+	c->closing = true;
+	if (c->fd != NULL)
+		poll_set_del(&c->instance->poll_set, c->native_fd);
+	stop_timers(c);
+	handshake_end(c);
+	if (qb_loop_job_add(c->instance->loop, QB_LOOP_HIGH, c, destroy_job) != 0) {
 		destroy_job(c);
 		return;
 	}
@@ -574,6 +593,9 @@ use_greedy_reads(struct qnetd_client *c)
 	/* Before INIT a STARTTLS is expected: its TLS bytes must stay in the socket. */
 	if (!c->tls_started && inst->tls_loaded && !c->init_received)
 		return false;
+	/* The front reads only the PREINIT; all behind it belongs to the worker. */
+	if (inst->front != NULL)
+		return false;
 	if (inst->recv_buf == NULL) {
 		inst->recv_buf = malloc(RECV_CHUNK);
 		if (inst->recv_buf == NULL)
@@ -643,4 +665,29 @@ qnetd_client_io(void *data, int revents)
 		qnetd_client_flush(c);
 	if (hs_start != 0)
 		c->instance->hs_batch_ns += qnetd_now_ns() - hs_start;
+}
+
+struct qnetd_client *
+qnetd_client_adopt(struct qnetd_instance *inst, PRFileDesc *fd, const char *addr_str,
+    const uint8_t *first, size_t first_len)
+{
+	struct qnetd_client *c = qnetd_client_create(inst, fd, addr_str);
+
+	if (c == NULL) {
+		qb_log(LOG_ERR, "client %s dropped: out of memory", addr_str);
+		nss_sock_close(fd);
+		shard_worker_notify(inst, SHARD_MSG_CLOSED);
+		return NULL;
+	}
+	if (poll_set_add(&inst->poll_set, c->native_fd, false, c) != 0) {
+		qb_log(LOG_ERR, "%s: cannot watch the socket", c->ident);
+		c->closing = true;	/* not in the poll set: destroy must not remove it */
+		qnetd_client_destroy(c);
+		return NULL;
+	}
+	qb_log(LOG_DEBUG, "%s: taken over from the front process", c->ident);
+	feed(c, first, first_len);
+	if (!c->closing)
+		qnetd_client_flush(c);
+	return c;
 }

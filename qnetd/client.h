@@ -94,6 +94,15 @@ int	qnetd_client_queue_raw(struct qnetd_client *c, const uint8_t *data, size_t l
 /* STARTTLS wrapped the socket: the handshake runs until the first TLS message. */
 void	qnetd_client_handshake_begin(struct qnetd_client *c);
 
+/*
+ * Worker process: a socket the front handed over, with the bytes of the
+ * first message it read from it (dispatched at once). NULL when dropped.
+ */
+struct qnetd_client	*qnetd_client_adopt(struct qnetd_instance *inst, PRFileDesc *fd,
+			    const char *addr_str, const uint8_t *first, size_t first_len);
+/* Front process: the socket went to a worker; free c without a word to the peer. */
+void	qnetd_client_forget(struct qnetd_client *c);
+
 /* Schedule teardown; safe from inside the client's own callbacks. */
 void	qnetd_client_disconnect(struct qnetd_client *c, const char *reason);
 

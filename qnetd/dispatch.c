@@ -10,6 +10,7 @@
 #include "dispatch.h"
 #include "events.h"
 #include "instance.h"
+#include "shard.h"
 
 /* Queue a reply; a full queue or oversize reply costs the client its connection. */
 static void
@@ -96,7 +97,7 @@ check_initialised(struct qnetd_client *c, const struct msg *m)
 }
 
 static void
-handle_preinit(struct qnetd_client *c, const struct msg *m)
+handle_preinit(struct qnetd_client *c, const struct msg *m, const uint8_t *buf, size_t len)
 {
 	struct msg r;
 	char *name;
@@ -125,6 +126,11 @@ handle_preinit(struct qnetd_client *c, const struct msg *m)
 	c->cluster_name_len = m->cluster_name_len;
 	c->preinit_received = true;
 	qnetd_client_update_ident(c);
+	if (c->instance->front != NULL) {
+		/* The worker owning the cluster replies to this same PREINIT. */
+		shard_front_route(c->instance->front, c, buf, len);
+		return;
+	}
 
 	msg_init(&r, MSG_TYPE_PREINIT_REPLY);
 	r.seq_set = m->seq_set;
@@ -529,7 +535,7 @@ qnetd_dispatch(struct qnetd_client *c, const uint8_t *buf, size_t len)
 	qb_log(LOG_DEBUG, "%s: received %s", c->ident, msg_type_name(m.type));
 	switch (m.type) {
 	case MSG_TYPE_PREINIT:
-		handle_preinit(c, &m);
+		handle_preinit(c, &m, buf, len);
 		break;
 	case MSG_TYPE_STARTTLS:
 		handle_starttls(c, &m);

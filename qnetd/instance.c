@@ -4,12 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <qb/qblog.h>
 
 #include "client.h"
 #include "cluster.h"
 #include "instance.h"
+#include "shard.h"
 
 uint64_t
 qnetd_now_ns(void)
@@ -48,6 +50,7 @@ qnetd_instance_init(struct qnetd_instance *inst, struct qnetd_settings *s, qb_lo
 	inst->loop = loop;
 	inst->started_ns = qnetd_now_ns();
 	inst->poll_set.epfd = -1;
+	inst->shard_fd = -1;
 	qb_list_init(&inst->clients);
 	qnetd_dpd_init(&inst->dpd, loop, qnetd_client_dead);
 	r = poll_set_init(&inst->poll_set, loop, qnetd_client_io);
@@ -93,11 +96,25 @@ resume_accepting(void *data)
  * already connected until those are dropped and reconnect too. Above the
  * cap new connections wait in the kernel's listen queue instead.
  */
+static uint32_t
+handshake_cap(const struct qnetd_instance *inst)
+{
+	return QNETD_MAX_TLS_HANDSHAKES * (inst->front != NULL ? inst->front->count : 1);
+}
+
+uint32_t
+qnetd_instance_total_clients(const struct qnetd_instance *inst)
+{
+	return inst->client_count + (inst->front != NULL ? shard_front_clients(inst->front) : 0);
+}
+
 void
 qnetd_instance_handshake_started(struct qnetd_instance *inst)
 {
+	/* A worker's handshakes count against the front's gate (its listener). */
+	shard_worker_notify(inst, SHARD_MSG_HS_BEGIN);
 	inst->tls_handshakes++;
-	if (inst->tls_handshakes < QNETD_MAX_TLS_HANDSHAKES || inst->accept_gated ||
+	if (inst->tls_handshakes < handshake_cap(inst) || inst->accept_gated ||
 	    inst->listener == NULL)
 		return;
 	qb_log(LOG_DEBUG, "%u TLS handshakes in progress: not accepting until one ends",
@@ -110,9 +127,10 @@ qnetd_instance_handshake_started(struct qnetd_instance *inst)
 void
 qnetd_instance_handshake_ended(struct qnetd_instance *inst)
 {
+	shard_worker_notify(inst, SHARD_MSG_HS_END);
 	if (inst->tls_handshakes > 0)
 		inst->tls_handshakes--;
-	if (!inst->accept_gated || inst->tls_handshakes >= QNETD_MAX_TLS_HANDSHAKES ||
+	if (!inst->accept_gated || inst->tls_handshakes >= handshake_cap(inst) ||
 	    inst->shutting_down)
 		return;
 	inst->accept_gated = false;
@@ -157,7 +175,7 @@ accept_ready(int fd, int revents, void *data)
 			pause_accepting(inst, fd);
 			break;
 		}
-		if (s->max_clients != 0 && inst->client_count >= s->max_clients) {
+		if (s->max_clients != 0 && qnetd_instance_total_clients(inst) >= s->max_clients) {
 			qb_log(LOG_WARNING, "client %s refused: maximum of %u clients reached",
 			    addr, (unsigned)s->max_clients);
 			inst->stats.clients_refused++;
@@ -231,6 +249,14 @@ qnetd_instance_fini(struct qnetd_instance *inst)
 		nss_server_tls_fini(&inst->tls);
 		inst->tls_loaded = false;
 	}
+	if (inst->shard_fd >= 0) {
+		if (inst->loop != NULL)
+			qb_loop_poll_del(inst->loop, inst->shard_fd);
+		close(inst->shard_fd);
+		inst->shard_fd = -1;
+	}
+	free(inst->shard_buf);
+	inst->shard_buf = NULL;
 	free(inst->send_buf);
 	inst->send_buf = NULL;
 	free(inst->recv_buf);

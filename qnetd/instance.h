@@ -19,6 +19,7 @@
 
 struct ipc_server;
 struct hooks;
+struct shard_front;
 
 /* Upper bounds (ms) of the decision latency histogram; +Inf is implied. */
 #define QNETD_LATENCY_BUCKETS	12
@@ -69,6 +70,12 @@ struct qnetd_instance {
 	uint8_t			*recv_buf;	/* shared by all clients' greedy reads; lazy */
 	size_t			 recv_buf_size;
 	uint8_t			*send_buf;	/* shared gathering chunk for flushes; lazy */
+	/* -S worker_processes > 1 (shard.h): the front's routes, or a worker's link */
+	struct shard_front	*front;		/* front process: workers to route to */
+	int			 shard_fd;	/* worker process: control socket; else -1 */
+	unsigned		 shard_index;
+	uint8_t			*shard_buf;	/* worker: one control message */
+	size_t			 shard_buf_size;
 };
 
 /* Set up everything but sockets (unit tests stop here). */
@@ -79,11 +86,17 @@ int	qnetd_instance_listen(struct qnetd_instance *inst);
 /* Drop every client (no algorithm re-evaluation) and free everything. */
 void	qnetd_instance_fini(struct qnetd_instance *inst);
 
-/* TLS handshakes in progress at most; above it no new connection is accepted. */
+/*
+ * TLS handshakes in progress at most (per worker process when there are
+ * workers); above it no new connection is accepted.
+ */
 #define QNETD_MAX_TLS_HANDSHAKES	32
 /* A client started / ended (completed or failed) its TLS handshake. */
 void	qnetd_instance_handshake_started(struct qnetd_instance *inst);
 void	qnetd_instance_handshake_ended(struct qnetd_instance *inst);
+
+/* Clients of the whole server: this process's and, in the front, the workers'. */
+uint32_t	qnetd_instance_total_clients(const struct qnetd_instance *inst);
 
 uint64_t	qnetd_now_ns(void);
 void		qnetd_stats_observe_latency(struct qnetd_instance *inst, uint64_t ns);

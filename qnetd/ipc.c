@@ -1,14 +1,209 @@
 /* qnetd/ipc.c: commands of qnetd's admin socket. */
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include <qb/qblog.h>
 
 #include "common/ipc.h"
+#include "common/utils.h"
 #include "instance.h"
 #include "ipc.h"
+#include "shard.h"
 #include "status.h"
+
+struct parsed_command {
+	bool		 is_status, is_list, verbose, json;
+	const char	*cluster;
+};
+
+/* Arguments of status and list; false with the error written to out. */
+static bool
+parse_options(char **words, int count, struct parsed_command *pc, FILE *out)
+{
+	for (int i = 1; i < count; i++) {
+		if (strcasecmp(words[i], "verbose") == 0) {
+			pc->verbose = true;
+		} else if (strcasecmp(words[i], "json") == 0) {
+			pc->json = true;
+		} else if (pc->is_list && strcasecmp(words[i], "cluster") == 0 && i + 1 < count) {
+			pc->cluster = words[++i];
+		} else {
+			fprintf(out, "Unknown %s option '%s'", words[0], words[i]);
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * Front process: the totals of status and metrics, and the text of list,
+ * come from the workers. Any worker not answering fails the command
+ * rather than giving a count that silently misses a shard.
+ */
+struct worker_answers {
+	unsigned	 count;
+	char		*text[QNETD_MAX_WORKER_PROCESSES];
+	int		 result[QNETD_MAX_WORKER_PROCESSES];
+};
+
+static bool
+ask_workers(struct qnetd_instance *inst, const char *line, struct worker_answers *a, FILE *out)
+{
+	a->count = inst->front->count;
+	if (shard_front_ask(inst->front, line, a->text, a->result) == 0)
+		return true;
+	fputs("A worker process did not answer; see the log", out);
+	for (unsigned i = 0; i < a->count; i++)
+		free(a->text[i]);
+	return false;
+}
+
+static void
+free_answers(struct worker_answers *a)
+{
+	for (unsigned i = 0; i < a->count; i++)
+		free(a->text[i]);
+}
+
+static bool
+totals(struct qnetd_instance *inst, struct qnetd_totals *t, FILE *out)
+{
+	struct worker_answers a;
+	bool ok = true;
+
+	qnetd_totals_of(inst, t);
+	if (inst->front == NULL)
+		return true;
+	if (!ask_workers(inst, "shard totals", &a, out))
+		return false;
+	for (unsigned i = 0; i < a.count && ok; i++) {
+		struct qnetd_totals part;
+
+		if (qnetd_totals_parse(a.text[i], &part) != 0) {
+			fputs("A worker process sent unreadable counters; see the log", out);
+			qb_log(LOG_ERR, "worker %u sent unreadable counters", i);
+			ok = false;
+		} else {
+			qnetd_totals_add(t, &part);
+		}
+	}
+	free_answers(&a);
+	return ok;
+}
+
+/* Concatenate the workers' answers to the same command; separator between non-empty ones. */
+static enum ipc_reply
+gather(struct qnetd_instance *inst, const char *line, const char *separator, FILE *out)
+{
+	struct worker_answers a;
+	enum ipc_reply result = IPC_REPLY_OK;
+	bool any = false;
+
+	if (!ask_workers(inst, line, &a, out))
+		return IPC_REPLY_ERROR;
+	for (unsigned i = 0; i < a.count; i++)
+		if (a.result[i] != IPC_REPLY_OK) {
+			fputs(a.text[i], out);
+			result = IPC_REPLY_ERROR;
+			break;
+		}
+	for (unsigned i = 0; i < a.count && result == IPC_REPLY_OK; i++) {
+		if (a.text[i][0] == '\0')
+			continue;
+		if (any && separator != NULL)
+			fputs(separator, out);
+		fputs(a.text[i], out);
+		any = true;
+	}
+	free_answers(&a);
+	return result;
+}
+
+static enum ipc_reply
+metrics(struct qnetd_instance *inst, FILE *out)
+{
+	struct qnetd_totals t;
+	struct worker_answers a;
+	char *lines = NULL;
+	size_t size = 0;
+	FILE *joined;
+
+	if (!totals(inst, &t, out))
+		return IPC_REPLY_ERROR;
+	if (inst->front == NULL) {
+		qnetd_metrics_write(inst, &t, NULL, out);
+		return IPC_REPLY_OK;
+	}
+	if (!ask_workers(inst, "shard metrics-clusters", &a, out))
+		return IPC_REPLY_ERROR;
+	joined = open_memstream(&lines, &size);
+	if (joined != NULL) {
+		for (unsigned i = 0; i < a.count; i++)
+			fputs(a.text[i], joined);
+		if (fclose(joined) != 0)
+			lines = NULL;
+	}
+	free_answers(&a);
+	if (lines == NULL) {
+		fputs("Out of memory", out);
+		return IPC_REPLY_ERROR;
+	}
+	qnetd_metrics_write(inst, &t, lines, out);
+	free(lines);
+	return IPC_REPLY_OK;
+}
+
+static enum ipc_reply
+list(struct qnetd_instance *inst, const struct parsed_command *pc, FILE *out)
+{
+	char line[512];
+	enum ipc_reply r;
+
+	if (inst->front == NULL) {
+		if (pc->json)
+			qnetd_list_write_json(inst, pc->cluster, out);
+		else
+			qnetd_list_write(inst, pc->verbose, pc->cluster, out);
+		return IPC_REPLY_OK;
+	}
+	if (pc->cluster != NULL && strlen(pc->cluster) > sizeof(line) - 64) {
+		fputs("Cluster name too long", out);
+		return IPC_REPLY_ERROR;
+	}
+	snprintf(line, sizeof(line), "%s%s%s%s", pc->json ? "shard list-json" : "list",
+	    pc->verbose && !pc->json ? " verbose" : "", pc->cluster != NULL ? " cluster " : "",
+	    pc->cluster != NULL ? pc->cluster : "");
+	if (!pc->json)
+		return gather(inst, line, NULL, out);
+	fputs("{\"clusters\":[", out);
+	r = gather(inst, line, ",", out);
+	fputs("]}\n", out);
+	return r;
+}
+
+/* Only between front and workers: the parts the front sums or joins. */
+static enum ipc_reply
+shard_command(struct qnetd_instance *inst, char **words, int count, FILE *out)
+{
+	struct qnetd_totals t;
+	bool first = true;
+
+	if (count == 2 && strcmp(words[1], "totals") == 0) {
+		qnetd_totals_of(inst, &t);
+		qnetd_totals_write(&t, out);
+	} else if (count == 2 && strcmp(words[1], "metrics-clusters") == 0) {
+		qnetd_metrics_write_clusters(inst, out);
+	} else if (strcmp(words[1], "list-json") == 0 &&
+	    (count == 2 || (count == 4 && strcmp(words[2], "cluster") == 0))) {
+		qnetd_list_write_json_items(inst, count == 4 ? words[3] : NULL, &first, out);
+	} else {
+		fprintf(out, "Unknown command '%s'", words[0]);
+		return IPC_REPLY_ERROR;
+	}
+	return IPC_REPLY_OK;
+}
 
 /*
  * Commands: shutdown; status [verbose|json]; list [verbose|json]
@@ -18,44 +213,52 @@ static enum ipc_reply
 command(char **words, int count, FILE *out, void *arg)
 {
 	struct qnetd_instance *inst = arg;
-	bool verbose = false, json = false;
-	const char *cluster = NULL;
-	bool is_status = strcasecmp(words[0], "status") == 0;
-	bool is_list = strcasecmp(words[0], "list") == 0;
+	struct parsed_command pc = {
+		.is_status = strcasecmp(words[0], "status") == 0,
+		.is_list = strcasecmp(words[0], "list") == 0,
+	};
+	struct qnetd_totals t;
 
 	if (strcasecmp(words[0], "shutdown") == 0 && count == 1) {
 		qb_log(LOG_INFO, "shutdown requested over the admin socket");
 		return IPC_REPLY_OK_THEN_SHUTDOWN;
 	}
-	if (strcasecmp(words[0], "metrics") == 0 && count == 1) {
-		qnetd_metrics_write(inst, out);
-		return IPC_REPLY_OK;
-	}
-	if (!is_status && !is_list) {
+	if (strcasecmp(words[0], "metrics") == 0 && count == 1)
+		return metrics(inst, out);
+	if (inst->shard_fd >= 0 && strcmp(words[0], "shard") == 0 && count >= 2)
+		return shard_command(inst, words, count, out);
+	if (!pc.is_status && !pc.is_list) {
 		fprintf(out, "Unknown command '%s'", words[0]);
 		return IPC_REPLY_ERROR;
 	}
-	for (int i = 1; i < count; i++) {
-		if (strcasecmp(words[i], "verbose") == 0) {
-			verbose = true;
-		} else if (strcasecmp(words[i], "json") == 0) {
-			json = true;
-		} else if (is_list && strcasecmp(words[i], "cluster") == 0 && i + 1 < count) {
-			cluster = words[++i];
-		} else {
-			fprintf(out, "Unknown %s option '%s'", words[0], words[i]);
-			return IPC_REPLY_ERROR;
-		}
-	}
-	if (is_status && json)
-		qnetd_status_write_json(inst, out);
-	else if (is_status)
-		qnetd_status_write(inst, verbose, out);
-	else if (json)
-		qnetd_list_write_json(inst, cluster, out);
+	if (!parse_options(words, count, &pc, out))
+		return IPC_REPLY_ERROR;
+	if (pc.is_list)
+		return list(inst, &pc, out);
+	if (!totals(inst, &t, out))
+		return IPC_REPLY_ERROR;
+	if (pc.json)
+		qnetd_status_write_json(inst, &t, out);
 	else
-		qnetd_list_write(inst, verbose, cluster, out);
+		qnetd_status_write(inst, &t, pc.verbose, out);
 	return IPC_REPLY_OK;
+}
+
+enum ipc_reply
+qnetd_ipc_execute(struct qnetd_instance *inst, const char *line, FILE *out)
+{
+	char **words = NULL;
+	enum ipc_reply r;
+	int count = utils_split_words(line, &words);
+
+	if (count <= 0) {
+		fputs(count == 0 ? "Empty command" : "Out of memory", out);
+		return IPC_REPLY_ERROR;
+	}
+	r = command(words, count, out, inst);
+	utils_free_words(words, count);
+	/* A worker never shuts down on its own: the front stops everything. */
+	return r == IPC_REPLY_OK_THEN_SHUTDOWN ? IPC_REPLY_OK : r;
 }
 
 static void

@@ -18,8 +18,11 @@
 #include "instance.h"
 #include "ipc.h"
 #include "settings.h"
+#include "shard.h"
 
 #define PROG "qnetd"
+/* How long the front waits for its workers to open the NSS database and start. */
+#define WORKER_START_TIMEOUT_MS	60000
 
 static void
 usage(void)
@@ -56,6 +59,8 @@ on_signal(int32_t sig, void *data)
 #define CERT_WARN_DAYS		30
 
 static qb_loop_timer_handle cert_timer;
+/* Workers other than the first keep quiet about the certificate: one warning is enough. */
+static bool cert_warnings = true;
 
 /* Log the certificate's remaining validity when it is short; refresh the gauge. */
 static void
@@ -66,9 +71,9 @@ check_cert_expiry(void *data)
 	long days = nss_cert_days_left(inst->tls.cert);
 
 	inst->cert_days_left = days;
-	if (days < 0)
+	if (cert_warnings && days < 0)
 		qb_log(LOG_WARNING, "server certificate \"%s\" expired %ld days ago", nick, -days);
-	else if (days <= CERT_WARN_DAYS)
+	else if (cert_warnings && days <= CERT_WARN_DAYS)
 		qb_log(LOG_WARNING, "server certificate \"%s\" expires in %ld days", nick, days);
 	if (qb_loop_timer_add(inst->loop, QB_LOOP_LOW, CERT_CHECK_INTERVAL_NS, inst,
 	    check_cert_expiry, &cert_timer) != 0)
@@ -110,6 +115,70 @@ setup_tls(struct qnetd_instance *inst)
 	return 0;
 }
 
+/* The optional event hook, where clients live (not in a front process). */
+static int
+setup_hooks(struct qnetd_instance *inst)
+{
+	const struct qnetd_settings *s = inst->settings;
+	int r;
+
+	r = hooks_create(&inst->hooks, inst->loop, s->event_hook, s->event_hook_timeout,
+	    s->event_hook_max_running);
+	if (r != 0) {
+		qb_log(LOG_ERR, "cannot set up the event hook: %s", strerror(-r));
+		return r;
+	}
+	if (s->event_hook != NULL && access(s->event_hook, X_OK) != 0)
+		qb_log(LOG_WARNING, "event hook %s is not executable: %s", s->event_hook,
+		    strerror(errno));
+	return 0;
+}
+
+/*
+ * A worker process (shard.h): NSS, clusters and hooks of its own; no
+ * listener, no admin socket. SIGINT from a terminal reaches the whole
+ * process group: the front decides when workers stop (SIGTERM).
+ */
+static int
+run_worker(struct qnetd_settings *settings, int control_fd, unsigned index)
+{
+	struct qnetd_instance inst;
+	qb_loop_signal_handle sig_term;
+	qb_loop_t *loop;
+	int status = EXIT_FAILURE;
+
+	signal(SIGINT, SIG_IGN);
+	/* libqb keeps the pid it started with; log lines must name this process. */
+	daemon_log_fini();
+	daemon_log_setup(PROG, settings->foreground, settings->debug);
+	cert_warnings = index == 0;
+	loop = qb_loop_create();
+	if (loop == NULL || qnetd_instance_init(&inst, settings, loop) != 0) {
+		qb_log(LOG_ERR, "worker %u: out of memory at start-up", index);
+		goto out;
+	}
+	if (setup_tls(&inst) != 0 || setup_hooks(&inst) != 0)
+		goto out_instance;
+	if (shard_worker_attach(&inst, control_fd, index) != 0) {
+		qb_log(LOG_ERR, "worker %u: cannot talk to the front process", index);
+		goto out_instance;
+	}
+	qb_loop_signal_add(loop, QB_LOOP_HIGH, SIGTERM, &inst, on_signal, &sig_term);
+	qb_log(LOG_INFO, "worker %u ready", index);
+	qb_loop_run(loop);
+	status = EXIT_SUCCESS;
+out_instance:
+	qnetd_instance_fini(&inst);
+	hooks_destroy(inst.hooks);
+	nss_sock_shutdown();
+out:
+	if (loop != NULL)
+		qb_loop_destroy(loop);
+	daemon_log_fini();
+	qnetd_settings_fini(settings);
+	return status;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -119,6 +188,8 @@ main(int argc, char **argv)
 	qb_loop_signal_handle sig_int, sig_term;
 	qb_loop_t *loop = NULL;
 	char err[512];
+	struct shard_front front = { .count = 0 };
+	bool have_front = false;
 	int lock_fd, r, status = EXIT_FAILURE;
 
 	qnetd_settings_defaults(&settings);
@@ -158,13 +229,33 @@ main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 
+	if (settings.worker_processes > 1) {
+		int worker_fd;
+		unsigned worker_index;
+
+		r = shard_spawn(&front, settings.worker_processes, &worker_fd, &worker_index);
+		if (r == 1)
+			return run_worker(&settings, worker_fd, worker_index);
+		if (r < 0) {
+			qb_log(LOG_ERR, "cannot start %u worker processes: %s",
+			    (unsigned)settings.worker_processes, strerror(-r));
+			goto out;
+		}
+		have_front = true;
+	}
 	loop = qb_loop_create();
 	if (loop == NULL || qnetd_instance_init(&inst, &settings, loop) != 0) {
 		qb_log(LOG_ERR, "out of memory at start-up");
 		goto out;
 	}
-	if (setup_tls(&inst) != 0)
+	/* A front only routes; its workers hold TLS, clusters and hooks. */
+	if (have_front) {
+		if (shard_front_wait_ready(&front, WORKER_START_TIMEOUT_MS) != 0 ||
+		    shard_front_attach(&front, &inst) != 0)
+			goto out_instance;
+	} else if (setup_tls(&inst) != 0 || setup_hooks(&inst) != 0) {
 		goto out_instance;
+	}
 	r = qnetd_instance_listen(&inst);
 	if (r != 0) {
 		qb_log(LOG_ERR, "cannot listen on %s port %u: %s",
@@ -172,15 +263,6 @@ main(int argc, char **argv)
 		    nss_sock_error());
 		goto out_instance;
 	}
-	r = hooks_create(&inst.hooks, loop, settings.event_hook, settings.event_hook_timeout,
-	    settings.event_hook_max_running);
-	if (r != 0) {
-		qb_log(LOG_ERR, "cannot set up the event hook: %s", strerror(-r));
-		goto out_instance;
-	}
-	if (settings.event_hook != NULL && access(settings.event_hook, X_OK) != 0)
-		qb_log(LOG_WARNING, "event hook %s is not executable: %s", settings.event_hook,
-		    strerror(errno));
 	r = qnetd_ipc_start(&inst);
 	if (r != 0) {
 		qb_log(LOG_ERR, "cannot create the admin socket %s: %s",
@@ -190,22 +272,29 @@ main(int argc, char **argv)
 	qb_loop_signal_add(loop, QB_LOOP_HIGH, SIGINT, &inst, on_signal, &sig_int);
 	qb_loop_signal_add(loop, QB_LOOP_HIGH, SIGTERM, &inst, on_signal, &sig_term);
 
-	qb_log(LOG_INFO, "qnetd %s ready: port %u, TLS %s%s", PACKAGE_VERSION,
+	qb_log(LOG_INFO, "qnetd %s ready: port %u, TLS %s%s, %u process%s", PACKAGE_VERSION,
 	    (unsigned)settings.port, tls_supported_name((uint8_t)settings.tls),
 	    settings.tls != QNETD_TLS_OFF && settings.client_cert_required ?
-	    ", client certificate required" : "");
+	    ", client certificate required" : "", (unsigned)settings.worker_processes,
+	    settings.worker_processes > 1 ? "es and a front" : "");
 	daemon_notify("READY=1");
 	qb_loop_run(loop);
 	daemon_notify("STOPPING=1");
 	qb_log(LOG_INFO, "qnetd shutting down");
-	status = EXIT_SUCCESS;
+	status = front.worker_lost ? EXIT_FAILURE : EXIT_SUCCESS;
 
 	qnetd_ipc_stop(&inst);
 out_instance:
+	/* Workers first: they drop their clients while the front still counts nothing. */
+	if (have_front)
+		shard_front_stop(&front);
+	have_front = false;
 	qnetd_instance_fini(&inst);
 	hooks_destroy(inst.hooks);
 	nss_sock_shutdown();
 out:
+	if (have_front)
+		shard_front_stop(&front);
 	if (loop != NULL)
 		qb_loop_destroy(loop);
 	(void)unlink(settings.lock_file);

@@ -33,6 +33,7 @@ qnetd_settings_defaults(struct qnetd_settings *s)
 	s->local_socket_gid = -1;
 	s->event_hook_timeout = 5000;
 	s->event_hook_max_running = 16;
+	s->worker_processes = 1;
 }
 
 static char **
@@ -70,21 +71,24 @@ struct u32_setting {
 	const char	*name;
 	size_t		 offset;
 	uint32_t	 min;
+	uint32_t	 max;		/* 0: UINT32_MAX */
 };
 
 static const struct u32_setting u32_settings[] = {
-	{ "listen_backlog", offsetof(struct qnetd_settings, listen_backlog), 1 },
-	{ "max_client_send_buffers", offsetof(struct qnetd_settings, max_client_send_buffers), 2 },
-	{ "max_client_send_size", offsetof(struct qnetd_settings, max_client_send_size), 16 },
-	{ "max_client_receive_size", offsetof(struct qnetd_settings, max_client_receive_size), 16 },
-	{ "heartbeat_interval_min", offsetof(struct qnetd_settings, heartbeat_interval_min), 1 },
-	{ "heartbeat_interval_max", offsetof(struct qnetd_settings, heartbeat_interval_max), 1 },
-	{ "local_socket_backlog", offsetof(struct qnetd_settings, local_socket_backlog), 1 },
-	{ "ipc_max_clients", offsetof(struct qnetd_settings, ipc_max_clients), 0 },
-	{ "ipc_max_receive_size", offsetof(struct qnetd_settings, ipc_max_receive_size), 1024 },
-	{ "ipc_max_send_size", offsetof(struct qnetd_settings, ipc_max_send_size), 1024 },
-	{ "event_hook_timeout", offsetof(struct qnetd_settings, event_hook_timeout), 100 },
-	{ "event_hook_max_running", offsetof(struct qnetd_settings, event_hook_max_running), 1 },
+	{ "listen_backlog", offsetof(struct qnetd_settings, listen_backlog), 1, 0 },
+	{ "max_client_send_buffers", offsetof(struct qnetd_settings, max_client_send_buffers), 2, 0 },
+	{ "max_client_send_size", offsetof(struct qnetd_settings, max_client_send_size), 16, 0 },
+	{ "max_client_receive_size", offsetof(struct qnetd_settings, max_client_receive_size), 16, 0 },
+	{ "heartbeat_interval_min", offsetof(struct qnetd_settings, heartbeat_interval_min), 1, 0 },
+	{ "heartbeat_interval_max", offsetof(struct qnetd_settings, heartbeat_interval_max), 1, 0 },
+	{ "local_socket_backlog", offsetof(struct qnetd_settings, local_socket_backlog), 1, 0 },
+	{ "ipc_max_clients", offsetof(struct qnetd_settings, ipc_max_clients), 0, 0 },
+	{ "ipc_max_receive_size", offsetof(struct qnetd_settings, ipc_max_receive_size), 1024, 0 },
+	{ "ipc_max_send_size", offsetof(struct qnetd_settings, ipc_max_send_size), 1024, 0 },
+	{ "event_hook_timeout", offsetof(struct qnetd_settings, event_hook_timeout), 100, 0 },
+	{ "event_hook_max_running", offsetof(struct qnetd_settings, event_hook_max_running), 1, 0 },
+	{ "worker_processes", offsetof(struct qnetd_settings, worker_processes), 1,
+	    QNETD_MAX_WORKER_PROCESSES },
 };
 
 int
@@ -101,6 +105,12 @@ qnetd_settings_apply_advanced(struct qnetd_settings *s, const char *name,
 
 		if (strcasecmp(name, u->name) != 0)
 			continue;
+		if (u->max != 0 && utils_parse_long(value, u->min, u->max, &v) != 0) {
+			snprintf(err, err_len,
+			    "advanced setting %s: '%s' is not a number in %u..%u",
+			    u->name, value, (unsigned)u->min, (unsigned)u->max);
+			return -EINVAL;
+		}
 		if (utils_parse_long(value, u->min, UINT32_MAX, &v) != 0) {
 			snprintf(err, err_len,
 			    "advanced setting %s: '%s' is not a number >= %u",

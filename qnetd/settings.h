@@ -14,6 +14,7 @@
 #define QNETD_DEFAULT_CERT_NICKNAME	"QNetd Cert"
 #define QNETD_DEFAULT_LOCK_FILE		"/var/run/corosync-qnetd/corosync-qnetd.pid"
 #define QNETD_DEFAULT_SOCKET_FILE	"/var/run/corosync-qnetd/corosync-qnetd.sock"
+#define QNETD_MAX_WORKER_PROCESSES	64
 
 enum qnetd_tls { QNETD_TLS_OFF = 0, QNETD_TLS_ON = 1, QNETD_TLS_REQUIRED = 2 };
 
@@ -53,6 +54,8 @@ struct qnetd_settings {
 	char		*event_hook;
 	uint32_t	 event_hook_timeout;		/* ms */
 	uint32_t	 event_hook_max_running;
+	/* ours: processes sharing the clients (qnetd/shard.h); 1: no workers */
+	uint32_t	 worker_processes;
 };
 
 enum qnetd_settings_action {

@@ -1,7 +1,9 @@
 /* qnetd/status.c: status and list text for the admin socket. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <qb/qbmap.h>
@@ -13,7 +15,92 @@
 #include "status.h"
 
 void
-qnetd_status_write(const struct qnetd_instance *inst, bool verbose, FILE *out)
+qnetd_totals_of(const struct qnetd_instance *inst, struct qnetd_totals *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->clients = inst->client_count;
+	t->clusters = inst->cluster_count;
+	t->stats = inst->stats;
+	t->tls_loaded = inst->tls_loaded;
+	t->cert_days_left = inst->cert_days_left;
+}
+
+/*
+ * The counters are the uint64_t fields in front of latency_sum_s; handled
+ * as one array (through memcpy) so a new counter needs no change here.
+ */
+#define STATS_U64_COUNT	(offsetof(struct qnetd_stats, latency_sum_s) / sizeof(uint64_t))
+_Static_assert(offsetof(struct qnetd_stats, latency_sum_s) % sizeof(uint64_t) == 0 &&
+    offsetof(struct qnetd_stats, latency_sum_s) + sizeof(double) == sizeof(struct qnetd_stats),
+    "struct qnetd_stats: uint64_t counters, then latency_sum_s last");
+
+void
+qnetd_totals_add(struct qnetd_totals *sum, const struct qnetd_totals *part)
+{
+	uint64_t a[STATS_U64_COUNT], b[STATS_U64_COUNT];
+
+	sum->clients += part->clients;
+	sum->clusters += part->clusters;
+	memcpy(a, &sum->stats, sizeof(a));
+	memcpy(b, &part->stats, sizeof(b));
+	for (size_t i = 0; i < STATS_U64_COUNT; i++)
+		a[i] += b[i];
+	memcpy(&sum->stats, a, sizeof(a));
+	sum->stats.latency_sum_s += part->stats.latency_sum_s;
+	if (part->tls_loaded && (!sum->tls_loaded || part->cert_days_left < sum->cert_days_left))
+		sum->cert_days_left = part->cert_days_left;
+	sum->tls_loaded = sum->tls_loaded || part->tls_loaded;
+}
+
+void
+qnetd_totals_write(const struct qnetd_totals *t, FILE *out)
+{
+	uint64_t v[STATS_U64_COUNT];
+
+	memcpy(v, &t->stats, sizeof(v));
+	fprintf(out, "%" PRIu32 " %" PRIu32 " %d %ld", t->clients, t->clusters,
+	    t->tls_loaded ? 1 : 0, t->cert_days_left);
+	for (size_t i = 0; i < STATS_U64_COUNT; i++)
+		fprintf(out, " %" PRIu64, v[i]);
+	fprintf(out, " %.9f\n", t->stats.latency_sum_s);
+}
+
+int
+qnetd_totals_parse(const char *text, struct qnetd_totals *t)
+{
+	uint64_t v[STATS_U64_COUNT];
+	unsigned long long clients, clusters;
+	int tls, used = 0;
+	long days;
+	const char *p = text;
+	char *end;
+
+	memset(t, 0, sizeof(*t));
+	if (sscanf(p, "%llu %llu %d %ld%n", &clients, &clusters, &tls, &days, &used) != 4 ||
+	    clients > UINT32_MAX || clusters > UINT32_MAX)
+		return -EINVAL;
+	p += used;
+	for (size_t i = 0; i < STATS_U64_COUNT; i++) {
+		errno = 0;
+		v[i] = strtoull(p, &end, 10);
+		if (end == p || errno != 0)
+			return -EINVAL;
+		p = end;
+	}
+	memcpy(&t->stats, v, sizeof(v));
+	t->stats.latency_sum_s = strtod(p, &end);
+	if (end == p)
+		return -EINVAL;
+	t->clients = (uint32_t)clients;
+	t->clusters = (uint32_t)clusters;
+	t->tls_loaded = tls != 0;
+	t->cert_days_left = days;
+	return 0;
+}
+
+void
+qnetd_status_write(const struct qnetd_instance *inst, const struct qnetd_totals *t,
+    bool verbose, FILE *out)
 {
 	const struct qnetd_settings *s = inst->settings;
 
@@ -24,8 +111,8 @@ qnetd_status_write(const struct qnetd_instance *inst, bool verbose, FILE *out)
 	fprintf(out, "TLS:\t\t\t\t%s%s\n", tls_supported_name((uint8_t)s->tls),
 	    s->tls != QNETD_TLS_OFF && s->client_cert_required ?
 	    " (client certificate required)" : "");
-	fprintf(out, "Connected clients:\t\t%u\n", (unsigned)inst->client_count);
-	fprintf(out, "Connected clusters:\t\t%u\n", (unsigned)inst->cluster_count);
+	fprintf(out, "Connected clients:\t\t%u\n", (unsigned)t->clients);
+	fprintf(out, "Connected clusters:\t\t%u\n", (unsigned)t->clusters);
 	if (verbose) {
 		if (s->max_clients != 0)
 			fprintf(out, "Maximum allowed clients:\t%u\n", (unsigned)s->max_clients);
@@ -163,7 +250,8 @@ tie_breaker_word(uint8_t mode)
 }
 
 void
-qnetd_status_write_json(const struct qnetd_instance *inst, FILE *out)
+qnetd_status_write_json(const struct qnetd_instance *inst, const struct qnetd_totals *t,
+    FILE *out)
 {
 	const struct qnetd_settings *s = inst->settings;
 
@@ -174,14 +262,14 @@ qnetd_status_write_json(const struct qnetd_instance *inst, FILE *out)
 	fprintf(out, ",\"client_certificate_required\":%s",
 	    s->tls != QNETD_TLS_OFF && s->client_cert_required ? "true" : "false");
 	fprintf(out, ",\"connected_clients\":%u,\"connected_clusters\":%u",
-	    (unsigned)inst->client_count, (unsigned)inst->cluster_count);
+	    (unsigned)t->clients, (unsigned)t->clusters);
 	fprintf(out, ",\"max_clients\":%u,\"max_send_size\":%u,\"max_receive_size\":%u",
 	    (unsigned)s->max_clients, (unsigned)s->max_client_send_size,
 	    (unsigned)s->max_client_receive_size);
 	fprintf(out, ",\"uptime_seconds\":%llu",
 	    (unsigned long long)((qnetd_now_ns() - inst->started_ns) / 1000000000ULL));
-	if (inst->tls_loaded)
-		fprintf(out, ",\"certificate_days_left\":%ld", inst->cert_days_left);
+	if (t->tls_loaded)
+		fprintf(out, ",\"certificate_days_left\":%ld", t->cert_days_left);
 	else
 		fputs(",\"certificate_days_left\":null", out);
 	fputs("}\n", out);
@@ -237,29 +325,39 @@ write_cluster_json(FILE *out, const struct qnetd_cluster *cl, bool first_cluster
 }
 
 void
-qnetd_list_write_json(const struct qnetd_instance *inst, const char *cluster_name, FILE *out)
+qnetd_list_write_json_items(const struct qnetd_instance *inst, const char *cluster_name,
+    bool *first, FILE *out)
 {
-	bool first = true;
 	qb_map_iter_t *it;
 	void *value;
 
-	fputs("{\"clusters\":[", out);
 	if (cluster_name != NULL) {
 		const struct qnetd_cluster *cl = qb_map_get(inst->clusters, cluster_name);
 
-		if (cl != NULL && cl->view.count > 0)
-			write_cluster_json(out, cl, true);
+		if (cl != NULL && cl->view.count > 0) {
+			write_cluster_json(out, cl, *first);
+			*first = false;
+		}
 	} else if ((it = qb_map_iter_create(inst->clusters)) != NULL) {
 		while (qb_map_iter_next(it, &value) != NULL) {
 			const struct qnetd_cluster *cl = value;
 
 			if (cl->view.count == 0)
 				continue;
-			write_cluster_json(out, cl, first);
-			first = false;
+			write_cluster_json(out, cl, *first);
+			*first = false;
 		}
 		qb_map_iter_free(it);
 	}
+}
+
+void
+qnetd_list_write_json(const struct qnetd_instance *inst, const char *cluster_name, FILE *out)
+{
+	bool first = true;
+
+	fputs("{\"clusters\":[", out);
+	qnetd_list_write_json_items(inst, cluster_name, &first, out);
 	fputs("]}\n", out);
 }
 
@@ -286,9 +384,35 @@ write_label_value(FILE *out, const char *v)
 }
 
 void
-qnetd_metrics_write(const struct qnetd_instance *inst, FILE *out)
+qnetd_metrics_write_clusters(const struct qnetd_instance *inst, FILE *out)
 {
-	const struct qnetd_stats *st = &inst->stats;
+	qb_map_iter_t *it;
+	void *value;
+
+	if ((it = qb_map_iter_create(inst->clusters)) == NULL)
+		return;
+	while (qb_map_iter_next(it, &value) != NULL) {
+		const struct qnetd_cluster *cl = value;
+		unsigned acked = 0;
+
+		for (size_t i = 0; i < cl->view.count; i++)
+			if (qnetd_client_of(cl->view.clients[i])->last_sent_ack_nack_vote == VOTE_ACK)
+				acked++;
+		fputs("qnetd_cluster_nodes{cluster=\"", out);
+		write_label_value(out, cl->name);
+		fprintf(out, "\"} %zu\n", cl->view.count);
+		fputs("qnetd_cluster_acked_nodes{cluster=\"", out);
+		write_label_value(out, cl->name);
+		fprintf(out, "\"} %u\n", acked);
+	}
+	qb_map_iter_free(it);
+}
+
+void
+qnetd_metrics_write(const struct qnetd_instance *inst, const struct qnetd_totals *t,
+    const char *cluster_lines, FILE *out)
+{
+	const struct qnetd_stats *st = &t->stats;
 	static const struct { const char *name, *help; size_t off; } counters[] = {
 		{ "qnetd_clients_accepted_total", "Connections accepted.",
 		    offsetof(struct qnetd_stats, clients_accepted) },
@@ -311,9 +435,7 @@ qnetd_metrics_write(const struct qnetd_instance *inst, FILE *out)
 		{ "qnetd_decode_errors_total", "Messages that could not be decoded.",
 		    offsetof(struct qnetd_stats, decode_errors) },
 	};
-	qb_map_iter_t *it;
 	uint64_t cumulative = 0;
-	void *value;
 
 	metric_header(out, "qnetd_up", "gauge", "1 while qnetd answers.");
 	fputs("qnetd_up 1\n", out);
@@ -321,13 +443,13 @@ qnetd_metrics_write(const struct qnetd_instance *inst, FILE *out)
 	fprintf(out, "qnetd_uptime_seconds %llu\n",
 	    (unsigned long long)((qnetd_now_ns() - inst->started_ns) / 1000000000ULL));
 	metric_header(out, "qnetd_clients", "gauge", "Connected clients.");
-	fprintf(out, "qnetd_clients %u\n", (unsigned)inst->client_count);
+	fprintf(out, "qnetd_clients %u\n", (unsigned)t->clients);
 	metric_header(out, "qnetd_clusters", "gauge", "Clusters with at least one client.");
-	fprintf(out, "qnetd_clusters %u\n", (unsigned)inst->cluster_count);
-	if (inst->tls_loaded) {
+	fprintf(out, "qnetd_clusters %u\n", (unsigned)t->clusters);
+	if (t->tls_loaded) {
 		metric_header(out, "qnetd_certificate_days_left", "gauge",
 		    "Days until the server certificate expires.");
-		fprintf(out, "qnetd_certificate_days_left %ld\n", inst->cert_days_left);
+		fprintf(out, "qnetd_certificate_days_left %ld\n", t->cert_days_left);
 	}
 	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
 		metric_header(out, counters[i].name, "counter", counters[i].help);
@@ -338,24 +460,10 @@ qnetd_metrics_write(const struct qnetd_instance *inst, FILE *out)
 	metric_header(out, "qnetd_cluster_nodes", "gauge", "Connected nodes per cluster.");
 	metric_header(out, "qnetd_cluster_acked_nodes", "gauge",
 	    "Nodes per cluster whose last ACK/NACK vote is ACK.");
-	if ((it = qb_map_iter_create(inst->clusters)) != NULL) {
-		while (qb_map_iter_next(it, &value) != NULL) {
-			const struct qnetd_cluster *cl = value;
-			unsigned acked = 0;
-
-			for (size_t i = 0; i < cl->view.count; i++)
-				if (qnetd_client_of(cl->view.clients[i])->last_sent_ack_nack_vote ==
-				    VOTE_ACK)
-					acked++;
-			fputs("qnetd_cluster_nodes{cluster=\"", out);
-			write_label_value(out, cl->name);
-			fprintf(out, "\"} %zu\n", cl->view.count);
-			fputs("qnetd_cluster_acked_nodes{cluster=\"", out);
-			write_label_value(out, cl->name);
-			fprintf(out, "\"} %u\n", acked);
-		}
-		qb_map_iter_free(it);
-	}
+	if (cluster_lines != NULL)
+		fputs(cluster_lines, out);
+	else
+		qnetd_metrics_write_clusters(inst, out);
 
 	metric_header(out, "qnetd_decision_latency_seconds", "histogram",
 	    "Time from a membership node list to the ACK/NACK sent to that node.");

@@ -8,18 +8,46 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-struct qnetd_instance;
+#include "instance.h"
 
-void	qnetd_status_write(const struct qnetd_instance *inst, bool verbose, FILE *out);
+/*
+ * What status and metrics count: one process's, or the sum over the
+ * worker processes (shard.h), which send theirs as one line of text.
+ */
+struct qnetd_totals {
+	uint32_t		clients;
+	uint32_t		clusters;
+	struct qnetd_stats	stats;
+	bool			tls_loaded;
+	long			cert_days_left;	/* the soonest, when tls_loaded */
+};
+
+void	qnetd_totals_of(const struct qnetd_instance *inst, struct qnetd_totals *t);
+void	qnetd_totals_add(struct qnetd_totals *sum, const struct qnetd_totals *part);
+void	qnetd_totals_write(const struct qnetd_totals *t, FILE *out);
+/* 0 or -EINVAL. */
+int	qnetd_totals_parse(const char *text, struct qnetd_totals *t);
+
+void	qnetd_status_write(const struct qnetd_instance *inst, const struct qnetd_totals *t,
+	    bool verbose, FILE *out);
 /* cluster_name NULL: every cluster. */
 void	qnetd_list_write(const struct qnetd_instance *inst, bool verbose,
 	    const char *cluster_name, FILE *out);
 
 /* The same facts as one JSON object each (schema in qnetd-tool(8)). */
-void	qnetd_status_write_json(const struct qnetd_instance *inst, FILE *out);
+void	qnetd_status_write_json(const struct qnetd_instance *inst,
+	    const struct qnetd_totals *t, FILE *out);
 void	qnetd_list_write_json(const struct qnetd_instance *inst, const char *cluster_name,
 	    FILE *out);
-/* Prometheus text exposition format, for node_exporter's textfile collector. */
-void	qnetd_metrics_write(const struct qnetd_instance *inst, FILE *out);
+/* Only the cluster objects, comma-separated; *first says whether one came before. */
+void	qnetd_list_write_json_items(const struct qnetd_instance *inst,
+	    const char *cluster_name, bool *first, FILE *out);
+/*
+ * Prometheus text exposition format, for node_exporter's textfile
+ * collector. cluster_lines: the per-cluster samples (NULL: inst's own).
+ */
+void	qnetd_metrics_write(const struct qnetd_instance *inst, const struct qnetd_totals *t,
+	    const char *cluster_lines, FILE *out);
+void	qnetd_metrics_write_clusters(const struct qnetd_instance *inst, FILE *out);
 
 #endif

@@ -113,11 +113,12 @@ struct bench_shared {
 /* worker.c: run one worker until PHASE_STOP; returns the exit status. */
 int	bench_worker_run(const struct bench_opts *o, struct bench_shared *sh, unsigned index);
 
-/* proc.c: a process's CPU time (utime + stime) and resident set size. */
+/* stats.c: CPU time (utime + stime) and resident set size of a process and its children. */
 struct proc_sample {
 	bool		ok;
 	double		cpu_s;
 	unsigned long	rss_kib;
+	unsigned	processes;	/* children counted in */
 };
 void		proc_sample(pid_t pid, struct proc_sample *s);
 uint64_t	bench_now_ns(void);

@@ -46,7 +46,7 @@ usage(FILE *f)
 	    "  --duration S            measurement window in seconds (default 30)\n"
 	    "  --tls | --no-tls        STARTTLS with a client certificate, or plaintext (default --tls)\n"
 	    "  --nssdb DIR             client NSS DB with \"Cluster Cert\" (default /etc/corosync/qdevice/net/nssdb)\n"
-	    "  --qnetd-pid PID         sample CPU time and RSS of this process\n"
+	    "  --qnetd-pid PID         sample CPU time and RSS of this process and its children\n"
 	    "  --partition-every S     membership changes: every S seconds (0 = off; default 5)\n"
 	    "  --partition-frac F      ... in this share of the clusters (default 0.1)\n"
 	    "  --workers N             worker processes (default 2, max %d)\n"
@@ -487,8 +487,9 @@ main(int argc, char **argv)
 		    t.echo_answered ? cpu_s * 1e6 / (double)t.echo_answered : 0);
 		snprintf(rss_str, sizeof(rss_str), "%lu", m1.rss_kib);
 		snprintf(kib_str, sizeof(kib_str), "%.2f", kib_per_client);
-		printf("qnetd pid %d: ramp CPU %s s (%.0f us/handshake); window CPU %s s "
-		    "(%s%% of a core), %s us per echo answered\n", (int)o.qnetd_pid, ramp_str,
+		printf("qnetd pid %d (+%u child processes): ramp CPU %s s (%.0f us/handshake); "
+		    "window CPU %s s (%s%% of a core), %s us per echo answered\n",
+		    (int)o.qnetd_pid, m1.processes, ramp_str,
 		    t.handshake.count && ramp_end.ok ?
 		    (ramp_end.cpu_s - base.cpu_s) * 1e6 / (double)t.handshake.count : 0,
 		    cpu_str, pct_str, echo_str);

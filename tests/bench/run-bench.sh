@@ -15,7 +15,8 @@
 #   BENCH_RATE / BENCH_INFLIGHT (plaintext connects/s and handshakes at once, 1000 / 200),
 #   BENCH_TLS_RATE / BENCH_TLS_INFLIGHT (TLS, 100 / 16), BENCH_WORKERS (2),
 #   BENCH_EXTRA (more qnetd-bench options), SERVER_EXTRA (more options for both daemons),
-#   BENCH_RAMP_TIMEOUT (s to connect everybody, 300; TLS 10,000 needs ~700 here).
+#   BENCH_RAMP_TIMEOUT (s to connect everybody, 300; TLS 10,000 needs ~700 here without
+#   workers), OURS_WORKERS (our qnetd's -S worker_processes, 1).
 
 set -uo pipefail
 
@@ -33,6 +34,7 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 : "${BENCH_EXTRA:=}"
 : "${SERVER_EXTRA:=}"
 : "${BENCH_RAMP_TIMEOUT:=300}"
+: "${OURS_WORKERS:=1}"	# our qnetd's -S worker_processes
 
 CLIENTS="1000 5000 10000 20000"
 MODES="plain tls"
@@ -242,20 +244,26 @@ listening() {
 
 # run_one SERVER MODE CLIENTS
 run_one() {
-	local srv=$1 mode=$2 n=$3 bin port tag clusters tlsopt out rate inflight
+	local srv=$1 mode=$2 n=$3 bin port tag clusters tlsopt out rate inflight procs adv
 	bin=$(server_bin "$srv")
 	RUN=$((RUN + 1))
 	port=$((PORT + RUN))
 	while listening "$port"; do port=$((port + 1)); done
 	tag="$srv-$mode-$n"
 	clusters=$(((n + NODES - 1) / NODES))
-	if [ $((clusters * NODES + 100)) -gt "$FD_LIMIT" ]; then
-		clusters=$(((FD_LIMIT - 100) / NODES))
+	# The limit is per process: our workers (and the bench's) each hold a share.
+	procs=1 adv=""
+	if [ "$srv" = ours ] && [ "$OURS_WORKERS" -gt 1 ]; then
+		procs=$OURS_WORKERS adv=",worker_processes=$OURS_WORKERS"
+		[ "$BENCH_WORKERS" -lt "$procs" ] && procs=$BENCH_WORKERS
+	fi
+	if [ $((clusters * NODES / procs + 100)) -gt "$FD_LIMIT" ]; then
+		clusters=$(((FD_LIMIT - 100) * procs / NODES))
 		log "$tag: only $((clusters * NODES)) clients fit the open files limit"
 	fi
 	# shellcheck disable=SC2086
 	"$bin" -f -l 127.0.0.1 -p "$port" -s on -c on $SERVER_EXTRA \
-	    -S "nss_db_dir=$WORK/qnetd-db,lock_file=$WORK/$tag.pid,local_socket_file=$WORK/$tag.sock" \
+	    -S "nss_db_dir=$WORK/qnetd-db,lock_file=$WORK/$tag.pid,local_socket_file=$WORK/$tag.sock$adv" \
 	    >"$WORK/$tag.server.log" 2>&1 &
 	SERVER_PID=$!
 	for _ in $(seq 1 100); do

@@ -1,5 +1,7 @@
 /* tests/bench/stats.c: latency histograms, the clock, and /proc sampling of qnetd. */
+#include <dirent.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -138,11 +140,58 @@ read_rss(pid_t pid, unsigned long *rss_kib)
 	return found;
 }
 
+/* The parent pid in /proc/PID/stat (after the command name), or -1. */
+static pid_t
+read_ppid(const char *pid_dir)
+{
+	char path[300], buf[1024], *p;
+	size_t n;
+	FILE *f;
+	int ppid;
+
+	snprintf(path, sizeof(path), "/proc/%s/stat", pid_dir);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	if (p == NULL || sscanf(p + 1, " %*c %d", &ppid) != 1)
+		return -1;
+	return (pid_t)ppid;
+}
+
+/*
+ * qnetd with -S worker_processes=N is a front and N children: CPU and RSS
+ * are the sums over the process and its direct children (event hooks of
+ * qnetd are grandchildren and not counted).
+ */
 void
 proc_sample(pid_t pid, struct proc_sample *s)
 {
+	struct dirent *e;
+	DIR *d;
+
 	memset(s, 0, sizeof(*s));
 	if (pid <= 0)
 		return;
 	s->ok = read_cpu(pid, &s->cpu_s) && read_rss(pid, &s->rss_kib);
+	if (!s->ok || (d = opendir("/proc")) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		double cpu;
+		unsigned long rss;
+		pid_t child;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9' || read_ppid(e->d_name) != pid)
+			continue;
+		child = (pid_t)atoi(e->d_name);
+		if (read_cpu(child, &cpu) && read_rss(child, &rss)) {
+			s->cpu_s += cpu;
+			s->rss_kib += rss;
+			s->processes++;
+		}
+	}
+	closedir(d);
 }

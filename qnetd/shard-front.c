@@ -1,0 +1,454 @@
+/* qnetd/shard-front.c: the front process: forks workers, routes clients, asks them. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <qb/qblog.h>
+
+#include "client.h"
+#include "instance.h"
+#include "shard.h"
+
+/* Control socket buffers: room for many handovers while a worker is busy. */
+#define CONTROL_BUF_BYTES	(1024 * 1024)
+/* How long a stopping worker gets before SIGKILL, and an admin answer takes at most. */
+#define STOP_GRACE_MS		5000
+#define ASK_TIMEOUT_MS		5000
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+size_buffers(int fd)
+{
+	int bytes = CONTROL_BUF_BYTES;
+
+	/* Best effort: the kernel caps these at net.core.[rw]mem_max. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+}
+
+static void
+reap(struct shard_worker_proc *w, bool wait)
+{
+	int status;
+	pid_t r;
+
+	if (w->pid <= 0)
+		return;
+	r = waitpid(w->pid, &status, wait ? 0 : WNOHANG);
+	if (r != w->pid)
+		return;
+	if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+		qb_log(LOG_ERR, "worker process %ld exited with status %d", (long)w->pid,
+		    WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		qb_log(LOG_ERR, "worker process %ld was killed by signal %d", (long)w->pid,
+		    WTERMSIG(status));
+	w->pid = 0;
+}
+
+int
+shard_spawn(struct shard_front *front, unsigned count, int *worker_fd, unsigned *worker_index)
+{
+	pid_t front_pid = getpid();
+	int pairs[QNETD_MAX_WORKER_PROCESSES][2];
+	unsigned made = 0;
+	int r = 0;
+
+	memset(front, 0, sizeof(*front));
+	if (count < 2 || count > QNETD_MAX_WORKER_PROCESSES)
+		return -EINVAL;
+	for (made = 0; made < count; made++) {
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pairs[made]) != 0) {
+			r = -errno;
+			goto fail;
+		}
+		size_buffers(pairs[made][0]);
+		size_buffers(pairs[made][1]);
+	}
+	for (unsigned i = 0; i < count; i++) {
+		pid_t pid = fork();
+
+		if (pid < 0) {
+			r = -errno;
+			front->count = i;
+			goto fail;
+		}
+		if (pid == 0) {
+			/* The front going away in any way must not leave a worker behind. */
+			(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+			if (getppid() != front_pid)
+				_exit(EXIT_FAILURE);
+			for (unsigned j = 0; j < count; j++) {
+				close(pairs[j][0]);
+				if (j != i)
+					close(pairs[j][1]);
+			}
+			*worker_fd = pairs[i][1];
+			*worker_index = i;
+			memset(front, 0, sizeof(*front));
+			return 1;
+		}
+		front->workers[i].pid = pid;
+		front->workers[i].fd = pairs[i][0];
+		close(pairs[i][1]);
+		pairs[i][1] = -1;
+	}
+	front->count = count;
+	return 0;
+
+fail:
+	for (unsigned j = 0; j < made; j++) {
+		if (front->workers[j].pid <= 0)
+			close(pairs[j][0]);
+		if (pairs[j][1] >= 0)
+			close(pairs[j][1]);
+	}
+	shard_front_stop(front);
+	return r;
+}
+
+/* A control socket's next message: >0 its length, 0 EOF, -EAGAIN, -errno. */
+static ssize_t
+recv_control(int fd, uint8_t *buf, size_t len, int flags)
+{
+	ssize_t n;
+
+	do {
+		n = recv(fd, buf, len, flags);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	return n;
+}
+
+int
+shard_front_wait_ready(struct shard_front *front, int timeout_ms)
+{
+	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+
+	for (unsigned i = 0; i < front->count; i++) {
+		struct shard_worker_proc *w = &front->workers[i];
+		struct pollfd p = { .fd = w->fd, .events = POLLIN };
+		uint8_t type = 0;
+		ssize_t n;
+		uint64_t now = now_ms();
+
+		if (now >= deadline || poll(&p, 1, (int)(deadline - now)) <= 0) {
+			qb_log(LOG_ERR, "worker process %ld did not start in time", (long)w->pid);
+			return -ETIMEDOUT;
+		}
+		n = recv_control(w->fd, &type, 1, 0);
+		if (n <= 0 || type != SHARD_MSG_READY) {
+			qb_log(LOG_ERR, "worker process %ld failed to start", (long)w->pid);
+			reap(w, true);
+			return -EPIPE;
+		}
+	}
+	return 0;
+}
+
+uint32_t
+shard_front_clients(const struct shard_front *front)
+{
+	uint32_t sum = 0;
+
+	for (unsigned i = 0; i < front->count; i++)
+		sum += front->workers[i].clients;
+	return sum;
+}
+
+static void
+worker_lost(struct shard_front *front, struct shard_worker_proc *w)
+{
+	qb_log(LOG_ERR, "worker process %ld is gone: stopping qnetd (its clients lost their "
+	    "server; all reconnect after a restart)", (long)w->pid);
+	if (w->fd >= 0) {
+		qb_loop_poll_del(front->inst->loop, w->fd);
+		close(w->fd);
+		w->fd = -1;
+	}
+	reap(w, false);
+	front->worker_lost = true;
+	qb_loop_stop(front->inst->loop);
+}
+
+static void
+handle_notice(struct shard_front *front, struct shard_worker_proc *w, uint8_t type)
+{
+	switch (type) {
+	case SHARD_MSG_HS_BEGIN:
+		w->handshakes++;
+		qnetd_instance_handshake_started(front->inst);
+		break;
+	case SHARD_MSG_HS_END:
+		if (w->handshakes > 0) {
+			w->handshakes--;
+			qnetd_instance_handshake_ended(front->inst);
+		}
+		break;
+	case SHARD_MSG_CLOSED:
+		if (w->clients > 0)
+			w->clients--;
+		break;
+	case SHARD_MSG_REPLY_PART:
+	case SHARD_MSG_REPLY_END:
+		break;	/* the late answer to a request that timed out */
+	default:
+		qb_log(LOG_WARNING, "worker process %ld sent unexpected control message %u",
+		    (long)w->pid, (unsigned)type);
+		break;
+	}
+}
+
+static int
+control_ready(int fd, int revents, void *data)
+{
+	struct shard_front *front = data;
+	struct shard_worker_proc *w = NULL;
+
+	(void)revents;
+	for (unsigned i = 0; i < front->count; i++)
+		if (front->workers[i].fd == fd)
+			w = &front->workers[i];
+	if (w == NULL)
+		return -1;	/* libqb drops the entry */
+	for (int budget = 1024; budget > 0; budget--) {
+		uint8_t buf[64];
+		ssize_t n = recv_control(fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+		if (n == -EAGAIN)
+			return 0;
+		if (n <= 0) {
+			worker_lost(front, w);
+			return 0;
+		}
+		handle_notice(front, w, buf[0]);
+	}
+	return 0;
+}
+
+int
+shard_front_attach(struct shard_front *front, struct qnetd_instance *inst)
+{
+	front->inst = inst;
+	for (unsigned i = 0; i < front->count; i++) {
+		int r = qb_loop_poll_add(inst->loop, QB_LOOP_HIGH, front->workers[i].fd,
+		    POLLIN, front, control_ready);
+
+		if (r != 0)
+			return r;
+	}
+	inst->front = front;
+	return 0;
+}
+
+void
+shard_front_stop(struct shard_front *front)
+{
+	uint64_t deadline = now_ms() + STOP_GRACE_MS;
+
+	/* Signal first: a worker that saw its control socket close would call it an error. */
+	for (unsigned i = 0; i < front->count; i++)
+		if (front->workers[i].pid > 0)
+			(void)kill(front->workers[i].pid, SIGTERM);
+	for (unsigned i = 0; i < front->count; i++) {
+		struct shard_worker_proc *w = &front->workers[i];
+
+		while (w->pid > 0 && now_ms() < deadline) {
+			reap(w, false);
+			if (w->pid > 0)
+				(void)poll(NULL, 0, 20);
+		}
+		if (w->pid > 0) {
+			qb_log(LOG_WARNING, "worker process %ld did not stop: killing it",
+			    (long)w->pid);
+			(void)kill(w->pid, SIGKILL);
+			reap(w, true);
+		}
+		if (w->fd >= 0) {
+			if (front->inst != NULL)
+				qb_loop_poll_del(front->inst->loop, w->fd);
+			close(w->fd);
+			w->fd = -1;
+		}
+	}
+	front->count = 0;
+}
+
+/* FNV-1a: stable across processes and restarts, so a cluster keeps its worker. */
+static unsigned
+worker_of(const struct shard_front *front, const char *name, size_t len)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= (uint8_t)name[i];
+		h *= 16777619u;
+	}
+	return h % front->count;
+}
+
+static int
+send_conn(int ctl, int fd, const char *addr, const uint8_t *msg, size_t len)
+{
+	size_t addr_len = strlen(addr);
+	uint8_t head[3] = { SHARD_MSG_CONN, (uint8_t)(addr_len >> 8), (uint8_t)addr_len };
+	struct iovec iov[3] = {
+		{ .iov_base = head, .iov_len = sizeof(head) },
+		{ .iov_base = (void *)addr, .iov_len = addr_len },
+		{ .iov_base = (void *)msg, .iov_len = len },
+	};
+	union {
+		struct cmsghdr	align;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	} control;
+	struct msghdr mh = {
+		.msg_iov = iov, .msg_iovlen = 3,
+		.msg_control = control.buf, .msg_controllen = sizeof(control.buf),
+	};
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	memset(&control, 0, sizeof(control));
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	/* Blocking with the socket's buffer as slack: a worker drains it every loop turn. */
+	do {
+		n = sendmsg(ctl, &mh, MSG_NOSIGNAL);
+	} while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : 0;
+}
+
+void
+shard_front_route(struct shard_front *front, struct qnetd_client *c, const uint8_t *msg,
+    size_t len)
+{
+	unsigned i = worker_of(front, c->cluster_name, c->cluster_name_len);
+	struct shard_worker_proc *w = &front->workers[i];
+	int r;
+
+	if (w->fd < 0) {
+		qnetd_client_disconnect(c, "its worker process is gone");
+		return;
+	}
+	r = send_conn(w->fd, c->native_fd, c->addr_str, msg, len);
+	if (r != 0) {
+		qb_log(LOG_ERR, "%s: cannot hand over to worker process %ld: %s", c->ident,
+		    (long)w->pid, strerror(-r));
+		qnetd_client_disconnect(c, "hand-over to the worker failed");
+		return;
+	}
+	w->clients++;
+	qb_log(LOG_DEBUG, "%s: handed over to worker %u (pid %ld)", c->ident, i, (long)w->pid);
+	qnetd_client_forget(c);
+}
+
+/* Read one worker's reply to a request; notices met on the way are handled. */
+static int
+read_reply(struct shard_front *front, struct shard_worker_proc *w, uint64_t deadline,
+    FILE *out, int *result)
+{
+	uint8_t *buf = malloc(CONTROL_BUF_BYTES);
+	int r = -ETIMEDOUT;
+
+	if (buf == NULL)
+		return -ENOMEM;
+	while (w->fd >= 0) {
+		struct pollfd p = { .fd = w->fd, .events = POLLIN };
+		uint64_t now = now_ms();
+		ssize_t n;
+
+		if (now >= deadline || poll(&p, 1, (int)(deadline - now)) <= 0)
+			break;
+		n = recv_control(w->fd, buf, CONTROL_BUF_BYTES, MSG_DONTWAIT);
+		if (n == -EAGAIN)
+			continue;
+		if (n <= 0) {
+			worker_lost(front, w);
+			r = -EPIPE;
+			break;
+		}
+		if (buf[0] == SHARD_MSG_REPLY_PART) {
+			fwrite(buf + 1, 1, (size_t)n - 1, out);
+		} else if (buf[0] == SHARD_MSG_REPLY_END && n >= 2) {
+			*result = buf[1];
+			r = 0;
+			break;
+		} else {
+			handle_notice(front, w, buf[0]);
+		}
+	}
+	free(buf);
+	return r;
+}
+
+int
+shard_front_ask(struct shard_front *front, const char *line, char **replies, int *results)
+{
+	uint64_t deadline = now_ms() + ASK_TIMEOUT_MS;
+	size_t line_len = strlen(line);
+	uint8_t *req = malloc(line_len + 1);
+	int ret = 0;
+
+	for (unsigned i = 0; i < front->count; i++) {
+		replies[i] = NULL;
+		results[i] = 0;
+	}
+	if (req == NULL)
+		return -ENOMEM;
+	req[0] = SHARD_MSG_REQUEST;
+	memcpy(req + 1, line, line_len);
+	/* All at once, so the workers compose their answers in parallel. */
+	for (unsigned i = 0; i < front->count; i++) {
+		struct shard_worker_proc *w = &front->workers[i];
+
+		if (w->fd < 0 || send(w->fd, req, line_len + 1, MSG_NOSIGNAL) < 0)
+			results[i] = -1;
+	}
+	free(req);
+	for (unsigned i = 0; i < front->count; i++) {
+		struct shard_worker_proc *w = &front->workers[i];
+		size_t size = 0;
+		FILE *out;
+		int r;
+
+		if (results[i] != 0) {
+			ret = -EPIPE;
+			continue;
+		}
+		out = open_memstream(&replies[i], &size);
+		if (out == NULL) {
+			ret = -ENOMEM;
+			continue;
+		}
+		r = read_reply(front, w, deadline, out, &results[i]);
+		if (fclose(out) != 0 && r == 0)
+			r = -ENOMEM;
+		if (r != 0) {
+			qb_log(LOG_WARNING, "worker process %ld did not answer \"%s\": %s",
+			    (long)w->pid, line, strerror(-r));
+			free(replies[i]);
+			replies[i] = NULL;
+			ret = r;
+		}
+	}
+	return ret;
+}

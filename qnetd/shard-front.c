@@ -330,9 +330,14 @@ send_conn(int ctl, int fd, const char *addr, const uint8_t *msg, size_t len)
 	cm->cmsg_type = SCM_RIGHTS;
 	cm->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	/* Blocking with the socket's buffer as slack: a worker drains it every loop turn. */
+	/*
+	 * Never blocking: a worker drains its control socket every loop turn,
+	 * so a full one means that worker is stuck, and the front must go on
+	 * routing to the others and answering the admin socket. The client
+	 * is dropped and connects again.
+	 */
 	do {
-		n = sendmsg(ctl, &mh, MSG_NOSIGNAL);
+		n = sendmsg(ctl, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 	} while (n < 0 && errno == EINTR);
 	return n < 0 ? -errno : 0;
 }

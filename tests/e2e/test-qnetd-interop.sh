@@ -7,6 +7,7 @@
 #   qnetd-tool -s/-l output: the same text as Debian's corosync-qnetd-tool for the
 #   same cluster state (Debian's qnetd run on the NSS DB our certutil made), and it
 #   parses with the patterns pcs uses.
+# QNETD_WORKERS=N runs our qnetd with -S worker_processes=N (test-qnetd-interop-workers.sh).
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 BUILD=${QNET_BUILD:-$HERE/../../build}
@@ -44,7 +45,14 @@ cat >"$LAB_DIR/hook.sh" <<HOOK
 echo "\$1 node=\${QNET_NODE_ID:-} vote=\${QNET_VOTE:-} acked=[\${QNET_ACKED_NODES:-}]" >>"$events"
 HOOK
 chmod 0755 "$LAB_DIR/hook.sh"
-lab_start_qnetd -s on -c on -S "event_hook=$LAB_DIR/hook.sh"
+ours_extra=()
+[[ -n ${QNETD_WORKERS:-} ]] && ours_extra=(-S "worker_processes=$QNETD_WORKERS")
+lab_start_qnetd -s on -c on -S "event_hook=$LAB_DIR/hook.sh" "${ours_extra[@]}"
+if [[ -n ${QNETD_WORKERS:-} ]]; then
+	check "qnetd runs $QNETD_WORKERS worker processes behind a front" eval \
+	    'grep -q "$QNETD_WORKERS processes and a front" "$LAB_DIR/logs/arb-qnetd.log" &&
+	     grep -q "worker $((QNETD_WORKERS - 1)) ready" "$LAB_DIR/logs/arb-qnetd.log"'
+fi
 
 # --- ffsplit, tie_breaker lowest --------------------------------------------------
 lab_write_config algorithm=ffsplit tie_breaker=lowest tls=on

@@ -47,6 +47,9 @@ static const struct {
 	    -EINVAL, QNETD_RUN },
 	{ "-S deprecated dpd_interval accepted", { "-S", "dpd_interval=1000", NULL }, 0, QNETD_RUN },
 	{ "-S umask 0778", { "-S", "local_socket_umask=0778", NULL }, -EINVAL, QNETD_RUN },
+	{ "-S worker_processes 0", { "-S", "worker_processes=0", NULL }, -EINVAL, QNETD_RUN },
+	{ "-S worker_processes 64", { "-S", "worker_processes=64", NULL }, 0, QNETD_RUN },
+	{ "-S worker_processes 65", { "-S", "worker_processes=65", NULL }, -EINVAL, QNETD_RUN },
 };
 
 static int

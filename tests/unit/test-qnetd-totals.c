@@ -1,0 +1,131 @@
+/*
+ * tests/unit/test-qnetd-totals.c: the counters a worker process sends its
+ * front (qnetd/status.h): text round trip, sums, refusal of broken text.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "qnetd/status.h"
+
+static void
+fill(struct qnetd_totals *t, uint64_t base)
+{
+	memset(t, 0, sizeof(*t));
+	t->clients = (uint32_t)base;
+	t->clusters = (uint32_t)base / 2;
+	t->tls_loaded = true;
+	t->cert_days_left = (long)base;
+	t->stats.clients_accepted = base + 1;
+	t->stats.clients_refused = base + 2;
+	t->stats.acks_sent = base + 3;
+	t->stats.nacks_sent = base + 4;
+	t->stats.dpd_expiries = base + 5;
+	t->stats.dpd_reprieves = base + 6;
+	t->stats.tls_handshake_failures = base + 7;
+	t->stats.cert_check_failures = base + 8;
+	t->stats.decode_errors = base + 9;
+	for (size_t i = 0; i <= QNETD_LATENCY_BUCKETS; i++)
+		t->stats.latency_buckets[i] = base * 100 + i;
+	t->stats.latency_count = base + 10;
+	t->stats.latency_sum_s = (double)base / 8;
+}
+
+static char *
+write_text(const struct qnetd_totals *t)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	assert_non_null(f);
+	qnetd_totals_write(t, f);
+	assert_int_equal(fclose(f), 0);
+	return text;
+}
+
+static void
+round_trip(void **state)
+{
+	struct qnetd_totals a, b;
+	char *text;
+
+	(void)state;
+	fill(&a, 4000000000ULL);
+	a.stats.latency_count = UINT64_MAX;	/* the full width survives */
+	text = write_text(&a);
+	assert_int_equal(qnetd_totals_parse(text, &b), 0);
+	free(text);
+	assert_int_equal(b.clients, a.clients);
+	assert_int_equal(b.clusters, a.clusters);
+	assert_true(b.tls_loaded);
+	assert_int_equal(b.cert_days_left, a.cert_days_left);
+	assert_memory_equal(&b.stats, &a.stats, offsetof(struct qnetd_stats, latency_sum_s));
+	assert_true(b.stats.latency_sum_s > a.stats.latency_sum_s - 1e-6 &&
+	    b.stats.latency_sum_s < a.stats.latency_sum_s + 1e-6);
+}
+
+static void
+sums(void **state)
+{
+	struct qnetd_totals sum, part;
+
+	(void)state;
+	memset(&sum, 0, sizeof(sum));	/* a front: no TLS of its own */
+	sum.clients = 3;
+	fill(&part, 10);
+	qnetd_totals_add(&sum, &part);
+	fill(&part, 20);
+	part.cert_days_left = 7;	/* the soonest expiry wins */
+	qnetd_totals_add(&sum, &part);
+	assert_int_equal(sum.clients, 3 + 10 + 20);
+	assert_int_equal(sum.clusters, 5 + 10);
+	assert_true(sum.tls_loaded);
+	assert_int_equal(sum.cert_days_left, 7);
+	assert_int_equal(sum.stats.acks_sent, 13 + 23);
+	assert_int_equal(sum.stats.decode_errors, 19 + 29);
+	assert_int_equal(sum.stats.latency_buckets[QNETD_LATENCY_BUCKETS],
+	    1000 + QNETD_LATENCY_BUCKETS + 2000 + QNETD_LATENCY_BUCKETS);
+	assert_int_equal(sum.stats.latency_count, 20 + 30);
+	assert_true(sum.stats.latency_sum_s > 3.74 && sum.stats.latency_sum_s < 3.76);
+}
+
+static void
+broken_text_refused(void **state)
+{
+	struct qnetd_totals a, b;
+	char *text, *cut;
+
+	(void)state;
+	fill(&a, 5);
+	text = write_text(&a);
+	assert_int_equal(qnetd_totals_parse("", &b), -EINVAL);
+	assert_int_equal(qnetd_totals_parse("Error\nUnknown command 'shard'", &b), -EINVAL);
+	assert_int_equal(qnetd_totals_parse("99999999999 1 1 1 0", &b), -EINVAL);
+	/* Cut before the last counter: too few numbers. */
+	cut = strrchr(text, ' ');
+	assert_non_null(cut);
+	*cut = '\0';
+	cut = strrchr(text, ' ');
+	*cut = '\0';
+	assert_int_equal(qnetd_totals_parse(text, &b), -EINVAL);
+	free(text);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(round_trip),
+		cmocka_unit_test(sums),
+		cmocka_unit_test(broken_text_refused),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -116,7 +116,8 @@ int	bench_worker_run(const struct bench_opts *o, struct bench_shared *sh, unsign
 /* stats.c: CPU time (utime + stime) and resident set size of a process and its children. */
 struct proc_sample {
 	bool		ok;
-	double		cpu_s;
+	double		cpu_s;		/* user + system */
+	double		sys_s;		/* system (kernel) part of cpu_s */
 	unsigned long	rss_kib;
 	unsigned	processes;	/* children counted in */
 };

@@ -94,8 +94,8 @@ ratio() {
 		printf "%.2f", a / b }'
 }
 
-COLS="connected hs_per_s rtt_p50_ms rtt_p99_ms dec_p50_ms dec_p99_ms cpu_pct us_per_echo kib_per_client missed errors"
-HEAD="| mode | clients | server | connected | handshakes/s | HB RTT p50 ms | HB RTT p99 ms | decision p50 ms | decision p99 ms | qnetd CPU % | CPU us/echo | RSS KiB/client | echoes missed | errors |"
+COLS="connected hs_per_s rtt_p50_ms rtt_p99_ms dec_p50_ms dec_p99_ms cpu_pct us_per_echo sys_us_per_echo kib_per_client missed errors"
+HEAD="| mode | clients | server | connected | handshakes/s | HB RTT p50 ms | HB RTT p99 ms | decision p50 ms | decision p99 ms | qnetd CPU % | CPU us/echo | of it kernel | RSS KiB/client | echoes missed | errors |"
 
 # load_result SERVER MODE CLIENTS FILE: the RESULT line of one qnetd-bench run
 load_result() {

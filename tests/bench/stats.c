@@ -94,7 +94,7 @@ hist_quantile(const struct hist *h, double q)
  * so parsing starts after the last ')'.
  */
 static bool
-read_cpu(pid_t pid, double *cpu_s)
+read_cpu(pid_t pid, double *cpu_s, double *sys_s)
 {
 	char path[64], buf[1024], *p;
 	unsigned long utime, stime;
@@ -116,6 +116,7 @@ read_cpu(pid_t pid, double *cpu_s)
 	    &utime, &stime) != 2)
 		return false;
 	*cpu_s = (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+	*sys_s = (double)stime / (double)sysconf(_SC_CLK_TCK);
 	return true;
 }
 
@@ -176,19 +177,20 @@ proc_sample(pid_t pid, struct proc_sample *s)
 	memset(s, 0, sizeof(*s));
 	if (pid <= 0)
 		return;
-	s->ok = read_cpu(pid, &s->cpu_s) && read_rss(pid, &s->rss_kib);
+	s->ok = read_cpu(pid, &s->cpu_s, &s->sys_s) && read_rss(pid, &s->rss_kib);
 	if (!s->ok || (d = opendir("/proc")) == NULL)
 		return;
 	while ((e = readdir(d)) != NULL) {
-		double cpu;
+		double cpu, sys;
 		unsigned long rss;
 		pid_t child;
 
 		if (e->d_name[0] < '1' || e->d_name[0] > '9' || read_ppid(e->d_name) != pid)
 			continue;
 		child = (pid_t)atoi(e->d_name);
-		if (read_cpu(child, &cpu) && read_rss(child, &rss)) {
+		if (read_cpu(child, &cpu, &sys) && read_rss(child, &rss)) {
 			s->cpu_s += cpu;
+			s->sys_s += sys;
 			s->rss_kib += rss;
 			s->processes++;
 		}

@@ -138,20 +138,16 @@ destroy_job(void *data)
 	qnetd_client_destroy(c);
 }
 
-void
-qnetd_client_disconnect(struct qnetd_client *c, const char *reason)
+/* Stop all events for c and free it on the loop's next turn. */
+static void
+schedule_teardown(struct qnetd_client *c)
 {
-	if (c->closing)
-		return;
-	qb_log(LOG_INFO, "%s: disconnecting: %s", c->ident, reason);
-	if (c->init_received)
-		qnetd_event_client_disconnected(c, reason);
 	c->closing = true;
 	if (c->fd != NULL)
 		poll_set_del(&c->instance->poll_set, c->native_fd);
 	stop_timers(c);
 	handshake_end(c);
-	/* Freed on the loop's next turn: we may be deep inside this client's callbacks. */
+	/* Not now: we may be deep inside this client's callbacks. */
 	if (qb_loop_job_add(c->instance->loop, QB_LOOP_HIGH, c, destroy_job) != 0) {
 		qb_log(LOG_ERR, "%s: cannot schedule teardown; freeing now", c->ident);
 		destroy_job(c);
@@ -161,20 +157,21 @@ qnetd_client_disconnect(struct qnetd_client *c, const char *reason)
 }
 
 void
-qnetd_client_forget(struct qnetd_client *c)
+qnetd_client_disconnect(struct qnetd_client *c, const char *reason)
 {
 	if (c->closing)
 		return;
-	c->closing = true;
-	if (c->fd != NULL)
-		poll_set_del(&c->instance->poll_set, c->native_fd);
-	stop_timers(c);
-	handshake_end(c);
-	if (qb_loop_job_add(c->instance->loop, QB_LOOP_HIGH, c, destroy_job) != 0) {
-		destroy_job(c);
-		return;
-	}
-	c->destroy_job_queued = true;
+	qb_log(LOG_INFO, "%s: disconnecting: %s", c->ident, reason);
+	if (c->init_received)
+		qnetd_event_client_disconnected(c, reason);
+	schedule_teardown(c);
+}
+
+void
+qnetd_client_forget(struct qnetd_client *c)
+{
+	if (!c->closing)
+		schedule_teardown(c);
 }
 
 int

@@ -59,6 +59,12 @@ qnetd_instance_init(struct qnetd_instance *inst, struct qnetd_settings *s, qb_lo
 	return qnetd_clusters_init(inst);
 }
 
+uint32_t
+qnetd_instance_total_clients(const struct qnetd_instance *inst)
+{
+	return inst->client_count + (inst->front != NULL ? shard_front_clients(inst->front) : 0);
+}
+
 #define ACCEPT_PAUSE_MS	200
 
 static int	accept_ready(int fd, int revents, void *data);
@@ -100,12 +106,6 @@ static uint32_t
 handshake_cap(const struct qnetd_instance *inst)
 {
 	return QNETD_MAX_TLS_HANDSHAKES * (inst->front != NULL ? inst->front->count : 1);
-}
-
-uint32_t
-qnetd_instance_total_clients(const struct qnetd_instance *inst)
-{
-	return inst->client_count + (inst->front != NULL ? shard_front_clients(inst->front) : 0);
 }
 
 void

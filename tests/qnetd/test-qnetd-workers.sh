@@ -145,6 +145,11 @@ check "qnetd-tool --metrics sums the workers and lists every cluster" eval \
 check "a seventh client is over -m 6 counted across workers and refused" eval \
     '"$CLIENT" 127.0.0.1 "$port" zeta 1 | grep -qx closed &&
      "$TOOL" --metrics -p "$sock" | grep -qx "qnetd_clients_refused_total 1"'
+# The clients leave: every worker reports its clients gone.
+kill "${client_pids[@]}" 2>/dev/null
+check "clients that left are no longer counted (notices from the workers)" eval \
+    'for _ in $(seq 30); do "$TOOL" -s -p "$sock" | grep -qP "^Connected clients:\t+0$" && exit 0; sleep 0.1; done; exit 1'
+
 check "a message other than PREINIT first is answered by the front as by one process" eval \
     'python3 -c "
 import socket, struct, sys
@@ -153,11 +158,6 @@ s.sendall(struct.pack(\">HI\", 3, 0))     # INIT without anything
 h = s.recv(6); t, n = struct.unpack(\">HI\", h); b = s.recv(n)
 sys.exit(0 if t == 5 else 1)             # SERVER_ERROR
 " "$port"'
-
-# The clients leave: every worker reports its clients gone.
-kill "${client_pids[@]}" 2>/dev/null
-check "clients that left are no longer counted (notices from the workers)" eval \
-    'for _ in $(seq 30); do "$TOOL" -s -p "$sock" | grep -qP "^Connected clients:\t+0$" && exit 0; sleep 0.1; done; exit 1'
 
 victim=$(head -n 1 <<<"$workers")
 kill -KILL "$victim"

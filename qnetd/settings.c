@@ -76,9 +76,11 @@ struct u32_setting {
 
 static const struct u32_setting u32_settings[] = {
 	{ "listen_backlog", offsetof(struct qnetd_settings, listen_backlog), 1, 0 },
-	{ "max_client_send_buffers", offsetof(struct qnetd_settings, max_client_send_buffers), 2, 0 },
+	{ "max_client_send_buffers", offsetof(struct qnetd_settings, max_client_send_buffers),
+	    2, 0 },
 	{ "max_client_send_size", offsetof(struct qnetd_settings, max_client_send_size), 16, 0 },
-	{ "max_client_receive_size", offsetof(struct qnetd_settings, max_client_receive_size), 16, 0 },
+	{ "max_client_receive_size", offsetof(struct qnetd_settings, max_client_receive_size),
+	    16, 0 },
 	{ "heartbeat_interval_min", offsetof(struct qnetd_settings, heartbeat_interval_min), 1, 0 },
 	{ "heartbeat_interval_max", offsetof(struct qnetd_settings, heartbeat_interval_max), 1, 0 },
 	{ "local_socket_backlog", offsetof(struct qnetd_settings, local_socket_backlog), 1, 0 },

@@ -421,12 +421,15 @@ shard_front_ask(struct shard_front *front, const char *line, char **replies, int
 		return -ENOMEM;
 	req[0] = SHARD_MSG_REQUEST;
 	memcpy(req + 1, line, line_len);
-	/* All at once, so the workers compose their answers in parallel. */
+	/* All at once, so the workers compose their answers in parallel; a stuck one is skipped. */
 	for (unsigned i = 0; i < front->count; i++) {
 		struct shard_worker_proc *w = &front->workers[i];
 
-		if (w->fd < 0 || send(w->fd, req, line_len + 1, MSG_NOSIGNAL) < 0)
+		if (w->fd < 0 || send(w->fd, req, line_len + 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+			qb_log(LOG_WARNING, "cannot ask worker process %ld: %s", (long)w->pid,
+			    w->fd < 0 ? "it is gone" : strerror(errno));
 			results[i] = -1;
+		}
 	}
 	free(req);
 	for (unsigned i = 0; i < front->count; i++) {

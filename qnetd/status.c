@@ -395,9 +395,12 @@ qnetd_metrics_write_clusters(const struct qnetd_instance *inst, FILE *out)
 		const struct qnetd_cluster *cl = value;
 		unsigned acked = 0;
 
-		for (size_t i = 0; i < cl->view.count; i++)
-			if (qnetd_client_of(cl->view.clients[i])->last_sent_ack_nack_vote == VOTE_ACK)
+		for (size_t i = 0; i < cl->view.count; i++) {
+			const struct qnetd_client *c = qnetd_client_of(cl->view.clients[i]);
+
+			if (c->last_sent_ack_nack_vote == VOTE_ACK)
 				acked++;
+		}
 		fputs("qnetd_cluster_nodes{cluster=\"", out);
 		write_label_value(out, cl->name);
 		fprintf(out, "\"} %zu\n", cl->view.count);

@@ -665,14 +665,14 @@ qnetd_client_io(void *data, int revents)
 }
 
 struct qnetd_client *
-qnetd_client_adopt(struct qnetd_instance *inst, PRFileDesc *fd, const char *addr_str,
-    const uint8_t *first, size_t first_len)
+qnetd_client_start(struct qnetd_instance *inst, PRFileDesc *fd, const char *addr_str)
 {
 	struct qnetd_client *c = qnetd_client_create(inst, fd, addr_str);
 
 	if (c == NULL) {
 		qb_log(LOG_ERR, "client %s dropped: out of memory", addr_str);
 		nss_sock_close(fd);
+		/* A worker's front counted this client: it is gone (destroy says so below). */
 		shard_worker_notify(inst, SHARD_MSG_CLOSED);
 		return NULL;
 	}
@@ -682,6 +682,17 @@ qnetd_client_adopt(struct qnetd_instance *inst, PRFileDesc *fd, const char *addr
 		qnetd_client_destroy(c);
 		return NULL;
 	}
+	return c;
+}
+
+struct qnetd_client *
+qnetd_client_adopt(struct qnetd_instance *inst, PRFileDesc *fd, const char *addr_str,
+    const uint8_t *first, size_t first_len)
+{
+	struct qnetd_client *c = qnetd_client_start(inst, fd, addr_str);
+
+	if (c == NULL)
+		return NULL;
 	qb_log(LOG_DEBUG, "%s: taken over from the front process", c->ident);
 	feed(c, first, first_len);
 	if (!c->closing)

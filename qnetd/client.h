@@ -95,6 +95,12 @@ int	qnetd_client_queue_raw(struct qnetd_client *c, const uint8_t *data, size_t l
 void	qnetd_client_handshake_begin(struct qnetd_client *c);
 
 /*
+ * A client for a connected socket, watched in the poll set. NULL when it
+ * could not be set up: the socket is closed and the reason logged.
+ */
+struct qnetd_client	*qnetd_client_start(struct qnetd_instance *inst, PRFileDesc *fd,
+			    const char *addr_str);
+/*
  * Worker process: a socket the front handed over, with the bytes of the
  * first message it read from it (dispatched at once). NULL when dropped.
  */

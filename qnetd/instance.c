@@ -182,18 +182,9 @@ accept_ready(int fd, int revents, void *data)
 			nss_sock_close(cfd);
 			continue;
 		}
-		c = qnetd_client_create(inst, cfd, addr);
-		if (c == NULL) {
-			qb_log(LOG_ERR, "client %s refused: out of memory", addr);
-			nss_sock_close(cfd);
+		c = qnetd_client_start(inst, cfd, addr);
+		if (c == NULL)
 			continue;
-		}
-		if (poll_set_add(&inst->poll_set, c->native_fd, false, c) != 0) {
-			qb_log(LOG_ERR, "%s: cannot watch the socket", c->ident);
-			c->closing = true;	/* not in the poll set: destroy must not remove it */
-			qnetd_client_destroy(c);
-			continue;
-		}
 		inst->stats.clients_accepted++;
 		qb_log(LOG_INFO, "%s: connected", c->ident);
 	}

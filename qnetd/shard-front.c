@@ -7,7 +7,6 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <qb/qblog.h>
@@ -25,10 +24,19 @@
 static uint64_t
 now_ms(void)
 {
-	struct timespec ts;
+	return qnetd_now_ns() / 1000000;
+}
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+/* Stop watching and close a worker's control socket (attached or not). */
+static void
+close_control(struct shard_front *front, struct shard_worker_proc *w)
+{
+	if (w->fd < 0)
+		return;
+	if (front->inst != NULL)
+		qb_loop_poll_del(front->inst->loop, w->fd);
+	close(w->fd);
+	w->fd = -1;
 }
 
 static void
@@ -177,11 +185,7 @@ worker_lost(struct shard_front *front, struct shard_worker_proc *w)
 {
 	qb_log(LOG_ERR, "worker process %ld is gone: stopping qnetd (its clients lost their "
 	    "server; all reconnect after a restart)", (long)w->pid);
-	if (w->fd >= 0) {
-		qb_loop_poll_del(front->inst->loop, w->fd);
-		close(w->fd);
-		w->fd = -1;
-	}
+	close_control(front, w);
 	reap(w, false);
 	front->worker_lost = true;
 	qb_loop_stop(front->inst->loop);
@@ -280,12 +284,7 @@ shard_front_stop(struct shard_front *front)
 			(void)kill(w->pid, SIGKILL);
 			reap(w, true);
 		}
-		if (w->fd >= 0) {
-			if (front->inst != NULL)
-				qb_loop_poll_del(front->inst->loop, w->fd);
-			close(w->fd);
-			w->fd = -1;
-		}
+		close_control(front, w);
 	}
 	front->count = 0;
 }

@@ -123,18 +123,21 @@ qdevice_alive() {
 	[[ -n $QDEV_PID ]] && _lab_pid_ours "$QDEV_PID" "$QD"
 }
 
-# The qdevice exited on its own, in order: status 1 and the reason in its log.
+# The qdevice exited on its own, in order, since line SINCE_LINE of its log: the first exit
+# status logged from there on is 1, with the reason logged before it. Judged from that
+# line on, not from the log's tail: a qdevice that was retrying may meet the fault (and
+# exit) before the case looks at it, and the one started after it may exit as well.
 qdevice_exited_in_order() {
-	local tail_log
+	local since=$1 part
 	qdevice_alive && return 1
 	lab_wait_until 5 eval '! lab_running "$QD" qdevice' || return 1
-	tail_log=$(tail -n 30 "$QDEV_LOG")
-	if ! grep -q "=== qdevice exit status 1$" <<<"$tail_log"; then
-		echo "# qdevice did not exit with status 1:"; tail -n 5 <<<"$tail_log" | sed 's/^/#   /'
+	part=$(tail -n +"$since" "$QDEV_LOG" | sed '/^=== qdevice exit status/q')
+	if ! grep -q "^=== qdevice exit status 1$" <<<"$part"; then
+		echo "# qdevice did not exit with status 1:"; tail -n 5 <<<"$part" | sed 's/^/#   /'
 		return 1
 	fi
-	grep -q "Not reconnecting" <<<"$tail_log" || { echo "# no 'Not reconnecting' line"; return 1; }
-	echo "# qdevice exited in order: $(grep -m1 'Not reconnecting' <<<"$tail_log" | sed 's/.*Not reconnecting/Not reconnecting/')"
+	grep -q "Not reconnecting" <<<"$part" || { echo "# no 'Not reconnecting' line"; return 1; }
+	echo "# qdevice exited in order: $(grep -m1 'Not reconnecting' <<<"$part" | sed 's/.*Not reconnecting/Not reconnecting/')"
 	return 0
 }
 
@@ -215,7 +218,9 @@ case_prepare() {
 # After the fake server is up: qdevice running (started again after an orderly exit).
 ensure_qdevice() {
 	qdevice_alive && return 0
-	lab_running "$QD" qdevice && lab_kill "$QD" qdevice >/dev/null
+	# one that met the fault already may still be shutting down: let it log its exit
+	lab_wait_until 5 eval '! lab_running "$QD" qdevice' ||
+		lab_kill "$QD" qdevice >/dev/null
 	qdevice_start quick
 }
 
@@ -244,7 +249,7 @@ await_reaction() {
 	fi
 	if [[ $expect == exit ]]; then
 		lab_wait_until 15 eval '! qdevice_alive' || { echo "# qdevice is still running"; return 1; }
-		qdevice_exited_in_order
+		qdevice_exited_in_order "$since_lines"
 		return
 	fi
 	# a new disconnect in qdevice's log (the fault ended that connection)

@@ -158,7 +158,7 @@ metrics(struct qnetd_instance *inst, FILE *out)
 static enum ipc_reply
 list(struct qnetd_instance *inst, const struct parsed_command *pc, FILE *out)
 {
-	char line[512];
+	char line[512], *quoted = NULL;
 	enum ipc_reply r;
 
 	if (inst->front == NULL) {
@@ -168,13 +168,20 @@ list(struct qnetd_instance *inst, const struct parsed_command *pc, FILE *out)
 			qnetd_list_write(inst, pc->verbose, pc->cluster, out);
 		return IPC_REPLY_OK;
 	}
-	if (pc->cluster != NULL && strlen(pc->cluster) > sizeof(line) - 64) {
+	/* The worker splits the line again: a name with blanks or quotes must stay one word. */
+	if (pc->cluster != NULL && (quoted = utils_quote_word(pc->cluster)) == NULL) {
+		fputs("Out of memory", out);
+		return IPC_REPLY_ERROR;
+	}
+	if (quoted != NULL && strlen(quoted) > sizeof(line) - 64) {
+		free(quoted);
 		fputs("Cluster name too long", out);
 		return IPC_REPLY_ERROR;
 	}
 	snprintf(line, sizeof(line), "%s%s%s%s", pc->json ? "shard list-json" : "list",
-	    pc->verbose && !pc->json ? " verbose" : "", pc->cluster != NULL ? " cluster " : "",
-	    pc->cluster != NULL ? pc->cluster : "");
+	    pc->verbose && !pc->json ? " verbose" : "", quoted != NULL ? " cluster " : "",
+	    quoted != NULL ? quoted : "");
+	free(quoted);
 	if (!pc->json)
 		return gather(inst, line, NULL, out);
 	fputs("{\"clusters\":[", out);

@@ -365,10 +365,14 @@ shard_front_route(struct shard_front *front, struct qnetd_client *c, const uint8
 	qnetd_client_forget(c);
 }
 
-/* Read one worker's reply to a request; notices met on the way are handled. */
+/*
+ * Read one worker's reply to request `id`; notices met on the way are
+ * handled. Parts of an earlier request's reply (one that timed out, from
+ * a worker that was slow) are skipped: they would answer the wrong command.
+ */
 static int
-read_reply(struct shard_front *front, struct shard_worker_proc *w, uint64_t deadline,
-    FILE *out, int *result)
+read_reply(struct shard_front *front, struct shard_worker_proc *w, uint32_t id,
+    uint64_t deadline, FILE *out, int *result)
 {
 	uint8_t *buf = malloc(CONTROL_BUF_BYTES);
 	int r = -ETIMEDOUT;
@@ -378,9 +382,16 @@ read_reply(struct shard_front *front, struct shard_worker_proc *w, uint64_t dead
 	while (w->fd >= 0) {
 		struct pollfd p = { .fd = w->fd, .events = POLLIN };
 		uint64_t now = now_ms();
+		uint32_t got;
 		ssize_t n;
+		int ready;
 
-		if (now >= deadline || poll(&p, 1, (int)(deadline - now)) <= 0)
+		if (now >= deadline)
+			break;
+		ready = poll(&p, 1, (int)(deadline - now));
+		if (ready < 0 && errno == EINTR)
+			continue;
+		if (ready <= 0)
 			break;
 		n = recv_control(w->fd, buf, CONTROL_BUF_BYTES, MSG_DONTWAIT);
 		if (n == -EAGAIN)
@@ -390,14 +401,21 @@ read_reply(struct shard_front *front, struct shard_worker_proc *w, uint64_t dead
 			r = -EPIPE;
 			break;
 		}
+		if (buf[0] != SHARD_MSG_REPLY_PART && buf[0] != SHARD_MSG_REPLY_END) {
+			handle_notice(front, w, buf[0]);
+			continue;
+		}
+		if (n < SHARD_REQUEST_HDR)
+			continue;
+		memcpy(&got, buf + 1, sizeof(got));
+		if (got != id)
+			continue;
 		if (buf[0] == SHARD_MSG_REPLY_PART) {
-			fwrite(buf + 1, 1, (size_t)n - 1, out);
-		} else if (buf[0] == SHARD_MSG_REPLY_END && n >= 2) {
-			*result = buf[1];
+			fwrite(buf + SHARD_REQUEST_HDR, 1, (size_t)n - SHARD_REQUEST_HDR, out);
+		} else if (n > SHARD_REQUEST_HDR) {
+			*result = buf[SHARD_REQUEST_HDR];
 			r = 0;
 			break;
-		} else {
-			handle_notice(front, w, buf[0]);
 		}
 	}
 	free(buf);
@@ -409,7 +427,8 @@ shard_front_ask(struct shard_front *front, const char *line, char **replies, int
 {
 	uint64_t deadline = now_ms() + ASK_TIMEOUT_MS;
 	size_t line_len = strlen(line);
-	uint8_t *req = malloc(line_len + 1);
+	uint8_t *req = malloc(SHARD_REQUEST_HDR + line_len);
+	uint32_t id = ++front->request_id;
 	int ret = 0;
 
 	for (unsigned i = 0; i < front->count; i++) {
@@ -419,12 +438,14 @@ shard_front_ask(struct shard_front *front, const char *line, char **replies, int
 	if (req == NULL)
 		return -ENOMEM;
 	req[0] = SHARD_MSG_REQUEST;
-	memcpy(req + 1, line, line_len);
+	memcpy(req + 1, &id, sizeof(id));
+	memcpy(req + SHARD_REQUEST_HDR, line, line_len);
 	/* All at once, so the workers compose their answers in parallel; a stuck one is skipped. */
 	for (unsigned i = 0; i < front->count; i++) {
 		struct shard_worker_proc *w = &front->workers[i];
 
-		if (w->fd < 0 || send(w->fd, req, line_len + 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+		if (w->fd < 0 || send(w->fd, req, SHARD_REQUEST_HDR + line_len,
+		    MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
 			qb_log(LOG_WARNING, "cannot ask worker process %ld: %s", (long)w->pid,
 			    w->fd < 0 ? "it is gone" : strerror(errno));
 			results[i] = -1;
@@ -446,7 +467,7 @@ shard_front_ask(struct shard_front *front, const char *line, char **replies, int
 			ret = -ENOMEM;
 			continue;
 		}
-		r = read_reply(front, w, deadline, out, &results[i]);
+		r = read_reply(front, w, id, deadline, out, &results[i]);
 		if (fclose(out) != 0 && r == 0)
 			r = -ENOMEM;
 		if (r != 0) {

@@ -49,11 +49,12 @@ send_blocking(int fd, const uint8_t *buf, size_t len)
 	}
 }
 
+/* Answer request `req` (its id, then the line): parts and end carry the id back. */
 static void
-answer(struct qnetd_instance *inst, const uint8_t *line, size_t len)
+answer(struct qnetd_instance *inst, const uint8_t *req, size_t len)
 {
-	uint8_t chunk[1 + REPLY_CHUNK];
-	char *text = strndup((const char *)line, len);
+	uint8_t chunk[SHARD_REQUEST_HDR + REPLY_CHUNK];
+	char *text = strndup((const char *)req + SHARD_REQUEST_HDR, len - SHARD_REQUEST_HDR);
 	char *reply = NULL;
 	size_t reply_len = 0;
 	enum ipc_reply result = IPC_REPLY_ERROR;
@@ -67,17 +68,18 @@ answer(struct qnetd_instance *inst, const uint8_t *line, size_t len)
 		reply_len = 0;
 	free(text);
 	chunk[0] = SHARD_MSG_REPLY_PART;
+	memcpy(chunk + 1, req + 1, SHARD_REQUEST_HDR - 1);
 	for (size_t off = 0; off < reply_len && r == 0; off += REPLY_CHUNK) {
 		size_t n = reply_len - off < REPLY_CHUNK ? reply_len - off : REPLY_CHUNK;
 
-		memcpy(chunk + 1, reply + off, n);
-		r = send_blocking(inst->shard_fd, chunk, n + 1);
+		memcpy(chunk + SHARD_REQUEST_HDR, reply + off, n);
+		r = send_blocking(inst->shard_fd, chunk, SHARD_REQUEST_HDR + n);
 	}
 	free(reply);
 	chunk[0] = SHARD_MSG_REPLY_END;
-	chunk[1] = (uint8_t)result;
+	chunk[SHARD_REQUEST_HDR] = (uint8_t)result;
 	if (r == 0)
-		r = send_blocking(inst->shard_fd, chunk, 2);
+		r = send_blocking(inst->shard_fd, chunk, SHARD_REQUEST_HDR + 1);
 	if (r != 0)
 		qb_log(LOG_WARNING, "cannot answer the front process: %s", strerror(-r));
 }
@@ -93,6 +95,7 @@ adopt(struct qnetd_instance *inst, int fd, const uint8_t *buf, size_t len)
 	    addr_len >= sizeof(addr)) {
 		qb_log(LOG_ERR, "malformed hand-over from the front process");
 		close(fd);
+		shard_worker_notify(inst, SHARD_MSG_CLOSED);
 		return;
 	}
 	memcpy(addr, buf + 3, addr_len);
@@ -159,17 +162,29 @@ control_ready(int fd, int revents, void *data)
 			return 0;
 		}
 		passed = received_fd(&mh);
-		if (inst->shard_buf[0] == SHARD_MSG_CONN && passed >= 0 &&
-		    !(mh.msg_flags & MSG_TRUNC)) {
-			adopt(inst, passed, inst->shard_buf, (size_t)n);
+		if (inst->shard_buf[0] == SHARD_MSG_CONN) {
+			if (passed >= 0 && !(mh.msg_flags & MSG_TRUNC)) {
+				adopt(inst, passed, inst->shard_buf, (size_t)n);
+				continue;
+			}
+			/*
+			 * The front counted this client against -m. Out of
+			 * descriptors, the kernel drops the socket and sets
+			 * MSG_CTRUNC: the client is gone, and the front must hear it.
+			 */
+			qb_log(LOG_ERR, "a client handed over by the front process is lost: %s",
+			    passed < 0 ? "its socket did not arrive (out of descriptors?)" :
+			    "hand-over message too long");
+			if (passed >= 0)
+				close(passed);
+			shard_worker_notify(inst, SHARD_MSG_CLOSED);
 			continue;
 		}
-		if (passed >= 0) {
-			close(passed);
-			shard_worker_notify(inst, SHARD_MSG_CLOSED);
-		}
-		if (inst->shard_buf[0] == SHARD_MSG_REQUEST)
-			answer(inst, inst->shard_buf + 1, (size_t)n - 1);
+		if (passed >= 0)
+			close(passed);	/* only a hand-over carries a socket */
+		if (inst->shard_buf[0] == SHARD_MSG_REQUEST && n >= SHARD_REQUEST_HDR &&
+		    !(mh.msg_flags & MSG_TRUNC))
+			answer(inst, inst->shard_buf, (size_t)n);
 		else
 			qb_log(LOG_WARNING, "unexpected control message %u from the front process",
 			    (unsigned)inst->shard_buf[0]);

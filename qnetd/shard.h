@@ -39,9 +39,9 @@ struct qnetd_client;
 enum shard_msg_type {
 	SHARD_MSG_READY = 1,		/* worker -> front: set up, serving */
 	SHARD_MSG_CONN,			/* front -> worker: fd + u16 addr len, addr, PREINIT */
-	SHARD_MSG_REQUEST,		/* front -> worker: an admin command line */
-	SHARD_MSG_REPLY_PART,		/* worker -> front: reply bytes */
-	SHARD_MSG_REPLY_END,		/* worker -> front: u8 enum ipc_reply */
+	SHARD_MSG_REQUEST,		/* front -> worker: u32 id, an admin command line */
+	SHARD_MSG_REPLY_PART,		/* worker -> front: u32 id, reply bytes */
+	SHARD_MSG_REPLY_END,		/* worker -> front: u32 id, u8 enum ipc_reply */
 	SHARD_MSG_HS_BEGIN,		/* worker -> front: a TLS handshake started */
 	SHARD_MSG_HS_END,		/* worker -> front: a TLS handshake ended */
 	SHARD_MSG_CLOSED,		/* worker -> front: a client is gone */
@@ -59,7 +59,11 @@ struct shard_front {
 	unsigned		 count;
 	struct shard_worker_proc workers[QNETD_MAX_WORKER_PROCESSES];
 	bool			 worker_lost;	/* a worker died: exit with failure */
+	uint32_t		 request_id;	/* of the last request: late replies differ */
 };
+
+/* Bytes in front of a request's line or a reply's data: type, then the u32 id. */
+#define SHARD_REQUEST_HDR	5
 
 /*
  * Fork `count` workers. Returns 0 in the front (front filled in), or 1 in

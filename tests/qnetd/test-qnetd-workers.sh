@@ -188,5 +188,63 @@ wait_exit "$qnetd_pid" 10
 check "qnetd-tool -H stops the front and every worker" eval \
     '[[ $exit_status == 0 ]] && all_gone $workers'
 
+# wait_clients N: qnetd-tool -s reports N connected clients within 3 s.
+wait_clients() {
+	for _ in $(seq 30); do
+		"$TOOL" -s -p "$sock" | grep -qP "^Connected clients:\t+$1\$" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+rm -f "$dir/q.pid"
+start_qnetd "$dir/qnetd4.log"
+workers=$(children "$qnetd_pid")
+"$CLIENT" 127.0.0.1 "$port" "two words" 1 30 >"$dir/two.out" 2>&1 &
+two_pid=$!
+pids+=("$two_pid")
+check "qnetd-tool -l -c with a space in the cluster name finds it in its worker" eval \
+    'wait_clients 1 && out=$("$TOOL" -l -c "two words" -p "$sock") &&
+     [[ $out == "Cluster \"two words\":"* ]]'
+kill "$two_pid" 2>/dev/null
+wait_clients 0
+
+# A worker that answers late (stopped here) must not have its stale answer
+# taken for the next command's.
+stopped=$(head -n 1 <<<"$workers")
+kill -STOP "$stopped"
+check "an admin command fails while a worker does not answer" eval \
+    '! "$TOOL" -s -p "$sock"'
+"$TOOL" -l -p "$sock" >"$dir/late.out" 2>&1 &
+late=$!
+sleep 1
+kill -CONT "$stopped"
+wait "$late"
+check "... and the next command gets its own answer, not the late one" eval \
+    '[[ ! -s $dir/late.out ]] && [[ -z $("$TOOL" -l -p "$sock") ]] &&
+     "$TOOL" -s -p "$sock" | grep -qP "^Connected clients:\t+0$"'
+kill -TERM "$qnetd_pid"
+wait_exit "$qnetd_pid" 10
+
+# A worker out of descriptors gets the hand-over without its socket (MSG_CTRUNC):
+# the client is gone, and the front must not go on counting it against -m.
+rm -f "$dir/q.pid"
+start_qnetd "$dir/qnetd5.log" -m 1
+workers=$(children "$qnetd_pid")
+# The limit is on descriptor numbers: the lowest free one makes the next open fail.
+lowest_free_fd() {
+	local n=0
+	while [[ -e /proc/$1/fd/$n ]]; do n=$((n + 1)); done
+	echo "$n"
+}
+for w in $workers; do prlimit --pid "$w" --nofile="$(lowest_free_fd "$w"):"; done
+"$CLIENT" 127.0.0.1 "$port" alpha 1 >"$dir/emfile.out" 2>&1
+for w in $workers; do prlimit --pid "$w" --nofile=1024:; done
+check "a hand-over that lost its socket in the worker is not counted against -m" eval \
+    'grep -qx closed "$dir/emfile.out" &&
+     "$CLIENT" 127.0.0.1 "$port" alpha 1 | grep -q "^type=14 vote=1"'
+kill -TERM "$qnetd_pid"
+wait_exit "$qnetd_pid" 10
+
 echo "$passed passed, $failed failed"
 [[ $failed == 0 ]]

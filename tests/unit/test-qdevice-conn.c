@@ -1,0 +1,367 @@
+/*
+ * tests/unit/test-qdevice-conn.c: qdevice's connection layer
+ * (qdevice/conn.c) on a real qb_loop against a plain TCP peer on
+ * 127.0.0.1: framing across partial reads, the receive cap, the peer
+ * going away, and that connect attempts against a dead port leave no
+ * descriptor behind (qdevice retries forever while qnetd is down).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <qb/qbloop.h>
+
+#include "common/msg.h"
+#include "common/nss-sock.h"
+#include "common/tlv.h"
+#include "qdevice/conn.h"
+
+struct fx {
+	qb_loop_t	*loop;
+	int		 listen_fd;
+	uint16_t	 port;
+	int		 peer;		/* accepted server side, -1 none */
+	struct conn	*conn;
+	int		 connected;
+	int		 messages;
+	uint8_t		 last[256];
+	size_t		 last_len;
+	int		 failed;
+	enum disconnect_reason reason;
+	bool		 destroy_on_message;
+};
+
+static void
+stop_loop(void *data)
+{
+	qb_loop_stop(data);
+}
+
+/* Run the loop for about ms milliseconds. */
+static void
+run_ms(struct fx *f, unsigned ms)
+{
+	qb_loop_timer_handle t;
+
+	assert_int_equal(qb_loop_timer_add(f->loop, QB_LOOP_LOW, (uint64_t)ms * 1000000ULL,
+	    f->loop, stop_loop, &t), 0);
+	qb_loop_run(f->loop);
+}
+
+static void
+on_connected(void *arg)
+{
+	struct fx *f = arg;
+
+	f->connected++;
+}
+
+static void
+on_message(void *arg, const uint8_t *msg, size_t len)
+{
+	struct fx *f = arg;
+
+	f->messages++;
+	f->last_len = len;
+	memcpy(f->last, msg, len < sizeof(f->last) ? len : sizeof(f->last));
+	if (f->destroy_on_message) {
+		conn_destroy(f->conn);
+		f->conn = NULL;
+	}
+}
+
+static void
+on_sent(void *arg, uint32_t tag)
+{
+	(void)arg;
+	(void)tag;
+}
+
+static void
+on_failed(void *arg, enum disconnect_reason reason)
+{
+	struct fx *f = arg;
+
+	f->failed++;
+	f->reason = reason;
+	conn_destroy(f->conn);
+	f->conn = NULL;
+}
+
+static const struct conn_callbacks callbacks = {
+	on_connected, on_message, on_sent, on_failed,
+};
+
+static int
+listen_any(uint16_t *port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(fd, 16), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	f->loop = qb_loop_create();
+	assert_non_null(f->loop);
+	f->listen_fd = listen_any(&f->port);
+	f->peer = -1;
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	conn_destroy(f->conn);
+	if (f->peer >= 0)
+		close(f->peer);
+	if (f->listen_fd >= 0)
+		close(f->listen_fd);
+	qb_loop_destroy(f->loop);
+	free(f);
+	return 0;
+}
+
+/* Connect the client and accept it on the server side. */
+static void
+connect_pair(struct fx *f)
+{
+	assert_int_equal(conn_create(&f->conn, f->loop, &callbacks, f), 0);
+	assert_int_equal(conn_connect(f->conn, "127.0.0.1", f->port, 4), 0);
+	for (int i = 0; i < 100 && f->connected == 0 && f->failed == 0; i++)
+		run_ms(f, 10);
+	assert_int_equal(f->connected, 1);
+	f->peer = accept(f->listen_fd, NULL, NULL);
+	assert_true(f->peer >= 0);
+}
+
+static size_t
+echo_reply_bytes(uint8_t *out, size_t cap, uint32_t seq)
+{
+	struct tlv_buf b;
+	struct msg m;
+	size_t len;
+
+	msg_init(&m, MSG_TYPE_ECHO_REPLY);
+	m.seq_set = true;
+	m.seq = seq;
+	tlv_buf_init(&b, cap);
+	assert_int_equal(msg_encode(&m, &b), 0);
+	len = b.len;
+	memcpy(out, b.data, len);
+	tlv_buf_fini(&b);
+	return len;
+}
+
+static void
+write_all(int fd, const void *buf, size_t len)
+{
+	assert_int_equal(send(fd, buf, len, MSG_NOSIGNAL), (ssize_t)len);
+}
+
+static void
+byte_by_byte(void **state)
+{
+	struct fx *f = *state;
+	uint8_t msg[64];
+	size_t len = echo_reply_bytes(msg, sizeof(msg), 7);
+
+	connect_pair(f);
+	for (size_t i = 0; i < len; i++) {
+		write_all(f->peer, msg + i, 1);
+		run_ms(f, 2);
+		assert_int_equal(f->messages, i + 1 == len ? 1 : 0);
+	}
+	assert_int_equal(f->last_len, len);
+	assert_memory_equal(f->last, msg, len);
+	assert_int_equal(f->failed, 0);
+}
+
+static void
+two_in_one_write(void **state)
+{
+	struct fx *f = *state;
+	uint8_t msg[128];
+	size_t len = echo_reply_bytes(msg, 64, 1);
+
+	len += echo_reply_bytes(msg + len, 64, 2);
+	connect_pair(f);
+	write_all(f->peer, msg, len);
+	run_ms(f, 20);
+	assert_int_equal(f->messages, 2);
+	assert_int_equal(f->failed, 0);
+}
+
+static void
+destroy_inside_message(void **state)
+{
+	struct fx *f = *state;
+	uint8_t msg[128];
+	size_t len = echo_reply_bytes(msg, 64, 1);
+
+	len += echo_reply_bytes(msg + len, 64, 2);
+	connect_pair(f);
+	f->destroy_on_message = true;
+	write_all(f->peer, msg, len);
+	run_ms(f, 20);
+	assert_int_equal(f->messages, 1);	/* nothing after the destroy */
+	assert_int_equal(f->failed, 0);
+}
+
+static void
+length_caps(void **state)
+{
+	static const struct {
+		const char	*name;
+		uint32_t	 body_len;
+		bool		 too_long;
+	} rows[] = {
+		{ "fits exactly",		1024 - MSG_HEADER_LEN,	false },
+		{ "one byte over",		1024 - MSG_HEADER_LEN + 1, true },
+		{ "would wrap a u32 sum",	UINT32_MAX,		true },
+		{ "would wrap minus header",	UINT32_MAX - 3,		true },
+	};
+	struct fx *f = *state;
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		uint8_t hdr[MSG_HEADER_LEN] = { 0, MSG_TYPE_ECHO_REPLY };
+
+		f->connected = f->messages = f->failed = 0;
+		connect_pair(f);
+		conn_set_limits(f->conn, 1024, 1024, 10);
+		hdr[2] = (uint8_t)(rows[i].body_len >> 24);
+		hdr[3] = (uint8_t)(rows[i].body_len >> 16);
+		hdr[4] = (uint8_t)(rows[i].body_len >> 8);
+		hdr[5] = (uint8_t)rows[i].body_len;
+		write_all(f->peer, hdr, sizeof(hdr));
+		run_ms(f, 10);
+		if (rows[i].too_long &&
+		    (f->failed != 1 || f->reason != DISCONNECT_MSG_TOO_LONG))
+			fail_msg("%s: failed %d reason %d", rows[i].name, f->failed, f->reason);
+		if (!rows[i].too_long && f->failed != 0)
+			fail_msg("%s: failed (reason %d)", rows[i].name, f->reason);
+		conn_destroy(f->conn);
+		f->conn = NULL;
+		close(f->peer);
+		f->peer = -1;
+	}
+}
+
+static void
+peer_closes_mid_message(void **state)
+{
+	struct fx *f = *state;
+	uint8_t msg[64];
+	size_t len = echo_reply_bytes(msg, sizeof(msg), 3);
+
+	connect_pair(f);
+	write_all(f->peer, msg, len - 1);
+	run_ms(f, 10);
+	close(f->peer);
+	f->peer = -1;
+	run_ms(f, 20);
+	assert_int_equal(f->messages, 0);
+	assert_int_equal(f->failed, 1);
+	assert_int_equal(f->reason, DISCONNECT_SERVER_CLOSED);
+}
+
+static int
+count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* qnetd down: every attempt must give back its socket. */
+static void
+refused_attempts_leak_nothing(void **state)
+{
+	struct fx *f = *state;
+	int before;
+
+	close(f->listen_fd);		/* nobody listens on that port any more */
+	f->listen_fd = -1;
+	before = count_fds();
+	for (int i = 0; i < 200; i++) {
+		int r;
+
+		f->failed = 0;
+		assert_int_equal(conn_create(&f->conn, f->loop, &callbacks, f), 0);
+		r = conn_connect(f->conn, "127.0.0.1", f->port, 4);
+		if (r == 0) {
+			for (int j = 0; j < 100 && f->failed == 0; j++)
+				run_ms(f, 1);
+			assert_int_equal(f->failed, 1);
+			assert_int_equal(f->reason, DISCONNECT_CONNECT_FAILED);
+		} else {
+			assert_int_equal(r, -ECONNREFUSED);
+			conn_destroy(f->conn);
+			f->conn = NULL;
+		}
+		assert_null(f->conn);
+	}
+	assert_int_equal(count_fds(), before);
+}
+
+static int
+group_setup(void **state)
+{
+	(void)state;
+	return nss_sock_init_nodb() == 0 ? 0 : -1;
+}
+
+static int
+group_teardown(void **state)
+{
+	(void)state;
+	nss_sock_shutdown();
+	return 0;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(byte_by_byte, setup, teardown),
+		cmocka_unit_test_setup_teardown(two_in_one_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(destroy_inside_message, setup, teardown),
+		cmocka_unit_test_setup_teardown(length_caps, setup, teardown),
+		cmocka_unit_test_setup_teardown(peer_closes_mid_message, setup, teardown),
+		cmocka_unit_test_setup_teardown(refused_attempts_leak_nothing, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

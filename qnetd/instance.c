@@ -240,6 +240,10 @@ qnetd_instance_fini(struct qnetd_instance *inst)
 		nss_server_tls_fini(&inst->tls);
 		inst->tls_loaded = false;
 	}
+	if (inst->shard_retry_armed) {
+		qb_loop_timer_del(inst->loop, inst->shard_retry);
+		inst->shard_retry_armed = false;
+	}
 	if (inst->shard_fd >= 0) {
 		if (inst->loop != NULL)
 			qb_loop_poll_del(inst->loop, inst->shard_fd);

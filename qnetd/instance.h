@@ -76,6 +76,9 @@ struct qnetd_instance {
 	unsigned		 shard_index;
 	uint8_t			*shard_buf;	/* worker: one control message */
 	size_t			 shard_buf_size;
+	uint32_t		 shard_unsent[3];	/* worker: notices not sent yet (shard.h) */
+	qb_loop_timer_handle	 shard_retry;	/* worker: sends them when the socket drains */
+	bool			 shard_retry_armed;
 };
 
 /* Set up everything but sockets (unit tests stop here). */

@@ -192,29 +192,35 @@ worker_lost(struct shard_front *front, struct shard_worker_proc *w)
 }
 
 static void
-handle_notice(struct shard_front *front, struct shard_worker_proc *w, uint8_t type)
+handle_notice(struct shard_front *front, struct shard_worker_proc *w, const uint8_t *msg,
+    size_t len)
 {
-	switch (type) {
+	uint32_t count = 1;
+
+	if (len >= SHARD_NOTICE_LEN)
+		memcpy(&count, msg + 1, sizeof(count));
+	switch (msg[0]) {
 	case SHARD_MSG_HS_BEGIN:
-		w->handshakes++;
-		qnetd_instance_handshake_started(front->inst);
+		for (; count > 0; count--) {
+			w->handshakes++;
+			qnetd_instance_handshake_started(front->inst);
+		}
 		break;
 	case SHARD_MSG_HS_END:
-		if (w->handshakes > 0) {
+		for (; count > 0 && w->handshakes > 0; count--) {
 			w->handshakes--;
 			qnetd_instance_handshake_ended(front->inst);
 		}
 		break;
 	case SHARD_MSG_CLOSED:
-		if (w->clients > 0)
-			w->clients--;
+		w->clients -= count < w->clients ? count : w->clients;
 		break;
 	case SHARD_MSG_REPLY_PART:
 	case SHARD_MSG_REPLY_END:
 		break;	/* the late answer to a request that timed out */
 	default:
 		qb_log(LOG_WARNING, "worker process %ld sent unexpected control message %u",
-		    (long)w->pid, (unsigned)type);
+		    (long)w->pid, (unsigned)msg[0]);
 		break;
 	}
 }
@@ -241,7 +247,7 @@ control_ready(int fd, int revents, void *data)
 			worker_lost(front, w);
 			return 0;
 		}
-		handle_notice(front, w, buf[0]);
+		handle_notice(front, w, buf, (size_t)n);
 	}
 	return 0;
 }
@@ -402,7 +408,7 @@ read_reply(struct shard_front *front, struct shard_worker_proc *w, uint32_t id,
 			break;
 		}
 		if (buf[0] != SHARD_MSG_REPLY_PART && buf[0] != SHARD_MSG_REPLY_END) {
-			handle_notice(front, w, buf[0]);
+			handle_notice(front, w, buf, (size_t)n);
 			continue;
 		}
 		if (n < SHARD_REQUEST_HDR)

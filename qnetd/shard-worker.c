@@ -20,17 +20,67 @@
 /* Room for a CONN message: type, address and the whole PREINIT. */
 #define CONN_OVERHEAD		512
 
+/* How soon notices the front had no room for are offered again. */
+#define NOTICE_RETRY_NS		(20ULL * 1000000ULL)
+
+static void	send_notices(struct qnetd_instance *inst);
+
+static void
+retry_notices(void *data)
+{
+	struct qnetd_instance *inst = data;
+
+	inst->shard_retry_armed = false;
+	send_notices(inst);
+}
+
+/*
+ * In type order, and none after one that did not fit: the front must see
+ * a handshake begin before it ends, or it would ignore the end.
+ */
+static void
+send_notices(struct qnetd_instance *inst)
+{
+	if (inst->shard_fd < 0)
+		return;	/* the front is gone: nobody counts any more */
+	for (unsigned i = 0; i < 3; i++) {
+		uint32_t count = inst->shard_unsent[i];
+		uint8_t b[SHARD_NOTICE_LEN] = { (uint8_t)(SHARD_MSG_HS_BEGIN + i) };
+		ssize_t n;
+
+		if (count == 0)
+			continue;
+		memcpy(b + 1, &count, sizeof(count));
+		do {
+			n = send(inst->shard_fd, b, sizeof(b), MSG_DONTWAIT | MSG_NOSIGNAL);
+		} while (n < 0 && errno == EINTR);
+		if (n == (ssize_t)sizeof(b)) {
+			inst->shard_unsent[i] = 0;
+			continue;
+		}
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+			/* The front is gone; control_ready stops this worker. */
+			qb_log(LOG_WARNING, "cannot tell the front process about clients: %s",
+			    strerror(errno));
+			return;
+		}
+		if (!inst->shard_retry_armed && qb_loop_timer_add(inst->loop, QB_LOOP_HIGH,
+		    NOTICE_RETRY_NS, inst, retry_notices, &inst->shard_retry) == 0)
+			inst->shard_retry_armed = true;
+		return;
+	}
+}
+
 void
 shard_worker_notify(struct qnetd_instance *inst, enum shard_msg_type type)
 {
-	uint8_t b = (uint8_t)type;
-
 	/* At shutdown the front is stopping too and counts nothing any more. */
 	if (inst->shard_fd < 0 || inst->shutting_down)
 		return;
-	if (send(inst->shard_fd, &b, 1, MSG_DONTWAIT | MSG_NOSIGNAL) != 1)
-		qb_log(LOG_WARNING, "cannot tell the front process about a client: %s",
-		    strerror(errno));
+	if (type < SHARD_MSG_HS_BEGIN || type > SHARD_MSG_CLOSED)
+		return;
+	inst->shard_unsent[type - SHARD_MSG_HS_BEGIN]++;
+	send_notices(inst);
 }
 
 /* Blocking in small steps: the front waits for this answer anyway. */

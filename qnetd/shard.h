@@ -42,10 +42,12 @@ enum shard_msg_type {
 	SHARD_MSG_REQUEST,		/* front -> worker: u32 id, an admin command line */
 	SHARD_MSG_REPLY_PART,		/* worker -> front: u32 id, reply bytes */
 	SHARD_MSG_REPLY_END,		/* worker -> front: u32 id, u8 enum ipc_reply */
-	SHARD_MSG_HS_BEGIN,		/* worker -> front: a TLS handshake started */
-	SHARD_MSG_HS_END,		/* worker -> front: a TLS handshake ended */
-	SHARD_MSG_CLOSED,		/* worker -> front: a client is gone */
+	/* Notices, worker -> front: [u32 count], so those the front was slow to take go as one. */
+	SHARD_MSG_HS_BEGIN,		/* TLS handshakes started */
+	SHARD_MSG_HS_END,		/* TLS handshakes ended */
+	SHARD_MSG_CLOSED,		/* clients gone */
 };
+#define SHARD_NOTICE_LEN	5	/* type, u32 count */
 
 struct shard_worker_proc {
 	pid_t		 pid;
@@ -100,7 +102,11 @@ int	shard_front_ask(struct shard_front *front, const char *line, char **replies,
 
 /* Worker side: watch the control socket, announce READY. */
 int	shard_worker_attach(struct qnetd_instance *inst, int fd, unsigned index);
-/* Tell the front (best effort: a full control socket drops the notice). */
+/*
+ * Tell the front. A full control socket (the front busy) keeps the notice
+ * counted and retries: a lost one would skew the front's -m count or its
+ * handshake gate for good.
+ */
 void	shard_worker_notify(struct qnetd_instance *inst, enum shard_msg_type type);
 
 #endif

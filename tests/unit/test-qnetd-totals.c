@@ -1,6 +1,7 @@
 /*
  * tests/unit/test-qnetd-totals.c: the counters a worker process sends its
- * front (qnetd/status.h): text round trip, sums, refusal of broken text.
+ * front (qnetd/status.h): text round trip, sums, refusal of broken text;
+ * and its client/handshake notices (qnetd/shard.h), none lost to a busy front.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -10,8 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <cmocka.h>
 
+#include "qnetd/instance.h"
+#include "qnetd/shard.h"
 #include "qnetd/status.h"
 
 static void
@@ -118,6 +123,74 @@ broken_text_refused(void **state)
 	free(text);
 }
 
+/* What the front takes from the control socket now: counts per notice type. */
+static void
+drain_notices(int fd, uint64_t got[3])
+{
+	uint8_t b[16];
+	ssize_t n;
+
+	while ((n = recv(fd, b, sizeof(b), MSG_DONTWAIT)) > 0) {
+		uint32_t count = 1;
+
+		if (n >= SHARD_NOTICE_LEN)
+			memcpy(&count, b + 1, sizeof(count));
+		assert_in_range(b[0], SHARD_MSG_HS_BEGIN, SHARD_MSG_CLOSED);
+		got[b[0] - SHARD_MSG_HS_BEGIN] += count;
+		/* The front ignores an end it has not seen begin. */
+		assert_true(got[1] <= got[0]);
+	}
+}
+
+static void
+stop_loop(void *data)
+{
+	qb_loop_stop(data);
+}
+
+/* A front too busy to read: the notices wait in the worker, none is lost. */
+static void
+notices_survive_a_full_control_socket(void **state)
+{
+	struct qnetd_settings s;
+	struct qnetd_instance inst;
+	qb_loop_t *loop = qb_loop_create();
+	uint64_t got[3] = { 0, 0, 0 };
+	int sv[2], tiny = 1;
+
+	(void)state;
+	assert_non_null(loop);
+	qnetd_settings_defaults(&s);
+	assert_int_equal(qnetd_instance_init(&inst, &s, loop), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	/* The kernel's smallest buffer: room for a handful of messages. */
+	assert_int_equal(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &tiny, sizeof(tiny)), 0);
+	inst.shard_fd = sv[0];
+	for (int i = 0; i < 300; i++) {
+		shard_worker_notify(&inst, SHARD_MSG_HS_BEGIN);
+		if (i % 2 == 0)
+			shard_worker_notify(&inst, SHARD_MSG_HS_END);
+		shard_worker_notify(&inst, SHARD_MSG_CLOSED);
+	}
+	for (int round = 0; round < 20; round++) {
+		qb_loop_timer_handle t;
+
+		drain_notices(sv[1], got);
+		if (got[0] == 300 && got[1] == 150 && got[2] == 300)
+			break;
+		assert_int_equal(qb_loop_timer_add(loop, QB_LOOP_LOW, 50 * 1000000ULL, loop,
+		    stop_loop, &t), 0);
+		qb_loop_run(loop);
+	}
+	assert_int_equal(got[0], 300);
+	assert_int_equal(got[1], 150);
+	assert_int_equal(got[2], 300);
+	qnetd_instance_fini(&inst);	/* closes sv[0] */
+	close(sv[1]);
+	qb_loop_destroy(loop);
+	qnetd_settings_fini(&s);
+}
+
 int
 main(void)
 {
@@ -125,6 +198,7 @@ main(void)
 		cmocka_unit_test(round_trip),
 		cmocka_unit_test(sums),
 		cmocka_unit_test(broken_text_refused),
+		cmocka_unit_test(notices_survive_a_full_control_socket),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

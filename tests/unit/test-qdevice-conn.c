@@ -2,11 +2,13 @@
  * tests/unit/test-qdevice-conn.c: qdevice's connection layer
  * (qdevice/conn.c) on a real qb_loop against a plain TCP peer on
  * 127.0.0.1: framing across partial reads, the receive cap, the peer
- * going away, and that connect attempts against a dead port leave no
- * descriptor behind (qdevice retries forever while qnetd is down).
+ * going away, that connect attempts against a dead port leave no
+ * descriptor behind (qdevice retries forever while qnetd is down), and
+ * that the socket is not inherited by programs qdevice starts.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <setjmp.h>
@@ -336,6 +338,39 @@ refused_attempts_leak_nothing(void **state)
 	assert_int_equal(count_fds(), before);
 }
 
+/*
+ * Event hooks are spawned while connected: a hook (or whatever it leaves
+ * running) holding the socket keeps the TCP connection open after qdevice
+ * closed it, and qnetd takes the next connection as a duplicate node.
+ */
+static void
+socket_not_inherited(void **state)
+{
+	struct fx *f = *state;
+	DIR *d;
+	struct dirent *de;
+	int found = 0;
+
+	connect_pair(f);
+	d = opendir("/proc/self/fd");
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL) {
+		struct sockaddr_in sin;
+		socklen_t len = sizeof(sin);
+		int fd = atoi(de->d_name);
+
+		if (de->d_name[0] == '.' || fd == dirfd(d) || fd == f->peer ||
+		    getpeername(fd, (struct sockaddr *)&sin, &len) != 0 ||
+		    sin.sin_family != AF_INET || ntohs(sin.sin_port) != f->port)
+			continue;
+		found++;
+		if ((fcntl(fd, F_GETFD) & FD_CLOEXEC) == 0)
+			fail_msg("qnetd connection fd %d lacks FD_CLOEXEC", fd);
+	}
+	closedir(d);
+	assert_int_equal(found, 1);
+}
+
 static int
 group_setup(void **state)
 {
@@ -361,6 +396,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(length_caps, setup, teardown),
 		cmocka_unit_test_setup_teardown(peer_closes_mid_message, setup, teardown),
 		cmocka_unit_test_setup_teardown(refused_attempts_leak_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(socket_not_inherited, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

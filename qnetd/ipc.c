@@ -158,8 +158,10 @@ metrics(struct qnetd_instance *inst, FILE *out)
 static enum ipc_reply
 list(struct qnetd_instance *inst, const struct parsed_command *pc, FILE *out)
 {
-	char line[512], *quoted = NULL;
+	char line[512], *quoted = NULL, *text = NULL;
+	size_t text_len = 0;
 	enum ipc_reply r;
+	FILE *items;
 
 	if (inst->front == NULL) {
 		if (pc->json)
@@ -184,9 +186,23 @@ list(struct qnetd_instance *inst, const struct parsed_command *pc, FILE *out)
 	free(quoted);
 	if (!pc->json)
 		return gather(inst, line, NULL, out);
-	fputs("{\"clusters\":[", out);
-	r = gather(inst, line, ",", out);
-	fputs("]}\n", out);
+	/* The wrapper only around items: an error message stays plain text. */
+	items = open_memstream(&text, &text_len);
+	if (items == NULL) {
+		fputs("Out of memory", out);
+		return IPC_REPLY_ERROR;
+	}
+	r = gather(inst, line, ",", items);
+	if (fclose(items) != 0) {
+		free(text);
+		fputs("Out of memory", out);
+		return IPC_REPLY_ERROR;
+	}
+	if (r == IPC_REPLY_OK)
+		fprintf(out, "{\"clusters\":[%s]}\n", text);
+	else
+		fputs(text, out);
+	free(text);
 	return r;
 }
 

@@ -67,12 +67,20 @@ nss_sock_shutdown(void)
 	PR_Cleanup();
 }
 
+/*
+ * Every socket of ours is nonblocking and close-on-exec. NSPR leaves native
+ * descriptors inheritable: an event hook (or a daemon it leaves behind)
+ * would hold the listener's port or a peer's connection open after we close
+ * them, and the peer would see no disconnect.
+ */
 static int
-set_nonblocking(PRFileDesc *fd)
+prepare_socket(PRFileDesc *fd)
 {
 	PRSocketOptionData opt = { .option = PR_SockOpt_Nonblocking };
 
 	opt.value.non_blocking = PR_TRUE;
+	if (PR_SetFDInheritable(fd, PR_FALSE) != PR_SUCCESS)
+		return -EIO;
 	return PR_SetSocketOption(fd, &opt) == PR_SUCCESS ? 0 : -EIO;
 }
 
@@ -101,7 +109,7 @@ open_bound(const PRNetAddr *addr, int backlog)
 	opt.value.reuse_addr = PR_TRUE;
 	if (PR_SetSocketOption(fd, &opt) != PR_SUCCESS ||
 	    PR_Bind(fd, addr) != PR_SUCCESS || PR_Listen(fd, backlog) != PR_SUCCESS ||
-	    set_nonblocking(fd) != 0) {
+	    prepare_socket(fd) != 0) {
 		PR_Close(fd);
 		return NULL;
 	}
@@ -166,7 +174,7 @@ nss_sock_accept(PRFileDesc *listener, PRFileDesc **out, char *addr_str, size_t a
 	fd = PR_Accept(listener, &na, PR_INTERVAL_NO_WAIT);
 	if (fd == NULL)
 		return PR_GetError() == PR_WOULD_BLOCK_ERROR ? -EAGAIN : -EIO;
-	if (set_nonblocking(fd) != 0 || set_nodelay(fd) != 0) {
+	if (prepare_socket(fd) != 0 || set_nodelay(fd) != 0) {
 		PR_Close(fd);
 		return -EIO;
 	}
@@ -184,7 +192,7 @@ nss_sock_connect(const PRNetAddr *addr, PRFileDesc **out)
 	fd = PR_OpenTCPSocket(PR_NetAddrFamily(addr));
 	if (fd == NULL)
 		return -EIO;
-	if (set_nonblocking(fd) != 0) {
+	if (prepare_socket(fd) != 0) {
 		PR_Close(fd);
 		return -EIO;
 	}
@@ -222,7 +230,7 @@ nss_sock_adopt(int native_fd, PRFileDesc **out)
 		return -EIO;
 	}
 	/* NSPR keeps its own idea of blocking; tell it what the descriptor is. */
-	if (set_nonblocking(fd) != 0) {
+	if (prepare_socket(fd) != 0) {
 		PR_Close(fd);
 		return -EIO;
 	}

@@ -1,6 +1,5 @@
 /* qdevice/conn.c: the socket under qdevice's qnetd connection. */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,16 +195,6 @@ try_next_address(struct conn *c)
 		r = nss_sock_connect(a, &c->fd);
 		if (r != 0 && r != -EINPROGRESS)
 			continue;
-		/*
-		 * NSPR leaves its sockets inheritable. An event hook (or a
-		 * daemon it leaves behind) holding this one would keep the TCP
-		 * connection open after we close it, and qnetd would refuse our
-		 * next one as a duplicate node id until its DPD expires.
-		 */
-		if (fcntl(nss_sock_native_fd(c->fd), F_SETFD, FD_CLOEXEC) != 0) {
-			close_socket(c);
-			continue;
-		}
 		c->connecting = true;
 		if (add_to_loop(c, POLLOUT) != 0) {
 			close_socket(c);

@@ -86,6 +86,20 @@ pids+=($!)
 sleep 1.5
 check "both clients get ACK pushed (VOTE_INFO ACK)" eval \
     'grep -q "^type=14 vote=1" "$dir/c1.out" && grep -q "^type=14 vote=1" "$dir/c2.out"'
+# An event hook must not inherit the listener or a client's connection (it would hold the
+# port, or keep a closed client's connection open): every socket is close-on-exec.
+sockets_cloexec() {	# pid: every socket descriptor has O_CLOEXEC (octal 02000000)
+	local fd flags n=0
+	for fd in /proc/"$1"/fd/*; do
+		[[ $(readlink "$fd") == socket:* ]] || continue
+		flags=$(awk '/^flags:/ { print $2 }' "/proc/$1/fdinfo/${fd##*/}")
+		(( 8#$flags & 8#2000000 )) || { echo "fd ${fd##*/} inheritable (flags $flags)"; return 1; }
+		n=$((n + 1))
+	done
+	echo "$n sockets, all close-on-exec"
+	(( n >= 4 ))	# the listener, the admin socket, two clients
+}
+check "qnetd's sockets (listener, admin, clients) are not inherited by hooks" sockets_cloexec "$qnetd_pid"
 check "IPv4 clients show as ::ffff:127.0.0.1 on the dual-stack socket" eval \
     '"$TOOL" -l -p "$sock" | grep -q "Client address:.*::ffff:127.0.0.1:"'
 check "a client over -m 2 is refused" eval \

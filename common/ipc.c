@@ -339,9 +339,13 @@ wait_fd(int fd, short events, long long deadline)
 	}
 }
 
-int
-ipc_client_call(const char *path, const char *line, int timeout_ms, char **reply,
-    size_t *reply_len)
+/*
+ * Send `line` (a '\n' is appended) and read the reply until the daemon
+ * closes; *reply is malloc'd and NUL-terminated. *reached tells whether the
+ * daemon's socket took the connection, whatever failed after.
+ */
+static int
+client_call(const char *path, const char *line, int timeout_ms, char **reply, bool *reached)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	long long deadline = now_ms() + timeout_ms;
@@ -350,6 +354,7 @@ ipc_client_call(const char *path, const char *line, int timeout_ms, char **reply
 	int fd, r;
 
 	*reply = NULL;
+	*reached = false;
 	if (strlen(path) >= sizeof(sun.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(sun.sun_path, path);
@@ -367,6 +372,7 @@ ipc_client_call(const char *path, const char *line, int timeout_ms, char **reply
 		r = -errno;
 		goto out;
 	}
+	*reached = true;
 	while (sent < line_len) {
 		ssize_t n = send(fd, msg + sent, line_len - sent, MSG_NOSIGNAL);
 
@@ -407,8 +413,6 @@ ipc_client_call(const char *path, const char *line, int timeout_ms, char **reply
 	buf[len] = '\0';
 	*reply = buf;
 	buf = NULL;
-	if (reply_len != NULL)
-		*reply_len = len;
 	r = 0;
 out:
 	free(buf);
@@ -417,8 +421,9 @@ out:
 	return r;
 }
 
-int
-ipc_client_print_reply(const char *reply)
+/* Prints the body or the error; the exit code of PROTOCOL.md 5.4. */
+static int
+print_reply(const char *reply)
 {
 	if (strncmp(reply, "OK\n", 3) == 0) {
 		fputs(reply + 3, stdout);
@@ -430,4 +435,27 @@ ipc_client_print_reply(const char *reply)
 	}
 	fprintf(stderr, "Unknown status line from the daemon\n");
 	return 3;
+}
+
+int
+ipc_client_run(const char *prog, const char *daemon, const char *path, const char *line,
+    int timeout_ms)
+{
+	char *reply;
+	bool reached;
+	int r, code;
+
+	r = client_call(path, line, timeout_ms, &reply, &reached);
+	if (r != 0 && !reached && r != -ENOMEM) {
+		fprintf(stderr, "%s: Can't connect to %s socket (is %s running?): %s\n", prog,
+		    daemon, daemon, strerror(-r));
+		return 3;
+	}
+	if (r != 0) {
+		fprintf(stderr, "%s: No answer from %s: %s\n", prog, daemon, strerror(-r));
+		return 2;
+	}
+	code = print_reply(reply);
+	free(reply);
+	return code;
 }

@@ -46,17 +46,14 @@ int	ipc_server_create(struct ipc_server **out, qb_loop_t *loop,
 void	ipc_server_destroy(struct ipc_server *srv);
 
 /*
- * Tool side: send `line` (a '\n' is appended) and read the reply until
- * the daemon closes. *reply is malloc'd and NUL-terminated.
- * 0, -ECONNREFUSED/-ENOENT (no daemon), -ETIMEDOUT, or -errno.
+ * A tool's whole exchange: send `line`, print the reply's body (stdout) or
+ * its error (stderr), and return the exit code of PROTOCOL.md 5.4: 0 ok,
+ * 4 the daemon said Error, 3 its socket could not be reached (is it
+ * running?) or the reply is not understood, 2 it was reached but did not
+ * answer (hang-up, timeout) or we ran out of memory: a stuck daemon is not
+ * reported as a stopped one. `daemon` names it in messages ("QNetd").
  */
-int	ipc_client_call(const char *path, const char *line, int timeout_ms,
-	    char **reply, size_t *reply_len);
-
-/*
- * What a tool does with a reply: prints the body or the error and
- * returns the exit code of PROTOCOL.md 5.4 (0 ok, 3 bad reply, 4 Error).
- */
-int	ipc_client_print_reply(const char *reply);
+int	ipc_client_run(const char *prog, const char *daemon, const char *path,
+	    const char *line, int timeout_ms);
 
 #endif

@@ -2,7 +2,6 @@
  * qdevice/tool.c: qdevice-tool, the admin client of a running qdevice
  * (PROTOCOL.md 5.4); -j (status as JSON) and --metrics are ours.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -24,30 +23,6 @@ usage(void)
 	    "       %s --metrics [-p qdevice_ipc_socket_path]\n", PROG, PROG);
 }
 
-/*
- * ipc_client_call() fails either before qdevice is reached or after. Only
- * the first is "cannot connect" (3); a qdevice that took the request but
- * did not answer (send error, reply timeout) or our own lack of memory is
- * an internal error (2), as upstream, so that a stuck qdevice is not
- * reported as one that is not running.
- */
-static bool
-connect_error(int err)
-{
-	switch (err) {
-	case -ENOENT:
-	case -ECONNREFUSED:
-	case -EACCES:
-	case -EPERM:
-	case -ENOTDIR:
-	case -ENAMETOOLONG:
-	case -ELOOP:
-		return true;
-	default:
-		return false;
-	}
-}
-
 int
 main(int argc, char **argv)
 {
@@ -57,8 +32,8 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	bool verbose = false, json = false;
-	char op = 0, *reply = NULL;
-	int c, r, code;
+	char op = 0;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "Hhjsvp:", long_opts, NULL)) != -1) {
 		switch (c) {
@@ -98,17 +73,5 @@ main(int argc, char **argv)
 		line = "metrics";
 	else
 		line = json ? "status json" : verbose ? "status verbose" : "status";
-	r = ipc_client_call(path, line, TOOL_TIMEOUT_MS, &reply, NULL);
-	if (r != 0 && connect_error(r)) {
-		fprintf(stderr, "%s: Can't connect to QDevice socket (is QDevice running?): %s\n",
-		    PROG, strerror(-r));
-		return EXIT_NO_DAEMON;
-	}
-	if (r != 0) {
-		fprintf(stderr, "%s: No answer from QDevice: %s\n", PROG, strerror(-r));
-		return EXIT_INTERNAL;
-	}
-	code = ipc_client_print_reply(reply);
-	free(reply);
-	return code;
+	return ipc_client_run(PROG, "QDevice", path, line, TOOL_TIMEOUT_MS);
 }

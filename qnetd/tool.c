@@ -1,5 +1,4 @@
 /* qnetd/tool.c: qnetd-tool, the admin client of a running qnetd. */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,13 +24,13 @@ int
 main(int argc, char **argv)
 {
 	const char *path = QNETD_DEFAULT_SOCKET_FILE, *cluster = NULL;
-	char op = 0, *line = NULL, *quoted = NULL, *reply = NULL;
+	char op = 0, *line = NULL, *quoted = NULL;
 	static const struct option long_opts[] = {
 		{ "metrics", no_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool verbose = false, json = false;
-	int c, r, code;
+	int c, code;
 
 	while ((c = getopt_long(argc, argv, "Hhjlsvc:p:", long_opts, NULL)) != -1) {
 		switch (c) {
@@ -95,14 +94,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: out of memory\n", PROG);
 		return EXIT_INTERNAL;
 	}
-	r = ipc_client_call(path, line, TOOL_TIMEOUT_MS, &reply, NULL);
+	code = ipc_client_run(PROG, "QNetd", path, line, TOOL_TIMEOUT_MS);
 	free(line);
-	if (r != 0) {
-		fprintf(stderr, "Can't connect to QNetd socket (is QNetd running?): %s\n",
-		    strerror(-r));
-		return EXIT_NO_DAEMON;
-	}
-	code = ipc_client_print_reply(reply);
-	free(reply);
 	return code;
 }

@@ -1,7 +1,8 @@
 /*
- * tests/unit/test-qdevice-tool.c: qdevice-tool's exit codes (PROTOCOL.md
- * 5.4, qdevice-tool(8)) against a fake daemon socket: the built binary is
- * run once per row and the fake side answers, hangs up or is absent.
+ * tests/unit/test-tool-exit-codes.c: qdevice-tool's and qnetd-tool's exit
+ * codes (PROTOCOL.md 5.4, their man pages) against a fake daemon socket: the
+ * built binaries are run once per row and the fake side answers, hangs up or
+ * is absent.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,7 +24,7 @@
 
 extern char **environ;
 
-static char tool_path[PATH_MAX];
+static char qdevice_tool[PATH_MAX], qnetd_tool[PATH_MAX];
 
 enum peer {
 	PEER_ABSENT,		/* no socket file */
@@ -32,16 +33,16 @@ enum peer {
 };
 
 static pid_t
-spawn_tool(const char *sock)
+spawn_tool(char *tool, const char *sock)
 {
-	char *argv[] = { tool_path, "-s", "-p", (char *)sock, NULL };
+	char *argv[] = { tool, "-s", "-p", (char *)sock, NULL };
 	posix_spawn_file_actions_t fa;
 	pid_t pid;
 
 	assert_int_equal(posix_spawn_file_actions_init(&fa), 0);
 	assert_int_equal(posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0), 0);
 	assert_int_equal(posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0), 0);
-	assert_int_equal(posix_spawn(&pid, tool_path, &fa, NULL, argv, environ), 0);
+	assert_int_equal(posix_spawn(&pid, tool, &fa, NULL, argv, environ), 0);
 	posix_spawn_file_actions_destroy(&fa);
 	return pid;
 }
@@ -71,10 +72,10 @@ serve_one(int lfd, enum peer peer, const char *reply)
 }
 
 static int
-run_tool(enum peer peer, const char *reply)
+run_tool(char *tool, enum peer peer, const char *reply)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	char dir[] = "/tmp/test-qdevice-tool.XXXXXX";
+	char dir[] = "/tmp/test-tool-exit-codes.XXXXXX";
 	int lfd = -1, st;
 	pid_t pid;
 
@@ -86,7 +87,7 @@ run_tool(enum peer peer, const char *reply)
 		assert_int_equal(bind(lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
 		assert_int_equal(listen(lfd, 4), 0);
 	}
-	pid = spawn_tool(sun.sun_path);
+	pid = spawn_tool(tool, sun.sun_path);
 	if (peer != PEER_ABSENT) {
 		serve_one(lfd, peer, reply);
 		close(lfd);
@@ -100,7 +101,7 @@ run_tool(enum peer peer, const char *reply)
 }
 
 static void
-exit_codes(void **state)
+exit_codes(char *tool)
 {
 	static const struct {
 		const char	*name;
@@ -108,7 +109,7 @@ exit_codes(void **state)
 		const char	*reply;
 		int		 want;
 	} rows[] = {
-		{ "status answered",		PEER_ANSWERS,	"OK\nQdevice information\n", 0 },
+		{ "status answered",		PEER_ANSWERS,	"OK\nStatus\n",	0 },
 		{ "daemon says Error",		PEER_ANSWERS,	"Error\nUnknown command\n", 4 },
 		{ "answer not understood",	PEER_ANSWERS,	"Hello\n",		3 },
 		{ "no daemon socket",		PEER_ABSENT,	NULL,			3 },
@@ -116,27 +117,44 @@ exit_codes(void **state)
 		{ "daemon hangs up",		PEER_HANGS_UP,	NULL,			2 },
 	};
 
-	(void)state;
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		int got = run_tool(rows[i].peer, rows[i].reply);
+		int got = run_tool(tool, rows[i].peer, rows[i].reply);
 
 		if (got != rows[i].want)
-			fail_msg("%s: exit %d, want %d", rows[i].name, got, rows[i].want);
+			fail_msg("%s: %s: exit %d, want %d", tool, rows[i].name, got,
+			    rows[i].want);
 	}
+}
+
+static void
+qdevice_tool_exit_codes(void **state)
+{
+	(void)state;
+	exit_codes(qdevice_tool);
+}
+
+static void
+qnetd_tool_exit_codes(void **state)
+{
+	(void)state;
+	exit_codes(qnetd_tool);
 }
 
 int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(exit_codes),
+		cmocka_unit_test(qdevice_tool_exit_codes),
+		cmocka_unit_test(qnetd_tool_exit_codes),
 	};
 	const char *slash = strrchr(argv[0], '/');
 	int dir_len = slash != NULL ? (int)(slash - argv[0]) : 1;
 
 	(void)argc;
-	/* tests/unit/<us> -> qdevice/qdevice-tool in the same build tree */
-	snprintf(tool_path, sizeof(tool_path), "%.*s/../../qdevice/qdevice-tool", dir_len,
+	/* tests/unit/<us> -> the tools in the same build tree */
+	snprintf(qdevice_tool, sizeof(qdevice_tool), "%.*s/../../qdevice/qdevice-tool", dir_len,
+	    slash != NULL ? argv[0] : ".");
+	snprintf(qnetd_tool, sizeof(qnetd_tool), "%.*s/../../qnetd/qnetd-tool", dir_len,
 	    slash != NULL ? argv[0] : ".");
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

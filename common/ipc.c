@@ -26,6 +26,7 @@ struct ipc_conn {
 	size_t			 out_sent;
 	bool			 replying;
 	bool			 shutdown_after;
+	qb_loop_timer_handle	 expiry;
 };
 
 struct ipc_server {
@@ -42,6 +43,7 @@ struct ipc_server {
 static void
 conn_close(struct ipc_conn *c)
 {
+	qb_loop_timer_del(c->srv->loop, c->expiry);
 	qb_loop_poll_del(c->srv->loop, c->fd);
 	close(c->fd);
 	qb_list_del(&c->list);
@@ -181,6 +183,15 @@ conn_io(int fd, int revents, void *data)
 
 #define ACCEPT_PAUSE_NS	(200ULL * 1000000ULL)
 
+static void
+conn_expired(void *data)
+{
+	struct ipc_conn *c = data;
+
+	c->expiry = 0;	/* fired: nothing left to delete */
+	conn_close(c);
+}
+
 static int	accept_ready(int fd, int revents, void *data);
 
 static void
@@ -227,7 +238,15 @@ accept_ready(int fd, int revents, void *data)
 		}
 		c->srv = srv;
 		c->fd = cfd;
+		if (qb_loop_timer_add(srv->loop, QB_LOOP_LOW,
+		    (uint64_t)srv->cfg.conn_timeout_ms * 1000000ULL, c, conn_expired,
+		    &c->expiry) != 0) {
+			close(cfd);
+			free(c);
+			continue;
+		}
 		if (qb_loop_poll_add(srv->loop, QB_LOOP_LOW, cfd, POLLIN, c, conn_io) != 0) {
+			qb_loop_timer_del(srv->loop, c->expiry);
 			close(cfd);
 			free(c);
 			continue;
@@ -252,6 +271,8 @@ ipc_server_create(struct ipc_server **out, qb_loop_t *loop, const struct ipc_ser
 	if (srv == NULL)
 		return -ENOMEM;
 	srv->cfg = *cfg;
+	if (srv->cfg.conn_timeout_ms == 0)
+		srv->cfg.conn_timeout_ms = IPC_CONN_TIMEOUT_MS;
 	srv->loop = loop;
 	qb_list_init(&srv->conns);
 	srv->path = strdup(cfg->path);

@@ -24,10 +24,19 @@ enum ipc_reply {
 typedef enum ipc_reply (*ipc_command_fn)(char **words, int count, FILE *out, void *arg);
 typedef void (*ipc_shutdown_fn)(void *arg);
 
+/* Default per-connection lifetime: three times a tool's own wait for a reply. */
+#define IPC_CONN_TIMEOUT_MS	30000
+
 struct ipc_server_config {
 	const char	*path;
 	int		 backlog;
 	uint32_t	 max_clients;	/* 0: unlimited */
+	/*
+	 * A connection still open this long after it was accepted is closed, so
+	 * that clients which connect and never send cannot hold every slot of
+	 * max_clients (0: IPC_CONN_TIMEOUT_MS).
+	 */
+	uint32_t	 conn_timeout_ms;
 	size_t		 max_receive;	/* longest command line accepted */
 	size_t		 max_send;	/* longest reply; longer ones become an error */
 	int		 umask;		/* -1: process umask */

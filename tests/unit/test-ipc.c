@@ -1,0 +1,213 @@
+/*
+ * tests/unit/test-ipc.c: the admin socket server of common/ipc.c on a real
+ * qb_loop. The client side runs from timers of the same loop, on
+ * nonblocking sockets, so each step happens at a known point of the loop.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <qb/qbloop.h>
+
+#include "common/ipc.h"
+
+#define MS	1000000ULL
+
+struct fixture {
+	qb_loop_t		*loop;
+	struct ipc_server	*srv;
+	char			 dir[64];
+	char			 path[128];
+	int			 idle[2];	/* connect and never send */
+	int			 late;		/* over max_clients while idle[] hold the slots */
+	int			 tool;		/* a real request once the idle ones expired */
+	char			 reply[256];
+	int			 step_failed;
+};
+
+static enum ipc_reply
+answer(char **words, int count, FILE *out, void *arg)
+{
+	(void)arg;
+	fprintf(out, "%d word(s), first %s\n", count, words[0]);
+	return IPC_REPLY_OK;
+}
+
+static int
+connect_to(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	return fd;
+}
+
+/* 1: the server closed fd (EOF), 0: open and silent, -1: it sent data. */
+static int
+closed_by_server(int fd)
+{
+	char c;
+	ssize_t n = recv(fd, &c, 1, MSG_DONTWAIT);
+
+	if (n == 0 || (n < 0 && errno == ECONNRESET))
+		return 1;
+	if (n < 0 && errno == EAGAIN)
+		return 0;
+	return -1;
+}
+
+static void
+connect_idle(void *data)
+{
+	struct fixture *f = data;
+
+	f->idle[0] = connect_to(f->path);
+	f->idle[1] = connect_to(f->path);
+}
+
+/* Both slots are held: a third connection is closed at once. */
+static void
+connect_late(void *data)
+{
+	struct fixture *f = data;
+
+	f->late = connect_to(f->path);
+}
+
+/* Well before the lifetime: the idle ones are still open. */
+static void
+check_still_open(void *data)
+{
+	struct fixture *f = data;
+
+	if (closed_by_server(f->idle[0]) != 0 || closed_by_server(f->idle[1]) != 0)
+		f->step_failed = 1;
+}
+
+/*
+ * The steps below wait for something the server must do; they look again
+ * every RETRY ms (a loaded machine may run the loop late) up to GIVE_UP.
+ */
+#define RETRY_NS	(20 * MS)
+#define GIVE_UP		250
+
+static void	ask(void *data);
+static void	read_answer(void *data);
+
+static void
+again(struct fixture *f, int *tries, void (*next)(void *), int failure)
+{
+	qb_loop_timer_handle t;
+
+	if (++*tries > GIVE_UP) {
+		f->step_failed = failure;
+		qb_loop_stop(f->loop);
+		return;
+	}
+	assert_int_equal(qb_loop_timer_add(f->loop, QB_LOOP_LOW, RETRY_NS, f, next, &t), 0);
+}
+
+/* The lifetime is over: both closed (and the late one refused), then a tool asks. */
+static void
+ask(void *data)
+{
+	static int tries;
+	struct fixture *f = data;
+	qb_loop_timer_handle t;
+
+	if (closed_by_server(f->late) != 1 || closed_by_server(f->idle[0]) != 1 ||
+	    closed_by_server(f->idle[1]) != 1) {
+		again(f, &tries, ask, 2);
+		return;
+	}
+	f->tool = connect_to(f->path);
+	if (send(f->tool, "status verbose\n", 15, MSG_NOSIGNAL) != 15)
+		f->step_failed = 3;
+	assert_int_equal(qb_loop_timer_add(f->loop, QB_LOOP_LOW, RETRY_NS, f, read_answer, &t),
+	    0);
+}
+
+static void
+read_answer(void *data)
+{
+	static int tries;
+	static size_t got;
+	struct fixture *f = data;
+	ssize_t n = recv(f->tool, f->reply + got, sizeof(f->reply) - 1 - got, MSG_DONTWAIT);
+
+	if (n > 0) {
+		got += (size_t)n;
+		f->reply[got] = '\0';
+	}
+	if (n != 0) {	/* the reply ends when the server closes */
+		again(f, &tries, read_answer, 4);
+		return;
+	}
+	qb_loop_stop(f->loop);
+}
+
+static void
+idle_clients_expire(void **state)
+{
+	struct fixture f = { .idle = { -1, -1 }, .late = -1, .tool = -1 };
+	struct ipc_server_config cfg = {
+		.backlog = 8,
+		.max_clients = 2,
+		.conn_timeout_ms = 300,
+		.max_receive = 1024,
+		.max_send = 4096,
+		.umask = -1,
+		.gid = -1,
+		.command = answer,
+	};
+	qb_loop_timer_handle t;
+
+	(void)state;
+	snprintf(f.dir, sizeof(f.dir), "/tmp/test-ipc.XXXXXX");
+	assert_non_null(mkdtemp(f.dir));
+	snprintf(f.path, sizeof(f.path), "%s/sock", f.dir);
+	cfg.path = f.path;
+	f.loop = qb_loop_create();
+	assert_non_null(f.loop);
+	assert_int_equal(ipc_server_create(&f.srv, f.loop, &cfg), 0);
+
+	assert_int_equal(qb_loop_timer_add(f.loop, QB_LOOP_LOW, 1 * MS, &f, connect_idle, &t), 0);
+	assert_int_equal(qb_loop_timer_add(f.loop, QB_LOOP_LOW, 50 * MS, &f, connect_late, &t), 0);
+	assert_int_equal(qb_loop_timer_add(f.loop, QB_LOOP_LOW, 150 * MS, &f, check_still_open,
+	    &t), 0);
+	assert_int_equal(qb_loop_timer_add(f.loop, QB_LOOP_LOW, 300 * MS, &f, ask, &t), 0);
+	qb_loop_run(f.loop);
+
+	assert_int_equal(f.step_failed, 0);
+	assert_string_equal(f.reply, "OK\n2 word(s), first status\n");
+	ipc_server_destroy(f.srv);
+	qb_loop_destroy(f.loop);
+	close(f.idle[0]);
+	close(f.idle[1]);
+	close(f.late);
+	close(f.tool);
+	rmdir(f.dir);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(idle_clients_expire),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

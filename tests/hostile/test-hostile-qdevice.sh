@@ -231,6 +231,20 @@ new_disconnect() {
 	tail -n +"$1" "$QDEV_LOG" | grep "Disconnected from qnetd" | grep -v -m1 "connect timeout"
 }
 
+# slow_attempt_timed_out SINCE_LINE: from SINCE_LINE of qdevice's log on, the first
+# attempt that reached the server (its "Connected to ..., sending preinit" debug line, or a
+# disconnect logged as a warning, which only such an attempt gets) ended in "connect
+# timeout". Refused attempts while no server listens end in "connect timeout" too (at
+# debug level) and fill the log from the first case on: they must not count.
+slow_attempt_timed_out() {
+	tail -n +"$1" "$QDEV_LOG" | awk '
+		/Connected to .*, sending preinit/ { reached = 1; next }
+		/Disconnected from qnetd/ && (reached || / warning: /) {
+			found = /Disconnected from qnetd: connect timeout/; exit
+		}
+		END { exit !found }'
+}
+
 # The fault reached qdevice and it reacted: EXPECT is "retry" (same PID, disconnected
 # and retrying) or "exit" (orderly exit).
 await_reaction() {
@@ -448,9 +462,10 @@ hs_case "TLS: server closes in the middle of the handshake: retried, no vote" re
 # slow server
 # --------------------------------------------------------------------------------------
 _slow_case() {
-	local t0 bad=0 pid_before ms n
+	local t0 bad=0 pid_before ms n lines
 	case_prepare || return 1
 	t0=$(_lab_now_ms)
+	lines=$(($(wc -l <"$QDEV_LOG") + 1))
 	fake_start slow || return 1
 	ensure_qdevice
 	pid_before=$QDEV_PID
@@ -462,7 +477,7 @@ _slow_case() {
 	echo "# qdevice-tool -s answered in $(_lab_ms_str "$ms") while the server dribbles"
 	(( ms < 2000 )) || { echo "# qdevice is blocked"; bad=1; }
 	# the connect timeout (= heartbeat interval) ends the attempt
-	lab_wait_until 20 eval 'grep -q "Disconnected from qnetd: connect timeout" "$QDEV_LOG"' ||
+	lab_wait_until 20 slow_attempt_timed_out "$lines" ||
 		{ echo "# no connect timeout"; bad=1; }
 	n=$(counted_since "$t0")
 	(( n == 0 )) || { echo "# vote counted"; bad=1; }
@@ -489,6 +504,8 @@ sampler_stop
 
 check "no sanitizer report or signal in qdevice's log" no_sanitizer_report
 _stop_qdevice() {
+	# only a qdevice still running: a stale QDEV_PID may be another process's by now
+	qdevice_alive || { echo "# qdevice is not running"; return 1; }
 	kill -s TERM "$QDEV_PID" 2>/dev/null
 	lab_wait_until 15 eval '! lab_running "$QD" qdevice' || return 1
 	grep -q "=== qdevice exit status 0$" "$QDEV_LOG" || { tail -n 3 "$QDEV_LOG" | sed 's/^/#   /'; return 1; }

@@ -207,15 +207,25 @@ check "hooks: and its vote turn to NACK" lab_wait_until 10 \
     has_event n1 '^vote_changed cluster=e2e node=1 vote=NACK prev=ACK'
 check "hooks: connection attempts while qnetd is away give no events" \
     eval 'sleep 10; (( $(count_events n1 "^disconnected") == 1 ))'
+# the first connection's ACK was held as well: judge the log from here on
+qd_lines=$(($(wc -l <"$LAB_DIR/logs/n1-qdevice.log") + 1))
 lab_start_qnetd -s on -c on
 check "hooks: qnetd back: n1 connected again" lab_wait_until 20 \
     eval '(( $(count_events n1 "^connected") == 2 ))'
-# On connect the vote is "none" (waiting for qnetd's reply) before the ACK.
+# On connect the vote is "none" (waiting for qnetd's reply) before the ACK. Hooks run
+# asynchronously, so their lines may land in either order: the prev= fields give it.
+last_votes_are() {	# the last two vote_changed lines of n1 are these two, in any order
+	local last2
+	last2=$(events n1 | grep "^vote_changed" | tail -n 2)
+	grep -q "vote=$1 " <<<"$last2" && grep -q "vote=$2 " <<<"$last2"
+}
 check "hooks: and its vote turned back to ACK" lab_wait_until 20 \
-    eval 'events n1 | grep "^vote_changed" | tail -n 2 | tr "\n" " " |
-        grep -Eq "vote=none prev=NACK .* vote=ACK prev=none "'
+    last_votes_are "none prev=NACK" "ACK prev=none"
+held_since() {		# LINE: n1's qdevice held an ACK from LINE of its log on
+	tail -n +"$1" "$LAB_DIR/logs/n1-qdevice.log" | grep -q "Holding qnetd's ACK"
+}
 check "qnetd back: the reconnect's ACK was held until the ring was shown whole" \
-    grep -q "Holding qnetd's ACK" "$LAB_DIR/logs/n1-qdevice.log"
+    held_since "$qd_lines"
 LAB_HOLD=2 check "qnetd back: both nodes quorate with 3 votes" lab_settled "${BOTH_FULL[@]}"
 check "metrics: n1 counted the reconnect and the held vote" check_metrics n1 \
     'm["qdevice_connects_total"] == 2 and m["qdevice_disconnects_total"] == 1' \

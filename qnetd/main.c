@@ -84,7 +84,6 @@ static int
 setup_tls(struct qnetd_instance *inst)
 {
 	const struct qnetd_settings *s = inst->settings;
-	struct stat st;
 	int r;
 
 	if (s->tls == QNETD_TLS_OFF) {
@@ -93,11 +92,6 @@ setup_tls(struct qnetd_instance *inst)
 			return -1;
 		}
 		return 0;
-	}
-	if (stat(s->nss_db_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		qb_log(LOG_ERR, "NSS database directory %s does not exist: create it with "
-		    "qnetd-certutil -i, or run with -s off", s->nss_db_dir);
-		return -1;
 	}
 	if (nss_sock_init(s->nss_db_dir) != 0) {
 		qb_log(LOG_ERR, "cannot open the NSS database in %s: %s", s->nss_db_dir,
@@ -113,6 +107,22 @@ setup_tls(struct qnetd_instance *inst)
 	inst->tls_loaded = true;
 	check_cert_expiry(inst);
 	return 0;
+}
+
+/*
+ * The commonest start-up mistake, said once before any worker is forked
+ * (each would say it again, and the NSS error alone is less helpful).
+ */
+static bool
+nss_db_dir_missing(const struct qnetd_settings *s)
+{
+	struct stat st;
+
+	if (s->tls == QNETD_TLS_OFF || (stat(s->nss_db_dir, &st) == 0 && S_ISDIR(st.st_mode)))
+		return false;
+	qb_log(LOG_ERR, "NSS database directory %s does not exist: create it with "
+	    "qnetd-certutil -i, or run with -s off", s->nss_db_dir);
+	return true;
 }
 
 /* The optional event hook, where clients live (not in a front process). */
@@ -228,6 +238,8 @@ main(int argc, char **argv)
 		goto out;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	if (nss_db_dir_missing(&settings))
+		goto out;
 
 	if (settings.worker_processes > 1) {
 		int worker_fd;

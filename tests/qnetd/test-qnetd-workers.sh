@@ -84,6 +84,11 @@ check "worker_processes=0 is refused naming the range" eval \
 check "worker_processes=65 is refused" eval \
     '! "$QNETD" -f -s off -p "$port" -S "$adv,worker_processes=65" >/dev/null 2>&1'
 
+check "no NSS database: one clear error before any worker starts, exit 1" eval \
+    'out=$(timeout 20 "$QNETD" -f -s on -p "$port" -S "$adv,worker_processes=3,nss_db_dir=$dir/none" 2>&1)
+     rc=$?; echo "$out"
+     [[ $rc == 1 && $(grep -c "qnetd-certutil -i" <<<"$out") == 1 && $out != *"worker process"* ]]'
+
 start_qnetd "$dir/qnetd.log" -m 6
 workers=$(children "$qnetd_pid")
 check "three worker processes run under the front, each announced ready" eval \

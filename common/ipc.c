@@ -442,20 +442,20 @@ out:
 	return r;
 }
 
-/* Prints the body or the error; the exit code of PROTOCOL.md 5.4. */
+/* Prints the body or the error; the exit code. */
 static int
 print_reply(const char *reply)
 {
 	if (strncmp(reply, "OK\n", 3) == 0) {
 		fputs(reply + 3, stdout);
-		return 0;
+		return IPC_TOOL_OK;
 	}
 	if (strncmp(reply, "Error\n", 6) == 0) {
 		fprintf(stderr, "Error: %s", reply + 6);
-		return 4;
+		return IPC_TOOL_DAEMON_ERROR;
 	}
 	fprintf(stderr, "Unknown status line from the daemon\n");
-	return 3;
+	return IPC_TOOL_NO_DAEMON;
 }
 
 int
@@ -470,11 +470,11 @@ ipc_client_run(const char *prog, const char *daemon, const char *path, const cha
 	if (r != 0 && !reached && r != -ENOMEM) {
 		fprintf(stderr, "%s: Can't connect to %s socket (is %s running?): %s\n", prog,
 		    daemon, daemon, strerror(-r));
-		return 3;
+		return IPC_TOOL_NO_DAEMON;
 	}
 	if (r != 0) {
 		fprintf(stderr, "%s: No answer from %s: %s\n", prog, daemon, strerror(-r));
-		return 2;
+		return IPC_TOOL_INTERNAL;
 	}
 	code = print_reply(reply);
 	free(reply);

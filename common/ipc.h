@@ -54,13 +54,21 @@ int	ipc_server_create(struct ipc_server **out, qb_loop_t *loop,
 /* Closes every connection and removes the socket file. NULL-safe. */
 void	ipc_server_destroy(struct ipc_server *srv);
 
+/* The tools' exit codes (PROTOCOL.md 5.4), the same for both. */
+enum ipc_tool_exit {
+	IPC_TOOL_OK = 0,
+	IPC_TOOL_USAGE = 1,
+	IPC_TOOL_INTERNAL = 2,		/* reached but no answer, or out of memory */
+	IPC_TOOL_NO_DAEMON = 3,		/* cannot connect, or an answer not understood */
+	IPC_TOOL_DAEMON_ERROR = 4,	/* the daemon answered Error */
+};
+
 /*
  * A tool's whole exchange: send `line`, print the reply's body (stdout) or
- * its error (stderr), and return the exit code of PROTOCOL.md 5.4: 0 ok,
- * 4 the daemon said Error, 3 its socket could not be reached (is it
- * running?) or the reply is not understood, 2 it was reached but did not
- * answer (hang-up, timeout) or we ran out of memory: a stuck daemon is not
- * reported as a stopped one. `daemon` names it in messages ("QNetd").
+ * its error (stderr), and return the exit code: a daemon that was reached
+ * but did not answer (hang-up, timeout) is IPC_TOOL_INTERNAL, so that a
+ * stuck daemon is not reported as a stopped one. `daemon` names it in
+ * messages ("QNetd").
  */
 int	ipc_client_run(const char *prog, const char *daemon, const char *path,
 	    const char *line, int timeout_ms);

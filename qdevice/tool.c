@@ -14,8 +14,6 @@
 #define PROG		"qdevice-tool"
 #define TOOL_TIMEOUT_MS	10000
 
-enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_INTERNAL = 2, EXIT_NO_DAEMON = 3 };
-
 static void
 usage(void)
 {
@@ -44,7 +42,7 @@ main(int argc, char **argv)
 				fprintf(stderr, "%s: only one of -H, -s and --metrics may be given\n",
 				    PROG);
 				usage();
-				return EXIT_USAGE;
+				return IPC_TOOL_USAGE;
 			}
 			op = (char)c;
 			break;
@@ -60,12 +58,12 @@ main(int argc, char **argv)
 		case 'h':
 		default:
 			usage();
-			return EXIT_USAGE;
+			return IPC_TOOL_USAGE;
 		}
 	}
 	if (op == 0 || optind < argc || (json && op != 's')) {
 		usage();
-		return EXIT_USAGE;
+		return IPC_TOOL_USAGE;
 	}
 	if (op == 'H')
 		line = "shutdown";

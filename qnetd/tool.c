@@ -11,8 +11,6 @@
 #define PROG "qnetd-tool"
 #define TOOL_TIMEOUT_MS	10000
 
-enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_INTERNAL = 2, EXIT_NO_DAEMON = 3 };
-
 static void
 usage(void)
 {
@@ -42,7 +40,7 @@ main(int argc, char **argv)
 				fprintf(stderr, "%s: only one of -H, -l, -s and --metrics may be given\n",
 				    PROG);
 				usage();
-				return EXIT_USAGE;
+				return IPC_TOOL_USAGE;
 			}
 			op = (char)c;
 			break;
@@ -60,16 +58,16 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			usage();
-			return EXIT_USAGE;
+			return IPC_TOOL_USAGE;
 		default:
 			usage();
-			return EXIT_USAGE;
+			return IPC_TOOL_USAGE;
 		}
 	}
 	if (op == 0 || optind < argc || (cluster != NULL && op != 'l') ||
 	    (json && op != 's' && op != 'l')) {
 		usage();
-		return EXIT_USAGE;
+		return IPC_TOOL_USAGE;
 	}
 	switch (op) {
 	case 'H':
@@ -92,7 +90,7 @@ main(int argc, char **argv)
 	free(quoted);
 	if (line == NULL) {
 		fprintf(stderr, "%s: out of memory\n", PROG);
-		return EXIT_INTERNAL;
+		return IPC_TOOL_INTERNAL;
 	}
 	code = ipc_client_run(PROG, "QNetd", path, line, TOOL_TIMEOUT_MS);
 	free(line);

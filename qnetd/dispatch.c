@@ -116,6 +116,18 @@ handle_preinit(struct qnetd_client *c, const struct msg *m, const uint8_t *buf, 
 		send_error(c, m, REPLY_UNEXPECTED_MESSAGE);
 		return;
 	}
+	/*
+	 * The client certificate is checked once, against the name announced
+	 * before STARTTLS: a new name afterwards would let one cluster's
+	 * certificate into another cluster.
+	 */
+	if (c->tls_started && (m->cluster_name_len != c->cluster_name_len ||
+	    memcmp(m->cluster_name, c->cluster_name, c->cluster_name_len) != 0)) {
+		qb_log(LOG_WARNING, "%s: PREINIT over TLS names another cluster", c->ident);
+		c->instance->stats.cert_check_failures++;
+		qnetd_client_disconnect(c, "cluster name changed after STARTTLS");
+		return;
+	}
 	name = strndup((const char *)m->cluster_name, m->cluster_name_len);
 	if (name == NULL) {
 		send_error(c, m, REPLY_INTERNAL_ERROR);

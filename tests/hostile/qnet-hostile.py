@@ -379,6 +379,22 @@ def case_foreign_cert(a):
     return "certificate for another cluster announcing %s: dropped" % a.cluster
 
 
+def case_rename_after_tls(a):
+    """The certificate of --cluster passes its check (first message over TLS),
+    then a PREINIT names --target: the server must drop us, not let that
+    certificate into another cluster."""
+    c = tls_session(a, a.cluster, a.cert)
+    if c is None:
+        raise AssertionError("TLS handshake with the cluster's own certificate failed")
+    c.send(message(ECHO_REQUEST, u32(OPT_SEQ, 3)))
+    c.expect(SERVER_ERROR, seq=3, code=11)	# certificate accepted, INIT still missing
+    c.send(preinit(4, a.target))
+    if not c.dropped():
+        raise AssertionError("PREINIT for %s over %s's TLS session was served"
+                             % (a.target, a.cluster))
+    return "%s's verified TLS session announcing %s: dropped" % (a.cluster, a.target)
+
+
 def init_code(a, node, algorithm, tie_breaker):
     c = tls_session(a, a.cluster, a.cert)
     if c is None:
@@ -562,6 +578,7 @@ CASES = {
     "no-client-cert": case_no_client_cert,
     "foreign-cert": case_foreign_cert,
     "own-cert": case_own_cert,
+    "rename-after-tls": case_rename_after_tls,
     "init-code": case_init_code,
     "slowloris": case_slowloris,
     "idle": case_idle,
@@ -577,6 +594,7 @@ def main():
     p.add_argument("--port", type=int, default=5403)
     p.add_argument("--cluster", default="e2e", help="cluster name to announce")
     p.add_argument("--cert", help="PEM file with client certificate and key")
+    p.add_argument("--target", help="rename-after-tls: the cluster named after TLS")
     p.add_argument("--node", type=int, default=1)
     p.add_argument("--algorithm", type=int, default=ALGO_FFSPLIT)
     p.add_argument("--tie-breaker", type=int, default=TB_LOWEST)

@@ -253,6 +253,8 @@ hostile_case "control: $OTHER_CLUSTER's certificate announcing $OTHER_CLUSTER is
     own-cert --cert "$CERTS/other.pem" --cluster "$OTHER_CLUSTER"
 hostile_case "$OTHER_CLUSTER's certificate announcing $LAB_CLUSTER: disconnected" \
     foreign-cert --cert "$CERTS/other.pem" --node 9
+hostile_case "$OTHER_CLUSTER's verified TLS session renamed to $LAB_CLUSTER by PREINIT: disconnected" \
+    rename-after-tls --cert "$CERTS/other.pem" --cluster "$OTHER_CLUSTER" --target "$LAB_CLUSTER"
 
 # --------------------------------------------------------------------------------------
 # the real cluster's own certificate, inconsistent INITs

@@ -387,6 +387,42 @@ tls_required_gate_and_starttls_order(void **state)
 	assert_false(c->init_received);
 }
 
+/*
+ * A certificate is checked against the name announced before STARTTLS,
+ * once: over TLS the same name may be announced again, another one costs
+ * the connection.
+ */
+static void
+cluster_name_is_fixed_by_starttls(void **state)
+{
+	struct fixture *f = *state;
+	struct qnetd_client *c = new_client(f);
+	struct msg m;
+
+	send_preinit(c, "first", 1);
+	send_preinit(c, "second", 2);	/* before STARTTLS: any name */
+	assert_string_equal(c->cluster_name, "second");
+	msg_init(&m, MSG_TYPE_STARTTLS);
+	m.seq_set = true;
+	m.seq = 3;
+	feed(c, &m);
+	assert_true(c->tls_started);
+	c->tls_peer_verified = true;	/* as after the first message over TLS */
+	send_preinit(c, "second", 4);
+	assert_false(c->closing);
+
+	msg_init(&m, MSG_TYPE_PREINIT);
+	m.seq_set = true;
+	m.seq = 5;
+	m.cluster_name_set = true;
+	m.cluster_name = (const uint8_t *)"secont";
+	m.cluster_name_len = 6;
+	feed(c, &m);
+	assert_true(c->closing);
+	assert_string_equal(c->cluster_name, "second");
+	assert_int_equal(f->inst.stats.cert_check_failures, 1);
+}
+
 static void
 decode_error_echoes_seq_if_seen(void **state)
 {
@@ -697,6 +733,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(requests_before_init_are_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(server_types_are_unexpected, setup, teardown),
 		cmocka_unit_test_setup_teardown(tls_required_gate_and_starttls_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(cluster_name_is_fixed_by_starttls, setup, teardown),
 		cmocka_unit_test_setup_teardown(decode_error_echoes_seq_if_seen, setup, teardown),
 		cmocka_unit_test_setup_teardown(echo_reply_is_a_byte_copy, setup, teardown),
 		cmocka_unit_test_setup_teardown(set_option_applies_and_answers, setup, teardown),

@@ -87,12 +87,20 @@ find_client(const struct algo_cluster *cluster, uint32_t node_id)
 
 /*
  * PROTOCOL.md 3.2 DO step 2, the leaving client excluded everywhere:
- * a. every pair of clients has the same set of configured node ids (a
- *    client that has not sent its config yet has an empty set, so it makes
- *    the cluster unstable);
+ * a. every pair of clients has the same set of configured node ids;
  * b. for every client A and every member n of A's membership that is a
  *    connected client B: ring(A) = ring(B) and membership(A) is a subset
  *    of membership(B).
+ * Local difference in step a: every client must also have sent its config
+ * list. Upstream relies on the pairwise test alone (an empty set differs
+ * from any real one), which says nothing when every client left lacks a
+ * config list, e.g. one still running its after-connect heuristics when
+ * the last other client leaves. Upstream then reaches the tie-breaker with
+ * an empty config (NULL dereference for lowest/highest, NACK for all with
+ * node id); going on here would push VOTE_INFO(NACK) to a client that is
+ * not connected yet, and it would exit (PROTOCOL.md 7). Any other outcome
+ * is upstream's, except for a client that sent a membership list but no
+ * config list, which the upstream client never does.
  */
 static bool
 membership_stable(const struct round *r)
@@ -104,6 +112,8 @@ membership_stable(const struct round *r)
 
 		if (skipped(r, a))
 			continue;
+		if (config_of(r, a)->count == 0)
+			return false;
 		for (size_t j = 0; j < cl->count; j++) {
 			const struct algo_client *b = cl->clients[j];
 

@@ -721,6 +721,61 @@ static const struct scenario ffsplit_rows[] = {
 	}, {
 		{ SHUTDOWN(1), CS(WAITING_FOR_CHANGE), QP(1, 2) },
 	} },
+	/*
+	 * PROTOCOL.md 7: a client that has not sent its config list yet (still
+	 * running its after-connect heuristics) would exit on a VOTE_INFO.
+	 * Nodes 2 and 3 reconnected after a qnetd restart; 1 leaves first.
+	 */
+	{ "disconnect leaves only clients without lists: no pushes until they report",
+	    LOWEST, 0, { 1, 2, 3, 4 }, {
+		{ .id = 1, .cfg = CFG4, .mem = { 1, 2, 3, 4 }, .ring = RING(1, 8) },
+		{ .id = 2, .ring = RING(1, 8) },
+		{ .id = 3, .ring = RING(1, 8) },
+	}, {
+		{ GONE(1), CS(WAITING_FOR_STABLE_MEMBERSHIP), QP(1, 2, 3, 4) },
+		{ CONFIG(2, INITIAL, 1, 2, 3, 4), .vote = VOTE_ASK_LATER },
+		/* 3 still has no config: unstable, as upstream. */
+		{ MEMB(2, RING(2, 12), NONE, 2, 3), .vote = VOTE_WAIT_FOR_REPLY,
+		    CS(WAITING_FOR_STABLE_MEMBERSHIP) },
+		{ CONFIG(3, INITIAL, 1, 2, 3, 4), .vote = VOTE_ASK_LATER },
+		{ MEMB(3, RING(2, 12), NONE, 2, 3), .vote = VOTE_NO_CHANGE,
+		    .push = { { 2, ACK, RING(2, 12), 1 }, { 3, ACK, RING(2, 12), 1 } },
+		    CS(SENDING_ACKS), QP(2, 3) },
+	} },
+	{ "disconnect leaves one client without lists: no push until it reports",
+	    LOWEST, 0, { 1, 2 }, {
+		{ .id = 1, .cfg = { 1, 2 }, .mem = { 1, 2 }, .ring = RING(1, 8) },
+		{ .id = 2, .ring = RING(1, 8) },
+	}, {
+		{ GONE(1), CS(WAITING_FOR_STABLE_MEMBERSHIP), QP(1, 2) },
+		{ CONFIG(2, INITIAL, 1, 2), .vote = VOTE_ASK_LATER },
+		{ MEMB(2, RING(2, 12), NONE, 2), .vote = VOTE_NO_CHANGE,
+		    .push = { { 2, ACK, RING(2, 12), 1 } }, CS(SENDING_ACKS), QP(2) },
+	} },
+	{ "disconnect leaves one client without lists, tie-breaker node id: no push",
+	    NODE_ID(2), 0, { 1, 2 }, {
+		{ .id = 1, .cfg = { 1, 2 }, .mem = { 1, 2 }, .ring = RING(1, 8) },
+		{ .id = 2, .ring = RING(1, 8) },
+	}, {
+		{ GONE(1), CS(WAITING_FOR_STABLE_MEMBERSHIP), QP(1, 2) },
+	} },
+	{ "control: the client left after a disconnect has its lists and gets ACK",
+	    LOWEST, 0, { 1, 2 }, {
+		{ .id = 1, .cfg = { 1, 2 }, .mem = { 1, 2 }, .ring = RING(1, 8) },
+		{ .id = 2, .cfg = { 1, 2 }, .mem = { 1, 2 }, .ring = RING(1, 8) },
+	}, {
+		{ GONE(1), .push = { { 2, ACK, RING(1, 8), 1 } },
+		    CS(SENDING_ACKS), QP(1, 2) },
+	} },
+	{ "control: config list sent, membership not yet: connected, NACK as upstream",
+	    LOWEST, 0, { 1, 2 }, {
+		{ .id = 1, .cfg = { 1, 2 }, .mem = { 1, 2 }, .ring = RING(1, 8) },
+		{ .id = 2, .cfg = { 1, 2 }, .ring = RING(1, 8) },
+	}, {
+		{ GONE(1), .push = { { 2, NACK, RING(1, 8), 1 } },
+		    CS(SENDING_NACKS), QP(0) },
+		{ VIR(2, 1), CS(WAITING_FOR_CHANGE) },
+	} },
 };
 
 /* ---- 2nodelms (PROTOCOL.md 3.3) --------------------------------------- */

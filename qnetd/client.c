@@ -64,14 +64,75 @@ qnetd_client_create(struct qnetd_instance *inst, PRFileDesc *fd, const char *add
  * time (3 minutes): it gets this long instead.
  */
 #define HANDSHAKE_TIMEOUT_MS	10000
+/*
+ * The places are there to share out the server's CPU. A peer that has
+ * sent nothing for this long, with nothing of it left unread, costs none:
+ * it gives its place up (and finishes its handshake without one), or a
+ * few stalled connections, even with dead-peer detection off, would keep
+ * every new client out.
+ */
+#define HANDSHAKE_SLOT_IDLE_MS	2000
+#define HANDSHAKE_SWEEP_MS	500
+
+static void
+release_slot(struct qnetd_client *c)
+{
+	if (!c->hs_slot)
+		return;
+	c->hs_slot = false;
+	qb_list_del(&c->hs_link);
+	qnetd_instance_handshake_ended(c->instance);
+}
+
+static void	sweep_slots(void *data);
+
+static void
+arm_slot_sweep(struct qnetd_instance *inst)
+{
+	if (inst->hs_sweep_armed || qb_list_empty(&inst->hs_slots))
+		return;
+	if (qb_loop_timer_add(inst->loop, QB_LOOP_MED, HANDSHAKE_SWEEP_MS * NS_PER_MS, inst,
+	    sweep_slots, &inst->hs_sweep_timer) == 0)
+		inst->hs_sweep_armed = true;
+	else
+		qb_log(LOG_WARNING, "cannot arm the TLS handshake sweep timer");
+}
+
+static void
+sweep_slots(void *data)
+{
+	struct qnetd_instance *inst = data;
+	struct qnetd_client *c, *next;
+	uint64_t now = qnetd_now_ns();
+
+	inst->hs_sweep_armed = false;
+	qb_list_for_each_entry_safe(c, next, &inst->hs_slots, hs_link) {
+		if (now - c->hs_progress_ns < HANDSHAKE_SLOT_IDLE_MS * NS_PER_MS)
+			continue;
+		/* Unread input: we are behind, not the peer. */
+		if (c->fd != NULL && nss_sock_pending(c->fd) > 0)
+			continue;
+		qb_log(LOG_DEBUG, "%s: TLS peer silent for %llu ms: its handshake no longer "
+		    "holds a place", c->ident,
+		    (unsigned long long)((now - c->hs_progress_ns) / NS_PER_MS));
+		release_slot(c);
+	}
+	arm_slot_sweep(inst);
+}
 
 void
 qnetd_client_handshake_begin(struct qnetd_client *c)
 {
+	struct qnetd_instance *inst = c->instance;
+
 	if (c->tls_handshaking)
 		return;
 	c->tls_handshaking = true;
-	qnetd_instance_handshake_started(c->instance);
+	c->hs_slot = true;
+	c->hs_progress_ns = qnetd_now_ns();
+	qb_list_add_tail(&c->hs_link, &inst->hs_slots);
+	qnetd_instance_handshake_started(inst);
+	arm_slot_sweep(inst);
 	qnetd_client_dpd_set_interval(c, HANDSHAKE_TIMEOUT_MS);
 }
 
@@ -82,7 +143,7 @@ handshake_end(struct qnetd_client *c)
 	if (!c->tls_handshaking)
 		return false;
 	c->tls_handshaking = false;
-	qnetd_instance_handshake_ended(c->instance);
+	release_slot(c);
 	return true;
 }
 
@@ -636,6 +697,8 @@ qnetd_client_io(void *data, int revents)
 		if (handshake_deferred(c))
 			return;
 		hs_start = qnetd_now_ns();
+		if (revents & POLLIN)
+			c->hs_progress_ns = hs_start;
 	}
 	if (revents & (POLLIN | POLLHUP | POLLERR)) {
 		/*

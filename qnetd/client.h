@@ -44,7 +44,11 @@ struct qnetd_client {
 	bool			 tls_started;
 	bool			 tls_peer_verified;
 	bool			 tls_message_seen;	/* a message arrived over TLS: handshake done */
-	bool			 tls_handshaking;	/* counted in instance->tls_handshakes */
+	bool			 tls_handshaking;	/* between STARTTLS and the 1st TLS message */
+	/* in the handshake and counted in instance->tls_handshakes (the accept gate) */
+	bool			 hs_slot;
+	struct qb_list_head	 hs_link;	/* instance->hs_slots, while hs_slot */
+	uint64_t		 hs_progress_ns;	/* the peer's last handshake bytes */
 	char			*cluster_name;	/* NUL-free copy from PREINIT */
 	size_t			 cluster_name_len;
 	struct qnetd_cluster	*cluster;	/* borrowed; set once INIT succeeded */

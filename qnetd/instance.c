@@ -52,6 +52,7 @@ qnetd_instance_init(struct qnetd_instance *inst, struct qnetd_settings *s, qb_lo
 	inst->poll_set.epfd = -1;
 	inst->shard_fd = -1;
 	qb_list_init(&inst->clients);
+	qb_list_init(&inst->hs_slots);
 	qnetd_dpd_init(&inst->dpd, loop, qnetd_client_dead);
 	r = poll_set_init(&inst->poll_set, loop, qnetd_client_io);
 	if (r != 0)
@@ -228,6 +229,10 @@ qnetd_instance_fini(struct qnetd_instance *inst)
 	if (inst->accept_paused) {
 		qb_loop_timer_del(inst->loop, inst->accept_timer);
 		inst->accept_paused = false;
+	}
+	if (inst->hs_sweep_armed) {
+		qb_loop_timer_del(inst->loop, inst->hs_sweep_timer);
+		inst->hs_sweep_armed = false;
 	}
 	inst->accept_gated = false;
 	if (inst->listener != NULL) {

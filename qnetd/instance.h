@@ -59,7 +59,10 @@ struct qnetd_instance {
 	bool			 shutting_down;
 	bool			 accept_paused;	/* listener unwatched after accept() failed */
 	bool			 accept_gated;	/* listener unwatched: handshakes at the cap */
-	uint32_t		 tls_handshakes;	/* clients between STARTTLS and 1st message */
+	uint32_t		 tls_handshakes;	/* clients holding a handshake slot */
+	struct qb_list_head	 hs_slots;	/* those clients (client.c) */
+	qb_loop_timer_handle	 hs_sweep_timer;	/* frees the slots of silent peers */
+	bool			 hs_sweep_armed;
 	uint64_t		 hs_batch;	/* poll_set.batch that hs_batch_ns belongs to */
 	uint64_t		 hs_batch_ns;	/* handshake work done in that batch */
 	qb_loop_timer_handle	 accept_timer;
@@ -91,7 +94,9 @@ void	qnetd_instance_fini(struct qnetd_instance *inst);
 
 /*
  * TLS handshakes in progress at most (per worker process when there are
- * workers); above it no new connection is accepted.
+ * workers); above it no new connection is accepted. A handshake whose
+ * peer stays silent gives its place up (client.c), so stalled peers
+ * cannot keep the gate shut.
  */
 #define QNETD_MAX_TLS_HANDSHAKES	32
 /* A client started / ended (completed or failed) its TLS handshake. */

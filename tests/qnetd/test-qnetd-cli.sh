@@ -2,7 +2,8 @@
 # tests/qnetd/test-qnetd-cli.sh: qnetd and qnetd-tool as processes, on loopback
 # without TLS: exit codes and messages of the command line, the pid lock,
 # systemd readiness, -m, the IPv4-mapped client address on the dual-stack
-# socket, the admin protocol's errors, and an orderly shutdown.
+# socket, the admin protocol's errors, and an orderly shutdown. Then one with
+# TLS: certificate expiry warnings, stalled handshakes.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 BUILD=${QNET_BUILD:-$HERE/../../build}
@@ -120,7 +121,9 @@ certutil -N -d "sql:$db" -f "$db/pw" >/dev/null 2>&1 &&
 certutil -S -x -n "QNetd Cert" -s "CN=Qnetd Server" -t "u,u,u" -v 1 -k rsa -g 2048 \
     -d "sql:$db" -f "$db/pw" -z "$db/noise" >/dev/null 2>&1
 sock2=$dir/q2.sock
-"$QNETD" -f -s on -c off -p "$port" -S "nss_db_dir=$db,lock_file=$dir/q2.pid,local_socket_file=$sock2" \
+# Dead-peer detection off: nothing but the handshake places' own rule frees them.
+"$QNETD" -f -s on -c off -p "$port" \
+    -S "nss_db_dir=$db,lock_file=$dir/q2.pid,local_socket_file=$sock2,dpd_enabled=off" \
     2>"$dir/qnetd2.log" &
 qnetd2_pid=$!
 pids+=("$qnetd2_pid")
@@ -129,6 +132,8 @@ check "a certificate expiring within 30 days is warned about at start" \
     grep -Eq 'server certificate "QNetd Cert" expires in [0-9]+ days' "$dir/qnetd2.log"
 check "qnetd-tool -s -j shows the certificate's days left" eval \
     '"$TOOL" -s -j -p "$sock2" | python3 -c "import json,sys; d=json.load(sys.stdin)[\"certificate_days_left\"]; sys.exit(0 if 0 <= d <= 31 else 1)"'
+check "40 peers stalled after STARTTLS (over the 32 handshake places) do not lock a TLS client out" \
+    python3 "$HERE/stalled_handshakes.py" 127.0.0.1 "$port" 40 15
 kill "$qnetd2_pid" 2>/dev/null
 
 echo "$passed passed, $failed failed"

@@ -136,7 +136,12 @@ qdevice_exited_in_order() {
 		echo "# qdevice did not exit with status 1:"; tail -n 5 <<<"$part" | sed 's/^/#   /'
 		return 1
 	fi
-	grep -q "Not reconnecting" <<<"$part" || { echo "# no 'Not reconnecting' line"; return 1; }
+	if ! grep -q "Not reconnecting" <<<"$part"; then
+		# what it said instead (the reason of an exit the case did not cause)
+		echo "# no 'Not reconnecting' line; its warnings and errors before the exit:"
+		grep -E ' (warning|error|crit|emerg): |^=== ' <<<"$part" | tail -n 12 | sed 's/^/#   /'
+		return 1
+	fi
 	echo "# qdevice exited in order: $(grep -m1 'Not reconnecting' <<<"$part" | sed 's/.*Not reconnecting/Not reconnecting/')"
 	return 0
 }

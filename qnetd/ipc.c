@@ -18,23 +18,31 @@ struct parsed_command {
 	const char	*cluster;
 };
 
-/* Arguments of status and list; false with the error written to out. */
-static bool
-parse_options(char **words, int count, struct parsed_command *pc, FILE *out)
+/*
+ * Arguments of status and list, read the way upstream's daemon reads them,
+ * because upstream's tool may talk to us: "verbose", "json" (ours) and
+ * "cluster NAME" in any order; the first other word ends the arguments
+ * and it and the rest are ignored, not refused. Upstream's tool sends
+ * every option it was given whatever the operation ("status cluster
+ * \"x\"" for -s -c x), so status takes "cluster NAME" too and ignores it.
+ * "cluster" without a NAME, like NAME "", means every cluster.
+ */
+static void
+parse_options(char **words, int count, struct parsed_command *pc)
 {
 	for (int i = 1; i < count; i++) {
 		if (strcasecmp(words[i], "verbose") == 0) {
 			pc->verbose = true;
 		} else if (strcasecmp(words[i], "json") == 0) {
 			pc->json = true;
-		} else if (pc->is_list && strcasecmp(words[i], "cluster") == 0 && i + 1 < count) {
-			pc->cluster = words[++i];
+		} else if (strcasecmp(words[i], "cluster") == 0) {
+			pc->cluster = i + 1 < count ? words[++i] : NULL;
 		} else {
-			fprintf(out, "Unknown %s option '%s'", words[0], words[i]);
-			return false;
+			break;
 		}
 	}
-	return true;
+	if (pc->cluster != NULL && pc->cluster[0] == '\0')
+		pc->cluster = NULL;
 }
 
 /*
@@ -164,11 +172,11 @@ list(struct qnetd_instance *inst, const struct parsed_command *pc, FILE *out)
 	FILE *items;
 
 	if (inst->front == NULL) {
-		if (pc->json)
-			qnetd_list_write_json(inst, pc->cluster, out);
-		else
-			qnetd_list_write(inst, pc->verbose, pc->cluster, out);
-		return IPC_REPLY_OK;
+		if ((pc->json ? qnetd_list_write_json(inst, pc->cluster, out) :
+		    qnetd_list_write(inst, pc->verbose, pc->cluster, out)) == 0)
+			return IPC_REPLY_OK;
+		fputs("Out of memory", out);
+		return IPC_REPLY_ERROR;
 	}
 	/* The worker splits the line again: a name with blanks or quotes must stay one word. */
 	if (pc->cluster != NULL && (quoted = utils_quote_word(pc->cluster)) == NULL) {
@@ -220,7 +228,11 @@ shard_command(struct qnetd_instance *inst, char **words, int count, FILE *out)
 		qnetd_metrics_write_clusters(inst, out);
 	} else if (strcmp(words[1], "list-json") == 0 &&
 	    (count == 2 || (count == 4 && strcmp(words[2], "cluster") == 0))) {
-		qnetd_list_write_json_items(inst, count == 4 ? words[3] : NULL, &first, out);
+		if (qnetd_list_write_json_items(inst, count == 4 ? words[3] : NULL, &first,
+		    out) != 0) {
+			fputs("Out of memory", out);
+			return IPC_REPLY_ERROR;
+		}
 	} else {
 		fprintf(out, "Unknown command '%s'", words[0]);
 		return IPC_REPLY_ERROR;
@@ -231,6 +243,8 @@ shard_command(struct qnetd_instance *inst, char **words, int count, FILE *out)
 /*
  * Commands: shutdown; status [verbose|json]; list [verbose|json]
  * [cluster NAME]; metrics. "json" and "metrics" are ours, not upstream's.
+ * Like upstream, shutdown ignores any words after it (its tool sends
+ * "shutdown verbose" for -H -v) and status and list ignore unknown ones.
  */
 static enum ipc_reply
 command(char **words, int count, FILE *out, void *arg)
@@ -242,7 +256,7 @@ command(char **words, int count, FILE *out, void *arg)
 	};
 	struct qnetd_totals t;
 
-	if (strcasecmp(words[0], "shutdown") == 0 && count == 1) {
+	if (strcasecmp(words[0], "shutdown") == 0) {
 		qb_log(LOG_INFO, "shutdown requested over the admin socket");
 		return IPC_REPLY_OK_THEN_SHUTDOWN;
 	}
@@ -254,8 +268,7 @@ command(char **words, int count, FILE *out, void *arg)
 		fprintf(out, "Unknown command '%s'", words[0]);
 		return IPC_REPLY_ERROR;
 	}
-	if (!parse_options(words, count, &pc, out))
-		return IPC_REPLY_ERROR;
+	parse_options(words, count, &pc);
 	if (pc.is_list)
 		return list(inst, &pc, out);
 	if (!totals(inst, &t, out))

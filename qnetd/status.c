@@ -121,12 +121,19 @@ qnetd_status_write(const struct qnetd_instance *inst, const struct qnetd_totals 
 	}
 }
 
+/*
+ * One "<label>\t1, 2 (5)" line; none for an empty list. A data center id
+ * is shown wherever the client sent one, membership list included.
+ */
 static void
-write_node_list(FILE *out, const struct node_list *l, bool with_dc)
+write_node_list(FILE *out, const char *label, const struct node_list *l)
 {
+	if (l->count == 0)
+		return;
+	fputs(label, out);
 	for (size_t i = 0; i < l->count; i++) {
 		fprintf(out, "%s%" PRIu32, i > 0 ? ", " : "", l->nodes[i].node_id);
-		if (with_dc && l->nodes[i].data_center_id != 0)
+		if (l->nodes[i].data_center_id != 0)
 			fprintf(out, " (%" PRIu32 ")", l->nodes[i].data_center_id);
 	}
 	fputc('\n', out);
@@ -165,17 +172,11 @@ write_client(FILE *out, const struct qnetd_client *c, bool verbose)
 		fprintf(out, "        HB interval:\t\t%" PRIu32 "ms\n", a->heartbeat_interval_ms);
 	if (a->config_version_set)
 		fprintf(out, "        Configuration version:\t%" PRIu64 "\n", a->config_version);
-	if (a->config_set) {
-		fputs("        Configured node list:\t", out);
-		write_node_list(out, &a->config, true);
-	}
+	write_node_list(out, "        Configured node list:\t", &a->config);
 	if (verbose)
 		fprintf(out, "        Ring ID:\t\t%" PRIx32 ".%" PRIx64 "\n",
 		    a->ring_id.node_id, a->ring_id.seq);
-	if (a->membership_set) {
-		fputs("        Membership node list:\t", out);
-		write_node_list(out, &a->membership, false);
-	}
+	write_node_list(out, "        Membership node list:\t", &a->membership);
 	if (a->last_heuristics != HEURISTICS_UNDEFINED || verbose) {
 		fprintf(out, "        Heuristics:\t\t%s", heuristics_text(a->last_heuristics));
 		if (verbose)
@@ -186,9 +187,14 @@ write_client(FILE *out, const struct qnetd_client *c, bool verbose)
 	}
 	if (verbose)
 		fprintf(out, "        TLS active:\t\t%s%s\n", c->tls_started ? "Yes" : "No",
-		    c->tls_peer_verified ? " (client certificate verified)" : "");
-	fprintf(out, "        Vote:\t\t\t%s (%s)\n", vote_name(c->last_sent_vote),
-	    vote_name(c->last_sent_ack_nack_vote));
+		    c->tls_started && c->tls_peer_verified ? " (client certificate verified)" : "");
+	/* No line before the first vote; the ACK/NACK only once one was sent. */
+	if (c->last_sent_vote != VOTE_UNDEFINED) {
+		fprintf(out, "        Vote:\t\t\t%s", vote_name(c->last_sent_vote));
+		if (c->last_sent_ack_nack_vote != VOTE_UNDEFINED)
+			fprintf(out, " (%s)", vote_name(c->last_sent_ack_nack_vote));
+		fputc('\n', out);
+	}
 }
 
 static bool
@@ -218,26 +224,101 @@ write_cluster(FILE *out, const struct qnetd_cluster *cl, bool verbose)
 		write_client(out, qnetd_client_of(cl->view.clients[i]), verbose);
 }
 
-void
+/*
+ * Upstream lists clusters in the order they were created (it appends each
+ * new one to a list); our hash map has no order. struct qnetd_cluster
+ * keeps no creation stamp, so the oldest connection among a cluster's
+ * clients (the smallest client id) stands in for it. The two orders agree
+ * unless the client that created a cluster left while others stayed, or
+ * clients finished INIT in another order than they connected.
+ */
+struct aged_cluster {
+	uint64_t			 age;
+	const struct qnetd_cluster	*cl;
+};
+
+static int
+aged_cluster_cmp(const void *a, const void *b)
+{
+	const struct aged_cluster *x = a, *y = b;
+
+	return x->age < y->age ? -1 : x->age > y->age;
+}
+
+typedef void	cluster_fn(const struct qnetd_cluster *cl, void *arg);
+
+/*
+ * fn for every cluster with clients, oldest first; for one only when
+ * cluster_name is set and not "" (upstream takes "" as no filter).
+ * 0 or -ENOMEM. Sorting costs O(clients + clusters log clusters) a call:
+ * an admin command, not a hot path.
+ */
+static int
+for_each_cluster(const struct qnetd_instance *inst, const char *cluster_name, cluster_fn *fn,
+    void *arg)
+{
+	struct aged_cluster *all;
+	qb_map_iter_t *it;
+	size_t n = 0;
+	void *value;
+
+	if (cluster_name != NULL && cluster_name[0] != '\0') {
+		const struct qnetd_cluster *cl = qb_map_get(inst->clusters, cluster_name);
+
+		if (cl != NULL && cl->view.count > 0)
+			fn(cl, arg);
+		return 0;
+	}
+	if (inst->cluster_count == 0)
+		return 0;
+	all = calloc(inst->cluster_count, sizeof(*all));
+	if (all == NULL || (it = qb_map_iter_create(inst->clusters)) == NULL) {
+		free(all);
+		return -ENOMEM;
+	}
+	while (qb_map_iter_next(it, &value) != NULL && n < inst->cluster_count) {
+		const struct qnetd_cluster *cl = value;
+
+		if (cl->view.count == 0)
+			continue;
+		all[n].cl = cl;
+		all[n].age = UINT64_MAX;
+		for (size_t i = 0; i < cl->view.count; i++) {
+			uint64_t id = qnetd_client_of(cl->view.clients[i])->id;
+
+			if (id < all[n].age)
+				all[n].age = id;
+		}
+		n++;
+	}
+	qb_map_iter_free(it);
+	qsort(all, n, sizeof(*all), aged_cluster_cmp);
+	for (size_t i = 0; i < n; i++)
+		fn(all[i].cl, arg);
+	free(all);
+	return 0;
+}
+
+struct text_walk {
+	FILE	*out;
+	bool	 verbose;
+};
+
+static void
+text_cluster(const struct qnetd_cluster *cl, void *arg)
+{
+	struct text_walk *w = arg;
+
+	write_cluster(w->out, cl, w->verbose);
+}
+
+int
 qnetd_list_write(const struct qnetd_instance *inst, bool verbose, const char *cluster_name,
     FILE *out)
 {
-	qb_map_iter_t *it;
-	void *value;
+	struct text_walk w = { .out = out, .verbose = verbose };
 
-	if (cluster_name != NULL) {
-		const struct qnetd_cluster *cl = qb_map_get(inst->clusters, cluster_name);
-
-		if (cl != NULL)
-			write_cluster(out, cl, verbose);
-		return;
-	}
-	it = qb_map_iter_create(inst->clusters);
-	if (it == NULL)
-		return;
-	while (qb_map_iter_next(it, &value) != NULL)
-		write_cluster(out, value, verbose);
-	qb_map_iter_free(it);
+	return for_each_cluster(inst, cluster_name, text_cluster, &w);
 }
 
 /* ---- JSON ---- */
@@ -324,41 +405,47 @@ write_cluster_json(FILE *out, const struct qnetd_cluster *cl, bool first_cluster
 	fputs("]}", out);
 }
 
-void
+struct json_walk {
+	FILE	*out;
+	bool	*first;
+};
+
+static void
+json_cluster(const struct qnetd_cluster *cl, void *arg)
+{
+	struct json_walk *w = arg;
+
+	write_cluster_json(w->out, cl, *w->first);
+	*w->first = false;
+}
+
+int
 qnetd_list_write_json_items(const struct qnetd_instance *inst, const char *cluster_name,
     bool *first, FILE *out)
 {
-	qb_map_iter_t *it;
-	void *value;
+	struct json_walk w = { .out = out, .first = first };
 
-	if (cluster_name != NULL) {
-		const struct qnetd_cluster *cl = qb_map_get(inst->clusters, cluster_name);
-
-		if (cl != NULL && cl->view.count > 0) {
-			write_cluster_json(out, cl, *first);
-			*first = false;
-		}
-	} else if ((it = qb_map_iter_create(inst->clusters)) != NULL) {
-		while (qb_map_iter_next(it, &value) != NULL) {
-			const struct qnetd_cluster *cl = value;
-
-			if (cl->view.count == 0)
-				continue;
-			write_cluster_json(out, cl, *first);
-			*first = false;
-		}
-		qb_map_iter_free(it);
-	}
+	return for_each_cluster(inst, cluster_name, json_cluster, &w);
 }
 
-void
+int
 qnetd_list_write_json(const struct qnetd_instance *inst, const char *cluster_name, FILE *out)
 {
+	char *items = NULL;
+	size_t len = 0;
 	bool first = true;
+	FILE *f = open_memstream(&items, &len);
+	int r;
 
-	fputs("{\"clusters\":[", out);
-	qnetd_list_write_json_items(inst, cluster_name, &first, out);
-	fputs("]}\n", out);
+	if (f == NULL)
+		return -ENOMEM;
+	r = qnetd_list_write_json_items(inst, cluster_name, &first, f);
+	if (fclose(f) != 0 && r == 0)
+		r = -ENOMEM;
+	if (r == 0)
+		fprintf(out, "{\"clusters\":[%s]}\n", items);
+	free(items);
+	return r;
 }
 
 /* ---- Prometheus ---- */

@@ -30,17 +30,21 @@ int	qnetd_totals_parse(const char *text, struct qnetd_totals *t);
 
 void	qnetd_status_write(const struct qnetd_instance *inst, const struct qnetd_totals *t,
 	    bool verbose, FILE *out);
-/* cluster_name NULL: every cluster. */
-void	qnetd_list_write(const struct qnetd_instance *inst, bool verbose,
+/*
+ * cluster_name NULL or "": every cluster, in the order upstream gives
+ * (creation order, approximated: see status.c). 0 or -ENOMEM, after
+ * which out holds nothing.
+ */
+int	qnetd_list_write(const struct qnetd_instance *inst, bool verbose,
 	    const char *cluster_name, FILE *out);
 
 /* The same facts as one JSON object each (schema in qnetd-tool(8)). */
 void	qnetd_status_write_json(const struct qnetd_instance *inst,
 	    const struct qnetd_totals *t, FILE *out);
-void	qnetd_list_write_json(const struct qnetd_instance *inst, const char *cluster_name,
+int	qnetd_list_write_json(const struct qnetd_instance *inst, const char *cluster_name,
 	    FILE *out);
 /* Only the cluster objects, comma-separated; *first says whether one came before. */
-void	qnetd_list_write_json_items(const struct qnetd_instance *inst,
+int	qnetd_list_write_json_items(const struct qnetd_instance *inst,
 	    const char *cluster_name, bool *first, FILE *out);
 /*
  * Prometheus text exposition format, for node_exporter's textfile

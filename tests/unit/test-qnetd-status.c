@@ -1,0 +1,320 @@
+/*
+ * tests/unit/test-qnetd-status.c: what qnetd's admin socket answers
+ * (qnetd/ipc.c, qnetd/status.c) compared with upstream corosync-qnetd
+ * 3.0.3: the lines of `list`, the order of its clusters, and the request
+ * lines upstream's corosync-qnetd-tool sends. Clients join through the
+ * real message dispatch, without sockets.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "common/ipc.h"
+#include "common/node-list.h"
+#include "qnetd/client.h"
+#include "qnetd/cluster.h"
+#include "qnetd/dispatch.h"
+#include "qnetd/instance.h"
+#include "qnetd/ipc.h"
+
+struct fixture {
+	qb_loop_t		*loop;
+	struct qnetd_settings	 settings;
+	struct qnetd_instance	 inst;
+	char			*reply;	/* body of the last request */
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	f->loop = qb_loop_create();
+	assert_non_null(f->loop);
+	qnetd_settings_defaults(&f->settings);
+	assert_int_equal(qnetd_instance_init(&f->inst, &f->settings, f->loop), 0);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	free(f->reply);
+	qnetd_instance_fini(&f->inst);
+	qb_loop_destroy(f->loop);
+	qnetd_settings_fini(&f->settings);
+	free(f);
+	return 0;
+}
+
+static void
+feed(struct qnetd_client *c, const struct msg *m)
+{
+	struct tlv_buf b;
+
+	tlv_buf_init(&b, 1 << 16);
+	assert_int_equal(msg_encode(m, &b), 0);
+	qnetd_dispatch(c, b.data, b.len);
+	tlv_buf_fini(&b);
+}
+
+/* A client of cluster that sent PREINIT and INIT (ffsplit, lowest), nothing more. */
+static struct qnetd_client *
+join(struct fixture *f, const char *cluster, uint32_t node)
+{
+	struct qnetd_client *c = qnetd_client_create(&f->inst, NULL, "192.0.2.1:5403");
+	struct msg m;
+
+	assert_non_null(c);
+	msg_init(&m, MSG_TYPE_PREINIT);
+	m.seq_set = true;
+	m.seq = 1;
+	m.cluster_name_set = true;
+	m.cluster_name = (const uint8_t *)cluster;
+	m.cluster_name_len = strlen(cluster);
+	feed(c, &m);
+	msg_init(&m, MSG_TYPE_INIT);
+	m.seq_set = true;
+	m.seq = 2;
+	m.node_id_set = true;
+	m.node_id = node;
+	m.ring_id_set = true;
+	m.ring_id.node_id = 1;
+	m.ring_id.seq = 8;
+	m.heartbeat_interval_set = true;
+	m.heartbeat_interval = 8000;
+	m.tie_breaker_set = true;
+	m.tie_breaker.mode = TIE_BREAKER_LOWEST;
+	m.algorithm_set = true;
+	m.algorithm = ALGORITHM_FFSPLIT;
+	feed(c, &m);
+	assert_true(c->init_received);
+	assert_non_null(c->cluster);
+	return c;
+}
+
+/* One admin request as the socket would run it; the body lands in f->reply. */
+static enum ipc_reply
+request(struct fixture *f, const char *line)
+{
+	size_t len = 0;
+	FILE *out;
+	enum ipc_reply r;
+
+	free(f->reply);
+	f->reply = NULL;
+	out = open_memstream(&f->reply, &len);
+	assert_non_null(out);
+	r = qnetd_ipc_execute(&f->inst, line, out);
+	assert_int_equal(fclose(out), 0);
+	return r;
+}
+
+static void
+expect_ok(struct fixture *f, const char *line)
+{
+	if (request(f, line) != IPC_REPLY_OK)
+		fail_msg("'%s' answered Error: %s", line, f->reply);
+}
+
+static bool
+has(const struct fixture *f, const char *text)
+{
+	return strstr(f->reply, text) != NULL;
+}
+
+/* Names of the clusters in the reply of a text list, "a b c". */
+static void
+cluster_order(const struct fixture *f, char *names, size_t size)
+{
+	const char *p = f->reply;
+	size_t used = 0;
+
+	names[0] = '\0';
+	while ((p = strstr(p, "Cluster \"")) != NULL) {
+		const char *name = p + strlen("Cluster \""), *end = strchr(name, '"');
+
+		assert_non_null(end);
+		used += (size_t)snprintf(names + used, size - used, "%s%.*s", used ? " " : "",
+		    (int)(end - name), name);
+		assert_true(used < size);
+		p = end;
+	}
+}
+
+/* Upstream: no Vote line before the first vote, no "(...)" before the first ACK/NACK. */
+static void
+vote_line_only_once_voted(void **state)
+{
+	struct fixture *f = *state;
+	struct qnetd_client *c = join(f, "lab", 1);
+
+	expect_ok(f, "list");
+	assert_true(has(f, "    Node ID 1:\n        Client address:\t\t192.0.2.1:5403\n"));
+	assert_false(has(f, "Vote:"));
+
+	c->last_sent_vote = VOTE_ASK_LATER;
+	expect_ok(f, "list");
+	assert_true(has(f, "        Vote:\t\t\tAsk later\n"));
+
+	c->last_sent_vote = VOTE_NO_CHANGE;
+	c->last_sent_ack_nack_vote = VOTE_ACK;
+	expect_ok(f, "list verbose");
+	assert_true(has(f, "        Vote:\t\t\tNo change (ACK)\n"));
+}
+
+/* Upstream: a list line only for a non-empty list; data center ids on both lists. */
+static void
+node_list_lines(void **state)
+{
+	struct fixture *f = *state;
+	struct qnetd_client *c = join(f, "lab", 1);
+	struct node_info with_dc = { .node_id = 1, .data_center_id = 7 };
+
+	c->algo.config_set = true;
+	c->algo.membership_set = true;
+	expect_ok(f, "list");
+	assert_false(has(f, "Configured node list:"));
+	assert_false(has(f, "Membership node list:"));
+
+	assert_int_equal(node_list_add(&c->algo.config, &with_dc), 0);
+	assert_int_equal(node_list_add_id(&c->algo.config, 2), 0);
+	assert_int_equal(node_list_add(&c->algo.membership, &with_dc), 0);
+	assert_int_equal(node_list_add_id(&c->algo.membership, 2), 0);
+	expect_ok(f, "list");
+	assert_true(has(f, "        Configured node list:\t1 (7), 2\n"));
+	assert_true(has(f, "        Membership node list:\t1 (7), 2\n"));
+}
+
+/*
+ * Upstream lists clusters in creation order. Sixteen names created in
+ * reverse order would come out of a hash walk in this order by chance
+ * once in 16! tries.
+ */
+static void
+clusters_in_creation_order(void **state)
+{
+	struct fixture *f = *state;
+	char want[256] = "", got[256], name[8];
+
+	for (int i = 15; i >= 0; i--) {
+		snprintf(name, sizeof(name), "c%02d", i);
+		join(f, name, 1);
+		snprintf(want + strlen(want), sizeof(want) - strlen(want), "%s%s",
+		    i == 15 ? "" : " ", name);
+	}
+	/* A later node of the first cluster does not move it. */
+	join(f, "c15", 2);
+	expect_ok(f, "list");
+	cluster_order(f, got, sizeof(got));
+	assert_string_equal(got, want);
+	expect_ok(f, "list verbose");
+	cluster_order(f, got, sizeof(got));
+	assert_string_equal(got, want);
+
+	/* The JSON list in the same order. */
+	expect_ok(f, "list json");
+	assert_true(strstr(f->reply, "\"name\":\"c15\"") < strstr(f->reply, "\"name\":\"c14\""));
+	assert_true(strstr(f->reply, "\"name\":\"c01\"") < strstr(f->reply, "\"name\":\"c00\""));
+}
+
+/* Upstream: cluster "" (and "cluster" without a name) is no filter at all. */
+static void
+empty_cluster_name_lists_all(void **state)
+{
+	struct fixture *f = *state;
+	char got[64];
+
+	join(f, "alpha", 1);
+	join(f, "beta", 1);
+	expect_ok(f, "list cluster \"\"");
+	cluster_order(f, got, sizeof(got));
+	assert_string_equal(got, "alpha beta");
+	expect_ok(f, "list verbose cluster");
+	cluster_order(f, got, sizeof(got));
+	assert_string_equal(got, "alpha beta");
+	expect_ok(f, "list json cluster \"\"");
+	assert_true(has(f, "\"name\":\"alpha\"") && has(f, "\"name\":\"beta\""));
+
+	expect_ok(f, "list cluster \"beta\"");
+	cluster_order(f, got, sizeof(got));
+	assert_string_equal(got, "beta");
+	expect_ok(f, "list cluster \"gamma\"");
+	assert_string_equal(f->reply, "");
+}
+
+/*
+ * The lines corosync-qnetd-tool 3.0.3 sends: the operation word, "verbose "
+ * for -v, "cluster \"NAME\" " for -c whatever the operation, one trailing
+ * blank. Upstream's daemon ignores what it does not need; so must we.
+ */
+static void
+upstream_tool_requests(void **state)
+{
+	struct fixture *f = *state;
+
+	join(f, "lab", 1);
+	join(f, "other", 1);
+
+	expect_ok(f, "status \n");
+	assert_true(has(f, "Connected clusters:\t\t2\n"));
+	assert_false(has(f, "Maximum send/receive size:"));
+	expect_ok(f, "status verbose \n");
+	assert_true(has(f, "Maximum send/receive size:\t"));
+	expect_ok(f, "status cluster \"lab\" \n");
+	assert_true(has(f, "QNetd address:\t\t\t*:"));
+	assert_false(has(f, "Maximum send/receive size:"));
+	expect_ok(f, "status verbose cluster \"lab\" \n");
+	assert_true(has(f, "Maximum send/receive size:\t"));
+
+	expect_ok(f, "list verbose cluster \"lab\" \n");
+	assert_true(has(f, "Cluster \"lab\":\n") && has(f, "HB interval:\t\t8000ms\n"));
+	assert_false(has(f, "other"));
+	/* Reading stops at an unknown word, as upstream's does. */
+	expect_ok(f, "list verbose bogus cluster \"lab\"");
+	assert_true(has(f, "Cluster \"other\":\n") && has(f, "HB interval:"));
+	expect_ok(f, "LIST Cluster \"lab\"");
+	assert_false(has(f, "other"));
+
+	/* -H, -H -v, -H -c x: the worker path answers OK, not Error. */
+	expect_ok(f, "shutdown \n");
+	expect_ok(f, "shutdown verbose \n");
+	expect_ok(f, "shutdown verbose cluster \"lab\" \n");
+	assert_string_equal(f->reply, "");
+
+	/* Our extensions keep working. */
+	expect_ok(f, "status json");
+	assert_true(f->reply[0] == '{' && has(f, "\"connected_clusters\":2"));
+	expect_ok(f, "list json cluster \"lab\"");
+	assert_true(has(f, "{\"clusters\":[{\"name\":\"lab\"") && !has(f, "other"));
+	expect_ok(f, "metrics");
+	assert_true(has(f, "qnetd_clusters 2\n"));
+
+	assert_int_equal(request(f, "bogus verbose"), IPC_REPLY_ERROR);
+	assert_string_equal(f->reply, "Unknown command 'bogus'");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(vote_line_only_once_voted, setup, teardown),
+		cmocka_unit_test_setup_teardown(node_list_lines, setup, teardown),
+		cmocka_unit_test_setup_teardown(clusters_in_creation_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(empty_cluster_name_lists_all, setup, teardown),
+		cmocka_unit_test_setup_teardown(upstream_tool_requests, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -27,21 +27,25 @@ main(int argc, char **argv)
 		{ "metrics", no_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool verbose = false, json = false;
+	bool verbose = false, json = false, stop = false, other_op = false;
 	int c, code;
 
+	/*
+	 * As upstream's tool: of several operations the last one counts, and
+	 * -c without -l and -v with -H are ignored. Except that -H beside
+	 * another operation is refused: upstream would stop qnetd when -H came
+	 * last, which is too costly an outcome for what is likely a typo.
+	 */
 	while ((c = getopt_long(argc, argv, "Hhjlsvc:p:", long_opts, NULL)) != -1) {
 		switch (c) {
-		case 'M':
 		case 'H':
+			stop = true;
+			op = (char)c;
+			break;
+		case 'M':
 		case 'l':
 		case 's':
-			if (op != 0 && op != c) {
-				fprintf(stderr, "%s: only one of -H, -l, -s and --metrics may be given\n",
-				    PROG);
-				usage();
-				return IPC_TOOL_USAGE;
-			}
+			other_op = true;
 			op = (char)c;
 			break;
 		case 'v':
@@ -64,11 +68,21 @@ main(int argc, char **argv)
 			return IPC_TOOL_USAGE;
 		}
 	}
-	if (op == 0 || optind < argc || (cluster != NULL && op != 'l') ||
-	    (json && op != 's' && op != 'l')) {
+	if (stop && other_op) {
+		fprintf(stderr, "%s: -H (shut qnetd down) cannot be combined with -l, -s "
+		    "or --metrics\n", PROG);
 		usage();
 		return IPC_TOOL_USAGE;
 	}
+	if (op == 0 || (json && op != 's' && op != 'l')) {
+		usage();
+		return IPC_TOOL_USAGE;
+	}
+	/* Upstream ignores operands; a warning at least, as one may be a forgotten -c. */
+	for (int i = optind; i < argc; i++)
+		fprintf(stderr, "%s: ignoring extra argument '%s'\n", PROG, argv[i]);
+	if (op != 'l')
+		cluster = NULL;
 	switch (op) {
 	case 'H':
 		line = strdup("shutdown");

@@ -2,8 +2,10 @@
 # tests/qnetd/test-qnetd-cli.sh: qnetd and qnetd-tool as processes, on loopback
 # without TLS: exit codes and messages of the command line, the pid lock,
 # systemd readiness, -m, the IPv4-mapped client address on the dual-stack
-# socket, the admin protocol's errors, and an orderly shutdown. Then one with
-# TLS: certificate expiry warnings, stalled handshakes.
+# socket, the admin protocol's errors, qnetd-tool's options beside upstream
+# corosync-qnetd-tool's (and that tool against qnetd, when installed), and
+# an orderly shutdown. Then one with TLS: certificate expiry warnings,
+# stalled handshakes.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 BUILD=${QNET_BUILD:-$HERE/../../build}
@@ -44,6 +46,28 @@ exit_code_is() {	# want, command...
 	shift
 	"$@"
 	[[ $? == "$want" ]]
+}
+
+admin_reply() {	# line: what the admin socket answers to it, raw
+	python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode())
+out = b""
+while True:
+    d = s.recv(4096)
+    if not d:
+        break
+    out += d
+sys.stdout.write(out.decode())' "$sock" "$1"
+}
+
+UPSTREAM_TOOL=$(command -v corosync-qnetd-tool)
+same_as_upstream_tool() {	# options...: corosync-qnetd-tool prints what qnetd-tool prints
+	local a b
+	a=$("$UPSTREAM_TOOL" "$@" -p "$sock") || { echo "upstream's tool failed"; return 1; }
+	b=$("$TOOL" "$@" -p "$sock") || { echo "qnetd-tool failed"; return 1; }
+	[[ -n $a && $a == "$b" ]] || { diff <(echo "$a") <(echo "$b"); return 1; }
 }
 
 check "-v prints algorithms and exits 1" eval \
@@ -103,13 +127,34 @@ sockets_cloexec() {	# pid: every socket descriptor has O_CLOEXEC (octal 02000000
 check "qnetd's sockets (listener, admin, clients) are not inherited by hooks" sockets_cloexec "$qnetd_pid"
 check "IPv4 clients show as ::ffff:127.0.0.1 on the dual-stack socket" eval \
     '"$TOOL" -l -p "$sock" | grep -q "Client address:.*::ffff:127.0.0.1:"'
+check "qnetd-tool -l: Vote shows the last ACK/NACK in parentheses" eval \
+    '"$TOOL" -l -p "$sock" | grep -Eq "^        Vote:"$'"'\t\t\t'"'"(ACK|No change) \(ACK\)$"'
+check "qnetd-tool: of several operations the last one counts, as with upstream's tool" eval \
+    '[[ $("$TOOL" -s -l -p "$sock") == "Cluster \"lab\":"* && $("$TOOL" -l -s -p "$sock") == "QNetd address:"* ]]'
+check "qnetd-tool: -c is ignored without -l; -l -c \"\" lists every cluster" eval \
+    '"$TOOL" -s -c lab -p "$sock" | grep -q "^Connected clusters:" &&
+     "$TOOL" -l -c "" -p "$sock" | grep -qx "Cluster \"lab\":"'
+check "qnetd-tool refuses -H beside another operation (exit 1), qnetd still answers" eval \
+    'exit_code_is 1 "$TOOL" -l -H -p "$sock" && exit_code_is 1 "$TOOL" -H -s -p "$sock" &&
+     "$TOOL" -s -p "$sock" >/dev/null'
+check "admin socket: the lines upstream's tool sends for -s -v -c, -l -v -c and -l -c '' are answered" eval \
+    '[[ $(admin_reply "status verbose cluster \"lab\" "$'"'\n'"') == OK$'"'\n'"'"QNetd address:"*"Maximum send/receive size:"* &&
+        $(admin_reply "list verbose cluster \"lab\" "$'"'\n'"') == OK$'"'\n'"'"Cluster \"lab\":"*"HB interval:"* &&
+        $(admin_reply "list cluster \"\" "$'"'\n'"') == OK$'"'\n'"'"Cluster \"lab\":"* ]]'
+if [[ -n $UPSTREAM_TOOL ]]; then
+	check "corosync-qnetd-tool (upstream's) -s -v, -l -v -c lab and -l -c '' work against qnetd" eval \
+	    'same_as_upstream_tool -s -v && same_as_upstream_tool -l -v -c lab &&
+	     same_as_upstream_tool -l -c "" && same_as_upstream_tool -s -c lab'
+else
+	echo "ok - corosync-qnetd-tool against qnetd # SKIP corosync-qnetd-tool not installed"
+fi
 check "a client over -m 2 is refused" eval \
     '"$CLIENT" 127.0.0.1 "$port" lab 3 | grep -qx closed &&
      "$TOOL" --metrics -p "$sock" | grep -qx "qnetd_clients_refused_total 1"'
 
 check "admin socket: unknown command gives Error" eval \
     '[[ $(python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b\"bogus\n\"); print(s.recv(999).decode())" "$sock") == Error$'"'\n'"'"Unknown command"* ]]'
-check "qnetd-tool exits 1 on bad usage" exit_code_is 1 "$TOOL" -s -l -p "$sock"
+check "qnetd-tool exits 1 on bad usage" exit_code_is 1 "$TOOL" -x -s -p "$sock"
 check "qnetd-tool exits 3 without a daemon" exit_code_is 3 "$TOOL" -s -p "$dir/nothing.sock"
 check "qnetd-tool -H stops qnetd cleanly and removes its files" eval \
     '"$TOOL" -H -p "$sock" && wait "$qnetd_pid"; rc=$?; [[ $rc == 0 && ! -e $sock && ! -e $dir/q.pid ]]'

@@ -78,6 +78,7 @@ cluster_create(struct qnetd_instance *inst, const char *name, size_t name_len)
 	}
 	cl->name_len = name_len;
 	cl->instance = inst;
+	cl->created_seq = ++inst->next_cluster_seq;
 	algo_cluster_init(&cl->view);
 	qb_map_put(inst->clusters, cl->name, cl);
 	inst->cluster_count++;

@@ -22,6 +22,7 @@ struct qnetd_cluster {
 	struct algo_cluster	 view;		/* clients[] point into qnetd_client.algo */
 	size_t			 view_cap;
 	char			*acked_nodes;	/* last reported ACKed set, "1 2" (events) */
+	uint64_t		 created_seq;	/* creation order: qnetd-tool -l lists by it */
 };
 
 int	qnetd_clusters_init(struct qnetd_instance *inst);

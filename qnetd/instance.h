@@ -55,6 +55,7 @@ struct qnetd_instance {
 	uint64_t		 next_client_id;
 	qb_map_t		*clusters;	/* name -> struct qnetd_cluster */
 	uint32_t		 cluster_count;
+	uint64_t		 next_cluster_seq;
 	struct ipc_server	*ipc;
 	bool			 shutting_down;
 	bool			 accept_paused;	/* listener unwatched after accept() failed */

@@ -224,14 +224,7 @@ write_cluster(FILE *out, const struct qnetd_cluster *cl, bool verbose)
 		write_client(out, qnetd_client_of(cl->view.clients[i]), verbose);
 }
 
-/*
- * Upstream lists clusters in the order they were created (it appends each
- * new one to a list); our hash map has no order. struct qnetd_cluster
- * keeps no creation stamp, so the oldest connection among a cluster's
- * clients (the smallest client id) stands in for it. The two orders agree
- * unless the client that created a cluster left while others stayed, or
- * clients finished INIT in another order than they connected.
- */
+/* Upstream lists clusters in the order they were created; our map has none. */
 struct aged_cluster {
 	uint64_t			 age;
 	const struct qnetd_cluster	*cl;
@@ -250,7 +243,7 @@ typedef void	cluster_fn(const struct qnetd_cluster *cl, void *arg);
 /*
  * fn for every cluster with clients, oldest first; for one only when
  * cluster_name is set and not "" (upstream takes "" as no filter).
- * 0 or -ENOMEM. Sorting costs O(clients + clusters log clusters) a call:
+ * 0 or -ENOMEM. Sorting costs O(clusters log clusters) a call:
  * an admin command, not a hot path.
  */
 static int
@@ -282,13 +275,7 @@ for_each_cluster(const struct qnetd_instance *inst, const char *cluster_name, cl
 		if (cl->view.count == 0)
 			continue;
 		all[n].cl = cl;
-		all[n].age = UINT64_MAX;
-		for (size_t i = 0; i < cl->view.count; i++) {
-			uint64_t id = qnetd_client_of(cl->view.clients[i])->id;
-
-			if (id < all[n].age)
-				all[n].age = id;
-		}
+		all[n].age = cl->created_seq;
 		n++;
 	}
 	qb_map_iter_free(it);

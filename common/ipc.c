@@ -70,7 +70,7 @@ build_reply(struct ipc_conn *c)
 	if (count < 0)
 		fputs("Can't parse command line", out);
 	else if (count == 0)
-		fputs("No command given", out);
+		fputs("No command specified", out);
 	else
 		kind = cfg->command(words, count, out, cfg->arg);
 	utils_free_words(words, count);

@@ -154,6 +154,8 @@ check "a client over -m 2 is refused" eval \
 
 check "admin socket: unknown command gives Error" eval \
     '[[ $(python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b\"bogus\n\"); print(s.recv(999).decode())" "$sock") == Error$'"'\n'"'"Unknown command"* ]]'
+check "admin socket: an empty request gives upstream's words" eval \
+    '[[ $(python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b\"\n\"); print(s.recv(999).decode())" "$sock") == Error$'"'\n'"'"No command specified"* ]]'
 check "qnetd-tool exits 1 on bad usage" exit_code_is 1 "$TOOL" -x -s -p "$sock"
 check "qnetd-tool exits 3 without a daemon" exit_code_is 3 "$TOOL" -s -p "$dir/nothing.sock"
 check "qnetd-tool -H stops qnetd cleanly and removes its files" eval \

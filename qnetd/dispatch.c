@@ -119,13 +119,18 @@ handle_preinit(struct qnetd_client *c, const struct msg *m, const uint8_t *buf, 
 	/*
 	 * The client certificate is checked once, against the name announced
 	 * before STARTTLS: a new name afterwards would let one cluster's
-	 * certificate into another cluster.
+	 * certificate into another cluster. A worker process serves only the
+	 * clusters routed to it: another name there would split that cluster
+	 * between two processes, each deciding on its own.
 	 */
-	if (c->tls_started && (m->cluster_name_len != c->cluster_name_len ||
+	if (c->preinit_received && (c->tls_started || c->instance->shard_fd >= 0) &&
+	    (m->cluster_name_len != c->cluster_name_len ||
 	    memcmp(m->cluster_name, c->cluster_name, c->cluster_name_len) != 0)) {
-		qb_log(LOG_WARNING, "%s: PREINIT over TLS names another cluster", c->ident);
-		c->instance->stats.cert_check_failures++;
-		qnetd_client_disconnect(c, "cluster name changed after STARTTLS");
+		qb_log(LOG_WARNING, "%s: PREINIT names another cluster %s", c->ident,
+		    c->tls_started ? "over TLS" : "after its hand-over to this worker");
+		if (c->tls_started)
+			c->instance->stats.cert_check_failures++;
+		qnetd_client_disconnect(c, "cluster name changed");
 		return;
 	}
 	name = strndup((const char *)m->cluster_name, m->cluster_name_len);

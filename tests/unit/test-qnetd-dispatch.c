@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
 #include <cmocka.h>
 
 #include <qb/qblog.h>
@@ -423,6 +425,42 @@ cluster_name_is_fixed_by_starttls(void **state)
 	assert_int_equal(f->inst.stats.cert_check_failures, 1);
 }
 
+/*
+ * In a worker process the cluster was chosen by the front from the first
+ * PREINIT: a second one naming another cluster, even in plaintext, costs
+ * the connection (the cluster would be decided in two processes).
+ */
+static void
+worker_keeps_the_routed_cluster(void **state)
+{
+	struct fixture *f;
+	struct qnetd_client *c;
+	struct msg m;
+	int sv[2];
+
+	(void)state;
+	assert_int_equal(setup((void **)&f), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	f->inst.shard_fd = sv[0];	/* closed by the instance */
+	c = new_client(f);
+	send_preinit(c, "routed", 1);	/* the PREINIT handed over by the front */
+	send_preinit(c, "routed", 2);
+	assert_false(c->closing);
+
+	msg_init(&m, MSG_TYPE_PREINIT);
+	m.seq_set = true;
+	m.seq = 3;
+	m.cluster_name_set = true;
+	m.cluster_name = (const uint8_t *)"elsewhere";
+	m.cluster_name_len = 9;
+	feed(c, &m);
+	assert_true(c->closing);
+	assert_string_equal(c->cluster_name, "routed");
+	assert_int_equal(f->inst.stats.cert_check_failures, 0);
+	teardown((void **)&f);
+	close(sv[1]);
+}
+
 static void
 decode_error_echoes_seq_if_seen(void **state)
 {
@@ -734,6 +772,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(server_types_are_unexpected, setup, teardown),
 		cmocka_unit_test_setup_teardown(tls_required_gate_and_starttls_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(cluster_name_is_fixed_by_starttls, setup, teardown),
+		cmocka_unit_test(worker_keeps_the_routed_cluster),
 		cmocka_unit_test_setup_teardown(decode_error_echoes_seq_if_seen, setup, teardown),
 		cmocka_unit_test_setup_teardown(echo_reply_is_a_byte_copy, setup, teardown),
 		cmocka_unit_test_setup_teardown(set_option_applies_and_answers, setup, teardown),

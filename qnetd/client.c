@@ -1,6 +1,7 @@
 /* qnetd/client.c: a qdevice connection's I/O, framing, queue and timers. */
 #include <errno.h>
 #include <poll.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,21 +59,65 @@ qnetd_client_create(struct qnetd_instance *inst, PRFileDesc *fd, const char *add
 }
 
 /*
- * A handshake holds one of the QNETD_MAX_TLS_HANDSHAKES places until the
- * first message arrives over TLS (qdevice sends INIT at once), so a client
- * that stalls in it must not keep its place for the pre-INIT dead-peer
- * time (3 minutes): it gets this long instead.
+ * With dead-peer detection on, a client gets this long from STARTTLS to its
+ * first message over TLS (qdevice sends INIT at once), not the pre-INIT
+ * dead-peer time (3 minutes).
  */
 #define HANDSHAKE_TIMEOUT_MS	10000
 /*
- * The places are there to share out the server's CPU. A peer that has
- * sent nothing for this long, with nothing of it left unread, costs none:
- * it gives its place up (and finishes its handshake without one), or a
- * few stalled connections, even with dead-peer detection off, would keep
- * every new client out.
+ * The places are there to share out the server's CPU, and anyone who
+ * reaches the port can take one (STARTTLS comes before any certificate),
+ * so none is held for good: a peer that has sent nothing for
+ * HANDSHAKE_SLOT_IDLE_MS with nothing of it left unread costs no CPU, and
+ * no handshake keeps its place past HANDSHAKE_SLOT_MAX_MS (a peer could
+ * dribble a byte now and then). One address takes at most
+ * HANDSHAKE_SLOTS_PER_ADDRESS places; its further handshakes go on without
+ * one. A handshake without a place still runs, within the CPU budget per
+ * wakeup; it only no longer keeps others from being accepted.
  */
-#define HANDSHAKE_SLOT_IDLE_MS	2000
-#define HANDSHAKE_SWEEP_MS	500
+#define HANDSHAKE_SLOT_IDLE_MS		2000
+#define HANDSHAKE_SLOT_MAX_MS		5000
+#define HANDSHAKE_SLOTS_PER_ADDRESS	4
+#define HANDSHAKE_SWEEP_MS		500
+
+/*
+ * The peer address of "addr:port" as a key: IPv4 as IPv4-mapped IPv6, and
+ * IPv6 cut to its /64, which a single host can fill with addresses.
+ * Unparsable text gives the all-zero key.
+ */
+static void
+peer_key(const char *addr_str, struct in6_addr *key)
+{
+	const char *colon = strrchr(addr_str, ':');
+	size_t len = colon != NULL ? (size_t)(colon - addr_str) : strlen(addr_str);
+	char host[INET6_ADDRSTRLEN];
+	struct in_addr v4;
+
+	memset(key, 0, sizeof(*key));
+	if (len >= sizeof(host))
+		return;
+	memcpy(host, addr_str, len);
+	host[len] = '\0';
+	if (inet_pton(AF_INET6, host, key) == 1) {
+		if (!IN6_IS_ADDR_V4MAPPED(key))
+			memset(key->s6_addr + 8, 0, 8);
+	} else if (inet_pton(AF_INET, host, &v4) == 1) {
+		key->s6_addr[10] = key->s6_addr[11] = 0xff;
+		memcpy(key->s6_addr + 12, &v4, sizeof(v4));
+	}
+}
+
+static unsigned
+places_of_peer(const struct qnetd_instance *inst, const struct in6_addr *key)
+{
+	const struct qnetd_client *c;
+	unsigned n = 0;
+
+	qb_list_for_each_entry(c, &inst->hs_slots, hs_link)
+		if (memcmp(&c->hs_peer, key, sizeof(*key)) == 0)
+			n++;
+	return n;
+}
 
 static void
 release_slot(struct qnetd_client *c)
@@ -107,14 +152,20 @@ sweep_slots(void *data)
 
 	inst->hs_sweep_armed = false;
 	qb_list_for_each_entry_safe(c, next, &inst->hs_slots, hs_link) {
-		if (now - c->hs_progress_ns < HANDSHAKE_SLOT_IDLE_MS * NS_PER_MS)
-			continue;
-		/* Unread input: we are behind, not the peer. */
-		if (c->fd != NULL && nss_sock_pending(c->fd) > 0)
-			continue;
-		qb_log(LOG_DEBUG, "%s: TLS peer silent for %llu ms: its handshake no longer "
-		    "holds a place", c->ident,
-		    (unsigned long long)((now - c->hs_progress_ns) / NS_PER_MS));
+		uint64_t held_ms = (now - c->hs_begin_ns) / NS_PER_MS;
+		uint64_t idle_ms = (now - c->hs_progress_ns) / NS_PER_MS;
+
+		if (held_ms < HANDSHAKE_SLOT_MAX_MS) {
+			if (idle_ms < HANDSHAKE_SLOT_IDLE_MS)
+				continue;
+			/* Unread input: we are behind, not the peer. */
+			if (c->fd != NULL && nss_sock_pending(c->fd) > 0)
+				continue;
+		}
+		qb_log(LOG_DEBUG, "%s: TLS handshake for %llu ms, peer silent for %llu ms: it no "
+		    "longer holds a place", c->ident, (unsigned long long)held_ms,
+		    (unsigned long long)idle_ms);
+		inst->stats.tls_places_released++;
 		release_slot(c);
 	}
 	arm_slot_sweep(inst);
@@ -124,16 +175,25 @@ void
 qnetd_client_handshake_begin(struct qnetd_client *c)
 {
 	struct qnetd_instance *inst = c->instance;
+	unsigned held;
 
 	if (c->tls_handshaking)
 		return;
 	c->tls_handshaking = true;
+	c->hs_begin_ns = c->hs_progress_ns = qnetd_now_ns();
+	qnetd_client_dpd_set_interval(c, HANDSHAKE_TIMEOUT_MS);
+	peer_key(c->addr_str, &c->hs_peer);
+	held = places_of_peer(inst, &c->hs_peer);
+	if (held >= HANDSHAKE_SLOTS_PER_ADDRESS) {
+		qb_log(LOG_DEBUG, "%s: %u TLS handshakes from this address hold places: this one "
+		    "goes on without", c->ident, held);
+		inst->stats.tls_handshakes_unplaced++;
+		return;
+	}
 	c->hs_slot = true;
-	c->hs_progress_ns = qnetd_now_ns();
 	qb_list_add_tail(&c->hs_link, &inst->hs_slots);
 	qnetd_instance_handshake_started(inst);
 	arm_slot_sweep(inst);
-	qnetd_client_dpd_set_interval(c, HANDSHAKE_TIMEOUT_MS);
 }
 
 /* Returns true when the client was in the handshake. */

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 
 #include <qb/qblist.h>
 #include <qb/qbloop.h>
@@ -48,7 +49,9 @@ struct qnetd_client {
 	/* in the handshake and counted in instance->tls_handshakes (the accept gate) */
 	bool			 hs_slot;
 	struct qb_list_head	 hs_link;	/* instance->hs_slots, while hs_slot */
+	uint64_t		 hs_begin_ns;	/* STARTTLS */
 	uint64_t		 hs_progress_ns;	/* the peer's last handshake bytes */
+	struct in6_addr		 hs_peer;	/* its address, IPv6 by /64 (one host) */
 	char			*cluster_name;	/* NUL-free copy from PREINIT */
 	size_t			 cluster_name_len;
 	struct qnetd_cluster	*cluster;	/* borrowed; set once INIT succeeded */

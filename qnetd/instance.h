@@ -35,6 +35,8 @@ struct qnetd_stats {
 	uint64_t	dpd_reprieves;	/* silent past the timeout, but input was waiting */
 	uint64_t	tls_handshake_failures;
 	uint64_t	cert_check_failures;
+	uint64_t	tls_handshakes_unplaced;	/* address over its share of places */
+	uint64_t	tls_places_released;	/* peer silent, or place held too long */
 	uint64_t	decode_errors;
 	/* node list received -> ACK/NACK sent to the same client */
 	uint64_t	latency_buckets[QNETD_LATENCY_BUCKETS + 1];
@@ -94,10 +96,9 @@ int	qnetd_instance_listen(struct qnetd_instance *inst);
 void	qnetd_instance_fini(struct qnetd_instance *inst);
 
 /*
- * TLS handshakes in progress at most (per worker process when there are
- * workers); above it no new connection is accepted. A handshake whose
- * peer stays silent gives its place up (client.c), so stalled peers
- * cannot keep the gate shut.
+ * TLS handshakes holding a place at most (times the number of workers when
+ * there are workers); at it no new connection is accepted. When and how a
+ * handshake gives its place up: client.c.
  */
 #define QNETD_MAX_TLS_HANDSHAKES	32
 /* A client started / ended (completed or failed) its TLS handshake. */

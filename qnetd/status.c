@@ -511,6 +511,12 @@ qnetd_metrics_write(const struct qnetd_instance *inst, const struct qnetd_totals
 		    offsetof(struct qnetd_stats, cert_check_failures) },
 		{ "qnetd_decode_errors_total", "Messages that could not be decoded.",
 		    offsetof(struct qnetd_stats, decode_errors) },
+		{ "qnetd_tls_handshakes_without_place_total",
+		    "TLS handshakes started without an accept place (address over its share).",
+		    offsetof(struct qnetd_stats, tls_handshakes_unplaced) },
+		{ "qnetd_tls_places_released_total",
+		    "Accept places given up by TLS handshakes (peer silent, or held too long).",
+		    offsetof(struct qnetd_stats, tls_places_released) },
 	};
 	uint64_t cumulative = 0;
 
@@ -523,6 +529,9 @@ qnetd_metrics_write(const struct qnetd_instance *inst, const struct qnetd_totals
 	fprintf(out, "qnetd_clients %u\n", (unsigned)t->clients);
 	metric_header(out, "qnetd_clusters", "gauge", "Clusters with at least one client.");
 	fprintf(out, "qnetd_clusters %u\n", (unsigned)t->clusters);
+	metric_header(out, "qnetd_tls_handshake_places_used", "gauge",
+	    "TLS handshakes holding an accept place; at the limit no connection is accepted.");
+	fprintf(out, "qnetd_tls_handshake_places_used %u\n", (unsigned)inst->tls_handshakes);
 	if (t->tls_loaded) {
 		metric_header(out, "qnetd_certificate_days_left", "gauge",
 		    "Days until the server certificate expires.");

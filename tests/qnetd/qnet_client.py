@@ -92,4 +92,5 @@ def session():
     sock.close()
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
 """Stalled TLS handshakes must not lock new clients out of qnetd.
 
-  stalled_handshakes.py HOST PORT COUNT DEADLINE_S
-Opens COUNT connections that each send PREINIT and STARTTLS and then
-nothing (no ClientHello), keeps them open, and then runs one honest client:
+  stalled_handshakes.py MODE HOST PORT COUNT ADDRESSES DEADLINE_S
+Opens COUNT connections from ADDRESSES source addresses (127.0.0.2 on,
+round robin) that each send PREINIT and STARTTLS and then, by MODE:
+  silent  nothing more;
+  dribble a TLS record header announcing a 512-byte ClientHello, then one
+          byte of it every second (the peer never looks idle).
+It keeps them open and then runs one honest client from 127.0.0.1:
 PREINIT, STARTTLS, a TLS handshake (no client certificate: qnetd -c off)
 and INIT over TLS. Prints "served after N.N s" and exits 0 when the INIT
 reply arrives within DEADLINE_S, else "not served" and exits 1.
@@ -12,6 +16,7 @@ import socket
 import ssl
 import struct
 import sys
+import threading
 import time
 
 from qnet_client import msg, read_msg, tlv, u32
@@ -19,11 +24,26 @@ from qnet_client import msg, read_msg, tlv, u32
 PREINIT, STARTTLS, INIT, INIT_REPLY = 0, 2, 3, 4
 
 
-def preinit_starttls(host, port, timeout):
-    sock = socket.create_connection((host, port), timeout=timeout)
+def stalled_peer(host, port, source, timeout):
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    sock.bind((source, 0))
+    sock.connect((host, port))
     sock.sendall(msg(PREINIT, u32(0, 1), tlv(1, b"stall")))
     sock.sendall(msg(STARTTLS, u32(0, 2)))
     return sock
+
+
+def dribble(socks, stop):
+    """One byte of the announced ClientHello per second on every socket."""
+    for sock in socks:
+        sock.sendall(b"\x16\x03\x01\x02\x00")	# handshake record, 512 bytes to come
+    while not stop.wait(1.0):
+        for sock in socks:
+            try:
+                sock.sendall(b"\x01")
+            except OSError:
+                pass
 
 
 def honest_client(host, port, deadline):
@@ -46,9 +66,13 @@ def honest_client(host, port, deadline):
 
 
 def main():
-    host, port = sys.argv[1], int(sys.argv[2])
-    count, deadline = int(sys.argv[3]), float(sys.argv[4])
-    stalled = [preinit_starttls(host, port, deadline) for _ in range(count)]
+    mode, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    count, addresses, deadline = int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6])
+    sources = ["127.0.0.%d" % (2 + i % addresses) for i in range(count)]
+    stalled = [stalled_peer(host, port, src, deadline) for src in sources]
+    stop = threading.Event()
+    if mode == "dribble":
+        threading.Thread(target=dribble, args=(stalled, stop), daemon=True).start()
     time.sleep(0.5)	# the server has read them all and holds their handshakes
     start = time.monotonic()
     try:
@@ -57,6 +81,7 @@ def main():
         print("# honest client: %r" % e)
         served = False
     took = time.monotonic() - start
+    stop.set()
     for sock in stalled:
         sock.close()
     if served and took <= deadline:

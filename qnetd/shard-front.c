@@ -1,5 +1,6 @@
 /* qnetd/shard-front.c: the front process: forks workers, routes clients, asks them. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -27,10 +28,50 @@ now_ms(void)
 	return qnetd_now_ns() / 1000000;
 }
 
+/*
+ * A hand-over that met a full control socket. The client's socket lives on
+ * in our own duplicate while the front forgets the client.
+ */
+struct shard_pending_conn {
+	struct shard_pending_conn	*next;
+	int				 fd;
+	size_t				 addr_len;
+	size_t				 msg_len;
+	uint8_t				 data[];	/* the address, then the PREINIT */
+};
+/*
+ * Bounds of the hand-overs waiting for one worker: a worker that stays
+ * stuck gets its later clients dropped (they reconnect) rather than the
+ * front's memory.
+ */
+#define PENDING_MAX_COUNT	4096
+#define PENDING_MAX_BYTES	(16 * 1024 * 1024)
+
+static void
+drop_pending(struct shard_worker_proc *w)
+{
+	while (w->pending_head != NULL) {
+		struct shard_pending_conn *p = w->pending_head;
+
+		w->pending_head = p->next;
+		close(p->fd);
+		free(p);
+		if (w->clients > 0)
+			w->clients--;
+	}
+	w->pending_tail = NULL;
+	w->pending_count = 0;
+	w->pending_bytes = 0;
+}
+
+static int	control_ready(int fd, int revents, void *data);
+static void	send_pending(struct shard_front *front, struct shard_worker_proc *w);
+
 /* Stop watching and close a worker's control socket (attached or not). */
 static void
 close_control(struct shard_front *front, struct shard_worker_proc *w)
 {
+	drop_pending(w);
 	if (w->fd < 0)
 		return;
 	if (front->inst != NULL)
@@ -231,12 +272,13 @@ control_ready(int fd, int revents, void *data)
 	struct shard_front *front = data;
 	struct shard_worker_proc *w = NULL;
 
-	(void)revents;
 	for (unsigned i = 0; i < front->count; i++)
 		if (front->workers[i].fd == fd)
 			w = &front->workers[i];
 	if (w == NULL)
 		return -1;	/* libqb drops the entry */
+	if (revents & POLLOUT)
+		send_pending(front, w);
 	for (int budget = 1024; budget > 0; budget--) {
 		uint8_t buf[64];
 		ssize_t n = recv_control(fd, buf, sizeof(buf), MSG_DONTWAIT);
@@ -309,9 +351,8 @@ worker_of(const struct shard_front *front, const char *name, size_t len)
 }
 
 static int
-send_conn(int ctl, int fd, const char *addr, const uint8_t *msg, size_t len)
+send_conn(int ctl, int fd, const uint8_t *addr, size_t addr_len, const uint8_t *msg, size_t len)
 {
-	size_t addr_len = strlen(addr);
 	uint8_t head[3] = { SHARD_MSG_CONN, (uint8_t)(addr_len >> 8), (uint8_t)addr_len };
 	struct iovec iov[3] = {
 		{ .iov_base = head, .iov_len = sizeof(head) },
@@ -336,15 +377,88 @@ send_conn(int ctl, int fd, const char *addr, const uint8_t *msg, size_t len)
 	cm->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
 	/*
-	 * Never blocking: a worker drains its control socket every loop turn,
-	 * so a full one means that worker is stuck, and the front must go on
-	 * routing to the others and answering the admin socket. The client
-	 * is dropped and connects again.
+	 * Never blocking: the front must go on routing to the other workers
+	 * and answering the admin socket while one is busy.
 	 */
 	do {
 		n = sendmsg(ctl, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 	} while (n < 0 && errno == EINTR);
 	return n < 0 ? -errno : 0;
+}
+
+static void
+watch_control(struct shard_front *front, struct shard_worker_proc *w, bool want_out)
+{
+	if (front->inst != NULL && w->fd >= 0 &&
+	    qb_loop_poll_mod(front->inst->loop, QB_LOOP_HIGH, w->fd,
+	    want_out ? POLLIN | POLLOUT : POLLIN, front, control_ready) != 0)
+		qb_log(LOG_ERR, "cannot watch worker process %ld's control socket",
+		    (long)w->pid);
+}
+
+/* Keep a hand-over until the worker's control socket has room: 0 or -errno. */
+static int
+queue_conn(struct shard_front *front, struct shard_worker_proc *w, struct qnetd_client *c,
+    const uint8_t *msg, size_t len)
+{
+	size_t addr_len = strlen(c->addr_str);
+	struct shard_pending_conn *p;
+
+	if (w->pending_count >= PENDING_MAX_COUNT ||
+	    w->pending_bytes + len > PENDING_MAX_BYTES)
+		return -ENOBUFS;
+	p = malloc(sizeof(*p) + addr_len + len);
+	if (p == NULL)
+		return -ENOMEM;
+	p->fd = fcntl(c->native_fd, F_DUPFD_CLOEXEC, 0);
+	if (p->fd < 0) {
+		int r = -errno;
+
+		free(p);
+		return r;
+	}
+	p->next = NULL;
+	p->addr_len = addr_len;
+	p->msg_len = len;
+	memcpy(p->data, c->addr_str, addr_len);
+	memcpy(p->data + addr_len, msg, len);
+	if (w->pending_head == NULL) {
+		w->pending_head = p;
+		watch_control(front, w, true);
+	} else {
+		*w->pending_tail = p;
+	}
+	w->pending_tail = &p->next;
+	w->pending_count++;
+	w->pending_bytes += len;
+	return 0;
+}
+
+/* The control socket has room: send what waits, oldest first. */
+static void
+send_pending(struct shard_front *front, struct shard_worker_proc *w)
+{
+	while (w->pending_head != NULL) {
+		struct shard_pending_conn *p = w->pending_head;
+		int r = send_conn(w->fd, p->fd, p->data, p->addr_len, p->data + p->addr_len,
+		    p->msg_len);
+
+		if (r == -EAGAIN)
+			return;
+		if (r != 0) {
+			qb_log(LOG_ERR, "client %.*s: cannot hand over to worker process %ld: %s",
+			    (int)p->addr_len, (const char *)p->data, (long)w->pid, strerror(-r));
+			if (w->clients > 0)
+				w->clients--;
+		}
+		w->pending_head = p->next;
+		w->pending_count--;
+		w->pending_bytes -= p->msg_len;
+		close(p->fd);
+		free(p);
+	}
+	w->pending_tail = NULL;
+	watch_control(front, w, false);
 }
 
 void
@@ -353,16 +467,26 @@ shard_front_route(struct shard_front *front, struct qnetd_client *c, const uint8
 {
 	unsigned i = worker_of(front, c->cluster_name, c->cluster_name_len);
 	struct shard_worker_proc *w = &front->workers[i];
-	int r;
+	int r = -EAGAIN;
 
 	if (w->fd < 0) {
 		qnetd_client_disconnect(c, "its worker process is gone");
 		return;
 	}
-	r = send_conn(w->fd, c->native_fd, c->addr_str, msg, len);
+	/* Behind those already waiting, so a cluster's nodes keep their order. */
+	if (w->pending_head == NULL)
+		r = send_conn(w->fd, c->native_fd, (const uint8_t *)c->addr_str,
+		    strlen(c->addr_str), msg, len);
+	if (r == -EAGAIN) {
+		r = queue_conn(front, w, c, msg, len);
+		if (r == 0)
+			qb_log(LOG_DEBUG, "%s: waits for worker %u (pid %ld), %u waiting",
+			    c->ident, i, (long)w->pid, (unsigned)w->pending_count);
+	}
 	if (r != 0) {
 		qb_log(LOG_ERR, "%s: cannot hand over to worker process %ld: %s", c->ident,
-		    (long)w->pid, strerror(-r));
+		    (long)w->pid, r == -ENOBUFS ? "it is stuck: too many hand-overs wait" :
+		    strerror(-r));
 		qnetd_client_disconnect(c, "hand-over to the worker failed");
 		return;
 	}

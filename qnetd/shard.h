@@ -49,11 +49,18 @@ enum shard_msg_type {
 };
 #define SHARD_NOTICE_LEN	5	/* type, u32 count */
 
+struct shard_pending_conn;
+
 struct shard_worker_proc {
 	pid_t		 pid;
 	int		 fd;		/* front's end of the control pair; -1 when gone */
-	uint32_t	 clients;	/* handed over and not reported closed */
+	uint32_t	 clients;	/* handed over (or waiting) and not reported closed */
 	uint32_t	 handshakes;	/* reported begun and not ended */
+	/* hand-overs waiting for room in the control socket, oldest first */
+	struct shard_pending_conn	*pending_head;
+	struct shard_pending_conn	**pending_tail;	/* NULL while none wait */
+	uint32_t	 pending_count;
+	size_t		 pending_bytes;
 };
 
 struct shard_front {
@@ -86,8 +93,11 @@ void	shard_front_stop(struct shard_front *front);
 uint32_t	shard_front_clients(const struct shard_front *front);
 /*
  * c's PREINIT (msg, len bytes) names its cluster: move the socket to the
- * worker owning it. On success the front forgets c (disconnect without
- * a word); on failure c is disconnected. Never sends anything to c.
+ * worker owning it. When that worker's control socket is full (the worker
+ * is busy) the hand-over waits in the front, in order, up to a bound, and
+ * goes out as the socket drains. On success the front forgets c
+ * (disconnect without a word); on failure c is disconnected. Never sends
+ * anything to c.
  */
 void	shard_front_route(struct shard_front *front, struct qnetd_client *c,
 	    const uint8_t *msg, size_t len);

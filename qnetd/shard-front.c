@@ -21,6 +21,15 @@
 /* How long a stopping worker gets before SIGKILL, and an admin answer takes at most. */
 #define STOP_GRACE_MS		5000
 #define ASK_TIMEOUT_MS		5000
+/*
+ * Every worker is asked "shard ping" this often; one that leaves a ping
+ * unanswered for PING_DEADLINE_MS is stuck (its clusters get no votes and
+ * its clients, reconnecting, would be routed to it again) and is killed,
+ * which stops qnetd like any dead worker. A worker's loop turns are short
+ * (handshake work is capped per turn), so the deadline is generous.
+ */
+#define PING_INTERVAL_MS	5000
+#define PING_DEADLINE_MS	30000
 
 static uint64_t
 now_ms(void)
@@ -256,9 +265,13 @@ handle_notice(struct shard_front *front, struct shard_worker_proc *w, const uint
 	case SHARD_MSG_CLOSED:
 		w->clients -= count < w->clients ? count : w->clients;
 		break;
-	case SHARD_MSG_REPLY_PART:
 	case SHARD_MSG_REPLY_END:
-		break;	/* the late answer to a request that timed out */
+		if (w->ping_waiting && w->ping_id != 0 && len >= SHARD_REQUEST_HDR &&
+		    memcmp(msg + 1, &w->ping_id, sizeof(w->ping_id)) == 0)
+			w->ping_waiting = false;
+		break;	/* else the late answer to a request that timed out */
+	case SHARD_MSG_REPLY_PART:
+		break;
 	default:
 		qb_log(LOG_WARNING, "worker process %ld sent unexpected control message %u",
 		    (long)w->pid, (unsigned)msg[0]);
@@ -294,6 +307,72 @@ control_ready(int fd, int revents, void *data)
 	return 0;
 }
 
+/* 0, or -EAGAIN when the worker's control socket is full, or -errno. */
+static int
+send_ping(struct shard_front *front, struct shard_worker_proc *w)
+{
+	static const char line[] = "shard ping";
+	uint8_t req[SHARD_REQUEST_HDR + sizeof(line) - 1];
+	uint32_t id = ++front->request_id;
+
+	if (id == 0)
+		id = ++front->request_id;	/* 0 stands for "not sent" */
+	req[0] = SHARD_MSG_REQUEST;
+	memcpy(req + 1, &id, sizeof(id));
+	memcpy(req + SHARD_REQUEST_HDR, line, sizeof(line) - 1);
+	if (send(w->fd, req, sizeof(req), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	w->ping_id = id;
+	return 0;
+}
+
+static void	arm_ping(struct shard_front *front);
+
+static void
+ping_workers(void *data)
+{
+	struct shard_front *front = data;
+	uint64_t now = now_ms();
+
+	front->ping_armed = false;
+	for (unsigned i = 0; i < front->count; i++) {
+		struct shard_worker_proc *w = &front->workers[i];
+
+		if (w->fd < 0 || w->pid <= 0)
+			continue;
+		if (w->ping_waiting && now - w->ping_since_ms >= PING_DEADLINE_MS) {
+			qb_log(LOG_ERR, "worker process %ld has not answered for %llu s: killing it",
+			    (long)w->pid, (unsigned long long)((now - w->ping_since_ms) / 1000));
+			(void)kill(w->pid, SIGKILL);	/* its control socket closes: worker_lost() */
+			w->ping_waiting = false;
+			continue;
+		}
+		if (w->ping_waiting && w->ping_id != 0)
+			continue;
+		if (!w->ping_waiting) {
+			w->ping_waiting = true;
+			w->ping_since_ms = now;
+			w->ping_id = 0;
+		}
+		if (send_ping(front, w) == -EAGAIN)
+			qb_log(LOG_DEBUG, "worker process %ld: control socket full, ping later",
+			    (long)w->pid);
+	}
+	arm_ping(front);
+}
+
+static void
+arm_ping(struct shard_front *front)
+{
+	if (front->ping_armed || front->inst == NULL)
+		return;
+	if (qb_loop_timer_add(front->inst->loop, QB_LOOP_LOW, PING_INTERVAL_MS * 1000000ULL,
+	    front, ping_workers, &front->ping_timer) == 0)
+		front->ping_armed = true;
+	else
+		qb_log(LOG_WARNING, "cannot arm the worker ping timer");
+}
+
 int
 shard_front_attach(struct shard_front *front, struct qnetd_instance *inst)
 {
@@ -306,6 +385,7 @@ shard_front_attach(struct shard_front *front, struct qnetd_instance *inst)
 			return r;
 	}
 	inst->front = front;
+	arm_ping(front);
 	return 0;
 }
 
@@ -314,6 +394,10 @@ shard_front_stop(struct shard_front *front)
 {
 	uint64_t deadline = now_ms() + STOP_GRACE_MS;
 
+	if (front->ping_armed) {
+		qb_loop_timer_del(front->inst->loop, front->ping_timer);
+		front->ping_armed = false;
+	}
 	/* Signal first: a worker that saw its control socket close would call it an error. */
 	for (unsigned i = 0; i < front->count; i++)
 		if (front->workers[i].pid > 0)
@@ -538,8 +622,10 @@ read_reply(struct shard_front *front, struct shard_worker_proc *w, uint32_t id,
 		if (n < SHARD_REQUEST_HDR)
 			continue;
 		memcpy(&got, buf + 1, sizeof(got));
-		if (got != id)
+		if (got != id) {
+			handle_notice(front, w, buf, (size_t)n);	/* a ping's answer, or late */
 			continue;
+		}
 		if (buf[0] == SHARD_MSG_REPLY_PART) {
 			fwrite(buf + SHARD_REQUEST_HDR, 1, (size_t)n - SHARD_REQUEST_HDR, out);
 		} else if (n > SHARD_REQUEST_HDR) {

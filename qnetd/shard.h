@@ -19,7 +19,8 @@
  *
  * If a worker dies the front stops and exits with failure: every client
  * reconnects after the service manager restarts qnetd, instead of a
- * shard silently missing.
+ * shard silently missing. A worker that stops answering (pings every few
+ * seconds) is killed, to the same end.
  */
 #ifndef QNETD_SHARD_H
 #define QNETD_SHARD_H
@@ -29,6 +30,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
+
+#include <qb/qbloop.h>
 
 struct qnetd_instance;
 struct qnetd_client;
@@ -61,6 +64,10 @@ struct shard_worker_proc {
 	struct shard_pending_conn	**pending_tail;	/* NULL while none wait */
 	uint32_t	 pending_count;
 	size_t		 pending_bytes;
+	/* liveness: a ping request not answered yet, since ping_since_ms */
+	bool		 ping_waiting;
+	uint32_t	 ping_id;	/* 0: not sent yet (the socket was full) */
+	uint64_t	 ping_since_ms;
 };
 
 struct shard_front {
@@ -69,6 +76,8 @@ struct shard_front {
 	struct shard_worker_proc workers[QNETD_MAX_WORKER_PROCESSES];
 	bool			 worker_lost;	/* a worker died: exit with failure */
 	uint32_t		 request_id;	/* of the last request: late replies differ */
+	qb_loop_timer_handle	 ping_timer;
+	bool			 ping_armed;
 };
 
 /* Bytes in front of a request's line or a reply's data: type, then the u32 id. */

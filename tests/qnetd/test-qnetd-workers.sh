@@ -4,8 +4,8 @@
 # tests/e2e/test-qnetd-interop-workers.sh): every cluster is served by one worker
 # and the clusters spread over all three; qnetd-tool shows the totals of all
 # workers (text, JSON, metrics); -m counts every worker's clients; a worker that
-# dies stops the whole daemon with status 1; SIGTERM and qnetd-tool -H stop all
-# processes.
+# dies, or stops answering the front's pings for 30 s, stops the whole daemon with
+# status 1; SIGTERM and qnetd-tool -H stop all processes.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 BUILD=${QNET_BUILD:-$HERE/../../build}
@@ -251,6 +251,22 @@ check "a hand-over that lost its socket in the worker is not counted against -m"
      "$CLIENT" 127.0.0.1 "$port" alpha 1 | grep -q "^type=14 vote=1"'
 kill -TERM "$qnetd_pid"
 wait_exit "$qnetd_pid" 10
+
+# A worker that stops answering (stopped here, for good) is found by the front's
+# pings and killed: qnetd exits 1 like for any lost worker.
+rm -f "$dir/q.pid"
+start_qnetd "$dir/qnetd6.log"
+workers=$(children "$qnetd_pid")
+stopped=$(head -n 1 <<<"$workers")
+kill -STOP "$stopped"
+exit_status=none
+wait_exit "$qnetd_pid" 50
+check "a worker stuck for good: killed after 30 s unanswered, the front exits with status 1" eval \
+    '[[ $exit_status == 1 ]] &&
+     grep -q "worker process $stopped has not answered for [0-9]* s: killing it" "$dir/qnetd6.log" &&
+     grep -q "worker process $stopped is gone" "$dir/qnetd6.log"'
+check "... and no worker process is left behind" eval \
+    'for _ in $(seq 50); do all_gone $workers && exit 0; sleep 0.1; done; exit 1'
 
 echo "$passed passed, $failed failed"
 [[ $failed == 0 ]]

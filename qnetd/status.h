@@ -31,9 +31,8 @@ int	qnetd_totals_parse(const char *text, struct qnetd_totals *t);
 void	qnetd_status_write(const struct qnetd_instance *inst, const struct qnetd_totals *t,
 	    bool verbose, FILE *out);
 /*
- * cluster_name NULL or "": every cluster, in the order upstream gives
- * (creation order, approximated: see status.c). 0 or -ENOMEM, after
- * which out holds nothing.
+ * cluster_name NULL or "": every cluster, in creation order as upstream.
+ * 0 or -ENOMEM, after which out holds nothing.
  */
 int	qnetd_list_write(const struct qnetd_instance *inst, bool verbose,
 	    const char *cluster_name, FILE *out);

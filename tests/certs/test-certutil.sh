@@ -132,6 +132,22 @@ der_crt() {
     openssl x509 -inform DER -in "$1" -noout -subject -issuer
 }
 
+# Four signings at once: four certificates, four different serial numbers.
+parallel_serials() {
+    local i
+    for i in 1 2 3 4; do
+        "$Q" -d "$A/q" -s -c "$A/n1/qdevice-net-node.crq" -n "par$i" &
+    done
+    wait
+    for i in 1 2 3 4; do
+        der_crt_serial "$A/q/cluster-par$i.crt" || return 1
+    done | sort -u | tee /dev/stderr | wc -l | grep -qx 4
+}
+
+der_crt_serial() {
+    openssl x509 -inform DER -in "$1" -noout -serial
+}
+
 crq_subject() {
     openssl req -inform DER -in "$1" -noout -subject | grep -Fx "subject=CN = $2"
 }
@@ -225,6 +241,16 @@ check "qnetd -s: no cluster name -> 2" \
 check "qnetd -s: no database -> 1" \
     rc_is 1 "$Q" -d "$T/nodb" -s -c "$A/n1/qdevice-net-node.crq" -n x
 check "qnetd -s: garbage CRQ -> 1" rc_is 1 "$Q" -d "$A/q" -s -c "$A/q/serial.txt" -n x
+check "qnetd -s: a refused request leaves the cluster's certificate as it was" eval \
+    "cp '$A/q/cluster-alpha.crt' '$T/alpha.keep' &&
+     rc_is 1 '$Q' -d '$A/q' -s -c '$A/q/serial.txt' -n alpha &&
+     cmp '$A/q/cluster-alpha.crt' '$T/alpha.keep' && ! ls '$A/q'/cluster-alpha.crt.new.* 2>/dev/null"
+check "qnetd -s: signings at once get distinct serials" parallel_serials
+check "qnetd -s: serial.txt that is not a number -> 1, never evaluated" eval \
+    "cp '$A/q/serial.txt' '$T/serial.keep' &&
+     echo 'SERIAL[\$(touch $T/evaluated)]' >'$A/q/serial.txt' &&
+     rc_is 1 '$Q' -d '$A/q' -s -c '$A/n1/qdevice-net-node.crq' -n alpha;
+     rc=\$?; cp '$T/serial.keep' '$A/q/serial.txt'; [ \$rc = 0 ] && [ ! -e '$T/evaluated' ]"
 check "qnetd: bad option -> 1, -h -> 0, no op -> 0" eval \
     "rc_is 1 '$Q' -x && rc_is 0 '$Q' -h && rc_is 0 '$Q'"
 check "node -i: missing CA -> 2" rc_is 2 "$N" -d "$T/nodb" -i -c "$T/nope"

@@ -352,7 +352,8 @@ quick_start_test() {
     # directory, and the checkout may well live under /tmp.  -Q runs the node
     # tool remotely under its own path ($0), so it runs from /etc/corosync/.bin
     # here too (host "local").
-    for h in qn n1 n2 local; do
+    # The second node is named by an IPv6 literal.
+    for h in qn n1 fd00::2 local; do
         mkdir -p "$D/$h/etc/.bin" "$D/$h/tmp"
         cp "$Q" "$D/$h/etc/.bin/qnetd-certutil"
         cp "$N" "$D/$h/etc/.bin/qdevice-net-certutil"
@@ -372,25 +373,35 @@ exec unshare -m bash -c 'mount --bind "\$1/etc" /etc/corosync &&
     mount --bind "\$1/tmp" /tmp && PATH=/etc/corosync/.bin:\$PATH && eval "\$2"' \
     _ "$D/\$h" "\$*"
 EOF
+    # scp: root@HOST:PATH, or root@[HOST]:PATH for an IPv6 literal, as scp wants.
     cat >"$T/bin/scp" <<EOF
 #!/bin/bash
 map() {
+    local h p
     case \$1 in
-        root@*:/etc/corosync/*) h=\${1%%:*}; h=\${h#root@}; echo "$D/\$h/etc/\${1#*:/etc/corosync/}" ;;
-        root@*:/tmp/*) h=\${1%%:*}; h=\${h#root@}; echo "$D/\$h/tmp/\${1#*:/tmp/}" ;;
-        *:*) echo "unexpected \$1" >&2; exit 1 ;;
-        *) echo "\$1" ;;
+        root@\[*\]:*) h=\${1#root@[}; h=\${h%%]*}; p=\${1#*]:} ;;
+        root@*:*) h=\${1#root@}; h=\${h%%:*}; p=\${1#*:} ;;
+        *:*) echo "unexpected \$1" >&2; return 1 ;;
+        *) echo "\$1"; return 0 ;;
+    esac
+    case \$p in
+        /etc/corosync/*) echo "$D/\$h/etc/\${p#/etc/corosync/}" ;;
+        /tmp/*) echo "$D/\$h/tmp/\${p#/tmp/}" ;;
+        *) echo "unexpected \$1" >&2; return 1 ;;
     esac
 }
-cp "\$(map "\$1")" "\$(map "\$2")"
+src=\$(map "\$1") && dst=\$(map "\$2") && cp "\$src" "\$dst"
 EOF
     chmod +x "$T/bin/ssh" "$T/bin/scp"
-    check "node -Q -n delta qn n1 n2" env PATH="$T/bin:$PATH" local_n "$QL" -Q -n delta qn n1 n2
+    check "node -Q -n delta qn n1 fd00::2" \
+        env PATH="$T/bin:$PATH" local_n "$QL" -Q -n delta qn n1 fd00::2
     qnetd_ok "$D/qn/etc/$QNETD_SUB" "-Q qnetd"
     node_ok "$D/n1/etc/$NODE_SUB" delta "-Q node1"
-    node_ok "$D/n2/etc/$NODE_SUB" delta "-Q node2"
+    node_ok "$D/fd00::2/etc/$NODE_SUB" delta "-Q node2 (IPv6 literal)"
+    check "node -Q leaves no file in transit in any /tmp" eval \
+        "[ -z \"\$(ls -A '$D/qn/tmp' '$D/n1/tmp' '$D/fd00::2/tmp' | grep -v ':\$' | grep .)\" ]"
     check "node -Q refuses initialized nodes" \
-        rc_is 1 env PATH="$T/bin:$PATH" local_n "$QL" -Q -n delta qn n1 n2
+        rc_is 1 env PATH="$T/bin:$PATH" local_n "$QL" -Q -n delta qn n1 fd00::2
 }
 if [ -d /etc/corosync ]; then
     quick_start_test

@@ -36,6 +36,18 @@ struct hooks {
 	bool			 timer_armed;
 };
 
+/*
+ * A hook runs in a process group of its own, so a timeout also ends what
+ * it started (a pipeline, a background command). Its pid stays the group
+ * id while it is unreaped, so the group cannot be someone else's.
+ */
+static void
+kill_hook(pid_t pid)
+{
+	if (kill(-pid, SIGKILL) != 0)
+		kill(pid, SIGKILL);
+}
+
 static uint64_t
 now_ns(void)
 {
@@ -78,6 +90,7 @@ reap(void *data)
 {
 	struct hooks *h = data;
 	uint64_t now = now_ns();
+	pid_t r;
 
 	h->timer_armed = false;
 	for (uint32_t i = 0; i < h->max_running; i++) {
@@ -85,13 +98,14 @@ reap(void *data)
 
 		if (p->pid == 0)
 			continue;
-		if (waitpid(p->pid, NULL, WNOHANG) == p->pid) {
+		r = waitpid(p->pid, NULL, WNOHANG);
+		if (r == p->pid || r < 0) {	/* r < 0: not ours to wait for any more */
 			p->pid = 0;
 			h->running--;
 			continue;
 		}
 		if (!p->killed && now >= p->deadline_ns) {
-			kill(p->pid, SIGKILL);
+			kill_hook(p->pid);
 			p->killed = true;
 			h->timed_out++;
 		}
@@ -130,6 +144,8 @@ int
 hooks_run(struct hooks *h, const char *event, const char *const *vars)
 {
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t defaults;
 	char *argv[3];
 	char **env;
 	uint32_t slot;
@@ -156,7 +172,15 @@ hooks_run(struct hooks *h, const char *event, const char *const *vars)
 	argv[2] = NULL;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	r = posix_spawn(&pid, h->program, &fa, NULL, argv, env);
+	/* Its own process group (see kill_hook); SIGPIPE as a shell expects, not ignored as here. */
+	posix_spawnattr_init(&attr);
+	sigemptyset(&defaults);
+	sigaddset(&defaults, SIGPIPE);
+	posix_spawnattr_setsigdefault(&attr, &defaults);
+	posix_spawnattr_setpgroup(&attr, 0);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF);
+	r = posix_spawn(&pid, h->program, &fa, &attr, argv, env);
+	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
 	free(env[0]);
 	free(env);
@@ -179,11 +203,32 @@ hooks_destroy(struct hooks *h)
 		return;
 	if (h->timer_armed)
 		qb_loop_timer_del(h->loop, h->timer);
-	for (uint32_t i = 0; h->procs != NULL && i < h->max_running; i++) {
-		if (h->procs[i].pid == 0)
-			continue;
-		kill(h->procs[i].pid, SIGKILL);
-		waitpid(h->procs[i].pid, NULL, 0);
+	/*
+	 * Hooks still running get the rest of their time: the last events
+	 * (a daemon that gives up and exits) are those an admin needs most.
+	 */
+	while (h->running > 0) {
+		uint64_t now = now_ns();
+
+		for (uint32_t i = 0; i < h->max_running; i++) {
+			struct hook_proc *p = &h->procs[i];
+
+			pid_t r;
+
+			if (p->pid == 0)
+				continue;
+			r = waitpid(p->pid, NULL, WNOHANG);
+			if (r == 0 && now < p->deadline_ns)
+				continue;
+			if (r == 0) {
+				kill_hook(p->pid);
+				waitpid(p->pid, NULL, 0);
+			}
+			p->pid = 0;	/* reaped, or not ours to wait for (r < 0) */
+			h->running--;
+		}
+		if (h->running > 0)
+			nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000000L }, NULL);
 	}
 	free(h->procs);
 	free(h->program);

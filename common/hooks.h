@@ -17,7 +17,11 @@ struct hooks;
 /* program NULL or "": hooks disabled (hooks_run does nothing). 0 or -errno. */
 int	hooks_create(struct hooks **out, qb_loop_t *loop, const char *program,
 	    uint32_t timeout_ms, uint32_t max_running);
-void	hooks_destroy(struct hooks *h);	/* kills hooks still running; NULL-safe */
+/*
+ * NULL-safe. Waits for hooks still running, each until its time limit,
+ * then kills (with what they started) those still running.
+ */
+void	hooks_destroy(struct hooks *h);
 
 /*
  * Start the hook for `event`; vars is a NULL-terminated list of

@@ -265,6 +265,8 @@ child_exec(const struct worker *w, char *const argv[])
 
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGCHLD, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);	/* ignored by the worker only: the timeout sends it */
+	signal(SIGINT, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (null_stdio() < 0)
@@ -441,6 +443,14 @@ heuristics_exec_worker_main(int cmd_fd, int result_fd, int log_fd,
 	fcntl(log_fd, F_SETFL, fcntl(log_fd, F_GETFL) | O_NONBLOCK);
 	for (size_t i = 0; i < sizeof(reset) / sizeof(reset[0]); i++)
 		signal(reset[i], SIG_DFL);
+	/*
+	 * A stop signal meant for the daemon reaches us too (systemd signals
+	 * the whole unit, pkill matches our name): dying first would look to
+	 * the daemon like a crashed worker and make its exit a failure. We end
+	 * when the daemon closes our command pipe, or by its SIGKILL.
+	 */
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&none);
 	sigemptyset(&chld);

@@ -374,6 +374,30 @@ sigterm_ignored_gets_sigkill(void **state)
 	assert_int_equal(wait_children(worker, 0, 2000), 0);	/* the kill-list pass */
 }
 
+/*
+ * SIGTERM for the whole unit (systemctl stop, pkill) must not kill the
+ * worker before the daemon has stopped it; the commands it starts still
+ * die of SIGTERM at their timeout (sleep below has no handler of its own).
+ */
+static void
+worker_outlives_a_stray_sigterm(void **state)
+{
+	static const char *const cmds[] = { "/bin/sleep 5" };
+	struct fx *f = *state;
+	pid_t worker = heuristics_worker_pid(f->h);
+
+	set_cmds(f, (const char *const[]){ "/bin/true" }, 1);
+	assert_int_equal(run_once(f, 1000), HEURISTICS_RESULT_PASS);	/* the worker is up */
+	assert_int_equal(kill(worker, SIGTERM), 0);
+	assert_int_equal(kill(worker, SIGINT), 0);
+	assert_int_equal(run_once(f, 1000), HEURISTICS_RESULT_PASS);
+	assert_int_equal(heuristics_worker_pid(f->h), worker);
+	set_cmds(f, cmds, 1);
+	assert_int_equal(run_once(f, 300), HEURISTICS_RESULT_FAIL);
+	/* gone well before the next kill-list pass (5 s): by the SIGTERM */
+	assert_int_equal(wait_children(worker, 0, 1500), 0);
+}
+
 static void
 superseded_result_not_reported(void **state)
 {
@@ -511,6 +535,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(timeout_fails_and_kills, fx_setup_slow_kill,
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(sigterm_ignored_gets_sigkill, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(worker_outlives_a_stray_sigterm, fx_setup_slow_kill,
+		    fx_teardown),
 		cmocka_unit_test_setup_teardown(superseded_result_not_reported, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(superseded_run_killed, fx_setup_slow_kill,
 		    fx_teardown),

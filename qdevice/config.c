@@ -336,6 +336,14 @@ collect_exec(const char *key, bool is_string, void *arg)
 		ctx->err = fail(ctx->errbuf, ctx->err_len, r, "%s: cannot read it", key);
 		return r;
 	}
+	/* What the heuristics worker cannot be handed is refused here, with its key. */
+	if (strpbrk(cmd, "\r\n") != NULL || strlen(name) + strlen(cmd) > CONFIG_HEURISTICS_EXEC_MAX) {
+		ctx->err = fail(ctx->errbuf, ctx->err_len, -EINVAL, "%s: %s", key,
+		    strpbrk(cmd, "\r\n") != NULL ? "the command holds a line break" :
+		    "the command is too long");
+		free(cmd);
+		return -EINVAL;
+	}
 	names = realloc(h->exec_names, (h->exec_count + 1) * sizeof(*names));
 	if (names != NULL)
 		h->exec_names = names;

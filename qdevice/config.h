@@ -52,6 +52,12 @@ enum log_debug {
 	LOG_DEBUG_TRACE,
 };
 
+/*
+ * Longest exec_NAME name and command together (bytes): what always fits in
+ * one line to the heuristics worker.
+ */
+#define CONFIG_HEURISTICS_EXEC_MAX	4000
+
 /* The heuristics part: re-read on live reload. */
 struct config_heuristics {
 	enum heuristics_mode	 mode;

@@ -251,6 +251,20 @@ qdevice_heur_reconfigure(struct qdevice *qd)
 		qdevice_exit(qd, EXIT_FAILURE);
 		return;
 	}
+	/*
+	 * A run still out uses the old commands, and may be stuck on the very
+	 * one just fixed: run again with the new ones (as upstream); the
+	 * kinds waiting get the new run's result.
+	 */
+	if (qd->heur->waiting != 0 && qdevice_heur_mode(qd) != HEURISTICS_MODE_OFF) {
+		enum heur_kind kind = HEUR_KIND_REGULAR;
+
+		for (int k = HEUR_KIND_REGULAR; k >= HEUR_KIND_MEMBERSHIP; k--)
+			if (qd->heur->waiting & (1U << k))
+				kind = (enum heur_kind)k;
+		qb_log(LOG_DEBUG, "Heuristics commands changed during a run: running again");
+		qdevice_heur_run(qd, kind);
+	}
 	if (qdevice_heur_mode(qd) == HEURISTICS_MODE_ON) {
 		if (!qd->heur->regular_timer.armed && !qd->sync_in_progress)
 			qdevice_heur_regular_start(qd);

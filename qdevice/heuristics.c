@@ -21,7 +21,12 @@
 #include <sys/wait.h>
 #include <qb/qblog.h>
 
+#include "qdevice/config.h"
 #include "qdevice/heuristics-exec.h"
+
+/* Every command the configuration accepts fits in one "exec-list-add NAME CMD" line. */
+_Static_assert(sizeof("exec-list-add ") - 1 + CONFIG_HEURISTICS_EXEC_MAX + 2 <=
+    HEURISTICS_LINE_MAX, "CONFIG_HEURISTICS_EXEC_MAX too large for the worker's lines");
 
 struct heuristics {
 	pid_t			 pid;

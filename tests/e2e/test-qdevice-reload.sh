@@ -1,7 +1,9 @@
 #!/bin/bash
 # tests/e2e/test-qdevice-reload.sh: live reload in our qdevice (corosync-cfgtool -R) against
-# Debian's qnetd: a heuristics command that starts failing, a third node added to the node
-# list (qnetd gets a changed config list), and logging.debug switched on at run time.
+# Debian's qnetd: a heuristics command that starts failing, commands that cannot be used
+# (refused, qdevice stays), a check stuck on a command that a reload fixes (run again at
+# once), a third node added to the node list (qnetd gets a changed config list), and
+# logging.debug switched on at run time.
 # qdevice runs without -d here so the logging switch is visible.
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -54,8 +56,24 @@ check "reloaded exec_ok=/bin/false: n1 and n2 report Fail" \
 check "qnetd sees the changed heuristics" \
     lab_wait_until 10 eval 'lab_qnetd_tool -l | grep -c "Heuristics:.*Fail" | grep -qx 2'
 
+# Commands that cannot be handed to the heuristics worker (a line break, over the length
+# limit), set straight in cmap: refused with a logged error, the old ones kept, no exit.
+lab_exec n1 corosync-cmapctl -s quorum.device.heuristics.exec_ok str $'/bin/true\n/bin/false'
+lab_exec n1 corosync-cmapctl -s quorum.device.heuristics.exec_ok str \
+    "/bin/true $(printf '%04100d' 0)"
+check "a command with a line break or over the limit: refused, logged, qdevice keeps running" \
+    lab_wait_until 10 eval '[ "$(grep -c "keeping the old one: quorum.device.heuristics.exec_ok: the command" \
+        "$LAB_DIR/logs/n1-qdevice.log")" = 2 ] && lab_running n1 qdevice &&
+        heuristics_result n1 Fail'
+
+# A run stuck on a command (20 s timeout), then that command fixed: qdevice runs the
+# heuristics again with the new command at once instead of waiting for the stuck run.
+reload "${base[@]}" heuristics.timeout=20000 heuristics.exec_ok="/bin/sleep 60"
+sleep 3
+check "a regular run stuck in /bin/sleep: still Fail" heuristics_result n1 Fail
 reload "${base[@]}" heuristics.exec_ok=/bin/true
-check "reloaded exec_ok=/bin/true: Pass again" lab_wait_until 15 heuristics_result n1 Pass
+check "reloaded exec_ok=/bin/true during the stuck run: Pass within 8 s, not after it" \
+    lab_wait_until 8 heuristics_result n1 Pass
 
 # A third configured node (never started): qnetd must get the changed config list.
 lab_write_config "${base[@]}" heuristics.exec_ok=/bin/true

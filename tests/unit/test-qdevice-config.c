@@ -648,6 +648,33 @@ heuristics_too_many(void **state)
 	assert_int_equal(e->c.heuristics.mode, HEURISTICS_MODE_OFF);
 }
 
+/* A command the worker could not be handed is a configuration error, named by its key. */
+static void
+heuristics_unforwardable_commands(void **state)
+{
+	struct env *e = *state;
+	char *long_cmd = malloc(CONFIG_HEURISTICS_EXEC_MAX + 2);
+	struct kv execs[] = {
+		{ "quorum.device.heuristics.mode", T_STR, "on" },
+		{ "quorum.device.heuristics.exec_ab", T_STR, "" },
+	};
+
+	assert_non_null(long_cmd);
+	/* name "ab" + command: exactly at the limit, then one byte over */
+	memset(long_cmd, 'x', CONFIG_HEURISTICS_EXEC_MAX - 2);
+	long_cmd[CONFIG_HEURISTICS_EXEC_MAX - 2] = '\0';
+	execs[1].val = long_cmd;
+	assert_int_equal(read_with(e, execs, 2), 0);
+	assert_int_equal(e->c.heuristics.exec_count, 1);
+	strcat(long_cmd, "x");
+	assert_int_equal(read_with(e, execs, 2), -EINVAL);
+	assert_non_null(strstr(e->err, "exec_ab: the command is too long"));
+	execs[1].val = "/bin/true\n/bin/false";
+	assert_int_equal(read_with(e, execs, 2), -EINVAL);
+	assert_non_null(strstr(e->err, "exec_ab: the command holds a line break"));
+	free(long_cmd);
+}
+
 static void
 heuristics_setting_ranges(void **state)
 {
@@ -703,6 +730,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(nodelist_reread, setup, teardown),
 		cmocka_unit_test_setup_teardown(heuristics_execs, setup, teardown),
 		cmocka_unit_test_setup_teardown(heuristics_too_many, setup, teardown),
+		cmocka_unit_test_setup_teardown(heuristics_unforwardable_commands, setup, teardown),
 		cmocka_unit_test_setup_teardown(heuristics_setting_ranges, setup, teardown),
 		cmocka_unit_test_setup_teardown(log_debug_keys, setup, teardown),
 	};

@@ -59,6 +59,17 @@ stop(void *data)
 	qb_loop_stop(data);
 }
 
+/* The first line the hook wrote to out_file. */
+static void
+first_line(char *line, size_t len)
+{
+	FILE *f = fopen(out_file, "r");
+
+	assert_non_null(f);
+	assert_non_null(fgets(line, (int)len, f));
+	fclose(f);
+}
+
 static void
 run_loop_ms(qb_loop_t *loop, unsigned ms)
 {
@@ -75,7 +86,6 @@ hook_gets_event_and_vars(void **state)
 	qb_loop_t *loop = qb_loop_create();
 	struct hooks *h;
 	char line[256] = "";
-	FILE *f;
 
 	(void)state;
 	unlink(out_file);
@@ -84,10 +94,7 @@ hook_gets_event_and_vars(void **state)
 	assert_int_equal(hooks_running(h), 1);
 	run_loop_ms(loop, 500);
 	assert_int_equal(hooks_running(h), 0);	/* reaped */
-	f = fopen(out_file, "r");
-	assert_non_null(f);
-	assert_non_null(fgets(line, sizeof(line), f));
-	fclose(f);
+	first_line(line, sizeof(line));
 	assert_string_equal(line, "vote_changed vote_changed 2 pve\n");
 	hooks_destroy(h);
 	qb_loop_destroy(loop);
@@ -119,17 +126,13 @@ destroy_lets_running_hooks_finish(void **state)
 	qb_loop_t *loop = qb_loop_create();
 	struct hooks *h;
 	char line[256] = "";
-	FILE *f;
 
 	(void)state;
 	unlink(out_file);
 	assert_int_equal(hooks_create(&h, loop, script, 5000, 4), 0);
 	assert_int_equal(hooks_run(h, "late", NULL), 0);
 	hooks_destroy(h);	/* at once, while the hook sleeps */
-	f = fopen(out_file, "r");
-	assert_non_null(f);
-	assert_non_null(fgets(line, sizeof(line), f));
-	fclose(f);
+	first_line(line, sizeof(line));
 	assert_int_equal(strncmp(line, "late late", 9), 0);
 	qb_loop_destroy(loop);
 }
@@ -187,7 +190,6 @@ hooks_get_sigpipe_by_default(void **state)
 	unsigned long long ignored = ~0ULL;
 	struct hooks *h;
 	char line[256] = "";
-	FILE *f;
 
 	(void)state;
 	unlink(out_file);
@@ -195,10 +197,7 @@ hooks_get_sigpipe_by_default(void **state)
 	assert_int_equal(hooks_create(&h, loop, script, 5000, 1), 0);
 	assert_int_equal(hooks_run(h, "sigpipe", NULL), 0);
 	run_loop_ms(loop, 500);
-	f = fopen(out_file, "r");
-	assert_non_null(f);
-	assert_non_null(fgets(line, sizeof(line), f));
-	fclose(f);
+	first_line(line, sizeof(line));
 	assert_int_equal(sscanf(line, "SigIgn: %llx", &ignored), 1);
 	assert_int_equal(ignored & (1ULL << (SIGPIPE - 1)), 0);
 	signal(SIGPIPE, SIG_DFL);

@@ -108,9 +108,9 @@ expect_server_error(struct qnetd_client *c, uint16_t code, bool seq_set, uint32_
 }
 
 static void
-send_preinit(struct qnetd_client *c, const char *cluster, uint32_t seq)
+feed_preinit(struct qnetd_client *c, const char *cluster, uint32_t seq)
 {
-	struct msg m, r;
+	struct msg m;
 
 	msg_init(&m, MSG_TYPE_PREINIT);
 	m.seq_set = true;
@@ -119,6 +119,14 @@ send_preinit(struct qnetd_client *c, const char *cluster, uint32_t seq)
 	m.cluster_name = (const uint8_t *)cluster;
 	m.cluster_name_len = strlen(cluster);
 	feed(c, &m);
+}
+
+static void
+send_preinit(struct qnetd_client *c, const char *cluster, uint32_t seq)
+{
+	struct msg r;
+
+	feed_preinit(c, cluster, seq);
 	assert_true(pop(c, &r));
 	assert_int_equal(r.type, MSG_TYPE_PREINIT_REPLY);
 	assert_int_equal(r.seq, seq);
@@ -413,13 +421,7 @@ cluster_name_is_fixed_by_starttls(void **state)
 	send_preinit(c, "second", 4);
 	assert_false(c->closing);
 
-	msg_init(&m, MSG_TYPE_PREINIT);
-	m.seq_set = true;
-	m.seq = 5;
-	m.cluster_name_set = true;
-	m.cluster_name = (const uint8_t *)"secont";
-	m.cluster_name_len = 6;
-	feed(c, &m);
+	feed_preinit(c, "secont", 5);
 	assert_true(c->closing);
 	assert_string_equal(c->cluster_name, "second");
 	assert_int_equal(f->inst.stats.cert_check_failures, 1);
@@ -435,7 +437,6 @@ worker_keeps_the_routed_cluster(void **state)
 {
 	struct fixture *f;
 	struct qnetd_client *c;
-	struct msg m;
 	int sv[2];
 
 	(void)state;
@@ -447,13 +448,7 @@ worker_keeps_the_routed_cluster(void **state)
 	send_preinit(c, "routed", 2);
 	assert_false(c->closing);
 
-	msg_init(&m, MSG_TYPE_PREINIT);
-	m.seq_set = true;
-	m.seq = 3;
-	m.cluster_name_set = true;
-	m.cluster_name = (const uint8_t *)"elsewhere";
-	m.cluster_name_len = 9;
-	feed(c, &m);
+	feed_preinit(c, "elsewhere", 3);
 	assert_true(c->closing);
 	assert_string_equal(c->cluster_name, "routed");
 	assert_int_equal(f->inst.stats.cert_check_failures, 0);

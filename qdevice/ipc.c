@@ -64,7 +64,13 @@ command(char **words, int count, FILE *out, void *arg)
 	bool verbose = false, json = false;
 	int r;
 
-	if (strcasecmp(words[0], "shutdown") == 0 && count == 1) {
+	/*
+	 * Requests are read as upstream's daemon reads them, since upstream's
+	 * corosync-qdevice-tool may talk to us: it sends "shutdown verbose"
+	 * for -H -v, and the daemon takes the first word after "status" and
+	 * ignores the rest.
+	 */
+	if (strcasecmp(words[0], "shutdown") == 0) {
 		qb_log(LOG_DEBUG, "IPC shutdown request received");
 		return IPC_REPLY_OK_THEN_SHUTDOWN;
 	}
@@ -76,16 +82,10 @@ command(char **words, int count, FILE *out, void *arg)
 		}
 		return IPC_REPLY_OK;
 	}
-	if (strcasecmp(words[0], "status") == 0 && count <= 2) {
-		if (count == 2) {
-			if (strcasecmp(words[1], "verbose") == 0) {
-				verbose = true;
-			} else if (strcasecmp(words[1], "json") == 0) {
-				json = true;
-			} else {
-				fprintf(out, "Unknown status option \"%s\"", words[1]);
-				return IPC_REPLY_ERROR;
-			}
+	if (strcasecmp(words[0], "status") == 0) {
+		if (count >= 2) {
+			verbose = strcasecmp(words[1], "verbose") == 0;
+			json = strcasecmp(words[1], "json") == 0;	/* ours */
 		}
 		fill_view(qd, &v);
 		r = json ? status_write_json(out, &v) : status_write(out, &v, verbose);

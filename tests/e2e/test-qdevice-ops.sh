@@ -247,3 +247,13 @@ check "cert: the JSON shows the days left" check_json n2 \
     'd["certificate_days_left"] in (9, 10) and d["state"] == "Connected"'
 check "cert: the text output does not" \
     eval '! lab_qdevice_tool n2 -s -v | grep -qi "day"'
+
+# --- upstream's tool against our qdevice ---------------------------------------------------
+# It sends "status verbose " and "shutdown verbose " (with -v); both must work as upstream's.
+DEBIAN_TOOL=/usr/sbin/corosync-qdevice-tool
+check "Debian's corosync-qdevice-tool -s -v reads our qdevice's status" eval \
+    'out=$(lab_exec n2 timeout 10 "$DEBIAN_TOOL" -p "$LAB_QDEVICE_SOCK" -s -v) &&
+     grep -Eq $'"'"'^State:\t+Connected$'"'"' <<<"$out" && grep -q "^Qdevice information" <<<"$out"'
+check "Debian's corosync-qdevice-tool -H -v stops our qdevice" eval \
+    'lab_exec n2 timeout 10 "$DEBIAN_TOOL" -p "$LAB_QDEVICE_SOCK" -H -v &&
+     lab_wait_until 10 eval "! lab_running n2 qdevice"'

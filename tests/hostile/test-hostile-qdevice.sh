@@ -137,10 +137,16 @@ qdevice_exited_in_order() {
 		return 1
 	fi
 	if ! grep -q "Not reconnecting" <<<"$part"; then
-		# what it said instead (the reason of an exit the case did not cause)
+		# qdevice logs a disconnect as an error only when it will not reconnect, so that
+		# line is the decision too. Twice in CI (never in 30 isolated runs) a qdevice that
+		# met the fault within 0.5 s of its start exited 1 right after it, with nothing it
+		# logged later ("Not reconnecting", "Exiting with status 1") in the file: shown,
+		# and accepted, when the decision itself is there.
 		echo "# no 'Not reconnecting' line; its warnings and errors before the exit:"
 		grep -E ' (warning|error|crit|emerg): |^=== ' <<<"$part" | tail -n 12 | sed 's/^/#   /'
-		return 1
+		grep -Eq ' error: Disconnected from qnetd: ' <<<"$part" || return 1
+		echo "# (the not-reconnecting decision is logged: taken as an orderly exit)"
+		return 0
 	fi
 	echo "# qdevice exited in order: $(grep -m1 'Not reconnecting' <<<"$part" | sed 's/.*Not reconnecting/Not reconnecting/')"
 	return 0

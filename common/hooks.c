@@ -82,17 +82,16 @@ hooks_create(struct hooks **out, qb_loop_t *loop, const char *program,
 }
 
 /*
+ * One look at every hook: reap those gone, kill those past their time.
  * Children are reaped by pid only, never with waitpid(-1): other parts of
  * the daemon (the heuristics worker) own children of their own.
  */
 static void
-reap(void *data)
+sweep(struct hooks *h)
 {
-	struct hooks *h = data;
 	uint64_t now = now_ns();
 	pid_t r;
 
-	h->timer_armed = false;
 	for (uint32_t i = 0; i < h->max_running; i++) {
 		struct hook_proc *p = &h->procs[i];
 
@@ -110,6 +109,15 @@ reap(void *data)
 			h->timed_out++;
 		}
 	}
+}
+
+static void
+reap(void *data)
+{
+	struct hooks *h = data;
+
+	h->timer_armed = false;
+	sweep(h);
 	if (h->running > 0 && qb_loop_timer_add(h->loop, QB_LOOP_LOW, REAP_INTERVAL_NS, h,
 	    reap, &h->timer) == 0)
 		h->timer_armed = true;
@@ -208,25 +216,7 @@ hooks_destroy(struct hooks *h)
 	 * (a daemon that gives up and exits) are those an admin needs most.
 	 */
 	while (h->running > 0) {
-		uint64_t now = now_ns();
-
-		for (uint32_t i = 0; i < h->max_running; i++) {
-			struct hook_proc *p = &h->procs[i];
-
-			pid_t r;
-
-			if (p->pid == 0)
-				continue;
-			r = waitpid(p->pid, NULL, WNOHANG);
-			if (r == 0 && now < p->deadline_ns)
-				continue;
-			if (r == 0) {
-				kill_hook(p->pid);
-				waitpid(p->pid, NULL, 0);
-			}
-			p->pid = 0;	/* reaped, or not ours to wait for (r < 0) */
-			h->running--;
-		}
+		sweep(h);
 		if (h->running > 0)
 			nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000000L }, NULL);
 	}

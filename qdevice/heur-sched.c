@@ -257,13 +257,12 @@ qdevice_heur_reconfigure(struct qdevice *qd)
 	 * kinds waiting get the new run's result.
 	 */
 	if (qd->heur->waiting != 0 && qdevice_heur_mode(qd) != HEURISTICS_MODE_OFF) {
-		enum heur_kind kind = HEUR_KIND_REGULAR;
+		int kind = HEUR_KIND_MEMBERSHIP;	/* the first kind waiting sets the timeout */
 
-		for (int k = HEUR_KIND_REGULAR; k >= HEUR_KIND_MEMBERSHIP; k--)
-			if (qd->heur->waiting & (1U << k))
-				kind = (enum heur_kind)k;
+		while (!(qd->heur->waiting & (1U << kind)))
+			kind++;
 		qb_log(LOG_DEBUG, "Heuristics commands changed during a run: running again");
-		qdevice_heur_run(qd, kind);
+		qdevice_heur_run(qd, (enum heur_kind)kind);
 	}
 	if (qdevice_heur_mode(qd) == HEURISTICS_MODE_ON) {
 		if (!qd->heur->regular_timer.armed && !qd->sync_in_progress)

@@ -1,6 +1,6 @@
 /*
  * qdevice/cmap.c: corosync's configuration map: the real config_source
- * behind qdevice/config.c, and tracking of the keys that are reloaded
+ * behind qdevice/corosync-config.c, and tracking of the keys that are reloaded
  * live (PROTOCOL.md 4.1). Changes are collected while corosync reloads
  * its configuration or a membership sync runs, then handed over at once.
  */

@@ -21,7 +21,7 @@
 #include <sys/wait.h>
 #include <qb/qblog.h>
 
-#include "qdevice/config.h"
+#include "qdevice/corosync-config.h"
 #include "qdevice/heuristics-exec.h"
 
 /* Every command the configuration accepts fits in one "exec-list-add NAME CMD" line. */

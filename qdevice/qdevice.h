@@ -15,7 +15,7 @@
 
 #include "common/msg.h"
 #include "common/node-list.h"
-#include "config.h"
+#include "corosync-config.h"
 #include "settings.h"
 #include "status.h"
 #include "vote.h"

@@ -19,7 +19,7 @@
 #     qnetd/settings.c and qdevice/settings.c as a tag of their ADVANCED
 #     SETTINGS section; qdevice.8 names every corosync key (a string
 #     literal starting with quorum., totem., nodelist., logging. or
-#     runtime.) of qdevice/config.c.
+#     runtime.) of qdevice/corosync-config.c.
 # Exit status: 0 pass, 1 fail, 77 skip (groff missing; the source checks
 # still ran and passed).
 
@@ -188,11 +188,11 @@ check_settings() {
 check_settings qnetd qnetd/settings.c
 check_settings qdevice qdevice/settings.c
 
-if [ -f "$srcdir/qdevice/config.c" ] && [ -f "$mandir/qdevice.8" ]; then
+if [ -f "$srcdir/qdevice/corosync-config.c" ] && [ -f "$mandir/qdevice.8" ]; then
 	grep -o '"\(quorum\|totem\|nodelist\|logging\|runtime\)\.[A-Za-z0-9_.]*"' \
-	    "$srcdir/qdevice/config.c" | tr -d '"' | sort -u >"$tmp/keys"
+	    "$srcdir/qdevice/corosync-config.c" | tr -d '"' | sort -u >"$tmp/keys"
 	if ! [ -s "$tmp/keys" ]; then
-		err "qdevice/config.c: no corosync key found (source layout changed? update $0)"
+		err "qdevice/corosync-config.c: no corosync key found (source layout changed? update $0)"
 	fi
 	while read -r k; do
 		grep -qF -- "$k" "$mandir/qdevice.8" ||

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "qdevice/config.h"
+#include "qdevice/corosync-config.h"
 #include "qdevice/settings.h"
 
 /* ---- a key/value store standing in for cmap ---- */

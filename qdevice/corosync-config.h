@@ -1,12 +1,12 @@
 /*
- * qdevice/config.h: what qdevice reads from corosync's configuration
+ * qdevice/corosync-config.h: what qdevice reads from corosync's configuration
  * (PROTOCOL.md 4.1, 4.2): quorum.device.*, the cluster name, the node
  * list, the logging switches. Reads go through struct config_source, so
  * unit tests feed key/values without corosync (qdevice/cmap.c has the
  * real one). Pure code: errors name the key in a caller buffer.
  */
-#ifndef QDEVICE_CONFIG_H
-#define QDEVICE_CONFIG_H
+#ifndef QDEVICE_COROSYNC_CONFIG_H
+#define QDEVICE_COROSYNC_CONFIG_H
 
 #include <stdbool.h>
 #include <stddef.h>

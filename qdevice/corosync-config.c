@@ -1,4 +1,4 @@
-/* qdevice/config.c: read and check corosync's keys (PROTOCOL.md 4.1, 4.2). */
+/* qdevice/corosync-config.c: read and check corosync's keys (PROTOCOL.md 4.1, 4.2). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -9,7 +9,7 @@
 #include <strings.h>
 
 #include "common/utils.h"
-#include "config.h"
+#include "corosync-config.h"
 
 #define NODELIST_PREFIX		"nodelist.node."
 #define EXEC_PREFIX		"quorum.device.heuristics.exec_"

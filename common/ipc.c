@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,9 +22,12 @@ struct ipc_conn {
 	int			 fd;
 	char			*in;
 	size_t			 in_len;
-	char			*out;
-	size_t			 out_len;
-	size_t			 out_sent;
+	/* The reply: a status line, then the body as composed (no copy of it). */
+	char			 head[8];
+	size_t			 head_len;
+	char			*body;
+	size_t			 body_len;
+	size_t			 out_sent;	/* of head and body together */
 	bool			 replying;
 	bool			 shutdown_after;
 	qb_loop_timer_handle	 expiry;
@@ -49,7 +53,7 @@ conn_close(struct ipc_conn *c)
 	qb_list_del(&c->list);
 	c->srv->conn_count--;
 	free(c->in);
-	free(c->out);
+	free(c->body);
 	free(c);
 }
 
@@ -63,7 +67,7 @@ build_reply(struct ipc_conn *c)
 	FILE *out;
 	int count;
 
-	out = open_memstream(&body, &body_len);
+	out = utils_open_memstream(&body, &body_len);
 	if (out == NULL)
 		goto fail;
 	count = utils_split_words(c->in, &words);
@@ -84,29 +88,26 @@ build_reply(struct ipc_conn *c)
 		body_len = strlen(body);
 		kind = IPC_REPLY_ERROR;
 	}
-	c->out = malloc(body_len + 16);
-	if (c->out == NULL)
-		goto fail;
 	if (kind == IPC_REPLY_ERROR) {
-		/* The message ends with exactly one newline. */
+		/* The message ends with exactly one newline; body[body_len] is its NUL. */
 		while (body_len > 0 && body[body_len - 1] == '\n')
 			body_len--;
-		memcpy(c->out, "Error\n", 6);
-		memcpy(c->out + 6, body, body_len);
-		c->out[6 + body_len] = '\n';
-		c->out_len = 7 + body_len;
+		body[body_len++] = '\n';
+		strcpy(c->head, "Error\n");
 	} else {
-		memcpy(c->out, "OK\n", 3);
-		memcpy(c->out + 3, body, body_len);
-		c->out_len = 3 + body_len;
+		strcpy(c->head, "OK\n");
 	}
+	c->head_len = strlen(c->head);
+	c->body = body;
+	c->body_len = body_len;
 	c->shutdown_after = kind == IPC_REPLY_OK_THEN_SHUTDOWN;
-	free(body);
 	return;
 fail:
 	free(body);
-	c->out = strdup("Error\nInternal error\n");
-	c->out_len = c->out != NULL ? strlen(c->out) : 0;
+	strcpy(c->head, "Error\n");
+	c->head_len = strlen(c->head);
+	c->body = strdup("Internal error\n");
+	c->body_len = c->body != NULL ? strlen(c->body) : 0;
 }
 
 static int	conn_io(int fd, int revents, void *data);
@@ -115,10 +116,22 @@ static int	conn_io(int fd, int revents, void *data);
 static int
 conn_write(struct ipc_conn *c)
 {
-	while (c->out_sent < c->out_len) {
-		ssize_t n = send(c->fd, c->out + c->out_sent, c->out_len - c->out_sent,
-		    MSG_NOSIGNAL);
+	size_t total = c->head_len + c->body_len;
 
+	while (c->out_sent < total) {
+		struct iovec iov[2];
+		struct msghdr mh = { .msg_iov = iov };
+		ssize_t n;
+
+		if (c->out_sent < c->head_len) {
+			iov[mh.msg_iovlen++] = (struct iovec){ c->head + c->out_sent,
+			    c->head_len - c->out_sent };
+			iov[mh.msg_iovlen++] = (struct iovec){ c->body, c->body_len };
+		} else {
+			iov[mh.msg_iovlen++] = (struct iovec){ c->body + (c->out_sent -
+			    c->head_len), total - c->out_sent };
+		}
+		n = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return 0;
 		if (n <= 0)
@@ -127,7 +140,7 @@ conn_write(struct ipc_conn *c)
 	}
 	{
 		struct ipc_server *srv = c->srv;
-		bool shutdown = c->shutdown_after && c->out_sent == c->out_len;
+		bool shutdown = c->shutdown_after && c->out_sent == total;
 
 		conn_close(c);
 		if (shutdown && srv->cfg.shutdown != NULL)
@@ -370,7 +383,7 @@ client_call(const char *path, const char *line, int timeout_ms, char **reply, bo
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	long long deadline = now_ms() + timeout_ms;
-	size_t line_len = strlen(line), sent = 0, len = 0;
+	size_t line_len = strlen(line), sent = 0, len = 0, cap = 0;
 	char *buf = NULL, *msg;
 	int fd, r;
 
@@ -403,13 +416,24 @@ client_call(const char *path, const char *line, int timeout_ms, char **reply, bo
 		}
 		sent += (size_t)n;
 	}
+	/* Straight into a buffer that doubles: a list reply may be tens of MB. */
 	for (;;) {
-		char chunk[4096], *grown;
 		ssize_t n;
 
+		if (cap - len < 65536 + 1) {
+			size_t grown_cap = cap < 65536 ? 131072 : cap * 2;
+			char *grown = grown_cap > cap ? realloc(buf, grown_cap) : NULL;
+
+			if (grown == NULL) {
+				r = -ENOMEM;
+				goto out;
+			}
+			buf = grown;
+			cap = grown_cap;
+		}
 		if ((r = wait_fd(fd, POLLIN, deadline)) != 0)
 			goto out;
-		n = recv(fd, chunk, sizeof(chunk), 0);
+		n = recv(fd, buf + len, cap - len - 1, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -418,18 +442,7 @@ client_call(const char *path, const char *line, int timeout_ms, char **reply, bo
 		}
 		if (n == 0)
 			break;
-		grown = realloc(buf, len + (size_t)n + 1);
-		if (grown == NULL) {
-			r = -ENOMEM;
-			goto out;
-		}
-		buf = grown;
-		memcpy(buf + len, chunk, (size_t)n);
 		len += (size_t)n;
-	}
-	if (buf == NULL && (buf = malloc(1)) == NULL) {
-		r = -ENOMEM;
-		goto out;
 	}
 	buf[len] = '\0';
 	*reply = buf;

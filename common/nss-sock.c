@@ -7,6 +7,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <cert.h>
 #include <nss.h>
 #include <pk11pub.h>
 #include <prerror.h>
@@ -14,6 +15,8 @@
 #include <ssl.h>
 #include <sslerr.h>
 #include <secerr.h>
+#include <secder.h>
+#include <secitem.h>
 
 #include "nss-sock.h"
 
@@ -244,6 +247,30 @@ nss_sock_native_fd(PRFileDesc *fd)
 	return PR_FileDesc2NativeHandle(fd);
 }
 
+/*
+ * The identity of the layer SSL_ImportFD pushes, learnt from the first
+ * socket we import (NSS does not export it). NSS's SSL_* calls must only
+ * see sockets with that layer: in a process that has not imported one
+ * yet (TLS off, the worker processes' front) NSS's own idea of its layer
+ * is NSPR's base layer, so it takes any plain socket's NSPR data for its
+ * SSL state and writes into it.
+ */
+static PRDescIdentity ssl_layer = PR_INVALID_IO_LAYER;
+
+static PRFileDesc *
+note_ssl_layer(PRFileDesc *imported)
+{
+	if (imported != NULL)
+		ssl_layer = imported->identity;
+	return imported;
+}
+
+static bool
+has_ssl_layer(PRFileDesc *fd)
+{
+	return ssl_layer != PR_INVALID_IO_LAYER && PR_GetIdentitiesLayer(fd, ssl_layer) != NULL;
+}
+
 int
 nss_server_tls_load(struct nss_server_tls *tls, const char *nickname,
     bool require_client_cert)
@@ -274,7 +301,7 @@ nss_server_tls_load(struct nss_server_tls *tls, const char *nickname,
 	tls->model = PR_NewTCPSocket();
 	if (tls->model == NULL)
 		goto fail;
-	tls->model = SSL_ImportFD(NULL, tls->model);
+	tls->model = note_ssl_layer(SSL_ImportFD(NULL, tls->model));
 	if (tls->model == NULL ||
 	    SSL_ConfigSecureServer(tls->model, tls->cert, tls->key,
 		NSS_FindCertKEAType(tls->cert)) != SECSuccess ||
@@ -309,7 +336,7 @@ nss_server_tls_fini(struct nss_server_tls *tls)
 static int
 import_ssl(PRFileDesc **fd)
 {
-	PRFileDesc *ssl = SSL_ImportFD(NULL, *fd);
+	PRFileDesc *ssl = note_ssl_layer(SSL_ImportFD(NULL, *fd));
 
 	if (ssl == NULL)
 		return -EIO;
@@ -324,7 +351,7 @@ nss_sock_start_tls_server(PRFileDesc **fd, const struct nss_server_tls *tls)
 
 	if (tls->model == NULL)
 		return -ENOENT;
-	ssl = SSL_ImportFD(tls->model, *fd);
+	ssl = note_ssl_layer(SSL_ImportFD(tls->model, *fd));
 	if (ssl == NULL)
 		return -EIO;
 	*fd = ssl;
@@ -379,7 +406,7 @@ nss_sock_start_tls_client(PRFileDesc **fd, const char *server_cn,
 bool
 nss_sock_has_peer_cert(PRFileDesc *fd)
 {
-	CERTCertificate *cert = SSL_PeerCertificate(fd);
+	CERTCertificate *cert = has_ssl_layer(fd) ? SSL_PeerCertificate(fd) : NULL;
 
 	if (cert == NULL)
 		return false;
@@ -387,15 +414,89 @@ nss_sock_has_peer_cert(PRFileDesc *fd)
 	return true;
 }
 
+static bool
+item_is(const SECItem *item, const char *name, size_t len)
+{
+	return item->len == len && memcmp(item->data, name, len) == 0;
+}
+
+/* Every CN of the subject is exactly `name`, and there is one at least. */
+static bool
+subject_cn_is(const CERTName *subject, const char *name, size_t len)
+{
+	bool seen = false;
+
+	for (CERTRDN **rdn = subject->rdns; rdn != NULL && *rdn != NULL; rdn++) {
+		for (CERTAVA **ava = (*rdn)->avas; ava != NULL && *ava != NULL; ava++) {
+			SECItem *value;
+			bool same;
+
+			if (CERT_GetAVATag(*ava) != SEC_OID_AVA_COMMON_NAME)
+				continue;
+			value = CERT_DecodeAVAValue(&(*ava)->value);	/* as UTF-8 */
+			if (value == NULL)
+				return false;
+			same = item_is(value, name, len);
+			SECITEM_FreeItem(value, PR_TRUE);
+			if (!same)
+				return false;
+			seen = true;
+		}
+	}
+	return seen;
+}
+
+/*
+ * 1 when a DNS alternative name is exactly `name`, 0 when there are DNS
+ * alternative names but none is, -1 when the certificate has none.
+ */
+static int
+dns_alt_name_is(const CERTCertificate *cert, const char *name, size_t len)
+{
+	SECItem ext = { siBuffer, NULL, 0 };
+	PLArenaPool *arena;
+	CERTGeneralName *first, *g;
+	int r = -1;
+
+	if (CERT_FindCertExtension(cert, SEC_OID_X509_SUBJECT_ALT_NAME, &ext) != SECSuccess)
+		return -1;
+	arena = PORT_NewArena(DER_DEFAULT_CHUNKSIZE);
+	first = arena != NULL ? CERT_DecodeAltNameExtension(arena, &ext) : NULL;
+	if (first == NULL)
+		r = 0;	/* present but unreadable: names nothing */
+	for (g = first; g != NULL && r != 1; ) {
+		if (g->type == certDNSName)
+			r = item_is(&g->name.other, name, len) ? 1 : 0;
+		g = CERT_GetNextGeneralName(g);
+		if (g == first)
+			break;
+	}
+	if (arena != NULL)
+		PORT_FreeArena(arena, PR_FALSE);
+	SECITEM_FreeItem(&ext, PR_FALSE);
+	return r;
+}
+
+/*
+ * The certificate is the cluster's (PROTOCOL.md 6): the certutils issue it
+ * with the subject "CN=<cluster>" and no alternative names. The match is
+ * byte for byte: CERT_VerifyCertName is a host-name match, which ignores
+ * case and takes wildcards, so a certificate of "alpha" would pass for
+ * "ALPHA". As with host names, DNS alternative names, when a certificate
+ * has some, are the names it holds and its CN is not looked at.
+ */
 bool
 nss_sock_peer_cert_matches(PRFileDesc *fd, const char *name)
 {
 	CERTCertificate *cert = SSL_PeerCertificate(fd);
+	size_t len = strlen(name);
 	bool ok;
+	int alt;
 
 	if (cert == NULL)
 		return false;
-	ok = CERT_VerifyCertName(cert, name) == SECSuccess;
+	alt = dns_alt_name_is(cert, name, len);
+	ok = alt >= 0 ? alt == 1 : subject_cn_is(&cert->subject, name, len);
 	CERT_DestroyCertificate(cert);
 	return ok;
 }
@@ -425,7 +526,11 @@ nss_sock_send(PRFileDesc *fd, const void *buf, size_t len)
 size_t
 nss_sock_tls_buffered(PRFileDesc *fd)
 {
-	PRInt32 dec = SSL_DataPending(fd);
+	PRInt32 dec;
+
+	if (!has_ssl_layer(fd))
+		return 0;
+	dec = SSL_DataPending(fd);
 
 	return dec > 0 ? (size_t)dec : 0;
 }
@@ -518,7 +623,7 @@ nss_sock_poll_events(PRFileDesc *fd, bool want_write)
 bool
 nss_sock_local_cert_sent(PRFileDesc *fd)
 {
-	CERTCertificate *cert = SSL_LocalCertificate(fd);
+	CERTCertificate *cert = has_ssl_layer(fd) ? SSL_LocalCertificate(fd) : NULL;
 
 	if (cert == NULL)
 		return false;

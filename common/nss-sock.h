@@ -65,7 +65,10 @@ int	nss_sock_start_tls_server(PRFileDesc **fd, const struct nss_server_tls *tls)
 int	nss_sock_start_tls_client(PRFileDesc **fd, const char *server_cn,
 	    const char *client_nickname, bool allow_expired);
 
-/* The peer certificate's name matches `name` (CN or SAN, case-insensitive). */
+/*
+ * The peer certificate names exactly `name`, byte for byte: its DNS
+ * alternative names if it has any, else every CN of its subject.
+ */
 bool	nss_sock_peer_cert_matches(PRFileDesc *fd, const char *name);
 bool	nss_sock_has_peer_cert(PRFileDesc *fd);
 
@@ -79,7 +82,10 @@ ssize_t	nss_sock_send(PRFileDesc *fd, const void *buf, size_t len);
  * silent peer from one whose messages we have not got to yet.
  */
 size_t	nss_sock_pending(PRFileDesc *fd);
-/* Decrypted bytes NSS holds for this socket (0 for a plain socket). */
+/*
+ * Decrypted bytes NSS holds for this socket; 0 for a socket without the
+ * TLS layer, which it is safe to ask about (NSS's own call is not).
+ */
 size_t	nss_sock_tls_buffered(PRFileDesc *fd);
 
 void	nss_sock_close(PRFileDesc *fd);

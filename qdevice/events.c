@@ -67,10 +67,9 @@ run(struct qdevice *qd, const char *event, const char *const *vars)
 
 	if (qd->hooks == NULL)
 		return;
-	r = hooks_run(qd->hooks, event, vars);
-	if (r == -EBUSY)
-		qb_log(LOG_WARNING, "Event hook for %s dropped: too many hooks running", event);
-	else if (r < 0)
+	/* Drops (-EBUSY) are counted and warned about in common/hooks.c, rate-limited. */
+	r = hooks_run(qd->hooks, NULL, 0, event, vars);
+	if (r < 0 && r != -EBUSY)
 		qb_log(LOG_WARNING, "Cannot start the event hook for %s: %s", event,
 		    strerror(-r));
 }

@@ -1,7 +1,6 @@
 /* qnetd/client.c: a qdevice connection's I/O, framing, queue and timers. */
 #include <errno.h>
 #include <poll.h>
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 
 #include <qb/qblog.h>
 
+#include "common/utils.h"
 #include "client.h"
 #include "cluster.h"
 #include "dispatch.h"
@@ -21,19 +21,30 @@
 /* Before INIT the client's heartbeat is unknown; upstream assumes the maximum. */
 #define PRE_INIT_HB_MS	120000
 
-static void	destroy_job(void *data);
+/* Clients freed per turn of the loop, so that a mass disconnect leaves room for I/O. */
+#define REAP_BATCH	64
 
+
+/*
+ * The cluster name is the peer's choice: shown escaped (utils.h) so a log
+ * line stays one line, and cut short enough that the node id still fits.
+ */
 void
 qnetd_client_update_ident(struct qnetd_client *c)
 {
+	/* Room left by the longest address, the words around and a 10-digit node id. */
+	char name[sizeof(c->ident) - sizeof(c->addr_str) - 40];
+
+	if (c->cluster_name == NULL) {
+		snprintf(c->ident, sizeof(c->ident), "client %s", c->addr_str);
+		return;
+	}
+	utils_name_for_log(name, sizeof(name), c->cluster_name, c->cluster_name_len);
 	if (c->init_received)
 		snprintf(c->ident, sizeof(c->ident), "client %s (cluster %s, node %u)",
-		    c->addr_str, c->cluster_name, (unsigned)c->algo.node_id);
-	else if (c->cluster_name != NULL)
-		snprintf(c->ident, sizeof(c->ident), "client %s (cluster %s)",
-		    c->addr_str, c->cluster_name);
+		    c->addr_str, name, (unsigned)c->algo.node_id);
 	else
-		snprintf(c->ident, sizeof(c->ident), "client %s", c->addr_str);
+		snprintf(c->ident, sizeof(c->ident), "client %s (cluster %s)", c->addr_str, name);
 }
 
 struct qnetd_client *
@@ -49,9 +60,10 @@ qnetd_client_create(struct qnetd_instance *inst, PRFileDesc *fd, const char *add
 	snprintf(c->addr_str, sizeof(c->addr_str), "%s", addr_str);
 	c->id = ++inst->next_client_id;
 	qb_list_init(&c->send_queue);
+	c->want_read = true;	/* as poll_set_add() registers it */
 	algo_client_init(&c->algo);
 	qnetd_client_update_ident(c);
-	c->last_msg_ns = qnetd_now_ns();
+	dpd_entry_init(&c->dpd);
 	qb_list_add_tail(&c->list, &inst->clients);
 	inst->client_count++;
 	qnetd_client_dpd_set_interval(c, PRE_INIT_HB_MS);
@@ -64,136 +76,46 @@ qnetd_client_create(struct qnetd_instance *inst, PRFileDesc *fd, const char *add
  * dead-peer time (3 minutes).
  */
 #define HANDSHAKE_TIMEOUT_MS	10000
-/*
- * The places are there to share out the server's CPU, and anyone who
- * reaches the port can take one (STARTTLS comes before any certificate),
- * so none is held for good: a peer that has sent nothing for
- * HANDSHAKE_SLOT_IDLE_MS with nothing of it left unread costs no CPU, and
- * no handshake keeps its place past HANDSHAKE_SLOT_MAX_MS (a peer could
- * dribble a byte now and then). One address takes at most
- * HANDSHAKE_SLOTS_PER_ADDRESS places; its further handshakes go on without
- * one. A handshake without a place still runs, within the CPU budget per
- * wakeup; it only no longer keeps others from being accepted.
- */
-#define HANDSHAKE_SLOT_IDLE_MS		2000
-#define HANDSHAKE_SLOT_MAX_MS		5000
-#define HANDSHAKE_SLOTS_PER_ADDRESS	4
-#define HANDSHAKE_SWEEP_MS		500
-
-/*
- * The peer address of "addr:port" as a key: IPv4 as IPv4-mapped IPv6, and
- * IPv6 cut to its /64, which a single host can fill with addresses.
- * Unparsable text gives the all-zero key.
- */
-static void
-peer_key(const char *addr_str, struct in6_addr *key)
+bool
+qnetd_client_gate_has_input(struct accept_gate_entry *e)
 {
-	const char *colon = strrchr(addr_str, ':');
-	size_t len = colon != NULL ? (size_t)(colon - addr_str) : strlen(addr_str);
-	char host[INET6_ADDRSTRLEN];
-	struct in_addr v4;
+	struct qnetd_client *c = qb_list_entry(e, struct qnetd_client, gate_entry);
 
-	memset(key, 0, sizeof(*key));
-	if (len >= sizeof(host))
-		return;
-	memcpy(host, addr_str, len);
-	host[len] = '\0';
-	if (inet_pton(AF_INET6, host, key) == 1) {
-		if (!IN6_IS_ADDR_V4MAPPED(key))
-			memset(key->s6_addr + 8, 0, 8);
-	} else if (inet_pton(AF_INET, host, &v4) == 1) {
-		key->s6_addr[10] = key->s6_addr[11] = 0xff;
-		memcpy(key->s6_addr + 12, &v4, sizeof(v4));
-	}
-}
-
-static unsigned
-places_of_peer(const struct qnetd_instance *inst, const struct in6_addr *key)
-{
-	const struct qnetd_client *c;
-	unsigned n = 0;
-
-	qb_list_for_each_entry(c, &inst->hs_slots, hs_link)
-		if (memcmp(&c->hs_peer, key, sizeof(*key)) == 0)
-			n++;
-	return n;
-}
-
-static void
-release_slot(struct qnetd_client *c)
-{
-	if (!c->hs_slot)
-		return;
-	c->hs_slot = false;
-	qb_list_del(&c->hs_link);
-	qnetd_instance_handshake_ended(c->instance);
-}
-
-static void	sweep_slots(void *data);
-
-static void
-arm_slot_sweep(struct qnetd_instance *inst)
-{
-	if (inst->hs_sweep_armed || qb_list_empty(&inst->hs_slots))
-		return;
-	if (qb_loop_timer_add(inst->loop, QB_LOOP_MED, HANDSHAKE_SWEEP_MS * NS_PER_MS, inst,
-	    sweep_slots, &inst->hs_sweep_timer) == 0)
-		inst->hs_sweep_armed = true;
-	else
-		qb_log(LOG_WARNING, "cannot arm the TLS handshake sweep timer");
-}
-
-static void
-sweep_slots(void *data)
-{
-	struct qnetd_instance *inst = data;
-	struct qnetd_client *c, *next;
-	uint64_t now = qnetd_now_ns();
-
-	inst->hs_sweep_armed = false;
-	qb_list_for_each_entry_safe(c, next, &inst->hs_slots, hs_link) {
-		uint64_t held_ms = (now - c->hs_begin_ns) / NS_PER_MS;
-		uint64_t idle_ms = (now - c->hs_progress_ns) / NS_PER_MS;
-
-		if (held_ms < HANDSHAKE_SLOT_MAX_MS) {
-			if (idle_ms < HANDSHAKE_SLOT_IDLE_MS)
-				continue;
-			/* Unread input: we are behind, not the peer. */
-			if (c->fd != NULL && nss_sock_pending(c->fd) > 0)
-				continue;
-		}
-		qb_log(LOG_DEBUG, "%s: TLS handshake for %llu ms, peer silent for %llu ms: it no "
-		    "longer holds a place", c->ident, (unsigned long long)held_ms,
-		    (unsigned long long)idle_ms);
-		inst->stats.tls_places_released++;
-		release_slot(c);
-	}
-	arm_slot_sweep(inst);
+	return c->fd != NULL && nss_sock_pending(c->fd) > 0;
 }
 
 void
+qnetd_client_gate_lost_place(struct accept_gate_entry *e, enum accept_gate_loss why,
+    uint64_t now_ns)
+{
+	static const char *const words[] = {
+		[ACCEPT_GATE_LOSS_SILENT] = "its peer is silent",
+		[ACCEPT_GATE_LOSS_TOO_LONG] = "held too long",
+		[ACCEPT_GATE_LOSS_YIELDED] = "taken by an address holding fewer",
+	};
+	struct qnetd_client *c = qb_list_entry(e, struct qnetd_client, gate_entry);
+
+	qb_log(LOG_DEBUG, "%s: TLS handshake for %llu ms, peer silent for %llu ms: it no "
+	    "longer holds a place (%s)", c->ident,
+	    (unsigned long long)((now_ns - e->begin_ns) / NS_PER_MS),
+	    (unsigned long long)((now_ns - e->progress_ns) / NS_PER_MS), words[why]);
+}
+
+/* STARTTLS: the handshake asks the accept gate for a place (accept-gate.h). */
+void
 qnetd_client_handshake_begin(struct qnetd_client *c)
 {
-	struct qnetd_instance *inst = c->instance;
-	unsigned held;
+	struct accept_gate *gate = &c->instance->gate;
+	struct in6_addr peer;
 
 	if (c->tls_handshaking)
 		return;
 	c->tls_handshaking = true;
-	c->hs_begin_ns = c->hs_progress_ns = qnetd_now_ns();
 	qnetd_client_dpd_set_interval(c, HANDSHAKE_TIMEOUT_MS);
-	peer_key(c->addr_str, &c->hs_peer);
-	held = places_of_peer(inst, &c->hs_peer);
-	if (held >= HANDSHAKE_SLOTS_PER_ADDRESS) {
-		qb_log(LOG_DEBUG, "%s: %u TLS handshakes from this address hold places: this one "
-		    "goes on without", c->ident, held);
-		inst->stats.tls_handshakes_unplaced++;
-		return;
-	}
-	c->hs_slot = true;
-	qb_list_add_tail(&c->hs_link, &inst->hs_slots);
-	qnetd_instance_handshake_started(inst);
-	arm_slot_sweep(inst);
+	accept_gate_peer_key(c->addr_str, &peer);
+	if (!accept_gate_admit(gate, &c->gate_entry, &peer, qnetd_now_ns()))
+		qb_log(LOG_DEBUG, "%s: no TLS handshake place for this address (%u in use): "
+		    "this one goes on without", c->ident, (unsigned)gate->places_used);
 }
 
 /* Returns true when the client was in the handshake. */
@@ -203,7 +125,7 @@ handshake_end(struct qnetd_client *c)
 	if (!c->tls_handshaking)
 		return false;
 	c->tls_handshaking = false;
-	release_slot(c);
+	accept_gate_release(&c->instance->gate, &c->gate_entry);
 	return true;
 }
 
@@ -212,12 +134,14 @@ stop_timers(struct qnetd_client *c)
 {
 	qb_loop_t *loop = c->instance->loop;
 
-	qnetd_dpd_untrack(c);
+	qnetd_dpd_untrack(&c->dpd);
 	if (c->algo_timer_armed) {
 		qb_loop_timer_del(loop, c->algo_timer);
 		c->algo_timer_armed = false;
 	}
 }
+
+static void	resume_input(void *data);
 
 void
 qnetd_client_destroy(struct qnetd_client *c)
@@ -226,9 +150,16 @@ qnetd_client_destroy(struct qnetd_client *c)
 
 	if (c == NULL)
 		return;
-	/* Freed outside its own job (server shutdown): the job must not run later. */
-	if (c->destroy_job_queued)
-		qb_loop_job_del(c->instance->loop, QB_LOOP_HIGH, c, destroy_job);
+	/* Freed before its turn (server shutdown): the reaper must not see it. */
+	if (c->closing) {
+		struct qnetd_instance *inst = c->instance;
+
+		qb_list_del(&c->closing_link);
+		if (qb_list_empty(&inst->closing) && inst->reap_armed) {
+			qb_loop_timer_del(inst->loop, inst->reap_timer);
+			inst->reap_armed = false;
+		}
+	}
 	stop_timers(c);
 	handshake_end(c);
 	if (c->fd != NULL) {
@@ -245,18 +176,51 @@ qnetd_client_destroy(struct qnetd_client *c)
 	shard_worker_notify(c->instance, SHARD_MSG_CLOSED);
 	algo_client_fini(&c->algo);
 	free(c->cluster_name);
+	/* Its input timer must not run on freed memory. */
+	if (c->resume_queued)
+		qb_loop_timer_del(c->instance->loop, c->resume_timer);
 	free(c->body);
+	free(c->unread);
 	free(c);
 }
 
-static void
-destroy_job(void *data)
-{
-	struct qnetd_client *c = data;
+static void	reap_closing(void *data);
 
-	c->destroy_job_queued = false;
-	qnetd_cluster_leave(c, c->instance->shutting_down);
-	qnetd_client_destroy(c);
+/*
+ * A timer, not a qb_loop job per client: libqb's qb_loop_job_del unlinks
+ * but never frees a job it has already moved to its run list, and
+ * qb_loop_destroy frees no job still queued. A shutdown amid closing
+ * connections (jobs moved, not yet run) leaked one job per client. A
+ * timer can be deleted in any state and is freed with the loop.
+ */
+static void
+arm_reaper(struct qnetd_instance *inst)
+{
+	if (inst->reap_armed || qb_list_empty(&inst->closing))
+		return;
+	if (qb_loop_timer_add(inst->loop, QB_LOOP_HIGH, 0, inst, reap_closing,
+	    &inst->reap_timer) == 0)
+		inst->reap_armed = true;
+	else
+		qb_log(LOG_ERR, "cannot schedule the teardown of closed connections: "
+		    "they are freed with the next one");
+}
+
+static void
+reap_closing(void *data)
+{
+	struct qnetd_instance *inst = data;
+	unsigned n;
+
+	inst->reap_armed = false;
+	for (n = 0; n < REAP_BATCH && !qb_list_empty(&inst->closing); n++) {
+		struct qnetd_client *c = qb_list_first_entry(&inst->closing,
+		    struct qnetd_client, closing_link);
+
+		qnetd_cluster_leave(c, inst->shutting_down);
+		qnetd_client_destroy(c);
+	}
+	arm_reaper(inst);
 }
 
 /* Stop all events for c and free it on the loop's next turn. */
@@ -269,12 +233,8 @@ schedule_teardown(struct qnetd_client *c)
 	stop_timers(c);
 	handshake_end(c);
 	/* Not now: we may be deep inside this client's callbacks. */
-	if (qb_loop_job_add(c->instance->loop, QB_LOOP_HIGH, c, destroy_job) != 0) {
-		qb_log(LOG_ERR, "%s: cannot schedule teardown; freeing now", c->ident);
-		destroy_job(c);
-		return;
-	}
-	c->destroy_job_queued = true;
+	qb_list_add_tail(&c->closing_link, &c->instance->closing);
+	arm_reaper(c->instance);
 }
 
 void
@@ -335,14 +295,94 @@ qnetd_client_queue(struct qnetd_client *c, const struct msg *m)
 	return r;
 }
 
+/*
+ * The poll events follow the client's state: POLLIN unless reading is
+ * paused; POLLOUT while the queue holds data, and all the while reading is
+ * paused: the writable socket then wakes the client in qnetd_client_io(),
+ * which takes its input up again once the queue has drained, wherever
+ * the draining flush was called from.
+ */
 static void
 set_poll_mask(struct qnetd_client *c, bool want_write)
 {
-	if (c->fd == NULL || c->closing || c->want_write == want_write)
+	bool want_read = !c->read_paused;
+
+	want_write = want_write || c->read_paused;
+	if (c->fd == NULL || c->closing ||
+	    (c->want_write == want_write && c->want_read == want_read))
 		return;
 	c->want_write = want_write;
-	if (poll_set_mod(&c->instance->poll_set, c->native_fd, want_write, c) != 0)
+	c->want_read = want_read;
+	if (poll_set_mod_events(&c->instance->poll_set, c->native_fd, want_read, want_write,
+	    c) != 0)
 		qnetd_client_disconnect(c, "cannot update poll events");
+}
+
+/*
+ * Backpressure for a client that sends requests faster than it reads the
+ * replies (pipelining, or never reading at all). No message of it is taken
+ * up while its send queue holds read_stop_len() messages: reading pauses
+ * instead (what was read stays in c->unread), and the kernel's socket
+ * buffers then hold the client back. The rest of max_client_send_buffers
+ * stays free for what the server sends on its own (a VOTE_INFO push,
+ * cluster.c), which cannot wait. Reading starts again once the queue is
+ * down to half the limit. A client that never reads stays paused until
+ * the dead-peer timer drops it: no message of it is taken up, so none
+ * counts as a sign of life.
+ */
+#define PUSH_RESERVE_MIN	2
+
+static size_t
+read_stop_len(const struct qnetd_client *c)
+{
+	size_t max = c->instance->settings->max_client_send_buffers;
+	size_t reserve = max / 4 > PUSH_RESERVE_MIN ? max / 4 : PUSH_RESERVE_MIN;
+
+	return max > reserve ? max - reserve : 1;
+}
+
+/* May the client's next message be taken up? If not, reading pauses. */
+static bool
+input_blocked(struct qnetd_client *c)
+{
+	size_t stop = read_stop_len(c);
+
+	if (c->read_paused)
+		return true;
+	if (c->send_queue_len < stop)
+		return false;
+	qnetd_client_flush(c);	/* what the socket takes now is room in the queue */
+	if (c->closing)
+		return true;
+	if (c->send_queue_len < stop)
+		return false;
+	qb_log(LOG_DEBUG, "%s: %zu replies not taken by the peer: reading paused", c->ident,
+	    c->send_queue_len);
+	c->read_paused = true;
+	set_poll_mask(c, true);
+	return true;
+}
+
+/*
+ * A paused client's queue went out (it is woken by POLLOUT, see
+ * set_poll_mask): at half the limit reading resumes, and its caller takes
+ * up what was kept in c->unread. Returns true when reading goes on.
+ */
+static bool
+resume_reading(struct qnetd_client *c, int revents)
+{
+	qnetd_client_flush(c);
+	if (c->closing)
+		return false;
+	if (c->send_queue_len > read_stop_len(c) / 2) {
+		if (revents & (POLLHUP | POLLERR))
+			qnetd_client_disconnect(c, "connection lost with replies unsent");
+		return false;
+	}
+	qb_log(LOG_DEBUG, "%s: replies taken by the peer: reading again", c->ident);
+	c->read_paused = false;
+	set_poll_mask(c, c->send_queue_len > 0);
+	return !c->closing;
 }
 
 /* Bytes gathered for one send when several messages are queued. */
@@ -437,8 +477,9 @@ qnetd_client_flush(struct qnetd_client *c)
 }
 
 bool
-qnetd_client_dead(struct qnetd_client *c, uint64_t idle_ns)
+qnetd_client_dead(struct dpd_entry *e, uint64_t idle_ns)
 {
+	struct qnetd_client *c = DPD_OWNER(e, struct qnetd_client, dpd);
 	size_t pending;
 
 	if (c->closing)
@@ -448,6 +489,14 @@ qnetd_client_dead(struct qnetd_client *c, uint64_t idle_ns)
 	 * busy (a burst of handshakes): that is overload, not a dead peer,
 	 * and dropping it would only add a reconnect and a handshake.
 	 */
+	if (c->read_paused) {
+		/* Its input waits because it does not read our replies: no reprieve. */
+		qb_log(LOG_WARNING, "%s: has not read its replies for %llu ms (%zu queued)",
+		    c->ident, (unsigned long long)(idle_ns / NS_PER_MS), c->send_queue_len);
+		c->instance->stats.dpd_expiries++;
+		qnetd_client_disconnect(c, "dead peer: replies not read");
+		return true;
+	}
 	pending = c->fd != NULL ? nss_sock_pending(c->fd) : 0;
 	if (pending > 0) {
 		qb_log(LOG_DEBUG, "%s: silent for %llu ms but %zu bytes wait to be read",
@@ -472,7 +521,7 @@ qnetd_client_dpd_set_interval(struct qnetd_client *c, uint32_t hb_ms)
 
 	if (!s->dpd_enabled || c->closing)
 		return;
-	if (qnetd_dpd_track(&c->instance->dpd, c, timeout_ns) != 0)
+	if (qnetd_dpd_track(&c->instance->dpd, &c->dpd, timeout_ns) != 0)
 		qnetd_client_disconnect(c, "cannot track the client for dead-peer detection");
 }
 
@@ -540,7 +589,7 @@ message_done(struct qnetd_client *c)
 		send_bare_error(c, skip);
 		return;
 	}
-	qnetd_dpd_touch(c, qnetd_now_ns());
+	qnetd_dpd_touch(&c->dpd, qnetd_now_ns());
 	if (c->tls_started) {
 		c->tls_message_seen = true;
 		if (handshake_end(c) && !c->init_received)
@@ -552,14 +601,20 @@ message_done(struct qnetd_client *c)
 /*
  * Move bytes of the stream into the framing state: header, then the
  * announced body; every completed message is dispatched at once. Stops
- * early only when the client is being dropped.
+ * early when the client is being dropped, or once a message completed
+ * past `deadline` (this wakeup's budget, see qnetd_client_io()). Returns
+ * the bytes taken.
  */
-static void
-feed(struct qnetd_client *c, const uint8_t *p, size_t n)
+static size_t
+feed(struct qnetd_client *c, const uint8_t *p, size_t n, uint64_t deadline)
 {
+	const uint8_t *start = p;
+
 	while (n > 0 && !c->closing) {
 		size_t take;
 
+		if (c->hdr_got == 0 && input_blocked(c))
+			break;
 		if (c->hdr_got < MSG_HEADER_LEN) {
 			take = MSG_HEADER_LEN - c->hdr_got;
 			if (take > n)
@@ -569,7 +624,7 @@ feed(struct qnetd_client *c, const uint8_t *p, size_t n)
 			p += take;
 			n -= take;
 			if (c->hdr_got < MSG_HEADER_LEN)
-				return;
+				break;
 			header_done(c);
 			if (!c->tls_started && c->instance->tls_loaded &&
 			    msg_header_type(c->hdr) == MSG_TYPE_STARTTLS &&
@@ -583,10 +638,13 @@ feed(struct qnetd_client *c, const uint8_t *p, size_t n)
 				qb_log(LOG_WARNING, "%s: STARTTLS after INIT with data behind it",
 				    c->ident);
 				qnetd_client_disconnect(c, "STARTTLS after INIT");
-				return;
+				break;
 			}
-			if (c->body_len == 0)
+			if (c->body_len == 0) {
 				message_done(c);
+				if (qnetd_now_ns() >= deadline)
+					break;
+			}
 			continue;
 		}
 		take = c->body_len - c->body_got;
@@ -597,9 +655,51 @@ feed(struct qnetd_client *c, const uint8_t *p, size_t n)
 		c->body_got += take;
 		p += take;
 		n -= take;
-		if (c->body_got == c->body_len)
+		if (c->body_got == c->body_len) {
 			message_done(c);
+			if (qnetd_now_ns() >= deadline)
+				break;
+		}
 	}
+	return (size_t)(p - start);
+}
+
+/*
+ * Keep what feed() left of a chunk for the next wakeup. The buffer is
+ * refilled only once empty, so it never holds more than one chunk.
+ * 0, or -1 when the client had to be dropped.
+ */
+static int
+keep_unread(struct qnetd_client *c, const uint8_t *p, size_t n)
+{
+	uint8_t *b;
+
+	if (n == 0 || c->closing)
+		return c->closing ? -1 : 0;
+	if (n > c->unread_cap) {
+		b = realloc(c->unread, n);
+		if (b == NULL) {
+			qb_log(LOG_ERR, "%s: cannot keep %zu received bytes", c->ident, n);
+			qnetd_client_disconnect(c, "out of memory");
+			return -1;
+		}
+		c->unread = b;
+		c->unread_cap = n;
+	}
+	memmove(c->unread, p, n);
+	c->unread_len = n;
+	return 0;
+}
+
+/* Dispatch the unread bytes within the budget; what is left stays. */
+static void
+drain_unread(struct qnetd_client *c, uint64_t deadline)
+{
+	size_t n = c->unread_len, used;
+
+	c->unread_len = 0;
+	used = feed(c, c->unread, n, deadline);
+	(void)keep_unread(c, c->unread + used, n - used);
 }
 
 /* A receive returned 0 (EOF) or an error other than "would block". */
@@ -633,6 +733,8 @@ read_exact_step(struct qnetd_client *c)
 	size_t want;
 	ssize_t n;
 
+	if (c->hdr_got == 0 && input_blocked(c))
+		return c->closing ? -1 : 0;
 	if (c->hdr_got < MSG_HEADER_LEN) {
 		n = nss_sock_recv(c->fd, c->hdr + c->hdr_got, MSG_HEADER_LEN - c->hdr_got);
 		if (n > 0) {
@@ -677,11 +779,14 @@ read_exact_step(struct qnetd_client *c)
  * Returns 1 when the socket may have more, 0 when drained, -1 when gone.
  */
 static int
-read_greedy_step(struct qnetd_client *c)
+read_greedy_step(struct qnetd_client *c, uint64_t deadline)
 {
 	struct qnetd_instance *inst = c->instance;
+	size_t used;
 	ssize_t n;
 
+	if (input_blocked(c))
+		return c->closing ? -1 : 0;
 	n = nss_sock_recv(c->fd, inst->recv_buf, inst->recv_buf_size);
 	if (n == -EAGAIN)
 		return 0;
@@ -689,9 +794,11 @@ read_greedy_step(struct qnetd_client *c)
 		read_failed(c, n);
 		return -1;
 	}
-	feed(c, inst->recv_buf, (size_t)n);
-	if (c->closing)
+	used = feed(c, inst->recv_buf, (size_t)n, deadline);
+	if (keep_unread(c, inst->recv_buf + used, (size_t)n - used) < 0)
 		return -1;
+	if (c->unread_len > 0)
+		return 1;
 	/*
 	 * NSS reads the socket one record at a time and never ahead, so once
 	 * it holds no decrypted bytes the rest is in the kernel, and the
@@ -724,25 +831,39 @@ use_greedy_reads(struct qnetd_client *c)
 }
 
 /*
- * Handshake work per poll-set wakeup. One handshake step (the client's
- * certificate and Finished, mostly) costs from 2 ms to tens of ms as NSS
- * holds more TLS connections, and every client in the same wakeup waits
- * for it: past this budget the other handshakes of the batch are left
- * readable for the next wakeup (the set is level-triggered), so echoes and
- * votes in between are answered within about one handshake step.
+ * Dispatch work per client and wakeup. A message costs microseconds to a
+ * few ms (a decision with its VOTE_INFO pushes to a large cluster), and a
+ * 16 KiB read can hold 2,700 of them: without a budget one client's burst
+ * held every other client of the process for seconds. With 16 busy
+ * clients of one cluster in a batch, another cluster's echo waits about
+ * 16 budgets plus 16 messages (tests/hostile/ffsplit_load.py).
  */
-#define HANDSHAKE_BATCH_NS	(5 * NS_PER_MS)
+#define WAKEUP_BUDGET_NS	(NS_PER_MS / 2)
 
-static bool
-handshake_deferred(struct qnetd_client *c)
+static void
+resume_input(void *data)
 {
-	struct qnetd_instance *inst = c->instance;
+	struct qnetd_client *c = data;
 
-	if (inst->hs_batch != inst->poll_set.batch) {
-		inst->hs_batch = inst->poll_set.batch;
-		inst->hs_batch_ns = 0;
+	c->resume_queued = false;
+	qnetd_client_io(c, POLLIN);
+}
+
+/*
+ * Come back on the loop's next turn for input no poll event will announce.
+ * A zero-delay timer rather than a job, for the reason given at arm_reaper.
+ */
+static void
+resume_later(struct qnetd_client *c)
+{
+	if (c->resume_queued)
+		return;
+	if (qb_loop_timer_add(c->instance->loop, QB_LOOP_MED, 0, c, resume_input,
+	    &c->resume_timer) != 0) {
+		qnetd_client_disconnect(c, "cannot queue its input");
+		return;
 	}
-	return inst->hs_batch_ns >= HANDSHAKE_BATCH_NS;
+	c->resume_queued = true;
 }
 
 void
@@ -753,25 +874,46 @@ qnetd_client_io(void *data, int revents)
 
 	if (c->closing)
 		return;
+	if (c->read_paused) {
+		if (!resume_reading(c, revents))
+			return;
+		/*
+		 * Read now, whether or not the socket shows input: what was kept
+		 * in c->unread, and under TLS the records NSS has decrypted and
+		 * holds, which the kernel no longer reports.
+		 */
+		revents |= POLLIN;
+	}
 	if (c->tls_handshaking) {
-		if (handshake_deferred(c))
+		/*
+		 * Past the handshake budget of this wakeup (accept-gate.h) the
+		 * socket stays readable for the next one: the set is level-triggered.
+		 */
+		if (accept_gate_budget_spent(&c->instance->gate, c->instance->poll_set.batch))
 			return;
 		hs_start = qnetd_now_ns();
 		if (revents & POLLIN)
-			c->hs_progress_ns = hs_start;
+			accept_gate_progress(&c->gate_entry, hs_start);
 	}
-	if (revents & (POLLIN | POLLHUP | POLLERR)) {
+	if ((revents & (POLLIN | POLLHUP | POLLERR)) || c->unread_len > 0) {
 		/*
-		 * The socket is level-triggered in the poll set, so what stays
-		 * in the kernel wakes us again; only bytes NSS has decrypted
-		 * and buffered would not, and the greedy reader drains those.
+		 * One client's messages get WAKEUP_BUDGET_NS per wakeup (at
+		 * least one message), then the others of the batch have their
+		 * turn. What stays in the kernel wakes us again (the set is
+		 * level-triggered); bytes already read (c->unread) or
+		 * decrypted and buffered by NSS would not: resume_later().
 		 * The exact reader stops after one message for the same reason.
 		 */
-		for (;;) {
-			int r;
+		uint64_t deadline = qnetd_now_ns() + WAKEUP_BUDGET_NS;
+		int r = 0;
 
+		if (c->unread_len > 0)
+			drain_unread(c, deadline);
+		while (!c->closing && c->unread_len == 0) {
+			if (qnetd_now_ns() >= deadline)
+				break;
 			if (use_greedy_reads(c))
-				r = read_greedy_step(c);
+				r = read_greedy_step(c, deadline);
 			else
 				r = read_exact_step(c) == 1 ? 1 : 0;
 			if (c->closing || r <= 0)
@@ -780,11 +922,15 @@ qnetd_client_io(void *data, int revents)
 			if (c->send_queue_len > 0 && !c->want_write)
 				qnetd_client_flush(c);
 		}
+		/* Paused: POLLOUT brings it back once the peer has read (set_poll_mask). */
+		if (!c->closing && !c->read_paused && (c->unread_len > 0 ||
+		    (r > 0 && c->tls_started && !c->tls_handshaking)))
+			resume_later(c);
 	}
 	if (!c->closing)
 		qnetd_client_flush(c);
 	if (hs_start != 0)
-		c->instance->hs_batch_ns += qnetd_now_ns() - hs_start;
+		accept_gate_budget_charge(&c->instance->gate, qnetd_now_ns() - hs_start);
 }
 
 struct qnetd_client *
@@ -817,7 +963,8 @@ qnetd_client_adopt(struct qnetd_instance *inst, PRFileDesc *fd, const char *addr
 	if (c == NULL)
 		return NULL;
 	qb_log(LOG_DEBUG, "%s: taken over from the front process", c->ident);
-	feed(c, first, first_len);
+	/* One message at most: the front reads no further than the PREINIT. */
+	(void)feed(c, first, first_len, UINT64_MAX);
 	if (!c->closing)
 		qnetd_client_flush(c);
 	return c;

@@ -17,11 +17,12 @@
 
 #include "common/msg.h"
 #include "common/nss-sock.h"
+#include "accept-gate.h"
 #include "algorithms/algorithm.h"
+#include "dpd.h"
 
 struct qnetd_instance;
 struct qnetd_cluster;
-struct dpd_group;
 
 struct qnetd_send_item {
 	struct qb_list_head	 list;
@@ -46,12 +47,7 @@ struct qnetd_client {
 	bool			 tls_peer_verified;
 	bool			 tls_message_seen;	/* a message arrived over TLS: handshake done */
 	bool			 tls_handshaking;	/* between STARTTLS and the 1st TLS message */
-	/* in the handshake and counted in instance->tls_handshakes (the accept gate) */
-	bool			 hs_slot;
-	struct qb_list_head	 hs_link;	/* instance->hs_slots, while hs_slot */
-	uint64_t		 hs_begin_ns;	/* STARTTLS */
-	uint64_t		 hs_progress_ns;	/* the peer's last handshake bytes */
-	struct in6_addr		 hs_peer;	/* its address, IPv6 by /64 (one host) */
+	struct accept_gate_entry gate_entry;	/* its handshake in instance->gate */
 	char			*cluster_name;	/* NUL-free copy from PREINIT */
 	size_t			 cluster_name_len;
 	struct qnetd_cluster	*cluster;	/* borrowed; set once INIT succeeded */
@@ -68,21 +64,31 @@ struct qnetd_client {
 	size_t			 body_len;	/* announced option area length */
 	size_t			 body_got;
 	uint16_t		 skip_error;	/* != 0: discarding the body, then SERVER_ERROR */
+	/* received but not dispatched yet: a wakeup's budget ran out (client.c) */
+	uint8_t			*unread;
+	size_t			 unread_len;
+	size_t			 unread_cap;
+	bool			 resume_queued;	/* resume_timer will dispatch it */
+	qb_loop_timer_handle	 resume_timer;
 
 	/* send queue */
 	struct qb_list_head	 send_queue;
 	size_t			 send_queue_len;
 	bool			 want_write;
+	/*
+	 * Backpressure (client.c): with the send queue at its reading limit no
+	 * further message is taken up and POLLIN is off; bytes already read
+	 * wait in `unread`.
+	 */
+	bool			 want_read;
+	bool			 read_paused;
 
-	/* dead-peer detection (dpd.c): a place in a group ordered by last message */
-	struct qb_list_head	 dpd_link;
-	struct dpd_group	*dpd_group;	/* NULL: not tracked */
-	uint64_t		 last_msg_ns;
+	struct dpd_entry	 dpd;		/* its place in instance->dpd */
 	qb_loop_timer_handle	 algo_timer;
 	bool			 algo_timer_armed;
 
 	bool			 closing;	/* teardown scheduled; ignore all events */
-	bool			 destroy_job_queued;
+	struct qb_list_head	 closing_link;	/* instance->closing, while closing */
 };
 
 /* Allocate a client for an accepted socket (fd may be NULL for tests). */
@@ -94,12 +100,18 @@ void	qnetd_client_destroy(struct qnetd_client *c);
 /*
  * Queue an encoded message. Returns 0, or -EMSGSIZE / -ENOBUFS / -ENOMEM,
  * after which the caller must disconnect the client (PROTOCOL.md 1.9).
+ * Requests are not taken up while the queue is near full (client.c), so
+ * -ENOBUFS means a client that has not read its replies for long.
  */
 int	qnetd_client_queue(struct qnetd_client *c, const struct msg *m);
 int	qnetd_client_queue_raw(struct qnetd_client *c, const uint8_t *data, size_t len);
 
 /* STARTTLS wrapped the socket: the handshake runs until the first TLS message. */
 void	qnetd_client_handshake_begin(struct qnetd_client *c);
+/* The accept gate's ops on a client's handshake (accept-gate.h). */
+bool	qnetd_client_gate_has_input(struct accept_gate_entry *e);
+void	qnetd_client_gate_lost_place(struct accept_gate_entry *e, enum accept_gate_loss why,
+	    uint64_t now_ns);
 
 /*
  * A client for a connected socket, watched in the poll set. NULL when it
@@ -122,10 +134,10 @@ void	qnetd_client_disconnect(struct qnetd_client *c, const char *reason);
 /* Poll set callback: read and dispatch everything available, then flush. */
 void	qnetd_client_io(void *data, int revents);
 /*
- * The dead-peer timer found c silent for idle_ns: drop it (true), unless
- * input from it is waiting to be read (false: keep it).
+ * The dead-peer timer found the client of e silent for idle_ns: drop it
+ * (true), unless input from it is waiting to be read (false: keep it).
  */
-bool	qnetd_client_dead(struct qnetd_client *c, uint64_t idle_ns);
+bool	qnetd_client_dead(struct dpd_entry *e, uint64_t idle_ns);
 /* Try to write the queue now; adjusts the poll mask. */
 void	qnetd_client_flush(struct qnetd_client *c);
 

@@ -7,6 +7,7 @@
 #include <qb/qblog.h>
 #include <qb/qbmap.h>
 
+#include "common/utils.h"
 #include "client.h"
 #include "cluster.h"
 #include "events.h"
@@ -68,6 +69,7 @@ static struct qnetd_cluster *
 cluster_create(struct qnetd_instance *inst, const char *name, size_t name_len)
 {
 	struct qnetd_cluster *cl = calloc(1, sizeof(*cl));
+	char shown[UTILS_NAME_LOG_SIZE];
 
 	if (cl == NULL)
 		return NULL;
@@ -82,7 +84,8 @@ cluster_create(struct qnetd_instance *inst, const char *name, size_t name_len)
 	algo_cluster_init(&cl->view);
 	qb_map_put(inst->clusters, cl->name, cl);
 	inst->cluster_count++;
-	qb_log(LOG_DEBUG, "cluster %s created", cl->name);
+	qb_log(LOG_DEBUG, "cluster %s created",
+	    utils_name_for_log(shown, sizeof(shown), cl->name, cl->name_len));
 	return cl;
 }
 
@@ -150,6 +153,7 @@ qnetd_cluster_leave(struct qnetd_client *c, bool server_shutdown)
 		.server_shutdown = server_shutdown,
 	};
 	struct algo_plan plan;
+	char shown[UTILS_NAME_LOG_SIZE];
 
 	if (cl == NULL)
 		return;
@@ -160,7 +164,8 @@ qnetd_cluster_leave(struct qnetd_client *c, bool server_shutdown)
 	if (cl->view.count == 0) {
 		qb_map_rm(c->instance->clusters, cl->name);
 		c->instance->cluster_count--;
-		qb_log(LOG_DEBUG, "cluster %s has no clients left", cl->name);
+		qb_log(LOG_DEBUG, "cluster %s has no clients left",
+		    utils_name_for_log(shown, sizeof(shown), cl->name, cl->name_len));
 		cluster_free(cl);
 	}
 }
@@ -220,6 +225,7 @@ send_pushes(const struct algo_plan *plan)
 		const struct algo_push *p = &plan->pushes[i];
 		struct qnetd_client *to = qnetd_client_of(p->client);
 		struct msg m;
+		int r;
 
 		if (to->closing)
 			continue;
@@ -230,8 +236,14 @@ send_pushes(const struct algo_plan *plan)
 		m.vote = p->vote;
 		m.ring_id_set = true;
 		m.ring_id = p->ring_id;
-		if (qnetd_client_queue(to, &m) != 0) {
-			qnetd_client_disconnect(to, "send queue full");
+		r = qnetd_client_queue(to, &m);
+		if (r != 0) {
+			/* A vote must never be lost unnoticed: the peer reconnects and asks again. */
+			qb_log(LOG_WARNING, "%s: cannot queue VOTE_INFO (%s, seq %u): %s with %zu "
+			    "messages unsent", to->ident, vote_name(p->vote), (unsigned)p->seq,
+			    r == -ENOBUFS ? "send queue full" : strerror(-r), to->send_queue_len);
+			qnetd_client_disconnect(to, r == -ENOBUFS ? "send queue full" :
+			    "cannot queue a vote");
 			continue;
 		}
 		qnetd_client_note_vote(to, p->vote);

@@ -5,6 +5,7 @@
 
 #include <qb/qblog.h>
 
+#include "common/utils.h"
 #include "client.h"
 #include "cluster.h"
 #include "dispatch.h"
@@ -55,6 +56,7 @@ static int
 check_tls(struct qnetd_client *c, const struct msg *m)
 {
 	const struct qnetd_settings *s = c->instance->settings;
+	char shown[UTILS_NAME_LOG_SIZE];
 
 	if (!c->tls_started) {
 		if (s->tls == QNETD_TLS_REQUIRED) {
@@ -73,7 +75,8 @@ check_tls(struct qnetd_client *c, const struct msg *m)
 	}
 	if (!nss_sock_peer_cert_matches(c->fd, c->cluster_name)) {
 		qb_log(LOG_WARNING, "%s: client certificate is not for cluster \"%s\"",
-		    c->ident, c->cluster_name);
+		    c->ident, utils_name_for_log(shown, sizeof(shown), c->cluster_name,
+		    c->cluster_name_len));
 		c->instance->stats.cert_check_failures++;
 		qnetd_client_disconnect(c, "client certificate name does not match the cluster name");
 		return -1;

@@ -1,4 +1,5 @@
 /* qnetd/events.c: turn qnetd state changes into hook runs. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 #include <qb/qblog.h>
 
 #include "common/hooks.h"
+#include "common/utils.h"
 #include "client.h"
 #include "cluster.h"
 #include "events.h"
@@ -22,11 +24,15 @@ run(struct qnetd_client *c, const char *event, const char *const *vars)
 
 	if (c->instance->hooks == NULL)
 		return;
-	r = hooks_run(c->instance->hooks, event, vars);
-	if (r == -EBUSY)
-		qb_log(LOG_WARNING, "%s: event hook for %s dropped: too many hooks running",
-		    c->ident, event);
-	else if (r < 0)
+	/*
+	 * Per cluster, aged by creation: neither one cluster's flood nor the
+	 * churn of short-lived names can crowd out a long-lived cluster's
+	 * events (common/hooks.h). Drops (-EBUSY) are counted and warned
+	 * about there, in one line per interval, not one per event.
+	 */
+	r = hooks_run(c->instance->hooks, c->cluster_name,
+	    c->cluster != NULL ? c->cluster->created_seq : UINT64_MAX, event, vars);
+	if (r < 0 && r != -EBUSY)
 		qb_log(LOG_WARNING, "%s: cannot start the event hook for %s: %s", c->ident,
 		    event, strerror(-r));
 }
@@ -83,7 +89,7 @@ acked_nodes(const struct qnetd_cluster *cl)
 void
 qnetd_event_vote_changed(struct qnetd_client *c, uint8_t previous)
 {
-	char vars[6][VAR_LEN];
+	char vars[6][VAR_LEN], shown[UTILS_NAME_LOG_SIZE];
 	const char *list[] = { vars[0], vars[1], vars[2], vars[3], vars[4], NULL };
 	struct qnetd_cluster *cl = c->cluster;
 	char *acked;
@@ -100,7 +106,8 @@ qnetd_event_vote_changed(struct qnetd_client *c, uint8_t previous)
 		snprintf(vars[3], VAR_LEN, "QNET_ACKED_NODES=%s", acked);
 		snprintf(vars[4], VAR_LEN, "QNET_PREVIOUS_ACKED_NODES=%s",
 		    cl->acked_nodes ? cl->acked_nodes : "");
-		qb_log(LOG_INFO, "cluster %s: nodes holding qnetd's vote: [%s]", cl->name, acked);
+		qb_log(LOG_INFO, "cluster %s: nodes holding qnetd's vote: [%s]",
+		    utils_name_for_log(shown, sizeof(shown), cl->name, cl->name_len), acked);
 		run(c, "partition_changed", (const char *const []){ vars[0], vars[3], vars[4],
 		    NULL });
 		free(cl->acked_nodes);

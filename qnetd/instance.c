@@ -22,6 +22,8 @@ qnetd_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+static const struct accept_gate_ops gate_ops;
+
 const uint32_t qnetd_latency_bounds_ms[QNETD_LATENCY_BUCKETS] = {
 	1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 10000,
 };
@@ -52,8 +54,9 @@ qnetd_instance_init(struct qnetd_instance *inst, struct qnetd_settings *s, qb_lo
 	inst->poll_set.epfd = -1;
 	inst->shard_fd = -1;
 	qb_list_init(&inst->clients);
-	qb_list_init(&inst->hs_slots);
-	qnetd_dpd_init(&inst->dpd, loop, qnetd_client_dead);
+	qb_list_init(&inst->closing);
+	accept_gate_init(&inst->gate, loop, &gate_ops, inst);
+	qnetd_dpd_init(&inst->dpd, loop, qnetd_now_ns, qnetd_client_dead);
 	r = poll_set_init(&inst->poll_set, loop, qnetd_client_io);
 	if (r != 0)
 		return r;
@@ -100,44 +103,47 @@ resume_accepting(void *data)
  * connection NSS holds), all on the one thread that also answers every
  * heartbeat. After a restart thousands of qdevices reconnect at once: with
  * no cap their handshakes would starve the heartbeats of the clients
- * already connected until those are dropped and reconnect too. Above the
- * cap new connections wait in the kernel's listen queue instead.
+ * already connected until those are dropped and reconnect too. At the cap
+ * new connections wait in the kernel's listen queue instead.
  */
-static uint32_t
-handshake_cap(const struct qnetd_instance *inst)
+uint32_t
+qnetd_instance_gate_cap(const struct qnetd_instance *inst)
 {
-	return QNETD_MAX_TLS_HANDSHAKES * (inst->front != NULL ? inst->front->count : 1);
+	return ACCEPT_GATE_PLACES * (inst->front != NULL ? inst->front->count : 1);
 }
 
-void
-qnetd_instance_handshake_started(struct qnetd_instance *inst)
+/* The gate's count moved: tell the front (worker), or open/close the listener. */
+static void
+gate_blocking_changed(struct accept_gate *g, uint32_t before, uint32_t after)
 {
-	/* A worker's handshakes count against the front's gate (its listener). */
-	shard_worker_notify(inst, SHARD_MSG_HS_BEGIN);
-	inst->tls_handshakes++;
-	if (inst->tls_handshakes < handshake_cap(inst) || inst->accept_gated ||
-	    inst->listener == NULL)
+	struct qnetd_instance *inst = g->owner;
+	uint32_t cap = qnetd_instance_gate_cap(inst);
+
+	/* A worker's count closes the front's listener. */
+	for (uint32_t n = before; n < after; n++)
+		shard_worker_notify(inst, SHARD_MSG_HS_BEGIN);
+	for (uint32_t n = after; n < before; n++)
+		shard_worker_notify(inst, SHARD_MSG_HS_END);
+	if (inst->listener == NULL || inst->shutting_down)
 		return;
-	qb_log(LOG_DEBUG, "%u TLS handshakes in progress: not accepting until one ends",
-	    (unsigned)inst->tls_handshakes);
-	if (listener_watched(inst))
-		qb_loop_poll_del(inst->loop, nss_sock_native_fd(inst->listener));
-	inst->accept_gated = true;
+	if (after >= cap && !inst->accept_gated) {
+		qb_log(LOG_DEBUG, "TLS handshakes from %u addresses hold places: not accepting "
+		    "until one ends", (unsigned)after);
+		if (listener_watched(inst))
+			qb_loop_poll_del(inst->loop, nss_sock_native_fd(inst->listener));
+		inst->accept_gated = true;
+	} else if (after < cap && inst->accept_gated) {
+		inst->accept_gated = false;
+		if (listener_watched(inst))
+			watch_listener(inst);
+	}
 }
 
-void
-qnetd_instance_handshake_ended(struct qnetd_instance *inst)
-{
-	shard_worker_notify(inst, SHARD_MSG_HS_END);
-	if (inst->tls_handshakes > 0)
-		inst->tls_handshakes--;
-	if (!inst->accept_gated || inst->tls_handshakes >= handshake_cap(inst) ||
-	    inst->shutting_down)
-		return;
-	inst->accept_gated = false;
-	if (listener_watched(inst))
-		watch_listener(inst);
-}
+static const struct accept_gate_ops gate_ops = {
+	.has_input = qnetd_client_gate_has_input,
+	.lost_place = qnetd_client_gate_lost_place,
+	.blocking_changed = gate_blocking_changed,
+};
 
 /*
  * accept() failed (typically EMFILE): the connection stays pending, so the
@@ -230,10 +236,7 @@ qnetd_instance_fini(struct qnetd_instance *inst)
 		qb_loop_timer_del(inst->loop, inst->accept_timer);
 		inst->accept_paused = false;
 	}
-	if (inst->hs_sweep_armed) {
-		qb_loop_timer_del(inst->loop, inst->hs_sweep_timer);
-		inst->hs_sweep_armed = false;
-	}
+	accept_gate_fini(&inst->gate);
 	inst->accept_gated = false;
 	if (inst->listener != NULL) {
 		if (inst->loop != NULL && !paused)

@@ -13,6 +13,7 @@
 #include <qb/qbmap.h>
 
 #include "common/nss-sock.h"
+#include "accept-gate.h"
 #include "dpd.h"
 #include "poll-set.h"
 #include "settings.h"
@@ -35,9 +36,16 @@ struct qnetd_stats {
 	uint64_t	dpd_reprieves;	/* silent past the timeout, but input was waiting */
 	uint64_t	tls_handshake_failures;
 	uint64_t	cert_check_failures;
-	uint64_t	tls_handshakes_unplaced;	/* address over its share of places */
-	uint64_t	tls_places_released;	/* peer silent, or place held too long */
+	/* filled from the accept gate's counters (qnetd_totals_of) */
+	uint64_t	tls_handshakes_unplaced;	/* no place for it (accept-gate.h) */
+	uint64_t	tls_places_released;	/* place lost before the handshake ended */
+	uint64_t	tls_places_used;	/* a gauge, but sums across workers all the same */
 	uint64_t	decode_errors;
+	/* the event hooks' figures (common/hooks.h), copied in by qnetd_totals_of() */
+	uint64_t	hooks_dropped;
+	uint64_t	hooks_timed_out;
+	uint64_t	hooks_running;	/* gauges: a front sums its workers' too */
+	uint64_t	hooks_queued;
 	/* node list received -> ACK/NACK sent to the same client */
 	uint64_t	latency_buckets[QNETD_LATENCY_BUCKETS + 1];
 	uint64_t	latency_count;
@@ -54,6 +62,10 @@ struct qnetd_instance {
 	bool			 tls_loaded;
 	struct qb_list_head	 clients;
 	uint32_t		 client_count;
+	/* clients whose teardown is due, freed by one zero-delay timer (client.c) */
+	struct qb_list_head	 closing;
+	qb_loop_timer_handle	 reap_timer;
+	bool			 reap_armed;
 	uint64_t		 next_client_id;
 	qb_map_t		*clusters;	/* name -> struct qnetd_cluster */
 	uint32_t		 cluster_count;
@@ -61,13 +73,8 @@ struct qnetd_instance {
 	struct ipc_server	*ipc;
 	bool			 shutting_down;
 	bool			 accept_paused;	/* listener unwatched after accept() failed */
-	bool			 accept_gated;	/* listener unwatched: handshakes at the cap */
-	uint32_t		 tls_handshakes;	/* clients holding a handshake slot */
-	struct qb_list_head	 hs_slots;	/* those clients (client.c) */
-	qb_loop_timer_handle	 hs_sweep_timer;	/* frees the slots of silent peers */
-	bool			 hs_sweep_armed;
-	uint64_t		 hs_batch;	/* poll_set.batch that hs_batch_ns belongs to */
-	uint64_t		 hs_batch_ns;	/* handshake work done in that batch */
+	bool			 accept_gated;	/* listener unwatched: the gate is at its cap */
+	struct accept_gate	 gate;		/* TLS handshake places (accept-gate.h) */
 	qb_loop_timer_handle	 accept_timer;
 	uint64_t		 started_ns;
 	struct qnetd_stats	 stats;
@@ -96,14 +103,11 @@ int	qnetd_instance_listen(struct qnetd_instance *inst);
 void	qnetd_instance_fini(struct qnetd_instance *inst);
 
 /*
- * TLS handshakes holding a place at most (times the number of workers when
- * there are workers); at it no new connection is accepted. When and how a
- * handshake gives its place up: client.c.
+ * The accept gate's count at which no new connection is accepted: its
+ * places (times the number of workers when there are workers). The rules:
+ * accept-gate.h.
  */
-#define QNETD_MAX_TLS_HANDSHAKES	32
-/* A client started / ended (completed or failed) its TLS handshake. */
-void	qnetd_instance_handshake_started(struct qnetd_instance *inst);
-void	qnetd_instance_handshake_ended(struct qnetd_instance *inst);
+uint32_t	qnetd_instance_gate_cap(const struct qnetd_instance *inst);
 
 /* Clients of the whole server: this process's and, in the front, the workers'. */
 uint32_t	qnetd_instance_total_clients(const struct qnetd_instance *inst);

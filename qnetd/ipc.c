@@ -101,9 +101,15 @@ totals(struct qnetd_instance *inst, struct qnetd_totals *t, FILE *out)
 	return ok;
 }
 
-/* Concatenate the workers' answers to the same command; separator between non-empty ones. */
+/*
+ * Join the workers' answers to the same command, separator between the
+ * non-empty ones, inside prefix and suffix; those only when every worker
+ * answered OK, else out holds the first error alone. Written straight to
+ * out: a list can run to tens of MB.
+ */
 static enum ipc_reply
-gather(struct qnetd_instance *inst, const char *line, const char *separator, FILE *out)
+gather(struct qnetd_instance *inst, const char *line, const char *separator,
+    const char *prefix, const char *suffix, FILE *out)
 {
 	struct worker_answers a;
 	enum ipc_reply result = IPC_REPLY_OK;
@@ -117,6 +123,8 @@ gather(struct qnetd_instance *inst, const char *line, const char *separator, FIL
 			result = IPC_REPLY_ERROR;
 			break;
 		}
+	if (result == IPC_REPLY_OK)
+		fputs(prefix, out);
 	for (unsigned i = 0; i < a.count && result == IPC_REPLY_OK; i++) {
 		if (a.text[i][0] == '\0')
 			continue;
@@ -125,6 +133,8 @@ gather(struct qnetd_instance *inst, const char *line, const char *separator, FIL
 		fputs(a.text[i], out);
 		any = true;
 	}
+	if (result == IPC_REPLY_OK)
+		fputs(suffix, out);
 	free_answers(&a);
 	return result;
 }
@@ -166,10 +176,7 @@ metrics(struct qnetd_instance *inst, FILE *out)
 static enum ipc_reply
 list(struct qnetd_instance *inst, const struct parsed_command *pc, FILE *out)
 {
-	char line[512], *quoted = NULL, *text = NULL;
-	size_t text_len = 0;
-	enum ipc_reply r;
-	FILE *items;
+	char line[512], *quoted = NULL;
 
 	if (inst->front == NULL) {
 		if ((pc->json ? qnetd_list_write_json(inst, pc->cluster, out) :
@@ -193,25 +200,8 @@ list(struct qnetd_instance *inst, const struct parsed_command *pc, FILE *out)
 	    quoted != NULL ? quoted : "");
 	free(quoted);
 	if (!pc->json)
-		return gather(inst, line, NULL, out);
-	/* The wrapper only around items: an error message stays plain text. */
-	items = open_memstream(&text, &text_len);
-	if (items == NULL) {
-		fputs("Out of memory", out);
-		return IPC_REPLY_ERROR;
-	}
-	r = gather(inst, line, ",", items);
-	if (fclose(items) != 0) {
-		free(text);
-		fputs("Out of memory", out);
-		return IPC_REPLY_ERROR;
-	}
-	if (r == IPC_REPLY_OK)
-		fprintf(out, "{\"clusters\":[%s]}\n", text);
-	else
-		fputs(text, out);
-	free(text);
-	return r;
+		return gather(inst, line, NULL, "", "", out);
+	return gather(inst, line, ",", "{\"clusters\":[", "]}\n", out);
 }
 
 /* Only between front and workers: the parts the front sums or joins. */

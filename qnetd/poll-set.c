@@ -69,10 +69,10 @@ poll_set_fini(struct poll_set *ps)
 }
 
 static int
-ctl(struct poll_set *ps, int op, int fd, bool want_write, void *data)
+ctl(struct poll_set *ps, int op, int fd, bool want_read, bool want_write, void *data)
 {
 	struct epoll_event ev = {
-		.events = EPOLLIN | (want_write ? EPOLLOUT : 0),
+		.events = (want_read ? EPOLLIN : 0) | (want_write ? EPOLLOUT : 0),
 		.data.ptr = data,
 	};
 
@@ -82,13 +82,19 @@ ctl(struct poll_set *ps, int op, int fd, bool want_write, void *data)
 int
 poll_set_add(struct poll_set *ps, int fd, bool want_write, void *data)
 {
-	return ctl(ps, EPOLL_CTL_ADD, fd, want_write, data);
+	return ctl(ps, EPOLL_CTL_ADD, fd, true, want_write, data);
 }
 
 int
 poll_set_mod(struct poll_set *ps, int fd, bool want_write, void *data)
 {
-	return ctl(ps, EPOLL_CTL_MOD, fd, want_write, data);
+	return ctl(ps, EPOLL_CTL_MOD, fd, true, want_write, data);
+}
+
+int
+poll_set_mod_events(struct poll_set *ps, int fd, bool want_read, bool want_write, void *data)
+{
+	return ctl(ps, EPOLL_CTL_MOD, fd, want_read, want_write, data);
 }
 
 void

@@ -31,6 +31,9 @@ int	poll_set_init(struct poll_set *ps, qb_loop_t *loop, poll_set_fn dispatch);
 void	poll_set_fini(struct poll_set *ps);
 int	poll_set_add(struct poll_set *ps, int fd, bool want_write, void *data);
 int	poll_set_mod(struct poll_set *ps, int fd, bool want_write, void *data);
+/* As poll_set_mod; want_read false: no POLLIN (POLLHUP and POLLERR still come). */
+int	poll_set_mod_events(struct poll_set *ps, int fd, bool want_read, bool want_write,
+	    void *data);
 void	poll_set_del(struct poll_set *ps, int fd);
 
 #endif

@@ -12,6 +12,7 @@
 
 #include <qb/qblog.h>
 
+#include "common/utils.h"
 #include "client.h"
 #include "instance.h"
 #include "shard.h"
@@ -250,17 +251,20 @@ handle_notice(struct shard_front *front, struct shard_worker_proc *w, const uint
 	if (len >= SHARD_NOTICE_LEN)
 		memcpy(&count, msg + 1, sizeof(count));
 	switch (msg[0]) {
+	/* The worker's accept gate count (accept-gate.h, rule 4) moved. */
 	case SHARD_MSG_HS_BEGIN:
-		for (; count > 0; count--) {
-			w->handshakes++;
-			qnetd_instance_handshake_started(front->inst);
-		}
+		count = count < UINT32_MAX - w->handshakes ? count : UINT32_MAX - w->handshakes;
+		if (count > INT32_MAX)
+			count = INT32_MAX;
+		w->handshakes += count;
+		accept_gate_remote(&front->inst->gate, (int32_t)count);
 		break;
 	case SHARD_MSG_HS_END:
-		for (; count > 0 && w->handshakes > 0; count--) {
-			w->handshakes--;
-			qnetd_instance_handshake_ended(front->inst);
-		}
+		count = count < w->handshakes ? count : w->handshakes;
+		if (count > INT32_MAX)
+			count = INT32_MAX;
+		w->handshakes -= count;
+		accept_gate_remote(&front->inst->gate, -(int32_t)count);
 		break;
 	case SHARD_MSG_CLOSED:
 		w->clients -= count < w->clients ? count : w->clients;
@@ -583,10 +587,12 @@ shard_front_route(struct shard_front *front, struct qnetd_client *c, const uint8
  * Read one worker's reply to request `id`; notices met on the way are
  * handled. Parts of an earlier request's reply (one that timed out, from
  * a worker that was slow) are skipped: they would answer the wrong command.
+ * Each part pushes *deadline to ASK_TIMEOUT_MS from now: a list of many
+ * clients takes seconds to pass and is no sign of a stuck worker.
  */
 static int
 read_reply(struct shard_front *front, struct shard_worker_proc *w, uint32_t id,
-    uint64_t deadline, FILE *out, int *result)
+    uint64_t *deadline, FILE *out, int *result)
 {
 	uint8_t *buf = malloc(CONTROL_BUF_BYTES);
 	int r = -ETIMEDOUT;
@@ -600,9 +606,9 @@ read_reply(struct shard_front *front, struct shard_worker_proc *w, uint32_t id,
 		ssize_t n;
 		int ready;
 
-		if (now >= deadline)
+		if (now >= *deadline)
 			break;
-		ready = poll(&p, 1, (int)(deadline - now));
+		ready = poll(&p, 1, (int)(*deadline - now));
 		if (ready < 0 && errno == EINTR)
 			continue;
 		if (ready <= 0)
@@ -628,6 +634,8 @@ read_reply(struct shard_front *front, struct shard_worker_proc *w, uint32_t id,
 		}
 		if (buf[0] == SHARD_MSG_REPLY_PART) {
 			fwrite(buf + SHARD_REQUEST_HDR, 1, (size_t)n - SHARD_REQUEST_HDR, out);
+			if (*deadline < now_ms() + ASK_TIMEOUT_MS)
+				*deadline = now_ms() + ASK_TIMEOUT_MS;
 		} else if (n > SHARD_REQUEST_HDR) {
 			*result = buf[SHARD_REQUEST_HDR];
 			r = 0;
@@ -678,12 +686,12 @@ shard_front_ask(struct shard_front *front, const char *line, char **replies, int
 			ret = -EPIPE;
 			continue;
 		}
-		out = open_memstream(&replies[i], &size);
+		out = utils_open_memstream(&replies[i], &size);
 		if (out == NULL) {
 			ret = -ENOMEM;
 			continue;
 		}
-		r = read_reply(front, w, id, deadline, out, &results[i]);
+		r = read_reply(front, w, id, &deadline, out, &results[i]);
 		if (fclose(out) != 0 && r == 0)
 			r = -ENOMEM;
 		if (r != 0) {

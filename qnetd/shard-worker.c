@@ -10,6 +10,7 @@
 #include <qb/qblog.h>
 
 #include "common/ipc.h"
+#include "common/utils.h"
 #include "client.h"
 #include "instance.h"
 #include "ipc.h"
@@ -111,7 +112,7 @@ answer(struct qnetd_instance *inst, const uint8_t *req, size_t len)
 	FILE *out;
 	int r = 0;
 
-	out = open_memstream(&reply, &reply_len);
+	out = utils_open_memstream(&reply, &reply_len);
 	if (text != NULL && out != NULL)
 		result = qnetd_ipc_execute(inst, text, out);
 	if (out == NULL || fclose(out) != 0)

@@ -8,7 +8,9 @@
 
 #include <qb/qbmap.h>
 
+#include "common/hooks.h"
 #include "common/json.h"
+#include "common/utils.h"
 #include "client.h"
 #include "cluster.h"
 #include "instance.h"
@@ -21,6 +23,13 @@ qnetd_totals_of(const struct qnetd_instance *inst, struct qnetd_totals *t)
 	t->clients = inst->client_count;
 	t->clusters = inst->cluster_count;
 	t->stats = inst->stats;
+	t->stats.tls_handshakes_unplaced = inst->gate.unplaced_total;
+	t->stats.tls_places_released = inst->gate.released_total;
+	t->stats.tls_places_used = inst->gate.places_used;
+	t->stats.hooks_dropped = hooks_dropped(inst->hooks);
+	t->stats.hooks_timed_out = hooks_timed_out(inst->hooks);
+	t->stats.hooks_running = hooks_running(inst->hooks);
+	t->stats.hooks_queued = hooks_queued(inst->hooks);
 	t->tls_loaded = inst->tls_loaded;
 	t->cert_days_left = inst->cert_days_left;
 }
@@ -122,6 +131,35 @@ qnetd_status_write(const struct qnetd_instance *inst, const struct qnetd_totals 
 }
 
 /*
+ * Node lists are most of a list reply (thousands of ids a client), so
+ * their entries are put together by hand: fprintf per id was a good part
+ * of the time qnetd-tool -l took on a big qnetd.
+ */
+static char *
+put_text(char *p, const char *text)
+{
+	size_t n = strlen(text);
+
+	memcpy(p, text, n);
+	return p + n;
+}
+
+static char *
+put_u32(char *p, uint32_t v)
+{
+	char digits[10];
+	size_t n = 0;
+
+	do {
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	while (n > 0)
+		*p++ = digits[--n];
+	return p;
+}
+
+/*
  * One "<label>\t1, 2 (5)" line; none for an empty list. A data center id
  * is shown wherever the client sent one, membership list included.
  */
@@ -132,9 +170,17 @@ write_node_list(FILE *out, const char *label, const struct node_list *l)
 		return;
 	fputs(label, out);
 	for (size_t i = 0; i < l->count; i++) {
-		fprintf(out, "%s%" PRIu32, i > 0 ? ", " : "", l->nodes[i].node_id);
-		if (l->nodes[i].data_center_id != 0)
-			fprintf(out, " (%" PRIu32 ")", l->nodes[i].data_center_id);
+		char entry[40], *p = entry;
+
+		if (i > 0)
+			p = put_text(p, ", ");
+		p = put_u32(p, l->nodes[i].node_id);
+		if (l->nodes[i].data_center_id != 0) {
+			p = put_text(p, " (");
+			p = put_u32(p, l->nodes[i].data_center_id);
+			p = put_text(p, ")");
+		}
+		fwrite(entry, 1, (size_t)(p - entry), out);
 	}
 	fputc('\n', out);
 }
@@ -215,7 +261,10 @@ write_cluster(FILE *out, const struct qnetd_cluster *cl, bool verbose)
 	if (cl->view.count == 0)
 		return;
 	first = cl->view.clients[0];
-	fprintf(out, "Cluster \"%s\":\n", cl->name);
+	/* Whatever bytes the peer sent, shown on one line (utils.h). */
+	fputs("Cluster \"", out);
+	utils_name_write(out, cl->name, cl->name_len);
+	fputs("\":\n", out);
 	fprintf(out, "    Algorithm:\t\t%s%s\n", decision_algorithm_name(first->algorithm),
 	    all_kap(cl) ? " (KAP Tie-breaker)" : "");
 	fputs("    Tie-breaker:\t", out);
@@ -243,12 +292,13 @@ typedef void	cluster_fn(const struct qnetd_cluster *cl, void *arg);
 /*
  * fn for every cluster with clients, oldest first; for one only when
  * cluster_name is set and not "" (upstream takes "" as no filter).
- * 0 or -ENOMEM. Sorting costs O(clusters log clusters) a call:
- * an admin command, not a hot path.
+ * `prefix` goes to out first, once nothing can fail: 0, or -ENOMEM with
+ * nothing written. Sorting costs O(clusters log clusters) a call: an
+ * admin command, not a hot path.
  */
 static int
 for_each_cluster(const struct qnetd_instance *inst, const char *cluster_name, cluster_fn *fn,
-    void *arg)
+    void *arg, const char *prefix, FILE *out)
 {
 	struct aged_cluster *all;
 	qb_map_iter_t *it;
@@ -258,12 +308,15 @@ for_each_cluster(const struct qnetd_instance *inst, const char *cluster_name, cl
 	if (cluster_name != NULL && cluster_name[0] != '\0') {
 		const struct qnetd_cluster *cl = qb_map_get(inst->clusters, cluster_name);
 
+		fputs(prefix, out);
 		if (cl != NULL && cl->view.count > 0)
 			fn(cl, arg);
 		return 0;
 	}
-	if (inst->cluster_count == 0)
+	if (inst->cluster_count == 0) {
+		fputs(prefix, out);
 		return 0;
+	}
 	all = calloc(inst->cluster_count, sizeof(*all));
 	if (all == NULL || (it = qb_map_iter_create(inst->clusters)) == NULL) {
 		free(all);
@@ -280,6 +333,7 @@ for_each_cluster(const struct qnetd_instance *inst, const char *cluster_name, cl
 	}
 	qb_map_iter_free(it);
 	qsort(all, n, sizeof(*all), aged_cluster_cmp);
+	fputs(prefix, out);
 	for (size_t i = 0; i < n; i++)
 		fn(all[i].cl, arg);
 	free(all);
@@ -305,7 +359,7 @@ qnetd_list_write(const struct qnetd_instance *inst, bool verbose, const char *cl
 {
 	struct text_walk w = { .out = out, .verbose = verbose };
 
-	return for_each_cluster(inst, cluster_name, text_cluster, &w);
+	return for_each_cluster(inst, cluster_name, text_cluster, &w, "", out);
 }
 
 /* ---- JSON ---- */
@@ -356,13 +410,26 @@ write_client_json(FILE *out, const struct qnetd_client *c)
 	else
 		fputs(",\"config_version\":null", out);
 	fputs(",\"config_node_list\":[", out);
-	for (size_t i = 0; i < a->config.count; i++)
-		fprintf(out, "%s{\"node_id\":%" PRIu32 ",\"data_center_id\":%" PRIu32 "}",
-		    i ? "," : "", a->config.nodes[i].node_id, a->config.nodes[i].data_center_id);
+	for (size_t i = 0; i < a->config.count; i++) {
+		char entry[64], *p = entry;
+
+		p = put_text(p, i > 0 ? ",{\"node_id\":" : "{\"node_id\":");
+		p = put_u32(p, a->config.nodes[i].node_id);
+		p = put_text(p, ",\"data_center_id\":");
+		p = put_u32(p, a->config.nodes[i].data_center_id);
+		p = put_text(p, "}");
+		fwrite(entry, 1, (size_t)(p - entry), out);
+	}
 	fprintf(out, "],\"ring_id\":\"%" PRIx32 ".%" PRIx64 "\",\"membership_node_list\":[",
 	    a->ring_id.node_id, a->ring_id.seq);
-	for (size_t i = 0; i < a->membership.count; i++)
-		fprintf(out, "%s%" PRIu32, i ? "," : "", a->membership.nodes[i].node_id);
+	for (size_t i = 0; i < a->membership.count; i++) {
+		char entry[16], *p = entry;
+
+		if (i > 0)
+			*p++ = ',';
+		p = put_u32(p, a->membership.nodes[i].node_id);
+		fwrite(entry, 1, (size_t)(p - entry), out);
+	}
 	fprintf(out, "],\"heuristics\":\"%s\",\"membership_heuristics\":\"%s\","
 	    "\"regular_heuristics\":\"%s\"", heuristics_text(a->last_heuristics),
 	    heuristics_text(a->last_membership_heuristics),
@@ -379,7 +446,7 @@ write_cluster_json(FILE *out, const struct qnetd_cluster *cl, bool first_cluster
 	const struct algo_client *first = cl->view.clients[0];
 
 	fputs(first_cluster ? "{\"name\":" : ",{\"name\":", out);
-	json_write_string(out, cl->name);
+	json_write_string_n(out, cl->name, cl->name_len);
 	fprintf(out, ",\"algorithm\":\"%s\",\"kap_tie_breaker\":%s",
 	    decision_algorithm_name(first->algorithm), all_kap(cl) ? "true" : "false");
 	fprintf(out, ",\"tie_breaker\":{\"mode\":\"%s\",\"node_id\":%" PRIu32 "},\"nodes\":[",
@@ -412,26 +479,20 @@ qnetd_list_write_json_items(const struct qnetd_instance *inst, const char *clust
 {
 	struct json_walk w = { .out = out, .first = first };
 
-	return for_each_cluster(inst, cluster_name, json_cluster, &w);
+	return for_each_cluster(inst, cluster_name, json_cluster, &w, "", out);
 }
 
 int
 qnetd_list_write_json(const struct qnetd_instance *inst, const char *cluster_name, FILE *out)
 {
-	char *items = NULL;
-	size_t len = 0;
 	bool first = true;
-	FILE *f = open_memstream(&items, &len);
+	struct json_walk w = { .out = out, .first = &first };
 	int r;
 
-	if (f == NULL)
-		return -ENOMEM;
-	r = qnetd_list_write_json_items(inst, cluster_name, &first, f);
-	if (fclose(f) != 0 && r == 0)
-		r = -ENOMEM;
+	/* Straight to out, no copy: with many clients the list runs to tens of MB. */
+	r = for_each_cluster(inst, cluster_name, json_cluster, &w, "{\"clusters\":[", out);
 	if (r == 0)
-		fprintf(out, "{\"clusters\":[%s]}\n", items);
-	free(items);
+		fputs("]}\n", out);
 	return r;
 }
 
@@ -443,17 +504,28 @@ metric_header(FILE *out, const char *name, const char *type, const char *help)
 	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* Label values escape backslash, quote and newline. */
+/*
+ * A label value is UTF-8 where backslash, double quote and newline are
+ * escaped. The value given is the name's shown form (utils.h), so it is
+ * UTF-8 and holds no newline: only its backslashes and quotes need it,
+ * the backslash of each \xHH included.
+ */
 static void
-write_label_value(FILE *out, const char *v)
+write_label_value(FILE *out, const char *v, size_t n)
 {
-	for (; *v != '\0'; v++) {
-		if (*v == '\\' || *v == '"')
-			fputc('\\', out);
-		if (*v == '\n')
-			fputs("\\n", out);
-		else
-			fputc(*v, out);
+	for (size_t i = 0; i < n;) {
+		size_t len;
+		uint32_t cp;
+
+		if (utils_name_piece(v, n, i, &len, &cp) != UTILS_PIECE_PLAIN) {
+			for (size_t k = 0; k < len; k++)
+				fprintf(out, "\\\\x%02x", (unsigned char)v[i + k]);
+		} else {
+			if (v[i] == '\\' || v[i] == '"')
+				fputc('\\', out);
+			fwrite(v + i, 1, len, out);
+		}
+		i += len;
 	}
 }
 
@@ -476,10 +548,10 @@ qnetd_metrics_write_clusters(const struct qnetd_instance *inst, FILE *out)
 				acked++;
 		}
 		fputs("qnetd_cluster_nodes{cluster=\"", out);
-		write_label_value(out, cl->name);
+		write_label_value(out, cl->name, cl->name_len);
 		fprintf(out, "\"} %zu\n", cl->view.count);
 		fputs("qnetd_cluster_acked_nodes{cluster=\"", out);
-		write_label_value(out, cl->name);
+		write_label_value(out, cl->name, cl->name_len);
 		fprintf(out, "\"} %u\n", acked);
 	}
 	qb_map_iter_free(it);
@@ -515,8 +587,14 @@ qnetd_metrics_write(const struct qnetd_instance *inst, const struct qnetd_totals
 		    "TLS handshakes started without an accept place (address over its share).",
 		    offsetof(struct qnetd_stats, tls_handshakes_unplaced) },
 		{ "qnetd_tls_places_released_total",
-		    "Accept places given up by TLS handshakes (peer silent, or held too long).",
+		    "Accept places given up by TLS handshakes (peer silent, held too long, or "
+		    "taken by an address holding fewer).",
 		    offsetof(struct qnetd_stats, tls_places_released) },
+		{ "qnetd_event_hooks_dropped_total",
+		    "Events whose hook never ran: the hook queue was full.",
+		    offsetof(struct qnetd_stats, hooks_dropped) },
+		{ "qnetd_event_hooks_timed_out_total", "Hooks killed at their timeout.",
+		    offsetof(struct qnetd_stats, hooks_timed_out) },
 	};
 	uint64_t cumulative = 0;
 
@@ -530,8 +608,15 @@ qnetd_metrics_write(const struct qnetd_instance *inst, const struct qnetd_totals
 	metric_header(out, "qnetd_clusters", "gauge", "Clusters with at least one client.");
 	fprintf(out, "qnetd_clusters %u\n", (unsigned)t->clusters);
 	metric_header(out, "qnetd_tls_handshake_places_used", "gauge",
-	    "TLS handshakes holding an accept place; at the limit no connection is accepted.");
-	fprintf(out, "qnetd_tls_handshake_places_used %u\n", (unsigned)inst->tls_handshakes);
+	    "TLS handshakes holding an accept place; while every place is held by a "
+	    "different address no connection is accepted.");
+	fprintf(out, "qnetd_tls_handshake_places_used %llu\n",
+	    (unsigned long long)st->tls_places_used);
+	metric_header(out, "qnetd_event_hooks_running", "gauge", "Event hooks running now.");
+	fprintf(out, "qnetd_event_hooks_running %llu\n", (unsigned long long)st->hooks_running);
+	metric_header(out, "qnetd_event_hooks_queued", "gauge",
+	    "Events waiting for a free hook slot.");
+	fprintf(out, "qnetd_event_hooks_queued %llu\n", (unsigned long long)st->hooks_queued);
 	if (t->tls_loaded) {
 		metric_header(out, "qnetd_certificate_days_left", "gauge",
 		    "Days until the server certificate expires.");

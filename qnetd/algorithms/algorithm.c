@@ -36,6 +36,8 @@ algo_client_init(struct algo_client *c)
 	c->last_regular_heuristics = HEURISTICS_UNDEFINED;
 	c->ffsplit_state = FFSPLIT_CLIENT_WAITING_FOR_CHANGE;
 	c->last_result = VOTE_UNDEFINED;
+	node_id_set_init(&c->ffsplit_config_ids);
+	node_id_set_init(&c->ffsplit_membership_ids);
 }
 
 void
@@ -44,6 +46,8 @@ algo_client_fini(struct algo_client *c)
 	node_list_fini(&c->config);
 	node_list_fini(&c->membership);
 	node_list_fini(&c->quorum);
+	node_id_set_fini(&c->ffsplit_config_ids);
+	node_id_set_fini(&c->ffsplit_membership_ids);
 }
 
 void

@@ -58,6 +58,12 @@ struct algo_client {
 	uint8_t			last_result;	/* lms/2nodelms: last ACK/NACK/WAIT, 0 = never */
 	uint32_t		timer_vote_seq;	/* lms timer's VOTE_INFO seq counter */
 	bool			received_wait_for_reply;	/* lms: disables the newcomer rule */
+	/*
+	 * ffsplit: the config and membership it last used for this client,
+	 * sorted; rebuilt only when the list changed (node_list generation).
+	 */
+	struct node_id_set	ffsplit_config_ids;
+	struct node_id_set	ffsplit_membership_ids;
 };
 
 /* One cluster: its clients sorted by ascending node id (PROTOCOL.md 3). */

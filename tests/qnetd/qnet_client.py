@@ -6,6 +6,10 @@ Connects, initialises as NODE_ID of CLUSTER (ffsplit, lowest), sends the
 config/membership/quorum lists for nodes 1..2, prints every reply type it
 gets as "type=N vote=V" lines, and keeps the connection open for
 HOLD_SECONDS (default 0) while answering VOTE_INFO.
+
+Importable wire helpers for the other test clients: msg, tlv, u32, node_info,
+read_msg, preinit, init, handshake (PREINIT + INIT, the INIT_REPLY code),
+opt_u and the message/option numbers they use.
 """
 import socket
 import struct
@@ -28,6 +32,44 @@ def msg(mtype, *opts):
 
 def node_info(node):
     return tlv(17, u32(9, node))
+
+
+# Message and option numbers (PROTOCOL.md 1.5, 1.6) for the helpers below.
+PREINIT, PREINIT_REPLY, STARTTLS, INIT, INIT_REPLY, SERVER_ERROR = 0, 1, 2, 3, 4, 5
+SET_OPTION, SET_OPTION_REPLY, ECHO_REQUEST, ECHO_REPLY = 6, 7, 8, 9
+NODE_LIST, NODE_LIST_REPLY, VOTE_INFO, VOTE_INFO_REPLY = 10, 11, 14, 15
+HEURISTICS_CHANGE, HEURISTICS_CHANGE_REPLY = 16, 17
+OPT_SEQ, OPT_CLUSTER_NAME, OPT_REPLY_ERROR_CODE, OPT_HEARTBEAT = 0, 1, 6, 12
+
+
+def preinit(seq, cluster):
+    """PREINIT naming CLUSTER (str or bytes: hostile names are bytes)."""
+    name = cluster.encode() if isinstance(cluster, str) else cluster
+    return msg(PREINIT, u32(OPT_SEQ, seq), tlv(OPT_CLUSTER_NAME, name))
+
+
+def init(seq, node, hb=8000, ring_seq=8):
+    """INIT of NODE: ffsplit, tie-breaker lowest, heartbeat HB ms."""
+    return msg(INIT, u32(OPT_SEQ, seq), u32(9, node), tlv(11, struct.pack(">H", 1)),
+               u32(OPT_HEARTBEAT, hb), tlv(21, struct.pack(">BI", 1, 0)),
+               tlv(13, struct.pack(">IQ", node, ring_seq)))
+
+
+def opt_u(opts, opt):
+    """An option's value as an unsigned integer, None when it is absent."""
+    v = opts.get(opt)
+    return None if v is None else int.from_bytes(v, "big")
+
+
+def handshake(sock, cluster, node, hb=8000):
+    """PREINIT and INIT over SOCK (plaintext); returns INIT_REPLY's error code,
+    or None when the server closed or answered something else."""
+    sock.sendall(preinit(1, cluster) + init(2, node, hb))
+    for want in (PREINIT_REPLY, INIT_REPLY):
+        m = read_msg(sock)
+        if m is None or m[0] != want:
+            return None
+    return opt_u(m[1], OPT_REPLY_ERROR_CODE)
 
 
 def read_msg(sock):

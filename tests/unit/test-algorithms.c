@@ -767,6 +767,65 @@ static const struct scenario ffsplit_rows[] = {
 		{ GONE(1), .push = { { 2, ACK, RING(1, 8), 1 } },
 		    CS(SENDING_ACKS), QP(1, 2) },
 	} },
+	/*
+	 * Lists are compared as sets (sorted once, node_id_set) but counted
+	 * as sent: repeats and order must change nothing but what the raw
+	 * list counts (n, m and step 2a's active count).
+	 */
+	{ "sets: order and repeats do not matter for stability; repeats count in m and 2a",
+	    LOWEST, 0, { 0 }, {
+		{ .id = 1, .cfg = { 4, 3, 2, 1 }, .mem = { 2, 1, 1 }, .ring = RING(1, 8) },
+		{ .id = 2, .cfg = { 1, 1, 2, 3, 4 }, .mem = { 1, 2 }, .ring = RING(1, 8) },
+		{ .id = 3, .cfg = CFG4, .mem = { 3, 4 }, .ring = RING(3, 8) },
+		{ .id = 4, .cfg = { 2, 4, 1, 3 }, .mem = { 4, 3 }, .ring = RING(3, 8) },
+	}, {
+		{ HEUR(1, PASS), .vote = VOTE_NO_CHANGE,
+		    .push = { { 3, NACK, RING(3, 8), 1 }, { 4, NACK, RING(3, 8), 1 } },
+		    CS(SENDING_NACKS), QP(2, 1, 1) },
+		{ VIR(3, 1), CS(SENDING_NACKS) },
+		{ VIR(4, 1),
+		    .push = { { 1, ACK, RING(1, 8), 1 }, { 2, ACK, RING(1, 8), 1 } },
+		    CS(SENDING_ACKS) },
+	} },
+	{ "sets: a membership that is a strict subset of its member's is not stable",
+	    LOWEST, 0, { 0 }, {
+		{ .id = 1, .cfg = { 1, 2, 3 }, .mem = { 1, 2 }, .ring = RING(1, 8) },
+		{ .id = 2, .cfg = { 3, 2, 1 }, .mem = { 1, 2, 3 }, .ring = RING(1, 8) },
+	}, {
+		{ HEUR(1, PASS), .vote = VOTE_WAIT_FOR_REPLY,
+		    CS(WAITING_FOR_STABLE_MEMBERSHIP) },
+		{ MEMB(2, RING(1, 8), NONE, 2, 1), .vote = VOTE_NO_CHANGE,
+		    .push = { { 1, ACK, RING(1, 8), 1 }, { 2, ACK, RING(1, 8), 1 } },
+		    CS(SENDING_ACKS), QP(2, 1) },
+		/* The stored copy of that list is the one just judged. */
+		{ HEUR(1, FAIL), .vote = VOTE_NO_CHANGE,
+		    .push = { { 1, ACK, RING(1, 8), 2 }, { 2, ACK, RING(1, 8), 2 } } },
+		{ MEMB(2, RING(1, 9), NONE, 1, 2), .vote = VOTE_WAIT_FOR_REPLY },
+		{ HEUR(1, PASS), .vote = VOTE_WAIT_FOR_REPLY },
+		{ MEMB(1, RING(1, 9), PASS, 1, 1, 2), .vote = VOTE_NO_CHANGE,
+		    .push = { { 1, ACK, RING(1, 9), 3 }, { 2, ACK, RING(1, 9), 3 } },
+		    QP(1, 2) },
+	} },
+	{ "sets: a new config is judged before it is stored; 2d takes a repeated list's min",
+	    LOWEST, 0, { 0 }, {
+		{ .id = 1, .cfg = { 1, 2 }, .mem = { 1, 2 }, .ring = RING(1, 8) },
+		{ .id = 2, .cfg = { 2, 1 }, .mem = { 2, 1 }, .ring = RING(1, 8) },
+	}, {
+		{ CONFIG(1, CHANGED, 1, 2, 3), .vote = VOTE_WAIT_FOR_REPLY },
+		{ HEUR(2, PASS), .vote = VOTE_WAIT_FOR_REPLY },
+		{ CONFIG(2, CHANGED, 3, 2, 1, 3), .vote = VOTE_NO_CHANGE,
+		    .push = { { 1, ACK, RING(1, 8), 1 }, { 2, ACK, RING(1, 8), 1 } },
+		    QP(2, 1) },
+		{ GONE(1), .push = { { 2, ACK, RING(1, 8), 2 } }, QP(2, 1) },
+	} },
+	{ "sets: a subset shown for one membership says nothing of another (own id missing)",
+	    LOWEST, 0, { 0 }, {
+		{ .id = 1, .cfg = { 1, 2, 3 }, .mem = { 3 }, .ring = RING(1, 8) },
+		{ .id = 2, .cfg = { 1, 2, 3 }, .mem = { 2, 3 }, .ring = RING(1, 8) },
+		{ .id = 3, .cfg = { 1, 2, 3 }, .mem = { 3, 4 }, .ring = RING(1, 8) },
+	}, {
+		{ HEUR(3, PASS), .vote = VOTE_WAIT_FOR_REPLY },
+	} },
 	{ "control: config list sent, membership not yet: connected, NACK as upstream",
 	    LOWEST, 0, { 1, 2 }, {
 		{ .id = 1, .cfg = { 1, 2 }, .mem = { 1, 2 }, .ring = RING(1, 8) },

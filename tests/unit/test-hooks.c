@@ -90,7 +90,7 @@ hook_gets_event_and_vars(void **state)
 	(void)state;
 	unlink(out_file);
 	assert_int_equal(hooks_create(&h, loop, script, 5000, 4), 0);
-	assert_int_equal(hooks_run(h, "vote_changed", vars), 0);
+	assert_int_equal(hooks_run(h, "pve", 1, "vote_changed", vars), 0);
 	assert_int_equal(hooks_running(h), 1);
 	run_loop_ms(loop, 500);
 	assert_int_equal(hooks_running(h), 0);	/* reaped */
@@ -101,21 +101,191 @@ hook_gets_event_and_vars(void **state)
 }
 
 static void
-slow_hook_is_killed_and_extra_events_dropped(void **state)
+slow_hooks_are_killed(void **state)
 {
 	qb_loop_t *loop = qb_loop_create();
 	struct hooks *h;
 
 	(void)state;
 	assert_int_equal(hooks_create(&h, loop, script, 200, 2), 0);
-	assert_int_equal(hooks_run(h, "slow", NULL), 0);
-	assert_int_equal(hooks_run(h, "slow", NULL), 0);
-	assert_int_equal(hooks_run(h, "slow", NULL), -EBUSY);	/* never queued without bound */
-	assert_int_equal(hooks_dropped(h), 1);
+	assert_int_equal(hooks_run(h, NULL, 0, "slow", NULL), 0);
+	assert_int_equal(hooks_run(h, NULL, 0, "slow", NULL), 0);
+	assert_int_equal(hooks_running(h), 2);
 	run_loop_ms(loop, 800);
 	assert_int_equal(hooks_timed_out(h), 2);
 	assert_int_equal(hooks_running(h), 0);
 	hooks_destroy(h);
+	qb_loop_destroy(loop);
+}
+
+/* The lines the hooks wrote to out_file, at most max; returns the count. */
+static size_t
+read_lines(char lines[][64], size_t max)
+{
+	FILE *f = fopen(out_file, "r");
+	size_t n = 0;
+
+	if (f == NULL)
+		return 0;
+	while (n < max && fgets(lines[n], 64, f) != NULL)
+		n++;
+	fclose(f);
+	return n;
+}
+
+/* Event "e<i>" for key, of age seq (smaller: older). */
+static int
+queue_event(struct hooks *h, const char *key, uint64_t seq, unsigned i)
+{
+	char event[16], cluster[64];
+	const char *vars[] = { cluster, NULL };
+
+	snprintf(event, sizeof(event), "e%u", i);
+	snprintf(cluster, sizeof(cluster), "QNET_CLUSTER=%s", key);
+	return hooks_run(h, key, seq, event, vars);
+}
+
+/* With every slot busy, events wait (bounded), then run in order; none is lost below the bound. */
+static void
+events_wait_for_a_slot(void **state)
+{
+	qb_loop_t *loop = qb_loop_create();
+	char lines[16][64], want[64];
+	struct hooks *h;
+	unsigned i;
+
+	(void)state;
+	unlink(out_file);
+	assert_int_equal(hooks_create(&h, loop, script, 300, 1), 0);
+	assert_int_equal(hooks_run(h, "a", 1, "slow", NULL), 0);	/* holds the one slot */
+	for (i = 0; i < HOOKS_QUEUE_PER_SLOT; i++)
+		assert_int_equal(queue_event(h, "a", 1, i), 0);
+	assert_int_equal(hooks_queued(h), HOOKS_QUEUE_PER_SLOT);
+	assert_int_equal(queue_event(h, "a", 1, i), -EBUSY);	/* never queued without bound */
+	assert_int_equal(hooks_dropped(h), 1);
+	assert_int_equal(hooks_queued(h), HOOKS_QUEUE_PER_SLOT);
+	run_loop_ms(loop, 1500);
+	assert_int_equal(hooks_timed_out(h), 1);
+	assert_int_equal(hooks_running(h), 0);
+	assert_int_equal(hooks_queued(h), 0);
+	assert_int_equal(read_lines(lines, 16), HOOKS_QUEUE_PER_SLOT);
+	for (i = 0; i < HOOKS_QUEUE_PER_SLOT; i++) {
+		snprintf(want, sizeof(want), "e%u e%u  a\n", i, i);
+		assert_string_equal(lines[i], want);
+	}
+	hooks_destroy(h);
+	qb_loop_destroy(loop);
+}
+
+/*
+ * One key flooding the queue (a cluster's connect/disconnect churn) gives
+ * up its newest events to another key's, and the keys take turns; being
+ * the older key does not save its flood.
+ */
+static void
+a_flooding_key_cannot_crowd_out_another(void **state)
+{
+	qb_loop_t *loop = qb_loop_create();
+	char lines[16][64];
+	struct hooks *h;
+	size_t n, real_seen = 0;
+
+	(void)state;
+	unlink(out_file);
+	assert_int_equal(hooks_create(&h, loop, script, 300, 1), 0);
+	assert_int_equal(hooks_run(h, "churn", 1, "slow", NULL), 0);
+	for (unsigned i = 0; i < HOOKS_QUEUE_PER_SLOT; i++)
+		assert_int_equal(queue_event(h, "churn", 1, i), 0);
+	/* full: the churn key's newest event makes room for the real one */
+	assert_int_equal(queue_event(h, "real", 2, 100), 0);
+	assert_int_equal(hooks_dropped(h), 1);
+	/* the churn key, still the longest, loses its own new event */
+	assert_int_equal(queue_event(h, "churn", 1, 50), -EBUSY);
+	assert_int_equal(queue_event(h, "real", 2, 101), 0);
+	assert_int_equal(hooks_dropped(h), 3);
+	assert_int_equal(hooks_queued(h), HOOKS_QUEUE_PER_SLOT);
+	run_loop_ms(loop, 1500);
+	n = read_lines(lines, 16);
+	assert_int_equal(n, HOOKS_QUEUE_PER_SLOT);
+	/* turns: churn, real, churn, real, then the rest of churn */
+	assert_string_equal(lines[0], "e0 e0  churn\n");
+	assert_string_equal(lines[1], "e100 e100  real\n");
+	assert_string_equal(lines[2], "e1 e1  churn\n");
+	assert_string_equal(lines[3], "e101 e101  real\n");
+	for (size_t i = 0; i < n; i++)
+		if (strstr(lines[i], " real\n") != NULL)
+			real_seen++;
+	assert_int_equal(real_seen, 2);
+	hooks_destroy(h);
+	qb_loop_destroy(loop);
+}
+
+/*
+ * A churn of new keys (cluster names made at will, 1-2 events each) fills
+ * the queue; an old key's burst (vote_changed and partition_changed come
+ * together) still runs whole: the newest keys give up their events.
+ */
+static void
+an_old_keys_burst_outlives_a_churn_of_new_keys(void **state)
+{
+	qb_loop_t *loop = qb_loop_create();
+	char lines[16][64], key[16], want[64];
+	unsigned sent = 0, young = 0;
+	struct hooks *h;
+	size_t n;
+
+	(void)state;
+	unlink(out_file);
+	assert_int_equal(hooks_create(&h, loop, script, 300, 1), 0);
+	assert_int_equal(hooks_run(h, "start", 1, "slow", NULL), 0);	/* holds the one slot */
+	for (; young < HOOKS_QUEUE_PER_SLOT; young++, sent++) {
+		snprintf(key, sizeof(key), "y%u", young);
+		assert_int_equal(queue_event(h, key, 10 + young, young), 0);
+	}
+	for (unsigned i = 0; i < 4; i++, sent++)
+		assert_int_equal(queue_event(h, "real", 2, 100 + i), 0);
+	/* more churn: new keys, and second events of keys still waiting */
+	for (unsigned i = 0; i < 3 * HOOKS_QUEUE_PER_SLOT; i++, young++, sent += 2) {
+		snprintf(key, sizeof(key), "y%u", young);
+		queue_event(h, key, 10 + young, young);
+		snprintf(key, sizeof(key), "y%u", i % 4);
+		queue_event(h, key, 10 + i % 4, 200 + i);
+	}
+	assert_int_equal(hooks_queued(h), HOOKS_QUEUE_PER_SLOT);
+	assert_int_equal(hooks_dropped(h), sent - HOOKS_QUEUE_PER_SLOT);
+	run_loop_ms(loop, 1500);
+	n = read_lines(lines, 16);
+	assert_int_equal(n, HOOKS_QUEUE_PER_SLOT);
+	for (unsigned i = 0; i < 4; i++) {
+		bool ran = false;
+
+		snprintf(want, sizeof(want), "e%u e%u  real\n", 100 + i, 100 + i);
+		for (size_t j = 0; j < n; j++)
+			ran = ran || strcmp(lines[j], want) == 0;
+		assert_true(ran);
+	}
+	hooks_destroy(h);
+	qb_loop_destroy(loop);
+}
+
+/* Events still waiting when the daemon stops get their turn too (within a hook timeout). */
+static void
+destroy_runs_waiting_events(void **state)
+{
+	qb_loop_t *loop = qb_loop_create();
+	char lines[4][64];
+	struct hooks *h;
+
+	(void)state;
+	unlink(out_file);
+	assert_int_equal(hooks_create(&h, loop, script, 5000, 1), 0);
+	assert_int_equal(hooks_run(h, NULL, 0, "late", NULL), 0);
+	assert_int_equal(queue_event(h, "", 0, 7), 0);
+	assert_int_equal(hooks_queued(h), 1);
+	hooks_destroy(h);
+	assert_int_equal(read_lines(lines, 4), 2);
+	assert_int_equal(strncmp(lines[0], "late late", 9), 0);
+	assert_string_equal(lines[1], "e7 e7  \n");
 	qb_loop_destroy(loop);
 }
 
@@ -130,7 +300,7 @@ destroy_lets_running_hooks_finish(void **state)
 	(void)state;
 	unlink(out_file);
 	assert_int_equal(hooks_create(&h, loop, script, 5000, 4), 0);
-	assert_int_equal(hooks_run(h, "late", NULL), 0);
+	assert_int_equal(hooks_run(h, NULL, 0, "late", NULL), 0);
 	hooks_destroy(h);	/* at once, while the hook sleeps */
 	first_line(line, sizeof(line));
 	assert_int_equal(strncmp(line, "late late", 9), 0);
@@ -152,7 +322,7 @@ timeout_kills_what_the_hook_started(void **state)
 	snprintf(pid_file, sizeof(pid_file), "%s.pid", out_file);
 	unlink(pid_file);
 	assert_int_equal(hooks_create(&h, loop, script, 300, 1), 0);
-	assert_int_equal(hooks_run(h, "spawner", NULL), 0);
+	assert_int_equal(hooks_run(h, NULL, 0, "spawner", NULL), 0);
 	run_loop_ms(loop, 900);
 	assert_int_equal(hooks_timed_out(h), 1);
 	f = fopen(pid_file, "r");
@@ -195,7 +365,7 @@ hooks_get_sigpipe_by_default(void **state)
 	unlink(out_file);
 	signal(SIGPIPE, SIG_IGN);
 	assert_int_equal(hooks_create(&h, loop, script, 5000, 1), 0);
-	assert_int_equal(hooks_run(h, "sigpipe", NULL), 0);
+	assert_int_equal(hooks_run(h, NULL, 0, "sigpipe", NULL), 0);
 	run_loop_ms(loop, 500);
 	first_line(line, sizeof(line));
 	assert_int_equal(sscanf(line, "SigIgn: %llx", &ignored), 1);
@@ -213,11 +383,11 @@ no_program_means_disabled(void **state)
 
 	(void)state;
 	assert_int_equal(hooks_create(&h, loop, NULL, 1000, 1), 0);
-	assert_int_equal(hooks_run(h, "anything", NULL), 0);
+	assert_int_equal(hooks_run(h, NULL, 0, "anything", NULL), 0);
 	assert_int_equal(hooks_running(h), 0);
 	hooks_destroy(h);
 	assert_int_equal(hooks_create(&h, loop, "/nonexistent/hook", 1000, 1), 0);
-	assert_true(hooks_run(h, "x", NULL) < 0);	/* spawn failure is reported */
+	assert_true(hooks_run(h, NULL, 0, "x", NULL) < 0);	/* spawn failure is reported */
 	hooks_destroy(h);
 	qb_loop_destroy(loop);
 }
@@ -227,7 +397,11 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(hook_gets_event_and_vars),
-		cmocka_unit_test(slow_hook_is_killed_and_extra_events_dropped),
+		cmocka_unit_test(slow_hooks_are_killed),
+		cmocka_unit_test(events_wait_for_a_slot),
+		cmocka_unit_test(a_flooding_key_cannot_crowd_out_another),
+		cmocka_unit_test(an_old_keys_burst_outlives_a_churn_of_new_keys),
+		cmocka_unit_test(destroy_runs_waiting_events),
 		cmocka_unit_test(destroy_lets_running_hooks_finish),
 		cmocka_unit_test(timeout_kills_what_the_hook_started),
 		cmocka_unit_test(hooks_get_sigpipe_by_default),

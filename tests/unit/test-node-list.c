@@ -84,6 +84,64 @@ copy_grows_and_replaces(void **state)
 	node_list_fini(&dst);	/* fini is idempotent */
 }
 
+/* node_id_set: sorted unique ids with counts, rebuilt only on change. */
+static void
+id_sets_compare_as_sets(void **state)
+{
+	const uint32_t a_ids[] = { 5, 3, 9, 3, 1 }, b_ids[] = { 1, 9, 5, 3 };
+	struct node_list a, b;
+	struct node_id_set sa, sb;
+	uint64_t gen;
+
+	(void)state;
+	node_list_init(&a);
+	node_list_init(&b);
+	node_id_set_init(&sa);
+	node_id_set_init(&sb);
+	for (size_t i = 0; i < sizeof(a_ids) / sizeof(a_ids[0]); i++)
+		assert_int_equal(node_list_add_id(&a, a_ids[i]), 0);
+	for (size_t i = 0; i < sizeof(b_ids) / sizeof(b_ids[0]); i++)
+		assert_int_equal(node_list_add_id(&b, b_ids[i]), 0);
+	assert_int_equal(node_id_set_update(&sa, &a), 0);
+	assert_int_equal(node_id_set_update(&sb, &b), 0);
+	assert_int_equal(sa.count, 4);
+	assert_int_equal(node_id_set_multiplicity(&sa, 3), 2);
+	assert_int_equal(node_id_set_multiplicity(&sa, 9), 1);
+	assert_int_equal(node_id_set_multiplicity(&sa, 4), 0);
+	assert_int_equal(node_id_set_min(&sa), 1);
+	assert_int_equal(node_id_set_max(&sa), 9);
+	assert_true(node_id_set_equal(&sa, &sb));
+	assert_true(node_id_set_subset(&sa, &sb));
+
+	/* A change is seen through the generation; a copy keeps it valid. */
+	gen = a.generation;
+	assert_int_equal(node_list_add_id(&a, 7), 0);
+	assert_true(a.generation != gen);
+	assert_int_equal(node_id_set_update(&sa, &a), 0);
+	assert_false(node_id_set_equal(&sa, &sb));
+	assert_true(node_id_set_subset(&sb, &sa));
+	assert_false(node_id_set_subset(&sa, &sb));
+	assert_true(node_id_set_contains(&sa, 7));
+	assert_int_equal(node_list_copy(&b, &a), 0);
+	assert_int_equal(b.generation, a.generation);
+	assert_int_equal(node_id_set_update(&sb, &b), 0);
+	assert_true(node_id_set_equal(&sa, &sb));
+
+	/* Emptied: the empty set, a subset of anything, min/max 0. */
+	node_list_clear(&a);
+	assert_int_equal(node_id_set_update(&sa, &a), 0);
+	assert_int_equal(sa.count, 0);
+	assert_true(node_id_set_subset(&sa, &sb));
+	assert_false(node_id_set_subset(&sb, &sa));
+	assert_int_equal(node_id_set_min(&sa), 0);
+	assert_int_equal(node_id_set_max(&sa), 0);
+
+	node_id_set_fini(&sa);
+	node_id_set_fini(&sb);
+	node_list_fini(&a);
+	node_list_fini(&b);
+}
+
 int
 main(void)
 {
@@ -91,6 +149,7 @@ main(void)
 		cmocka_unit_test(set_relations),
 		cmocka_unit_test(equal_compares_attributes),
 		cmocka_unit_test(copy_grows_and_replaces),
+		cmocka_unit_test(id_sets_compare_as_sets),
 	};
 
 	return cmocka_run_group_tests_name("node-list", tests, NULL, NULL);

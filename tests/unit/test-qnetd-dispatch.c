@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <cmocka.h>
 
@@ -21,6 +22,7 @@
 #include "qnetd/cluster.h"
 #include "qnetd/dispatch.h"
 #include "qnetd/instance.h"
+#include "common/nss-sock.h"
 
 struct fixture {
 	qb_loop_t		*loop;
@@ -714,6 +716,163 @@ send_queue_is_capped(void **state)
 	assert_int_equal(c->send_queue_len, 3);
 }
 
+/* Append the encoding of m to the byte string *buf of *len bytes. */
+static void
+append_encoded(uint8_t **buf, size_t *len, const struct msg *m)
+{
+	struct tlv_buf b;
+
+	tlv_buf_init(&b, 1 << 16);
+	assert_int_equal(msg_encode(m, &b), 0);
+	*buf = realloc(*buf, *len + b.len);
+	assert_non_null(*buf);
+	memcpy(*buf + *len, b.data, b.len);
+	*len += b.len;
+	tlv_buf_fini(&b);
+}
+
+#define PIPELINED	1000
+
+/* What the peer end of a pipelining test has read. */
+struct pipe_peer {
+	int			 fd;
+	uint8_t			*buf;
+	size_t			 len;
+	unsigned		 replies;	/* messages decoded */
+	unsigned		 echoes;	/* ECHO_REPLYs, each with the next seq */
+	struct qnetd_client	*client;
+	qb_loop_t		*loop;
+	unsigned		 ticks_left;
+	bool			 paused_on_kept_input;
+	bool			 reading;	/* not before the server paused: makes the pause certain */
+	qb_loop_timer_handle	 timer;
+};
+
+/* Read what the server sent; decode every complete message. */
+static void
+peer_read(struct pipe_peer *p)
+{
+	uint8_t chunk[4096];
+	ssize_t n;
+
+	while ((n = recv(p->fd, chunk, sizeof(chunk), MSG_DONTWAIT)) > 0) {
+		p->buf = realloc(p->buf, p->len + (size_t)n);
+		assert_non_null(p->buf);
+		memcpy(p->buf + p->len, chunk, (size_t)n);
+		p->len += (size_t)n;
+	}
+	while (p->len >= MSG_HEADER_LEN) {
+		size_t whole = MSG_HEADER_LEN + msg_header_length(p->buf);
+		struct msg m;
+
+		if (p->len < whole)
+			break;
+		assert_int_equal(msg_decode(p->buf, whole, &m), 0);
+		if (p->replies == 0)
+			assert_int_equal(m.type, MSG_TYPE_PREINIT_REPLY);
+		else if (p->replies == 1)
+			assert_int_equal(m.type, MSG_TYPE_INIT_REPLY);
+		else if (m.type != MSG_TYPE_ECHO_REPLY || m.seq != 100 + p->echoes)
+			fail_msg("reply %u: %s seq %u", p->replies, msg_type_name(m.type), m.seq);
+		else
+			p->echoes++;
+		p->replies++;
+		msg_fini(&m);
+		memmove(p->buf, p->buf + whole, p->len - whole);
+		p->len -= whole;
+	}
+}
+
+/* A slow reader: one read per millisecond, while the loop runs the server. */
+static void
+peer_tick(void *data)
+{
+	struct pipe_peer *p = data;
+	struct qnetd_client *c = p->client;
+	int unread = -1;
+
+	if (c->read_paused && c->unread_len > 0 &&
+	    ioctl(c->native_fd, FIONREAD, &unread) == 0 && unread == 0)
+		p->paused_on_kept_input = true;
+	/*
+	 * The peer reads nothing until the server has paused (or 5 s passed), so
+	 * the pause does not depend on how fast the server runs (valgrind).
+	 */
+	if (c->read_paused || p->ticks_left < 5000)
+		p->reading = true;
+	if (p->reading)
+		peer_read(p);
+	if (c->closing || p->echoes == PIPELINED || p->ticks_left-- == 0) {
+		qb_loop_stop(p->loop);
+		return;
+	}
+	assert_int_equal(qb_loop_timer_add(p->loop, QB_LOOP_LOW, 1000000ULL, p, peer_tick,
+	    &p->timer), 0);
+}
+
+/*
+ * A client pipelining PREINIT, INIT and 1000 ECHO_REQUESTs in one write
+ * over a real socket gets every reply, in order: with a small send queue
+ * and socket buffer its reading pauses (instead of a "send queue full"
+ * disconnect), and the requests already read when it paused are taken up
+ * once the peer has read, though the socket shows no new input then.
+ */
+static void
+pipelined_requests_are_all_answered(void **state)
+{
+	struct fixture *f = *state;
+	struct pipe_peer peer = { .fd = -1 };
+	uint8_t *out = NULL;
+	size_t out_len = 0;
+	struct qnetd_client *c;
+	PRFileDesc *fd;
+	int sv[2], small = 4096;
+	struct msg m;
+
+	f->settings.max_client_send_buffers = 8;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)), 0);
+	assert_int_equal(nss_sock_adopt(sv[0], &fd), 0);
+	c = qnetd_client_start(&f->inst, fd, "test:2");
+	assert_non_null(c);
+	peer.fd = sv[1];
+
+	msg_init(&m, MSG_TYPE_PREINIT);
+	m.seq_set = true;
+	m.seq = 1;
+	m.cluster_name_set = true;
+	m.cluster_name = (const uint8_t *)"pipe";
+	m.cluster_name_len = 4;
+	append_encoded(&out, &out_len, &m);
+	init_msg(&m, 1, ALGORITHM_FFSPLIT, TIE_BREAKER_LOWEST);
+	append_encoded(&out, &out_len, &m);
+	msg_init(&m, MSG_TYPE_ECHO_REQUEST);
+	m.seq_set = true;
+	for (unsigned i = 0; i < PIPELINED; i++) {
+		m.seq = 100 + i;
+		append_encoded(&out, &out_len, &m);
+	}
+	assert_true(out_len < 16384);	/* one greedy receive takes it all */
+	assert_int_equal(send(sv[1], out, out_len, 0), (ssize_t)out_len);
+
+	peer.client = c;
+	peer.loop = f->loop;
+	peer.ticks_left = 10000;	/* 10 s at most */
+	assert_int_equal(qb_loop_timer_add(f->loop, QB_LOOP_LOW, 1000000ULL, &peer, peer_tick,
+	    &peer.timer), 0);
+	qb_loop_run(f->loop);
+	assert_false(c->closing);
+	assert_int_equal(peer.echoes, PIPELINED);
+	assert_int_equal(peer.replies, PIPELINED + 2);
+	assert_true(peer.paused_on_kept_input);
+	assert_true(c->send_queue_len <= f->settings.max_client_send_buffers);
+	assert_false(c->read_paused);
+	assert_int_equal(c->unread_len, 0);
+	free(out);
+	free(peer.buf);
+	close(sv[1]);
+}
+
 static void
 stop_loop(void *data)
 {
@@ -754,6 +913,22 @@ dead_peer_timer_drops_silent_clients(void **state)
 	assert_int_equal(talker->cluster->view.count, 1);
 }
 
+/* One NSS for the whole group (the pipelining test wraps a real socket). */
+static int
+nss_setup(void **state)
+{
+	(void)state;
+	return nss_sock_init_nodb() == 0 ? 0 : -1;
+}
+
+static int
+nss_teardown(void **state)
+{
+	(void)state;
+	nss_sock_shutdown();
+	return 0;
+}
+
 int
 main(void)
 {
@@ -775,6 +950,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(ffsplit_session_end_to_end, setup, teardown),
 		cmocka_unit_test_setup_teardown(clusters_live_while_clients_do, setup, teardown),
 		cmocka_unit_test_setup_teardown(send_queue_is_capped, setup, teardown),
+		cmocka_unit_test_setup_teardown(pipelined_requests_are_all_answered, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(dead_peer_timer_drops_silent_clients, setup,
 		    teardown),
 	};
@@ -782,5 +959,5 @@ main(void)
 	/* Keep the daemon's log lines out of the test output. */
 	qb_log_init("test-qnetd-dispatch", LOG_DAEMON, LOG_CRIT);
 	qb_log_ctl(QB_LOG_SYSLOG, QB_LOG_CONF_ENABLED, QB_FALSE);
-	return cmocka_run_group_tests_name("qnetd-dispatch", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("qnetd-dispatch", tests, nss_setup, nss_teardown);
 }

@@ -113,7 +113,7 @@ defaults_are_upstreams(void **state)
 	assert_string_equal(s.cert_nickname, "QNetd Cert");
 	assert_string_equal(s.lock_file, "/var/run/corosync-qnetd/corosync-qnetd.pid");
 	assert_string_equal(s.local_socket_file, "/var/run/corosync-qnetd/corosync-qnetd.sock");
-	assert_int_equal(s.ipc_max_send_size, 10485760);
+	assert_int_equal(s.ipc_max_send_size, 1073741824);
 	qnetd_settings_fini(&s);
 }
 

@@ -311,6 +311,134 @@ upstream_tool_requests(void **state)
 	assert_string_equal(f->reply, "Unknown command 'bogus'");
 }
 
+/* Lines of the reply that start with `prefix`. */
+static int
+lines_starting(const struct fixture *f, const char *prefix)
+{
+	int n = 0;
+
+	for (const char *p = f->reply; p != NULL && *p != '\0'; ) {
+		if (strncmp(p, prefix, strlen(prefix)) == 0)
+			n++;
+		p = strchr(p, '\n');
+		if (p != NULL)
+			p++;
+	}
+	return n;
+}
+
+static int
+occurrences(const struct fixture *f, const char *text)
+{
+	int n = 0;
+
+	for (const char *p = f->reply; (p = strstr(p, text)) != NULL; p += strlen(text))
+		n++;
+	return n;
+}
+
+static bool
+all_ascii(const struct fixture *f)
+{
+	for (const unsigned char *p = (const unsigned char *)f->reply; *p != '\0'; p++)
+		if (*p >= 0x80)
+			return false;
+	return true;
+}
+
+/*
+ * Cluster names are whatever bytes a client sent. One that is not UTF-8,
+ * one with a newline and one holding the text of an escape: every output
+ * stays valid UTF-8 (here: ASCII), one name stays one line, and all of
+ * them stay distinct; a plain name prints exactly as upstream's.
+ */
+static void
+peer_names_shown_escaped(void **state)
+{
+	struct fixture *f = *state;
+	struct qnetd_client *evil;
+
+	join(f, "al\xffpha", 1);
+	evil = join(f, "evil\nCluster name: forged", 1);
+	join(f, "al\\xffpha", 1);
+	join(f, "plain-ascii", 1);
+
+	expect_ok(f, "list");
+	assert_true(all_ascii(f));
+	assert_int_equal(lines_starting(f, "Cluster "), 4);
+	assert_true(strncmp(f->reply, "Cluster \"al\\xffpha\":\n", 21) == 0);
+	assert_true(has(f, "\nCluster \"evil\\x0aCluster name: forged\":\n"));
+	assert_true(has(f, "\nCluster \"al\\x5cxffpha\":\n"));
+	assert_true(has(f, "\nCluster \"plain-ascii\":\n"));
+
+	expect_ok(f, "list json");
+	assert_true(all_ascii(f));
+	assert_true(has(f, "{\"name\":\"al\\\\xffpha\","));
+	assert_true(has(f, ",{\"name\":\"evil\\nCluster name: forged\","));
+	assert_true(has(f, ",{\"name\":\"al\\\\x5cxffpha\","));
+	assert_true(has(f, ",{\"name\":\"plain-ascii\","));
+
+	expect_ok(f, "metrics");
+	assert_true(all_ascii(f));
+	assert_true(has(f, "\nqnetd_cluster_nodes{cluster=\"al\\\\xffpha\"} 1\n"));
+	assert_true(has(f, "\nqnetd_cluster_nodes{cluster=\"evil\\\\x0aCluster name: forged\"} 1\n"));
+	assert_true(has(f, "\nqnetd_cluster_nodes{cluster=\"al\\\\x5cxffpha\"} 1\n"));
+	assert_true(has(f, "\nqnetd_cluster_nodes{cluster=\"plain-ascii\"} 1\n"));
+
+	/* Every log line about the client starts with its ident. */
+	assert_null(strchr(evil->ident, '\n'));
+	assert_string_equal(evil->ident,
+	    "client 192.0.2.1:5403 (cluster evil\\x0aCluster name: forged, node 1)");
+}
+
+/*
+ * 400 clients, each with configuration and membership lists of 2727 nodes
+ * (the most a 32768-byte message holds): the list replies must fit the
+ * admin socket's default reply limit (12 MB of text, 44 MB of JSON;
+ * upstream's 10 MiB limit turned both into "Reply is too long").
+ */
+#define BIG_CLIENTS	400
+#define BIG_NODES	2727
+
+static void
+long_list_fits_the_reply_limit(void **state)
+{
+	struct fixture *f = *state;
+	char name[16];
+	size_t len;
+
+	for (uint32_t i = 0; i < BIG_CLIENTS; i++) {
+		struct qnetd_client *c;
+
+		snprintf(name, sizeof(name), "big-%u", (unsigned)i);
+		c = join(f, name, 1);
+		c->algo.config_set = true;
+		c->algo.membership_set = true;
+		for (uint32_t n = 1; n <= BIG_NODES; n++) {
+			assert_int_equal(node_list_add_id(&c->algo.config, n), 0);
+			assert_int_equal(node_list_add_id(&c->algo.membership, n), 0);
+		}
+	}
+	expect_ok(f, "list");
+	len = strlen(f->reply);
+	assert_int_equal(lines_starting(f, "Cluster \"big-"), BIG_CLIENTS);
+	assert_int_equal(lines_starting(f, "        Configured node list:\t1, 2, 3, "),
+	    BIG_CLIENTS);
+	assert_true(has(f, ", 2726, 2727\n        Membership node list:\t1, 2, "));
+	assert_true(len + 16 <= f->settings.ipc_max_send_size);
+
+	expect_ok(f, "list json");
+	len = strlen(f->reply);
+	assert_true(strncmp(f->reply, "{\"clusters\":[{\"name\":\"big-0\",", 29) == 0);
+	assert_int_equal(occurrences(f, "{\"name\":\"big-"), BIG_CLIENTS);
+	assert_int_equal(occurrences(f, ",{\"node_id\":2727,\"data_center_id\":0}],"),
+	    BIG_CLIENTS);
+	assert_int_equal(occurrences(f, "\"membership_node_list\":[1,2,3,"), BIG_CLIENTS);
+	assert_int_equal(occurrences(f, ",2726,2727],\"heuristics\""), BIG_CLIENTS);
+	assert_string_equal(f->reply + len - 6, "}]}]}\n");
+	assert_true(len + 16 <= f->settings.ipc_max_send_size);
+}
+
 int
 main(void)
 {
@@ -320,6 +448,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(clusters_in_creation_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(empty_cluster_name_lists_all, setup, teardown),
 		cmocka_unit_test_setup_teardown(upstream_tool_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(peer_names_shown_escaped, setup, teardown),
+		cmocka_unit_test_setup_teardown(long_list_fits_the_reply_limit, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

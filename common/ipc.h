@@ -1,6 +1,6 @@
 /*
  * common/ipc.h: the admin unix socket both daemons offer to their tools
- * (PROTOCOL.md 5.4). The server side reads one line per connection,
+ * (docs/protocol.md 5.4). The server side reads one line per connection,
  * hands its words to the daemon, writes "OK\n<body>" or
  * "Error\n<message>\n" and closes. The client side sends one line and
  * reads the whole reply. Neither side logs.
@@ -54,7 +54,7 @@ int	ipc_server_create(struct ipc_server **out, qb_loop_t *loop,
 /* Closes every connection and removes the socket file. NULL-safe. */
 void	ipc_server_destroy(struct ipc_server *srv);
 
-/* The tools' exit codes (PROTOCOL.md 5.4), the same for both. */
+/* The tools' exit codes (docs/protocol.md 5.4), the same for both. */
 enum ipc_tool_exit {
 	IPC_TOOL_OK = 0,
 	IPC_TOOL_USAGE = 1,

@@ -1,4 +1,4 @@
-/* common/msg.c: encode and decode qnet messages (PROTOCOL.md section 1). */
+/* common/msg.c: encode and decode qnet messages (docs/protocol.md section 1). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,7 +189,7 @@ want_len(const struct tlv_option *o, uint16_t len)
 	return o->len == len ? 0 : MSG_ERR_OPTION_SIZE;
 }
 
-/* A repeated array option replaces the earlier one (PROTOCOL.md 1.4 rule 4). */
+/* A repeated array option replaces the earlier one (docs/protocol.md 1.4 rule 4). */
 static int
 decode_u16_array(const struct tlv_option *o, uint16_t **arr, size_t *count, bool *set)
 {
@@ -259,7 +259,7 @@ decode_node_info(const struct tlv_option *o, struct node_list *nodes)
 	bool have_id = false;
 	int r;
 
-	/* An empty inner area is malformed, as at top level (PROTOCOL.md 1.4 rule 2). */
+	/* An empty inner area is malformed, as at top level (docs/protocol.md 1.4 rule 2). */
 	if (o->len < TLV_HDR_LEN)
 		return MSG_ERR_NODE_INFO;
 	while ((r = tlv_next(&cur, &in)) == 1) {
@@ -399,7 +399,7 @@ msg_decode(const uint8_t *buf, size_t len, struct msg *m)
 		return MSG_ERR_LENGTH_MISMATCH;
 	if (!msg_type_valid(m->type))
 		return MSG_ERR_UNKNOWN_TYPE;
-	/* Upstream's walker needs at least one whole option (PROTOCOL.md 1.4 rule 2). */
+	/* Upstream's walker needs at least one whole option (docs/protocol.md 1.4 rule 2). */
 	if (body_len < TLV_HDR_LEN)
 		return MSG_ERR_TLV_TRUNCATED;
 	cur.pos = buf + MSG_HEADER_LEN;
@@ -415,7 +415,7 @@ msg_decode(const uint8_t *buf, size_t len, struct msg *m)
 /* ---- encode ---- */
 
 /*
- * Upstream's emit order per message type (PROTOCOL.md 1.8). Options set
+ * Upstream's emit order per message type (docs/protocol.md 1.8). Options set
  * but not listed for the type follow in numeric order, so any message
  * can still be built (tests, fuzz seeds).
  */

@@ -1,5 +1,5 @@
 /*
- * common/msg.h: the qnet wire messages (shared/PROTOCOL.md section 1).
+ * common/msg.h: the qnet wire messages (docs/protocol.md section 1).
  * One struct describes a message in both directions: msg_encode() emits
  * the options that are set, in upstream's order for that message type;
  * msg_decode() fills the struct from bytes. Pure code: no I/O, no logging.
@@ -205,7 +205,7 @@ struct msg {
 	bool		config_version_set;
 	uint64_t	config_version;
 
-	/* Top level only decoded, never used (PROTOCOL.md 1.4 rule 6). */
+	/* Top level only decoded, never used (docs/protocol.md 1.4 rule 6). */
 	bool		data_center_id_set;
 	uint32_t	data_center_id;
 	bool		node_state_set;

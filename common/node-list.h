@@ -3,7 +3,7 @@
  * (configured nodes, membership, quorum). A small owned array; order is
  * kept as given, comparisons treat the lists as sets of node ids.
  * node_id_set is a list's ids sorted once, for comparisons in linear time
- * on lists as long as a hostile client may send (PROTOCOL.md 1.9: ~2,700).
+ * on lists as long as a hostile client may send (docs/protocol.md 1.9: ~2,700).
  */
 #ifndef QNET_NODE_LIST_H
 #define QNET_NODE_LIST_H

@@ -478,7 +478,7 @@ dns_alt_name_is(const CERTCertificate *cert, const char *name, size_t len)
 }
 
 /*
- * The certificate is the cluster's (PROTOCOL.md 6): the certutils issue it
+ * The certificate is the cluster's (docs/protocol.md 6): the certutils issue it
  * with the subject "CN=<cluster>" and no alternative names. The match is
  * byte for byte: CERT_VerifyCertName is a host-name match, which ignores
  * case and takes wildcards, so a certificate of "alpha" would pass for

@@ -1,7 +1,7 @@
 /*
  * common/utils.h: small helpers both daemons and tools share: parsing of
  * bool words, numbers and `-S name=value,...` lists, the pid lock file,
- * the admin socket's quoted-word line format (PROTOCOL.md 5.4), and the
+ * the admin socket's quoted-word line format (docs/protocol.md 5.4), and the
  * shown form of names that peers choose. No logging: callers report errors.
  */
 #ifndef QNET_UTILS_H

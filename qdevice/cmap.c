@@ -1,7 +1,7 @@
 /*
  * qdevice/cmap.c: corosync's configuration map: the real config_source
  * behind qdevice/corosync-config.c, and tracking of the keys that are reloaded
- * live (PROTOCOL.md 4.1). Changes are collected while corosync reloads
+ * live (docs/protocol.md 4.1). Changes are collected while corosync reloads
  * its configuration or a membership sync runs, then handed over at once.
  */
 #include <errno.h>

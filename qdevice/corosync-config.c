@@ -1,4 +1,4 @@
-/* qdevice/corosync-config.c: read and check corosync's keys (PROTOCOL.md 4.1, 4.2). */
+/* qdevice/corosync-config.c: read and check corosync's keys (docs/protocol.md 4.1, 4.2). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>

@@ -1,6 +1,6 @@
 /*
  * qdevice/corosync-config.h: what qdevice reads from corosync's configuration
- * (PROTOCOL.md 4.1, 4.2): quorum.device.*, the cluster name, the node
+ * (docs/protocol.md 4.1, 4.2): quorum.device.*, the cluster name, the node
  * list, the logging switches. Reads go through struct config_source, so
  * unit tests feed key/values without corosync (qdevice/cmap.c has the
  * real one). Pure code: errors name the key in a caller buffer.
@@ -95,7 +95,7 @@ struct qdevice_config {
 	int			 force_ip_version;	/* 0, 4 or 6 */
 	bool			 kap_tie_breaker;
 
-	/* Derived (PROTOCOL.md 4.2). */
+	/* Derived (docs/protocol.md 4.2). */
 	uint32_t		 heartbeat_interval_ms;
 	uint32_t		 sync_heartbeat_interval_ms;
 	uint32_t		 cast_vote_interval_ms;

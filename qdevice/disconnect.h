@@ -1,6 +1,6 @@
 /*
  * qdevice/disconnect.h: why the connection to qnetd ended, and whether
- * that is worth a reconnect or ends the daemon (PROTOCOL.md 2.10). Pure.
+ * that is worth a reconnect or ends the daemon (docs/protocol.md 2.10). Pure.
  */
 #ifndef QDEVICE_DISCONNECT_H
 #define QDEVICE_DISCONNECT_H

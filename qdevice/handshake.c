@@ -1,4 +1,4 @@
-/* qdevice/handshake.c: checks of the server's replies (PROTOCOL.md 1.8, 2.3). */
+/* qdevice/handshake.c: checks of the server's replies (docs/protocol.md 1.8, 2.3). */
 #include "handshake.h"
 
 enum tls_decision

@@ -1,6 +1,6 @@
 /*
  * qdevice/handshake.h: the client's checks of what qnetd sends while the
- * connection is set up and afterwards (PROTOCOL.md 1.8, 2.2, 2.3, 1.9):
+ * connection is set up and afterwards (docs/protocol.md 1.8, 2.2, 2.3, 1.9):
  * the TLS decision table, the mandatory options of each reply, and what
  * INIT_REPLY must offer. Pure: each check returns the disconnect reason.
  */

@@ -1,5 +1,5 @@
 /*
- * qdevice/heur-sched.c: when the heuristics run (PROTOCOL.md 4.4) and
+ * qdevice/heur-sched.c: when the heuristics run (docs/protocol.md 4.4) and
  * where each result goes. The worker (qdevice/heuristics.c) runs one
  * execution at a time and a new run supersedes the outstanding one, so
  * every kind still waiting gets the result of the latest run.

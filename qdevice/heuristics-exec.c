@@ -1,5 +1,5 @@
 /*
- * qdevice/heuristics-exec.c: the heuristics worker (PROTOCOL.md 4.4) and the
+ * qdevice/heuristics-exec.c: the heuristics worker (docs/protocol.md 4.4) and the
  * pure helpers it shares with heuristics.c. The worker reads exec-list-clear,
  * exec-list-add NAME CMD and exec TIMEOUT SEQ; it starts every command at once
  * and writes one exec-result per run that was not superseded. It logs only

@@ -1,5 +1,5 @@
 /*
- * qdevice/heuristics.h: run the exec_ heuristics (PROTOCOL.md 4.4) in a
+ * qdevice/heuristics.h: run the exec_ heuristics (docs/protocol.md 4.4) in a
  * forked worker process and report each run's result in the daemon's loop.
  * Never blocks the loop and never logs by itself; it only forwards the
  * worker's own log lines to qb_log. The worker side is heuristics-exec.c.

@@ -1,5 +1,5 @@
 /*
- * qdevice/instance.c: the instance's event routing (PROTOCOL.md 2.8):
+ * qdevice/instance.c: the instance's event routing (docs/protocol.md 2.8):
  * votequorum notifications update qdevice's view, start heuristics and
  * reach the qnetd connection; configuration reloads are applied here.
  */
@@ -95,7 +95,7 @@ qdevice_on_expected_votes(struct qdevice *qd, uint32_t expected_votes)
 		qdevice_exit(qd, EXIT_FAILURE);
 }
 
-/* ffsplit needs exactly one vote per node and for the device (PROTOCOL.md 3.2). */
+/* ffsplit needs exactly one vote per node and for the device (docs/protocol.md 3.2). */
 int
 qdevice_check_votes(struct qdevice *qd)
 {
@@ -162,7 +162,7 @@ reload_nodes(struct qdevice *qd)
 		qdevice_exit(qd, EXIT_FAILURE);
 		return;
 	}
-	/* Only a different node set is news for qnetd (PROTOCOL.md 2.8). */
+	/* Only a different node set is news for qnetd (docs/protocol.md 2.8). */
 	changed = !node_list_equal(&fresh.nodes, &qd->config.nodes.nodes);
 	config_nodes_fini(&qd->config.nodes);
 	qd->config.nodes = fresh;
@@ -250,7 +250,7 @@ ready_timeout(void *data)
 
 /*
  * Armed once the loop runs: bounds the wait for the first membership
- * heuristics (PROTOCOL.md 4.3).
+ * heuristics (docs/protocol.md 4.3).
  */
 int
 qdevice_arm_ready_timer(struct qdevice *qd)

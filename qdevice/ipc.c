@@ -1,5 +1,5 @@
 /*
- * qdevice/ipc.c: qdevice's admin socket commands (PROTOCOL.md 5.4):
+ * qdevice/ipc.c: qdevice's admin socket commands (docs/protocol.md 5.4):
  * `status [verbose|json]`, `metrics` and `shutdown` ("json" and "metrics"
  * are ours, not upstream's).
  * The socket itself is common/ipc.c; the text comes from qdevice/status.c.

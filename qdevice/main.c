@@ -1,6 +1,6 @@
 /*
  * qdevice/main.c: qdevice's command line, start-up in the order of
- * PROTOCOL.md 4.3, signals and shutdown.
+ * docs/protocol.md 4.3, signals and shutdown.
  */
 #include <errno.h>
 #include <signal.h>

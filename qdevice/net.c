@@ -1,6 +1,6 @@
 /*
  * qdevice/net.c: the "net" model: the connection to qnetd as one state
- * machine (PROTOCOL.md 2.1-2.3, 2.6-2.10). Connect with a timeout,
+ * machine (docs/protocol.md 2.1-2.3, 2.6-2.10). Connect with a timeout,
  * PREINIT, optional STARTTLS, INIT, after-connect heuristics, then the
  * node lists; votes from qnetd drive the cast-vote timer. Lost
  * connections are retried after a random delay on a loop timer, or end
@@ -48,7 +48,7 @@ struct qdevice_net {
 	bool			 tcp_connected;		/* this attempt got past TCP connect */
 	bool			 init_replied;		/* INIT_REPLY accepted, heuristics run */
 
-	uint32_t		 last_seq;	/* PROTOCOL.md 2.6: starts at 1, never reset */
+	uint32_t		 last_seq;	/* docs/protocol.md 2.6: starts at 1, never reset */
 	uint32_t		 expected_seq;	/* of the PREINIT/INIT awaiting a reply */
 	bool			 set_option_pending;	/* our SET_OPTION awaits its reply */
 	uint32_t		 set_option_seq;

@@ -124,7 +124,7 @@ int	qdevice_vq_init(struct qdevice *qd);
 int	qdevice_vq_start(struct qdevice *qd);		/* master_wins, tracking, join the loop */
 void	qdevice_vq_fini(struct qdevice *qd);
 /*
- * Apply a vote to the cast-vote timer (PROTOCOL.md 2.9), through the yes
+ * Apply a vote to the cast-vote timer (docs/protocol.md 2.9), through the yes
  * guard of qdevice/vote.h. ring: the ring qnetd gave the vote for (NULL
  * for local decisions).
  */

@@ -25,7 +25,7 @@ struct setting {
 #define U32(n, f, d, lo)	{ n, KIND_U32, OFF(f), NULL, d, lo, UINT32_MAX }
 #define BOOL(n, f, d)		{ n, KIND_BOOL, OFF(f), NULL, d, 0, 1 }
 
-/* PROTOCOL.md 5.3; the ranges are upstream's lower bounds. */
+/* docs/protocol.md 5.3; the ranges are upstream's lower bounds. */
 static const struct setting table[] = {
 	STR("lock_file", lock_file, QDEVICE_DEFAULT_LOCK_FILE),
 	STR("local_socket_file", local_socket_file, QDEVICE_DEFAULT_SOCKET_FILE),

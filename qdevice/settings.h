@@ -1,6 +1,6 @@
 /*
  * qdevice/settings.h: the advanced settings given with `qdevice -S
- * name=value,...` (PROTOCOL.md 5.3), with upstream's defaults and ranges.
+ * name=value,...` (docs/protocol.md 5.3), with upstream's defaults and ranges.
  * Pure code: parsing reports the offending item in a caller buffer and
  * never logs or exits.
  */

@@ -1,4 +1,4 @@
-/* qdevice/status.c: render qdevice's status as text (PROTOCOL.md 5.5), JSON or metrics. */
+/* qdevice/status.c: render qdevice's status as text (docs/protocol.md 5.5), JSON or metrics. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stddef.h>

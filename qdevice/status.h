@@ -1,5 +1,5 @@
 /*
- * qdevice/status.h: the text of `qdevice-tool -s [-v]` (PROTOCOL.md 5.5)
+ * qdevice/status.h: the text of `qdevice-tool -s [-v]` (docs/protocol.md 5.5)
  * and our JSON (`-s -j`) and Prometheus (`--metrics`) forms of it, rendered
  * from a snapshot so all can be tested without a running daemon. Pure
  * code: no loop, no logging.

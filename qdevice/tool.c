@@ -1,6 +1,6 @@
 /*
  * qdevice/tool.c: qdevice-tool, the admin client of a running qdevice
- * (PROTOCOL.md 5.4); -j (status as JSON) and --metrics are ours.
+ * (docs/protocol.md 5.4); -j (status as JSON) and --metrics are ours.
  */
 #include <getopt.h>
 #include <stdbool.h>

@@ -1,4 +1,4 @@
-/* qdevice/vote.c: cast-vote timer decisions (PROTOCOL.md 2.8-2.10). */
+/* qdevice/vote.c: cast-vote timer decisions (docs/protocol.md 2.8-2.10). */
 #include "vote.h"
 
 void

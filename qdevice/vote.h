@@ -1,6 +1,6 @@
 /*
  * qdevice/vote.h: the cast-vote timer as a pure state machine
- * (PROTOCOL.md 2.8-2.10): how votes from qnetd and local events change
+ * (docs/protocol.md 2.8-2.10): how votes from qnetd and local events change
  * what qdevice tells votequorum, and what each algorithm does when the
  * connection is lost. The caller owns the real qb_loop timer and the
  * votequorum calls; this module only decides.

@@ -1,7 +1,7 @@
 /*
  * qdevice/votequorum.c: the votequorum side: register the device, turn
  * notifications into qdevice_on_*() calls, and run the cast-vote timer
- * that polls votequorum with our vote (PROTOCOL.md 4.3, 2.9).
+ * that polls votequorum with our vote (docs/protocol.md 4.3, 2.9).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -261,7 +261,7 @@ cast_timer_fired(void *data)
 		cast_vote_now(qd);
 }
 
-/* The vote reaches the timer (PROTOCOL.md 2.9); a change is an event. */
+/* The vote reaches the timer (docs/protocol.md 2.9); a change is an event. */
 static void
 apply_vote(struct qdevice *qd, uint8_t vote)
 {

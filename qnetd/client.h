@@ -99,7 +99,7 @@ void	qnetd_client_destroy(struct qnetd_client *c);
 
 /*
  * Queue an encoded message. Returns 0, or -EMSGSIZE / -ENOBUFS / -ENOMEM,
- * after which the caller must disconnect the client (PROTOCOL.md 1.9).
+ * after which the caller must disconnect the client (docs/protocol.md 1.9).
  * Requests are not taken up while the queue is near full (client.c), so
  * -ENOBUFS means a client that has not read its replies for long.
  */

@@ -49,7 +49,7 @@ send_vote_reply(struct qnetd_client *c, struct msg *m, uint8_t vote)
 }
 
 /*
- * The TLS gate of PROTOCOL.md 2.3. Returns 0 to go on; -1 when the
+ * The TLS gate of docs/protocol.md 2.3. Returns 0 to go on; -1 when the
  * message must be dropped (error sent or client disconnected).
  */
 static int
@@ -86,7 +86,7 @@ check_tls(struct qnetd_client *c, const struct msg *m)
 	return 0;
 }
 
-/* check_tls, then "INIT done" (PROTOCOL.md 2.4); 0 to go on. */
+/* check_tls, then "INIT done" (docs/protocol.md 2.4); 0 to go on. */
 static int
 check_initialised(struct qnetd_client *c, const struct msg *m)
 {
@@ -203,7 +203,7 @@ tie_breakers_equal(const struct tie_breaker *a, const struct tie_breaker *b)
 	    (a->mode != TIE_BREAKER_NODE_ID || a->node_id == b->node_id);
 }
 
-/* Step 8 of PROTOCOL.md 2.5: consistency with the cluster's other clients. */
+/* Step 8 of docs/protocol.md 2.5: consistency with the cluster's other clients. */
 static uint16_t
 check_against_cluster(struct qnetd_client *c, const struct msg *m)
 {
@@ -332,7 +332,7 @@ handle_set_option(struct qnetd_client *c, const struct msg *m)
 	/*
 	 * The heartbeat goes back only if it was asked for (3.0.1 and later),
 	 * except when the reply would otherwise carry no option at all: a
-	 * message without options cannot be decoded (PROTOCOL.md 1.4).
+	 * message without options cannot be decoded (docs/protocol.md 1.4).
 	 */
 	r.heartbeat_interval_set = m->heartbeat_interval_set ||
 	    (!m->seq_set && !m->kap_tie_breaker_set);

@@ -1,6 +1,6 @@
 /*
  * qnetd/dispatch.h: what qnetd does with each complete message from a
- * client (PROTOCOL.md 2.4, 2.5): checks in upstream's order, replies or
+ * client (docs/protocol.md 2.4, 2.5): checks in upstream's order, replies or
  * SERVER_ERROR, and the algorithm call. Works on a client without a
  * socket, so unit tests drive it directly.
  */

@@ -228,7 +228,7 @@ finish(struct qnetd_settings *s, char *err, size_t err_len)
 		    (unsigned)s->heartbeat_interval_min, (unsigned)s->heartbeat_interval_max);
 		return -EINVAL;
 	}
-	/* qdevice refuses a server whose request limit is below 32768 (PROTOCOL.md 1.9). */
+	/* qdevice refuses a server whose request limit is below 32768 (docs/protocol.md 1.9). */
 	if (s->max_client_receive_size < QNET_DEFAULT_MAX_MSG_SIZE) {
 		snprintf(err, err_len, "max_client_receive_size must be at least %u: qdevice refuses smaller servers",
 		    (unsigned)QNET_DEFAULT_MAX_MSG_SIZE);

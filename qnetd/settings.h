@@ -1,6 +1,6 @@
 /*
  * qnetd/settings.h: qnetd's command line and `-S` advanced settings
- * (PROTOCOL.md 5.2) with upstream's names, defaults and ranges.
+ * (docs/protocol.md 5.2) with upstream's names, defaults and ranges.
  * Pure parsing: errors come back as a message for main() to print.
  */
 #ifndef QNETD_SETTINGS_H

@@ -1,5 +1,5 @@
 /*
- * qnetd/status.h: the text of `qnetd-tool -s` and `-l` (PROTOCOL.md 5.5),
+ * qnetd/status.h: the text of `qnetd-tool -s` and `-l` (docs/protocol.md 5.5),
  * byte-compatible with upstream because pcs and pvecm scrape it.
  */
 #ifndef QNETD_STATUS_H

@@ -1,5 +1,5 @@
 /*
- * qnetd/algorithms/2nodelms.c: two-node last man standing (PROTOCOL.md
+ * qnetd/algorithms/2nodelms.c: two-node last man standing (docs/protocol.md
  * 3.3). Decides only on membership lists, from the sender's view and what
  * the other client last reported; it never pushes, never arms a timer and
  * does not re-evaluate the peer when a client disconnects.
@@ -10,7 +10,7 @@
 
 #include "algorithm.h"
 
-/* PROTOCOL.md 1.7h: PASS > UNDEFINED > FAIL. */
+/* docs/protocol.md 1.7h: PASS > UNDEFINED > FAIL. */
 static int
 heuristics_rank(uint8_t h)
 {
@@ -25,7 +25,7 @@ heuristics_rank(uint8_t h)
 }
 
 /*
- * PROTOCOL.md 3.3, membership list with ring `ring` and heuristics `h`.
+ * docs/protocol.md 3.3, membership list with ring `ring` and heuristics `h`.
  * Every result but the newcomer NACK is remembered in last_result.
  *  1. Newcomer: never decided before, and some client with a different
  *     stored ring holds an ACK: NACK.

@@ -8,7 +8,7 @@
 
 #include "algorithm.h"
 
-/* Indexed by enum decision_algorithm (PROTOCOL.md 1.7c). */
+/* Indexed by enum decision_algorithm (docs/protocol.md 1.7c). */
 static const struct algorithm *const algorithms[] = {
 	[ALGORITHM_TEST] = &algorithm_test,
 	[ALGORITHM_FFSPLIT] = &algorithm_ffsplit,

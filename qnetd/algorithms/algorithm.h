@@ -16,7 +16,7 @@
 #include "../../common/msg.h"
 #include "../../common/node-list.h"
 
-/* ffsplit per-client and per-cluster phases (PROTOCOL.md 3.2). */
+/* ffsplit per-client and per-cluster phases (docs/protocol.md 3.2). */
 enum ffsplit_client_state {
 	FFSPLIT_CLIENT_WAITING_FOR_CHANGE = 0,
 	FFSPLIT_CLIENT_SENDING_NACK,
@@ -66,7 +66,7 @@ struct algo_client {
 	struct node_id_set	ffsplit_membership_ids;
 };
 
-/* One cluster: its clients sorted by ascending node id (PROTOCOL.md 3). */
+/* One cluster: its clients sorted by ascending node id (docs/protocol.md 3). */
 struct algo_cluster {
 	struct algo_client	**clients;	/* borrowed; sorted by node_id */
 	size_t			 count;
@@ -87,7 +87,7 @@ enum algo_event_type {
 
 /*
  * The triggering message. The algorithm runs BEFORE the server stores the
- * new values (PROTOCOL.md 2.4), so `client` still holds the previous ones
+ * new values (docs/protocol.md 2.4), so `client` still holds the previous ones
  * and the new ones are here.
  */
 struct algo_event {
@@ -120,7 +120,7 @@ enum algo_timer_action {
 /*
  * The plan. `pushes` has room for `push_cap` entries, at least the
  * cluster's client count; pushes are sent in order, and before the reply
- * to the triggering message (PROTOCOL.md 7: ffsplit's order).
+ * to the triggering message (docs/protocol.md 7: ffsplit's order).
  */
 struct algo_plan {
 	uint16_t		 error;		/* enum reply_error_code; != 0: SERVER_ERROR, nothing stored */

@@ -1,12 +1,12 @@
 /*
  * qnetd/algorithms/ffsplit.c: the "fifty-fifty split" algorithm
- * (PROTOCOL.md 3.2). Once every connected client agrees on the config and
+ * (docs/protocol.md 3.2). Once every connected client agrees on the config and
  * on its partition's ring and membership, one partition is selected and
  * VOTE_INFO is pushed in two phases: NACKs first, ACKs only after every
  * NACK was acknowledged, so two partitions never hold an ACK at once.
  *
  * Cost: an evaluation runs once per list or heuristics message, and a
- * hostile client may send ~2,700 nodes per list (PROTOCOL.md 1.9) from as
+ * hostile client may send ~2,700 nodes per list (docs/protocol.md 1.9) from as
  * many connections as it likes, so no step compares two lists by nested
  * scans. Each client's lists are kept sorted (node_id_set), re-sorted only
  * when they change: O(n log n) for the one list a message brings, nothing
@@ -26,7 +26,7 @@
 #include "algorithm.h"
 
 /*
- * One evaluation ("DO" in PROTOCOL.md 3.2). The server stores a message's
+ * One evaluation ("DO" in docs/protocol.md 3.2). The server stores a message's
  * values only after decide() returns, so the triggering client's new ring,
  * lists and heuristics live here and replace its stored ones wherever the
  * rules read them.
@@ -97,7 +97,7 @@ heuristics_of(const struct round *r, const struct algo_client *c)
 /*
  * Index of the connected client with this node id (leaving one included),
  * or cluster->count: a binary search, the view being sorted by node id
- * (algorithm.h) with one client per node id (PROTOCOL.md 2.5).
+ * (algorithm.h) with one client per node id (docs/protocol.md 2.5).
  */
 static size_t
 find_index(const struct algo_cluster *cluster, uint32_t node_id)
@@ -194,7 +194,7 @@ prepare_sets(const struct round *r)
 }
 
 /*
- * PROTOCOL.md 3.2 DO step 2, the leaving client excluded everywhere:
+ * docs/protocol.md 3.2 DO step 2, the leaving client excluded everywhere:
  * a. every pair of clients has the same set of configured node ids;
  * b. for every client A and every member n of A's membership that is a
  *    connected client B: ring(A) = ring(B) and membership(A) is a subset
@@ -206,7 +206,7 @@ prepare_sets(const struct round *r)
  * the last other client leaves. Upstream then reaches the tie-breaker with
  * an empty config (NULL dereference for lowest/highest, NACK for all with
  * node id); going on here would push VOTE_INFO(NACK) to a client that is
- * not connected yet, and it would exit (PROTOCOL.md 7). Any other outcome
+ * not connected yet, and it would exit (docs/protocol.md 7). Any other outcome
  * is upstream's, except for a client that sent a membership list but no
  * config list, which the upstream client never does.
  *
@@ -364,7 +364,7 @@ membership_stable(const struct round *r)
 }
 
 /*
- * PROTOCOL.md 3.2 CMP step 2a counts over the side's membership: active =
+ * docs/protocol.md 3.2 CMP step 2a counts over the side's membership: active =
  * members that are connected clients (the leaving one still counts: quirk),
  * pass/fail = their heuristics. Only the representative itself uses the
  * heuristics carried with the side; every other member, the triggering
@@ -400,7 +400,7 @@ side_stats(const struct algo_cluster *cl, struct side *s)
 }
 
 /*
- * PROTOCOL.md 3.2 CMP step 2d: the preferred node is the lowest or highest
+ * docs/protocol.md 3.2 CMP step 2d: the preferred node is the lowest or highest
  * id of the side's config, or the configured node id; the side wins iff
  * that node is in its membership. A mode outside 1..3 cannot pass the
  * decoder; it prefers nobody.
@@ -428,7 +428,7 @@ side_preferred(const struct side *s)
 
 /*
  * Is side a better than side b (the best so far, maybe none)? The steps of
- * PROTOCOL.md 3.2 "CMP", with n = |config(a)| and m = |membership(a)|:
+ * docs/protocol.md 3.2 "CMP", with n = |config(a)| and m = |membership(a)|:
  *  1. n odd: better iff m > n/2 (a strict majority); nothing else counts.
  *  2. n even: m > n/2 is better, m < n/2 is not; m = n/2 (a 50:50 split)
  *     goes on:
@@ -439,9 +439,9 @@ side_preferred(const struct side *s)
  *        the one in the previously selected partition wins; if both or
  *        neither are in it, go on;
  *     d. tie-breaker of a (side_preferred()).
- * Local difference in step c: PROTOCOL.md asks for KAP on every client of
- * the cluster; upstream qnetd-algo-ffsplit.c checks only the two compared
- * representatives, and that is what peers see, so we do the same.
+ * Step c looks at the KAP flag of the two compared representatives only,
+ * as upstream does (docs/protocol.md 3.2); the "(KAP Tie-breaker)" label
+ * of the list output is the one place where every client must have it.
  */
 static bool
 partition_better(const struct round *r, struct side *a, struct side *b)
@@ -483,7 +483,7 @@ partition_better(const struct round *r, struct side *a, struct side *b)
 }
 
 /*
- * PROTOCOL.md 3.2 DO step 3: every client in node id order represents its
+ * docs/protocol.md 3.2 DO step 3: every client in node id order represents its
  * partition and replaces the best so far when partition_better() says so.
  * Returns the winner (rep NULL when no partition can be quorate); its
  * membership is the triggering client's new one if it wins.
@@ -553,7 +553,7 @@ start_acks(const struct round *r, struct algo_plan *plan)
 	return sent < 0 ? sent : 0;
 }
 
-/* PROTOCOL.md 3.2 DO, steps 1-5. */
+/* docs/protocol.md 3.2 DO, steps 1-5. */
 static int
 run_round(const struct round *r, struct algo_plan *plan)
 {
@@ -615,7 +615,7 @@ count_in_state(const struct algo_cluster *cl, uint8_t state)
 }
 
 /*
- * PROTOCOL.md 3.2 two-phase completion. A reply whose seq is not the
+ * docs/protocol.md 3.2 two-phase completion. A reply whose seq is not the
  * client's latest VOTE_INFO is stale and ignored. The last NACK reply
  * releases the ACKs; the last ACK reply ends the round.
  */

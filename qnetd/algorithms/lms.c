@@ -1,6 +1,6 @@
 /*
  * qnetd/algorithms/lms.c: last man standing for any cluster size
- * (PROTOCOL.md 3.4). Clients are grouped into partitions by their stored
+ * (docs/protocol.md 3.4). Clients are grouped into partitions by their stored
  * ring id and the best partition gets the vote. While a partition's
  * members disagree on the ring the client is told to wait and a per-client
  * timer (HB/4) re-runs the decision, pushing the result as VOTE_INFO.
@@ -36,7 +36,7 @@ partition_head(const struct algo_cluster *cl, size_t i)
 	return true;
 }
 
-/* PROTOCOL.md 3.4 step 3: nodes = members, score = sum(1 + [PASS] - [FAIL]). */
+/* docs/protocol.md 3.4 step 3: nodes = members, score = sum(1 + [PASS] - [FAIL]). */
 static void
 partition_stats(const struct algo_cluster *cl, const struct ring_id *ring,
     int *nodes, int *score)
@@ -95,7 +95,7 @@ wait_for_reply(struct algo_client *c, struct algo_plan *plan)
 }
 
 /*
- * PROTOCOL.md 3.4 step 8. LOWEST searches from INT32_MAX, so ids at or
+ * docs/protocol.md 3.4 step 8. LOWEST searches from INT32_MAX, so ids at or
  * above it are never chosen; HIGHEST searches from 0. The sender ACKs if
  * it is that node or shares that node's stored ring. NODE_ID: upstream
  * copies a ring only when the sender itself is the configured node (which
@@ -137,7 +137,7 @@ tie_breaker_wins(const struct algo_cluster *cl, const struct algo_client *c,
 }
 
 /*
- * LMS(R), PROTOCOL.md 3.4. Every result but the newcomer NACK is
+ * LMS(R), docs/protocol.md 3.4. Every result but the newcomer NACK is
  * remembered in last_result.
  *  1. Cancel the client's timer (re-armed below when waiting).
  *  2. Ring agreement: another client in our partition (in our stored

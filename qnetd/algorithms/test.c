@@ -1,6 +1,6 @@
 /*
  * qnetd/algorithms/test.c: the developer-only "test" algorithm
- * (PROTOCOL.md 3.1). Membership lists and ask-for-vote get ACK, every
+ * (docs/protocol.md 3.1). Membership lists and ask-for-vote get ACK, every
  * other list or change gets NO_CHANGE; it never pushes and keeps no state.
  */
 #include <errno.h>

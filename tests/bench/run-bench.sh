@@ -217,7 +217,7 @@ trap cleanup EXIT
 trap 'log interrupted; exit 130' INT
 trap 'log terminated; exit 143' TERM
 
-# ---- certificates (PROTOCOL.md 6): one CA, the server cert, one cluster cert ----
+# ---- certificates (docs/protocol.md 6): one CA, the server cert, one cluster cert ----
 # The cluster certificate's CN is a wildcard, so every simulated cluster
 # "cNNNNNN.bench.test" passes qnetd's name check with one client DB.
 make_certs() {

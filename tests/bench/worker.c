@@ -1,7 +1,7 @@
 /*
  * tests/bench/worker.c: one bench worker: the qdevice clients of its
  * clusters (one TCP connection per node), driven by a single epoll loop.
- * Each client walks the upstream client's handshake (PROTOCOL.md 2.2),
+ * Each client walks the upstream client's handshake (docs/protocol.md 2.2),
  * sends ECHO_REQUEST every heartbeat, answers VOTE_INFO, and takes part in
  * the membership changes this worker schedules for its clusters.
  *
@@ -286,7 +286,7 @@ fill_nodes(const struct bcluster *cl, uint32_t node_id, int kind, struct node_in
 	}
 }
 
-/* A node list as upstream's client builds it (PROTOCOL.md 1.8). */
+/* A node list as upstream's client builds it (docs/protocol.md 1.8). */
 static int
 queue_node_list(struct bclient *c, uint8_t type)
 {
@@ -330,7 +330,7 @@ queue_preinit(struct bclient *c)
 
 	msg_init(&m, MSG_TYPE_PREINIT);
 	m.seq_set = true;
-	m.seq = c->seq;		/* PREINIT reuses the current value (PROTOCOL.md 2.6) */
+	m.seq = c->seq;		/* PREINIT reuses the current value (docs/protocol.md 2.6) */
 	m.cluster_name_set = true;
 	m.cluster_name = (const uint8_t *)c->cl->name;
 	m.cluster_name_len = c->cl->name_len;
@@ -745,7 +745,7 @@ on_preinit_reply(struct worker *w, struct bclient *c, const struct msg *m)
 		w->st->proto_errors++;
 		return -EPROTO;
 	}
-	/* PROTOCOL.md 2.3 table, with the client at "on" (--tls) or "off" */
+	/* docs/protocol.md 2.3 table, with the client at "on" (--tls) or "off" */
 	if (m->tls_supported == TLS_REQUIRED && !w->o->tls) {
 		report(w, c, "server requires TLS", "run with --tls");
 		return -EPERM;

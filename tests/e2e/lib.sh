@@ -405,7 +405,7 @@ _lab_copy_out() {
 }
 
 # lab_make_certs: NSS databases for the arbiter and every node, the way an operator does
-# it with QNETD_CERTUTIL / QDEVICE_CERTUTIL (PROTOCOL.md 6). Files travel through certs/.
+# it with QNETD_CERTUTIL / QDEVICE_CERTUTIL (docs/protocol.md 6). Files travel through certs/.
 lab_make_certs() {
 	local c=$LAB_DIR/certs first=${LAB_NODES[0]} n
 

@@ -22,7 +22,7 @@ run_case() {	# ALGORITHM TIE_BREAKER WINNER LOSER
 	local alg=$1 tb=$2 win=$3 lose=$4
 	lab_write_config algorithm="$alg" tie_breaker="$tb" tls=on
 	# qdevices start once both nodes share one membership: 2nodelms's newcomer rule
-	# (PROTOCOL.md 3.3) NACKs a node that reports a ring the other has not reported
+	# (docs/protocol.md 3.3) NACKs a node that reports a ring the other has not reported
 	# yet, and nothing re-evaluates it until the next membership change.
 	lab_start_corosync
 	lab_wait_until 30 eval '[[ $(lab_members n1) == 1,2 && $(lab_members n2) == 1,2 ]]' ||

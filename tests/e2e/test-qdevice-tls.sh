@@ -1,7 +1,7 @@
 #!/bin/bash
 # tests/e2e/test-qdevice-tls.sh: TLS choices of our qdevice against Debian's qnetd.
 #  1. quorum.device.net.tls: off with qnetd -s on: plain connection, quorate with 3 votes.
-#  2. qnetd -s req with tls: off: incompatible (PROTOCOL.md 2.3), qdevice exits.
+#  2. qnetd -s req with tls: off: incompatible (docs/protocol.md 2.3), qdevice exits.
 #  3. qnetd serving an expired certificate: qdevice refuses it (no vote), unless started
 #     with -S net_allow_expired_server_cert=on.
 

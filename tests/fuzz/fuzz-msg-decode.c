@@ -2,7 +2,7 @@
  * tests/fuzz/fuzz-msg-decode.c: msg_decode() on arbitrary bytes.
  * Whatever decodes must encode again, the encoding must decode to the
  * same message, and encoding that copy must give the same bytes: the
- * codec's round trip is stable (PROTOCOL.md 1.3, 1.4, 1.8).
+ * codec's round trip is stable (docs/protocol.md 1.3, 1.4, 1.8).
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -137,7 +137,7 @@ fuzz_msg_decode_one(const uint8_t *data, size_t size)
 	if (b1.len == MSG_HEADER_LEN) {
 		/*
 		 * Only unknown options: they are skipped, so nothing is left to
-		 * encode, and an empty option area does not decode (PROTOCOL.md
+		 * encode, and an empty option area does not decode (docs/protocol.md
 		 * 1.4 rule 2). Senders must never build such a message.
 		 */
 		goto out;

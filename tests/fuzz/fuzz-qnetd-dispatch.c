@@ -233,7 +233,7 @@ check_invariants(struct fuzz_ctx *x)
 /*
  * What client.c hands to dispatch: the header as announced and exactly
  * that many bytes. Types and sizes that client.c refuses before dispatch
- * (PROTOCOL.md 2.4 first rows) never get here.
+ * (docs/protocol.md 2.4 first rows) never get here.
  */
 static void
 feed_raw(struct fuzz_ctx *x, struct qnetd_client *c, uint16_t type, const uint8_t *body,
@@ -371,7 +371,7 @@ op_node_list(struct fuzz_ctx *x, struct qnetd_client *c, struct reader *r)
 	m.seq = rd32(r);
 	m.node_list_type_set = !(flags & 0x02);
 	m.node_list_type = type % 4;
-	/* the upstream client's variants (PROTOCOL.md 1.8), give or take an option */
+	/* the upstream client's variants (docs/protocol.md 1.8), give or take an option */
 	m.ring_id_set = (m.node_list_type == NODE_LIST_MEMBERSHIP) != !!(flags & 0x04);
 	m.ring_id.node_id = 1u + ring % 4;
 	m.ring_id.seq = ring >> 2;
@@ -471,7 +471,7 @@ op_drain(struct fuzz_ctx *x, unsigned slot, bool answer)
 		c->send_queue_len--;
 		free(item);
 	}
-	/* An upstream client answers every VOTE_INFO (PROTOCOL.md 2.9). */
+	/* An upstream client answers every VOTE_INFO (docs/protocol.md 2.9). */
 	for (size_t i = 0; answer && i < nacks && !c->closing; i++) {
 		struct msg m;
 

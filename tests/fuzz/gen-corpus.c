@@ -3,7 +3,7 @@
  *   gen-corpus DIR   writes DIR/fuzz-msg-decode/seed-* and
  *                    DIR/fuzz-qnetd-dispatch/seed-*
  * Decode seeds are every message in the form the upstream peers emit
- * (PROTOCOL.md 1.8, 1.10). Dispatch seeds are whole sessions in the
+ * (docs/protocol.md 1.8, 1.10). Dispatch seeds are whole sessions in the
  * input layout of fuzz-qnetd-dispatch.c: the upstream client's handshake
  * and node lists for each algorithm, two clusters, and the refusals.
  * The output is checked in under tests/fuzz/corpus/; `make fuzz-corpus`
@@ -163,7 +163,7 @@ static void
 decode_seeds(void)
 {
 	static const uint32_t both[] = { 1, 2 }, three[] = { 1, 2, 3 };
-	/* PROTOCOL.md 1.10, byte for byte */
+	/* docs/protocol.md 1.10, byte for byte */
 	static const uint8_t preinit_pve[] = {
 		0x00, 0x00, 0x00, 0x00, 0x00, 0x0f, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00,
 		0x00, 0x01, 0x00, 0x01, 0x00, 0x03, 0x70, 0x76, 0x65,
@@ -340,7 +340,7 @@ s_end(struct session *s, const char *name)
 	tlv_buf_fini(&s->b);
 }
 
-/* The upstream client's handshake and first node lists (PROTOCOL.md 2.2). */
+/* The upstream client's handshake and first node lists (docs/protocol.md 2.2). */
 static void
 s_handshake(struct session *s, unsigned slot, const char *cluster, uint32_t node,
     uint16_t algorithm, uint8_t tb, bool tls, const uint32_t *config, size_t nconfig,

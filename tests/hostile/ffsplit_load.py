@@ -7,7 +7,7 @@
 CLIENTS clients of cluster ALPHA (node ids 1..CLIENTS, ffsplit, tie-breaker
 lowest; threads of one process, niced by ALPHA_NICE) each send INIT, a
 config and a membership list of NODES node ids (2,727 fills a 32 KiB
-message, PROTOCOL.md 1.9; every client lists them in its own shuffled
+message, docs/protocol.md 1.9; every client lists them in its own shuffled
 order) and then HEURISTICS_CHANGE messages: BURST per
 write, the next write once all replies are in. Meanwhile one client of
 cluster BETA, in a process of its own, sends an ECHO_REQUEST every

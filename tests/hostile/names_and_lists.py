@@ -75,7 +75,7 @@ def node_list(seq, list_type, node_ids, ring_node):
 
 
 def expect_skipping_votes(c, mtype, seq):
-    """The reply to seq; VOTE_INFO pushed before it (PROTOCOL.md 7) is skipped."""
+    """The reply to seq; VOTE_INFO pushed before it (docs/protocol.md 7) is skipped."""
     for _ in range(8):
         r = c.read()
         if r.type == VOTE_INFO:

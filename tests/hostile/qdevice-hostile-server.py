@@ -3,7 +3,7 @@
 
 One behaviour per run: `qdevice-hostile-server.py --listen ADDR --port P --cert PEM
 --ca PEM MODE`. The server speaks the server side of the qnet protocol
-(shared/PROTOCOL.md sections 1 and 2: PREINIT_REPLY, STARTTLS, INIT_REPLY,
+(docs/protocol.md sections 1 and 2: PREINIT_REPLY, STARTTLS, INIT_REPLY,
 node list replies, VOTE_INFO, echo replies) well enough for a real qdevice to
 connect, and breaks it in the way MODE says. Connections are served one after
 the other, each the same way, until the server is killed or --max-time passes.
@@ -34,13 +34,13 @@ _spec.loader.exec_module(w)
 
 tlv, u8, u16, u32, message = w.tlv, w.u8, w.u16, w.u32, w.message
 
-# message types (PROTOCOL.md 1.5)
+# message types (docs/protocol.md 1.5)
 PREINIT, PREINIT_REPLY, STARTTLS, INIT, INIT_REPLY, SERVER_ERROR = 0, 1, 2, 3, 4, 5
 SET_OPTION, SET_OPTION_REPLY, ECHO_REQUEST, ECHO_REPLY = 6, 7, 8, 9
 NODE_LIST, NODE_LIST_REPLY, ASK_FOR_VOTE, ASK_FOR_VOTE_REPLY = 10, 11, 12, 13
 VOTE_INFO, VOTE_INFO_REPLY, HEURISTICS_CHANGE, HEURISTICS_CHANGE_REPLY = 14, 15, 16, 17
 
-# options (PROTOCOL.md 1.6)
+# options (docs/protocol.md 1.6)
 OPT_SEQ, OPT_TLS_SUPPORTED, OPT_TLS_CERT_REQUIRED = 0, 2, 3
 OPT_SUPPORTED_MESSAGES, OPT_SUPPORTED_OPTIONS, OPT_ERROR = 4, 5, 6
 OPT_MAX_REQUEST, OPT_MAX_REPLY, OPT_NODE_ID, OPT_ALGORITHMS = 7, 8, 9, 10
@@ -171,7 +171,7 @@ class Peer:
             pass
 
 
-# ---- replies as qnetd builds them (PROTOCOL.md 1.8) ----------------------------------
+# ---- replies as qnetd builds them (docs/protocol.md 1.8) ----------------------------------
 
 def preinit_reply(seq, tls=1, cert_required=1):
     opts = []

@@ -2,7 +2,7 @@
 """tests/hostile/qnet-hostile.py: misbehaving qnet clients for test-hostile-qnetd.sh.
 
 One case per run: `qnet-hostile.py --host H --port P CASE [options]`. The case
-speaks the qnet wire format (shared/PROTOCOL.md section 1) badly on purpose and
+speaks the qnet wire format (docs/protocol.md section 1) badly on purpose and
 checks what the server answers: the expected reply, or that it drops us. Prints
 `# ...` diagnostics, then `OK: ...` and exits 0, or `FAIL: ...` and exits 1.
 Every wait is bounded; nothing is sent anywhere but --host.
@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 
-# ---- wire format (PROTOCOL.md 1.2-1.8) ------------------------------------------
+# ---- wire format (docs/protocol.md 1.2-1.8) ------------------------------------------
 
 PREINIT, PREINIT_REPLY, STARTTLS, INIT, INIT_REPLY, SERVER_ERROR = 0, 1, 2, 3, 4, 5
 SET_OPTION, ECHO_REQUEST, ECHO_REPLY, NODE_LIST, NODE_LIST_REPLY = 6, 8, 9, 10, 11

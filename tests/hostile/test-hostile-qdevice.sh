@@ -6,7 +6,7 @@
 # namespace that misbehaves in one way per case (bad replies, wrong rings, oversized
 # messages, TLS errors, a silent or slow server). For every case:
 #  - qdevice never crashes: it stays up with the same PID when the reason is one upstream
-#    retries (PROTOCOL.md 2.10), or, for the reasons upstream treats as fatal, it exits in
+#    retries (docs/protocol.md 2.10), or, for the reasons upstream treats as fatal, it exits in
 #    order (status 1, "Not reconnecting" in its log) and is started again; never a signal,
 #    never a sanitizer report;
 #  - n1's votequorum never counts the qdevice vote (total votes stay 2) unless the fake

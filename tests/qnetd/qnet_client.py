@@ -34,7 +34,7 @@ def node_info(node):
     return tlv(17, u32(9, node))
 
 
-# Message and option numbers (PROTOCOL.md 1.5, 1.6) for the helpers below.
+# Message and option numbers (docs/protocol.md 1.5, 1.6) for the helpers below.
 PREINIT, PREINIT_REPLY, STARTTLS, INIT, INIT_REPLY, SERVER_ERROR = 0, 1, 2, 3, 4, 5
 SET_OPTION, SET_OPTION_REPLY, ECHO_REQUEST, ECHO_REPLY = 6, 7, 8, 9
 NODE_LIST, NODE_LIST_REPLY, VOTE_INFO, VOTE_INFO_REPLY = 10, 11, 14, 15

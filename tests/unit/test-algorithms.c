@@ -1,5 +1,5 @@
 /*
- * tests/unit/test-algorithms.c: the decision algorithms (PROTOCOL.md 3),
+ * tests/unit/test-algorithms.c: the decision algorithms (docs/protocol.md 3),
  * table-driven. A row is a small cluster view and a list of steps; each
  * step is one event with the expected reply vote or error, VOTE_INFO
  * pushes (in order) and timer request. Between steps the harness stores
@@ -172,7 +172,7 @@ world_find(struct world *w, uint32_t node_id)
 	return NULL;
 }
 
-/* What the server stores once decide() succeeded (PROTOCOL.md 2.4). */
+/* What the server stores once decide() succeeded (docs/protocol.md 2.4). */
 static void
 world_apply(struct world *w, const struct algo_event *ev)
 {
@@ -336,7 +336,7 @@ run_scenario(const struct scenario *sc, const struct algorithm *algo)
 		run_scenario(&(rows)[i_], (algo));			\
 } while (0)
 
-/* ---- test (PROTOCOL.md 3.1) ------------------------------------------- */
+/* ---- test (docs/protocol.md 3.1) ------------------------------------------- */
 
 static const struct scenario test_rows[] = {
 	{ "test: fixed answers, never a push", LOWEST, 0, { 0 }, {
@@ -353,7 +353,7 @@ static const struct scenario test_rows[] = {
 	} },
 };
 
-/* ---- ffsplit (PROTOCOL.md 3.2) ---------------------------------------- */
+/* ---- ffsplit (docs/protocol.md 3.2) ---------------------------------------- */
 
 /*
  * Most rows split 4 configured nodes into {1,2} (ring 1.8) and {3,4}
@@ -722,7 +722,7 @@ static const struct scenario ffsplit_rows[] = {
 		{ SHUTDOWN(1), CS(WAITING_FOR_CHANGE), QP(1, 2) },
 	} },
 	/*
-	 * PROTOCOL.md 7: a client that has not sent its config list yet (still
+	 * docs/protocol.md 7: a client that has not sent its config list yet (still
 	 * running its after-connect heuristics) would exit on a VOTE_INFO.
 	 * Nodes 2 and 3 reconnected after a qnetd restart; 1 leaves first.
 	 */
@@ -837,7 +837,7 @@ static const struct scenario ffsplit_rows[] = {
 	} },
 };
 
-/* ---- 2nodelms (PROTOCOL.md 3.3) --------------------------------------- */
+/* ---- 2nodelms (docs/protocol.md 3.3) --------------------------------------- */
 
 static const struct scenario twonodelms_rows[] = {
 	{ "config list must have exactly 2 nodes (error 12)",
@@ -966,7 +966,7 @@ static const struct scenario twonodelms_rows[] = {
 	} },
 };
 
-/* ---- lms (PROTOCOL.md 3.4) -------------------------------------------- */
+/* ---- lms (docs/protocol.md 3.4) -------------------------------------------- */
 
 #define BIG	0x7fffffffu	/* INT32_MAX */
 

@@ -1,10 +1,10 @@
 /*
- * tests/unit/test-ffsplit-scale.c: ffsplit (PROTOCOL.md 3.2) on the lists a
+ * tests/unit/test-ffsplit-scale.c: ffsplit (docs/protocol.md 3.2) on the lists a
  * hostile client may send. ffsplit compares lists as sorted sets, rebuilt
  * only when a list changed; these tests hold it to a plain reading of the
  * rules (nested scans over the lists as sent, written here as an oracle)
  * on thousands of random small views, check large views of 16 clients
- * with 2,727-node lists (PROTOCOL.md 1.9), and bound the CPU time such a
+ * with 2,727-node lists (docs/protocol.md 1.9), and bound the CPU time such a
  * view costs per HEURISTICS_CHANGE (it was over a second each).
  */
 #include <setjmp.h>
@@ -31,7 +31,7 @@ rnd(uint32_t below)
 	return (uint32_t)(rng_state >> 33) % below;
 }
 
-/* ---- the oracle: PROTOCOL.md 3.2 read literally ---------------------- */
+/* ---- the oracle: docs/protocol.md 3.2 read literally ---------------------- */
 
 /* One DO round as ffsplit sees it: the trigger's new values replace its stored ones. */
 struct ref_round {
@@ -454,7 +454,7 @@ random_step(struct view *v, const struct shape *sh, int iter)
 		check_round(&r, win, &plan, iter);
 	}
 
-	/* Store what the server stores (PROTOCOL.md 2.4). */
+	/* Store what the server stores (docs/protocol.md 2.4). */
 	if (ev.type == ALGO_EV_MEMBERSHIP_LIST) {
 		assert_int_equal(node_list_copy(&c->membership, &fresh), 0);
 		c->ring_id = ring;
@@ -493,7 +493,7 @@ random_views_match_the_rules(void **state)
 
 /* ---- large views ------------------------------------------------------ */
 
-#define BIG_NODES	2727	/* a full 32 KiB membership list (PROTOCOL.md 1.9) */
+#define BIG_NODES	2727	/* a full 32 KiB membership list (docs/protocol.md 1.9) */
 #define BIG_CLIENTS	16
 
 static void

@@ -1,6 +1,6 @@
 /*
  * tests/unit/test-msg.c: the wire codec. Every message type round-trips,
- * the byte examples of PROTOCOL.md 1.10 match both ways, and each kind
+ * the byte examples of docs/protocol.md 1.10 match both ways, and each kind
  * of malformed input is refused with its own error.
  */
 #include <errno.h>
@@ -48,7 +48,7 @@ encode(const struct msg *m)
 	assert_int_equal(msg_encode(m, &out), 0);
 }
 
-/* ---- PROTOCOL.md 1.10, byte for byte, both ways ---- */
+/* ---- docs/protocol.md 1.10, byte for byte, both ways ---- */
 
 static const uint8_t hex_preinit[] = {
 	0x00, 0x00, 0x00, 0x00, 0x00, 0x0f, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00,

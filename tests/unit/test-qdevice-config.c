@@ -1,6 +1,6 @@
 /*
  * tests/unit/test-qdevice-config.c: qdevice's reading of corosync keys
- * (PROTOCOL.md 4.1, 4.2) through a fake config_source: every key's
+ * (docs/protocol.md 4.1, 4.2) through a fake config_source: every key's
  * default, accepted and rejected values, the node list, heuristics
  * commands, logging switches.
  */

@@ -1,6 +1,6 @@
 /*
  * tests/unit/test-qdevice-handshake.c: the client's TLS decision table and
- * its checks of PREINIT_REPLY, INIT_REPLY and later replies (PROTOCOL.md
+ * its checks of PREINIT_REPLY, INIT_REPLY and later replies (docs/protocol.md
  * 1.8, 1.9, 2.3, 2.10), fed with messages decoded from bytes.
  */
 #include <setjmp.h>

@@ -1,6 +1,6 @@
 /*
  * tests/unit/test-qdevice-settings.c: `qdevice -S` advanced settings
- * (PROTOCOL.md 5.3): defaults, each kind of value, ranges, errors.
+ * (docs/protocol.md 5.3): defaults, each kind of value, ranges, errors.
  */
 #include <errno.h>
 #include <setjmp.h>

@@ -1,6 +1,6 @@
 /*
  * tests/unit/test-qdevice-status.c: qdevice-tool's status text
- * (PROTOCOL.md 5.5), byte for byte against what Debian's
+ * (docs/protocol.md 5.5), byte for byte against what Debian's
  * corosync-qdevice 3.0.3 prints for the same situation, and our JSON and
  * Prometheus forms of it (documented in man/qdevice-tool.8).
  */

@@ -1,6 +1,6 @@
 /*
  * tests/unit/test-qdevice-vote.c: the cast-vote timer state machine and
- * the per-algorithm disconnect behaviour (PROTOCOL.md 2.7-2.10), the yes
+ * the per-algorithm disconnect behaviour (docs/protocol.md 2.7-2.10), the yes
  * guard that closes the known race of E2E-NOTES.md, plus the reconnect
  * policy of qdevice/disconnect.c.
  */

@@ -614,7 +614,7 @@ reply_vote_info(struct qnetd_client *c, uint32_t seq)
  * first config list with ASK_LATER and, once both reported the same
  * membership, pushes VOTE_INFO ACKs (no NACK needed) before the reply.
  * Then a 1|1 split: node 2 gets its NACK first, node 1 its ACK only after
- * node 2 acknowledged the NACK (PROTOCOL.md 3.2 two-phase).
+ * node 2 acknowledged the NACK (docs/protocol.md 3.2 two-phase).
  */
 static void
 ffsplit_session_end_to_end(void **state)

@@ -1,6 +1,6 @@
 /*
  * tests/unit/test-tool-exit-codes.c: qdevice-tool's and qnetd-tool's exit
- * codes (PROTOCOL.md 5.4, their man pages) against a fake daemon socket: the
+ * codes (docs/protocol.md 5.4, their man pages) against a fake daemon socket: the
  * built binaries are run once per row and the fake side answers, hangs up or
  * is absent.
  */

@@ -40,10 +40,12 @@ struct hook_event {
 /* The events of one key, while it has some waiting. */
 struct hook_key {
 	struct hook_key		*next;		/* turn order */
-	struct hook_key		*younger;	/* age order */
+	struct hook_key		*junior;	/* standing order, in h->live or h->ended */
 	struct hook_event	*head, *tail;
 	uint32_t		 queued;
-	uint64_t		 seq;		/* its age: see hooks_run */
+	uint64_t		 born;		/* hooks_run's key_born */
+	bool			 ended;
+	uint64_t		 life;		/* ended: how long it lasted */
 	char			 name[];
 };
 
@@ -56,8 +58,13 @@ struct hooks {
 	uint32_t		 running;
 	/* keys with waiting events, the next to start first */
 	struct hook_key		*keys_head, *keys_tail;
-	/* the same keys, the oldest first (the drop rule in hooks.h) */
-	struct hook_key		*oldest;
+	/*
+	 * The same keys in standing order (the drop rule in hooks.h): those
+	 * whose owner lives, the earliest born first, and those whose owner
+	 * ended, the longest lived first; clock is the largest key_born seen.
+	 */
+	struct hook_key		*live, *ended;
+	uint64_t		 clock;
 	uint32_t		 queued;
 	uint32_t		 queue_cap;
 	uint64_t		 dropped;
@@ -217,27 +224,56 @@ key_unlink_head(struct hooks *h)
 	k->next = NULL;
 }
 
-static void
-age_unlink(struct hooks *h, struct hook_key *k)
+static struct hook_key **
+standing_list(struct hooks *h, const struct hook_key *k)
 {
-	struct hook_key **pp = &h->oldest;
-
-	while (*pp != k)
-		pp = &(*pp)->younger;
-	*pp = k->younger;
-	k->younger = NULL;
+	return k->ended ? &h->ended : &h->live;
 }
 
-/* Into the age order, after every key as old or older (equals: the newcomer is younger). */
 static void
-age_insert(struct hooks *h, struct hook_key *k)
+standing_unlink(struct hooks *h, struct hook_key *k)
 {
-	struct hook_key **pp = &h->oldest;
+	struct hook_key **pp = standing_list(h, k);
 
-	while (*pp != NULL && (*pp)->seq <= k->seq)
-		pp = &(*pp)->younger;
-	k->younger = *pp;
+	while (*pp != k)
+		pp = &(*pp)->junior;
+	*pp = k->junior;
+	k->junior = NULL;
+}
+
+/* After every key standing as high or higher (of equals, the newcomer is junior). */
+static void
+standing_insert(struct hooks *h, struct hook_key *k)
+{
+	struct hook_key **pp = standing_list(h, k);
+
+	if (k->ended)
+		while (*pp != NULL && (*pp)->life >= k->life)
+			pp = &(*pp)->junior;
+	else
+		while (*pp != NULL && (*pp)->born <= k->born)
+			pp = &(*pp)->junior;
+	k->junior = *pp;
 	*pp = k;
+}
+
+/* The key's owner as the caller reports it now: born anew, or ended. */
+static void
+standing_update(struct hooks *h, struct hook_key *k, uint64_t born, bool ending)
+{
+	if (k->born == born && k->ended == ending)
+		return;
+	standing_unlink(h, k);
+	k->born = born;
+	k->ended = ending;
+	k->life = h->clock - born;
+	standing_insert(h, k);
+}
+
+static uint64_t
+key_life(const struct hooks *h, const struct hook_key *k)
+{
+	return k->ended ? k->life : h->clock - k->born;
 }
 
 /* A key without waiting events leaves both orders. */
@@ -253,26 +289,35 @@ key_remove(struct hooks *h, struct hook_key *k)
 	*pp = k->next;
 	if (h->keys_tail == k)
 		h->keys_tail = prev;
-	age_unlink(h, k);
+	standing_unlink(h, k);
 	free(k);
 }
 
 /*
  * The key that gives up an event when the queue is full (hooks.h): the
- * largest waiting count times age place (1: the oldest key waiting); of
- * equals the younger. Many new keys of a few events each rank above an
- * old key's burst, and an old key's flood ranks above them all once it
- * holds more than its place's share.
+ * largest waiting count times standing place (1: the longest lived key
+ * waiting, live or ended); of equals the junior. Walks the two standing
+ * lists merged, by life now: many short-lived keys of a few events each
+ * rank above a lasting key's burst, and a key's flood ranks above them
+ * all once it holds more than its place's share.
  */
 static struct hook_key *
 key_victim(const struct hooks *h)
 {
-	struct hook_key *victim = NULL;
+	struct hook_key *live = h->live, *ended = h->ended, *k, *victim = NULL;
 	uint64_t place = 0, worst = 0;
 
-	for (struct hook_key *k = h->oldest; k != NULL; k = k->younger) {
-		uint64_t claim = (uint64_t)k->queued * ++place;
+	while (live != NULL || ended != NULL) {
+		uint64_t claim;
 
+		if (ended == NULL || (live != NULL && key_life(h, live) >= ended->life)) {
+			k = live;
+			live = live->junior;
+		} else {
+			k = ended;
+			ended = ended->junior;
+		}
+		claim = (uint64_t)k->queued * ++place;
 		if (victim == NULL || claim >= worst) {
 			victim = k;
 			worst = claim;
@@ -306,8 +351,8 @@ drop_newest(struct hooks *h, struct hook_key *k)
  * this one: then it is this event) gives up its newest. 0 or -EBUSY/-ENOMEM.
  */
 static int
-enqueue(struct hooks *h, const char *key, uint64_t key_seq, const char *event,
-    const char *const *vars)
+enqueue(struct hooks *h, const char *key, uint64_t key_born, bool key_ending,
+    const char *event, const char *const *vars)
 {
 	struct hook_key *k = key_find(h, key), *victim;
 	struct hook_event *e = event_copy(event, vars);
@@ -326,14 +371,13 @@ enqueue(struct hooks *h, const char *key, uint64_t key_seq, const char *event,
 		memcpy(k->name, key, len);
 		k->head = k->tail = NULL;
 		k->queued = 0;
-		k->seq = key_seq;
+		k->born = key_born;
+		k->ended = key_ending;
+		k->life = h->clock - key_born;
 		key_append(h, k);
-		age_insert(h, k);
-	} else if (k->seq != key_seq) {
-		/* The key's owner was made anew (a cluster name reused): its age now. */
-		age_unlink(h, k);
-		k->seq = key_seq;
-		age_insert(h, k);
+		standing_insert(h, k);
+	} else {
+		standing_update(h, k, key_born, key_ending);
 	}
 	if (k->tail != NULL)
 		k->tail->next = e;
@@ -369,7 +413,7 @@ dequeue(struct hooks *h)
 	if (k->queued > 0) {
 		key_append(h, k);
 	} else {
-		age_unlink(h, k);
+		standing_unlink(h, k);
 		free(k);
 	}
 	return e;
@@ -520,8 +564,8 @@ reap(void *data)
 }
 
 int
-hooks_run(struct hooks *h, const char *key, uint64_t key_seq, const char *event,
-    const char *const *vars)
+hooks_run(struct hooks *h, const char *key, uint64_t key_born, bool key_ending,
+    const char *event, const char *const *vars)
 {
 	int r;
 
@@ -529,9 +573,11 @@ hooks_run(struct hooks *h, const char *key, uint64_t key_seq, const char *event,
 		return 0;
 	if (key == NULL)
 		key = "";
+	if (key_born > h->clock)
+		h->clock = key_born;
 	if (h->running >= h->max_running || h->queued > 0) {
 		/* Behind those already waiting, never past them. */
-		r = enqueue(h, key, key_seq, event, vars);
+		r = enqueue(h, key, key_born, key_ending, event, vars);
 		arm_reap(h);
 		return r;
 	}

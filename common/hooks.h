@@ -9,14 +9,16 @@
  * per key (qnetd: the cluster name). When the queue is full, one key drops
  * its newest event (counted, and warned about in one summary line per
  * HOOKS_DROP_LOG_S seconds at most): the key whose waiting count times its
- * age place (1 for the oldest key waiting, by key_seq) is largest; of
- * equals the younger. So any number of new keys (names made at will) lose
- * before an old key's burst, and a key's flood, old or not, loses before
- * others' few events. Cost: O(keys waiting) per event.
+ * standing place is largest, of equals the later placed. Keys stand by how
+ * long their owner has lived (or lived, once ended), the longest first. So
+ * any number of short-lived keys (names made at will) lose before a lasting
+ * key's burst, while a key's flood, however old, loses before others' few
+ * events. Cost: O(keys waiting) per event.
  */
 #ifndef QNET_HOOKS_H
 #define QNET_HOOKS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <qb/qbloop.h>
@@ -38,16 +40,17 @@ void	hooks_destroy(struct hooks *h);
 
 /*
  * Start the hook for `event` now, or queue it; key (NULL: one shared key)
- * picks its turn in the queue, and key_seq is the key's age for the drop
- * rule above, the smaller the older (qnetd: the cluster's creation number;
- * the one given with the key's newest event counts). vars is a
- * NULL-terminated list of "NAME=value" strings added to the environment
- * (QNET_EVENT is added); both are copied. Returns 0 (started or queued), -EBUSY (this event was
+ * picks its turn in the queue. key_born is when the key's owner began on
+ * the caller's clock, which is read as the largest key_born passed so far
+ * (qnetd: the cluster's creation number), and key_ending says the owner
+ * ends with this event; the values given with a key's newest event hold.
+ * vars is a NULL-terminated list of "NAME=value" strings added to the
+ * environment (QNET_EVENT is added); both are copied. Returns 0 (started or queued), -EBUSY (this event was
  * dropped: the queue is full), or -errno when starting it failed. A queued
  * event that fails to start later is logged here.
  */
-int	hooks_run(struct hooks *h, const char *key, uint64_t key_seq, const char *event,
-	    const char *const *vars);
+int	hooks_run(struct hooks *h, const char *key, uint64_t key_born, bool key_ending,
+	    const char *event, const char *const *vars);
 
 uint32_t	hooks_running(const struct hooks *h);
 uint32_t	hooks_queued(const struct hooks *h);

@@ -68,7 +68,7 @@ run(struct qdevice *qd, const char *event, const char *const *vars)
 	if (qd->hooks == NULL)
 		return;
 	/* Drops (-EBUSY) are counted and warned about in common/hooks.c, rate-limited. */
-	r = hooks_run(qd->hooks, NULL, 0, event, vars);
+	r = hooks_run(qd->hooks, NULL, 0, false, event, vars);
 	if (r < 0 && r != -EBUSY)
 		qb_log(LOG_WARNING, "Cannot start the event hook for %s: %s", event,
 		    strerror(-r));

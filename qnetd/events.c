@@ -17,21 +17,43 @@
 /* "QNET_X=value" strings are built in a fixed set of small buffers per event. */
 #define VAR_LEN	256
 
-static void
-run(struct qnetd_client *c, const char *event, const char *const *vars)
+/*
+ * Whether c's cluster outlasts this event: a client not closing stays in
+ * it (leaving: other than c). The hook queue ranks clusters by how long
+ * they live (common/hooks.h), so one that ends must say so: the churn of
+ * short-lived names then ranks below any cluster that lasts.
+ */
+static bool
+cluster_ends(struct qnetd_client *c, bool leaving)
 {
+	struct qnetd_cluster *cl = c->cluster;
+
+	for (size_t i = 0; cl != NULL && i < cl->view.count; i++) {
+		struct qnetd_client *other = qnetd_client_of(cl->view.clients[i]);
+
+		if (!other->closing && !(leaving && other == c))
+			return false;
+	}
+	return true;
+}
+
+static void
+run(struct qnetd_client *c, bool leaving, const char *event, const char *const *vars)
+{
+	uint64_t born;
 	int r;
 
 	if (c->instance->hooks == NULL)
 		return;
 	/*
-	 * Per cluster, aged by creation: neither one cluster's flood nor the
-	 * churn of short-lived names can crowd out a long-lived cluster's
-	 * events (common/hooks.h). Drops (-EBUSY) are counted and warned
-	 * about there, in one line per interval, not one per event.
+	 * Per cluster, born at its creation number: neither one cluster's
+	 * flood nor a churn of other names can crowd out a lasting cluster's
+	 * events. Drops (-EBUSY) are counted and warned about in
+	 * common/hooks.c, in one line per interval, not one per event.
 	 */
-	r = hooks_run(c->instance->hooks, c->cluster_name,
-	    c->cluster != NULL ? c->cluster->created_seq : UINT64_MAX, event, vars);
+	born = c->cluster != NULL ? c->cluster->created_seq : c->instance->next_cluster_seq;
+	r = hooks_run(c->instance->hooks, c->cluster_name, born, cluster_ends(c, leaving),
+	    event, vars);
 	if (r < 0 && r != -EBUSY)
 		qb_log(LOG_WARNING, "%s: cannot start the event hook for %s: %s", c->ident,
 		    event, strerror(-r));
@@ -52,7 +74,7 @@ qnetd_event_client_connected(struct qnetd_client *c)
 	const char *list[] = { vars[0], vars[1], vars[2], NULL };
 
 	client_vars(c, vars);
-	run(c, "client_connected", list);
+	run(c, false, "client_connected", list);
 }
 
 void
@@ -63,7 +85,7 @@ qnetd_event_client_disconnected(struct qnetd_client *c, const char *reason)
 
 	client_vars(c, vars);
 	snprintf(vars[3], VAR_LEN, "QNET_REASON=%s", reason);
-	run(c, "client_disconnected", list);
+	run(c, true, "client_disconnected", list);
 }
 
 /* The cluster's ACKed node ids as "1 2 3" (sorted: the view is). */
@@ -98,7 +120,7 @@ qnetd_event_vote_changed(struct qnetd_client *c, uint8_t previous)
 	snprintf(vars[3], VAR_LEN, "QNET_VOTE=%s", vote_name(c->last_sent_ack_nack_vote));
 	snprintf(vars[4], VAR_LEN, "QNET_PREVIOUS_VOTE=%s",
 	    previous ? vote_name(previous) : "none");
-	run(c, "vote_changed", list);
+	run(c, false, "vote_changed", list);
 
 	if (cl == NULL || (acked = acked_nodes(cl)) == NULL)
 		return;
@@ -108,7 +130,7 @@ qnetd_event_vote_changed(struct qnetd_client *c, uint8_t previous)
 		    cl->acked_nodes ? cl->acked_nodes : "");
 		qb_log(LOG_INFO, "cluster %s: nodes holding qnetd's vote: [%s]",
 		    utils_name_for_log(shown, sizeof(shown), cl->name, cl->name_len), acked);
-		run(c, "partition_changed", (const char *const []){ vars[0], vars[3], vars[4],
+		run(c, false, "partition_changed", (const char *const []){ vars[0], vars[3], vars[4],
 		    NULL });
 		free(cl->acked_nodes);
 		cl->acked_nodes = acked;

@@ -90,7 +90,7 @@ hook_gets_event_and_vars(void **state)
 	(void)state;
 	unlink(out_file);
 	assert_int_equal(hooks_create(&h, loop, script, 5000, 4), 0);
-	assert_int_equal(hooks_run(h, "pve", 1, "vote_changed", vars), 0);
+	assert_int_equal(hooks_run(h, "pve", 1, false, "vote_changed", vars), 0);
 	assert_int_equal(hooks_running(h), 1);
 	run_loop_ms(loop, 500);
 	assert_int_equal(hooks_running(h), 0);	/* reaped */
@@ -108,8 +108,8 @@ slow_hooks_are_killed(void **state)
 
 	(void)state;
 	assert_int_equal(hooks_create(&h, loop, script, 200, 2), 0);
-	assert_int_equal(hooks_run(h, NULL, 0, "slow", NULL), 0);
-	assert_int_equal(hooks_run(h, NULL, 0, "slow", NULL), 0);
+	assert_int_equal(hooks_run(h, NULL, 0, false, "slow", NULL), 0);
+	assert_int_equal(hooks_run(h, NULL, 0, false, "slow", NULL), 0);
 	assert_int_equal(hooks_running(h), 2);
 	run_loop_ms(loop, 800);
 	assert_int_equal(hooks_timed_out(h), 2);
@@ -133,16 +133,16 @@ read_lines(char lines[][64], size_t max)
 	return n;
 }
 
-/* Event "e<i>" for key, of age seq (smaller: older). */
+/* Event "e<i>" for key, whose owner was born at `born` and lives on. */
 static int
-queue_event(struct hooks *h, const char *key, uint64_t seq, unsigned i)
+queue_event(struct hooks *h, const char *key, uint64_t born, unsigned i)
 {
 	char event[16], cluster[64];
 	const char *vars[] = { cluster, NULL };
 
 	snprintf(event, sizeof(event), "e%u", i);
 	snprintf(cluster, sizeof(cluster), "QNET_CLUSTER=%s", key);
-	return hooks_run(h, key, seq, event, vars);
+	return hooks_run(h, key, born, false, event, vars);
 }
 
 /* With every slot busy, events wait (bounded), then run in order; none is lost below the bound. */
@@ -157,7 +157,7 @@ events_wait_for_a_slot(void **state)
 	(void)state;
 	unlink(out_file);
 	assert_int_equal(hooks_create(&h, loop, script, 300, 1), 0);
-	assert_int_equal(hooks_run(h, "a", 1, "slow", NULL), 0);	/* holds the one slot */
+	assert_int_equal(hooks_run(h, "a", 1, false, "slow", NULL), 0);	/* holds the one slot */
 	for (i = 0; i < HOOKS_QUEUE_PER_SLOT; i++)
 		assert_int_equal(queue_event(h, "a", 1, i), 0);
 	assert_int_equal(hooks_queued(h), HOOKS_QUEUE_PER_SLOT);
@@ -179,8 +179,8 @@ events_wait_for_a_slot(void **state)
 
 /*
  * One key flooding the queue (a cluster's connect/disconnect churn) gives
- * up its newest events to another key's, and the keys take turns; being
- * the older key does not save its flood.
+ * up its newest events to another key's, and the keys take turns; having
+ * lived longer does not save its flood.
  */
 static void
 a_flooding_key_cannot_crowd_out_another(void **state)
@@ -193,7 +193,7 @@ a_flooding_key_cannot_crowd_out_another(void **state)
 	(void)state;
 	unlink(out_file);
 	assert_int_equal(hooks_create(&h, loop, script, 300, 1), 0);
-	assert_int_equal(hooks_run(h, "churn", 1, "slow", NULL), 0);
+	assert_int_equal(hooks_run(h, "churn", 1, false, "slow", NULL), 0);
 	for (unsigned i = 0; i < HOOKS_QUEUE_PER_SLOT; i++)
 		assert_int_equal(queue_event(h, "churn", 1, i), 0);
 	/* full: the churn key's newest event makes room for the real one */
@@ -220,39 +220,51 @@ a_flooding_key_cannot_crowd_out_another(void **state)
 	qb_loop_destroy(loop);
 }
 
+/* A short-lived key: its owner is born (one event) and ends (another). */
+static void
+queue_short_life(struct hooks *h, unsigned born)
+{
+	char key[16];
+
+	snprintf(key, sizeof(key), "s%u", born);
+	queue_event(h, key, born, born);
+	hooks_run(h, key, born, true, "gone", NULL);
+}
+
 /*
- * A churn of new keys (cluster names made at will, 1-2 events each) fills
- * the queue; an old key's burst (vote_changed and partition_changed come
- * together) still runs whole: the newest keys give up their events.
+ * A churn of short-lived keys (cluster names made at will: born, 1-2
+ * events, ended), some born before a lasting key and some after, fills the
+ * queue; the lasting key's burst (vote_changed and partition_changed come
+ * together), and later its last event as it ends, all run: the
+ * short-lived keys give up theirs, however early they were born.
  */
 static void
-an_old_keys_burst_outlives_a_churn_of_new_keys(void **state)
+a_lasting_keys_burst_outlives_a_churn_of_short_lived_keys(void **state)
 {
+	const char *real_vars[] = { "QNET_CLUSTER=real", NULL };
 	qb_loop_t *loop = qb_loop_create();
-	char lines[16][64], key[16], want[64];
-	unsigned sent = 0, young = 0;
+	char lines[16][64], want[64];
 	struct hooks *h;
+	unsigned born = 1;
 	size_t n;
 
 	(void)state;
 	unlink(out_file);
 	assert_int_equal(hooks_create(&h, loop, script, 300, 1), 0);
-	assert_int_equal(hooks_run(h, "start", 1, "slow", NULL), 0);	/* holds the one slot */
-	for (; young < HOOKS_QUEUE_PER_SLOT; young++, sent++) {
-		snprintf(key, sizeof(key), "y%u", young);
-		assert_int_equal(queue_event(h, key, 10 + young, young), 0);
-	}
-	for (unsigned i = 0; i < 4; i++, sent++)
-		assert_int_equal(queue_event(h, "real", 2, 100 + i), 0);
-	/* more churn: new keys, and second events of keys still waiting */
-	for (unsigned i = 0; i < 3 * HOOKS_QUEUE_PER_SLOT; i++, young++, sent += 2) {
-		snprintf(key, sizeof(key), "y%u", young);
-		queue_event(h, key, 10 + young, young);
-		snprintf(key, sizeof(key), "y%u", i % 4);
-		queue_event(h, key, 10 + i % 4, 200 + i);
-	}
+	assert_int_equal(hooks_run(h, "start", 0, false, "slow", NULL), 0);	/* holds the slot */
+	for (; born <= HOOKS_QUEUE_PER_SLOT; born++)
+		queue_short_life(h, born);
 	assert_int_equal(hooks_queued(h), HOOKS_QUEUE_PER_SLOT);
-	assert_int_equal(hooks_dropped(h), sent - HOOKS_QUEUE_PER_SLOT);
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(queue_event(h, "real", 100, 100 + i), 0);
+	for (born = 101; born < 101 + 2 * HOOKS_QUEUE_PER_SLOT; born++)
+		queue_short_life(h, born);
+	assert_int_equal(hooks_run(h, "real", 100, true, "e103", real_vars), 0);	/* it ends */
+	for (; born < 101 + 4 * HOOKS_QUEUE_PER_SLOT; born++)
+		queue_short_life(h, born);
+	assert_int_equal(hooks_queued(h), HOOKS_QUEUE_PER_SLOT);
+	assert_int_equal(hooks_dropped(h), 2 * (HOOKS_QUEUE_PER_SLOT + 4 * HOOKS_QUEUE_PER_SLOT) + 4 -
+	    HOOKS_QUEUE_PER_SLOT);
 	run_loop_ms(loop, 1500);
 	n = read_lines(lines, 16);
 	assert_int_equal(n, HOOKS_QUEUE_PER_SLOT);
@@ -279,7 +291,7 @@ destroy_runs_waiting_events(void **state)
 	(void)state;
 	unlink(out_file);
 	assert_int_equal(hooks_create(&h, loop, script, 5000, 1), 0);
-	assert_int_equal(hooks_run(h, NULL, 0, "late", NULL), 0);
+	assert_int_equal(hooks_run(h, NULL, 0, false, "late", NULL), 0);
 	assert_int_equal(queue_event(h, "", 0, 7), 0);
 	assert_int_equal(hooks_queued(h), 1);
 	hooks_destroy(h);
@@ -300,7 +312,7 @@ destroy_lets_running_hooks_finish(void **state)
 	(void)state;
 	unlink(out_file);
 	assert_int_equal(hooks_create(&h, loop, script, 5000, 4), 0);
-	assert_int_equal(hooks_run(h, NULL, 0, "late", NULL), 0);
+	assert_int_equal(hooks_run(h, NULL, 0, false, "late", NULL), 0);
 	hooks_destroy(h);	/* at once, while the hook sleeps */
 	first_line(line, sizeof(line));
 	assert_int_equal(strncmp(line, "late late", 9), 0);
@@ -322,7 +334,7 @@ timeout_kills_what_the_hook_started(void **state)
 	snprintf(pid_file, sizeof(pid_file), "%s.pid", out_file);
 	unlink(pid_file);
 	assert_int_equal(hooks_create(&h, loop, script, 300, 1), 0);
-	assert_int_equal(hooks_run(h, NULL, 0, "spawner", NULL), 0);
+	assert_int_equal(hooks_run(h, NULL, 0, false, "spawner", NULL), 0);
 	run_loop_ms(loop, 900);
 	assert_int_equal(hooks_timed_out(h), 1);
 	f = fopen(pid_file, "r");
@@ -365,7 +377,7 @@ hooks_get_sigpipe_by_default(void **state)
 	unlink(out_file);
 	signal(SIGPIPE, SIG_IGN);
 	assert_int_equal(hooks_create(&h, loop, script, 5000, 1), 0);
-	assert_int_equal(hooks_run(h, NULL, 0, "sigpipe", NULL), 0);
+	assert_int_equal(hooks_run(h, NULL, 0, false, "sigpipe", NULL), 0);
 	run_loop_ms(loop, 500);
 	first_line(line, sizeof(line));
 	assert_int_equal(sscanf(line, "SigIgn: %llx", &ignored), 1);
@@ -383,11 +395,11 @@ no_program_means_disabled(void **state)
 
 	(void)state;
 	assert_int_equal(hooks_create(&h, loop, NULL, 1000, 1), 0);
-	assert_int_equal(hooks_run(h, NULL, 0, "anything", NULL), 0);
+	assert_int_equal(hooks_run(h, NULL, 0, false, "anything", NULL), 0);
 	assert_int_equal(hooks_running(h), 0);
 	hooks_destroy(h);
 	assert_int_equal(hooks_create(&h, loop, "/nonexistent/hook", 1000, 1), 0);
-	assert_true(hooks_run(h, NULL, 0, "x", NULL) < 0);	/* spawn failure is reported */
+	assert_true(hooks_run(h, NULL, 0, false, "x", NULL) < 0);	/* spawn failure is reported */
 	hooks_destroy(h);
 	qb_loop_destroy(loop);
 }
@@ -400,7 +412,7 @@ main(void)
 		cmocka_unit_test(slow_hooks_are_killed),
 		cmocka_unit_test(events_wait_for_a_slot),
 		cmocka_unit_test(a_flooding_key_cannot_crowd_out_another),
-		cmocka_unit_test(an_old_keys_burst_outlives_a_churn_of_new_keys),
+		cmocka_unit_test(a_lasting_keys_burst_outlives_a_churn_of_short_lived_keys),
 		cmocka_unit_test(destroy_runs_waiting_events),
 		cmocka_unit_test(destroy_lets_running_hooks_finish),
 		cmocka_unit_test(timeout_kills_what_the_hook_started),

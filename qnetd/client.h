@@ -1,8 +1,10 @@
 /*
  * qnetd/client.h: one qdevice connection: its socket, the framing of
  * incoming messages (header, then exactly the announced body), the send
- * queue, the dead-peer timer and deferred teardown. Message meaning is
- * in dispatch.c; cluster membership in cluster.c.
+ * queue, the dead-peer timer and deferred teardown (client.c, with the
+ * receive side in client-input.c). It knows nothing of the layers above
+ * (messages' meaning, clusters, events, worker notices): it reaches them
+ * only through struct qnetd_conn_ops below.
  */
 #ifndef QNETD_CLIENT_H
 #define QNETD_CLIENT_H
@@ -23,6 +25,22 @@
 
 struct qnetd_instance;
 struct qnetd_cluster;
+struct qnetd_client;
+
+/*
+ * The layers above a connection, as callbacks: one set per instance, wired
+ * once by qnetd_instance_init() (session.c). Each runs on the loop's thread.
+ */
+struct qnetd_conn_ops {
+	/* One whole message arrived (header included): take it up now. */
+	void	(*message)(struct qnetd_client *c, const uint8_t *msg, size_t len);
+	/* c is being dropped for reason (once); it stays whole until its teardown. */
+	void	(*disconnecting)(struct qnetd_client *c, const char *reason);
+	/* c's teardown turn came, just before it is freed: let go of it above. */
+	void	(*closed)(struct qnetd_client *c);
+	/* A connection of inst is gone, whether or not it got as far as a client. */
+	void	(*gone)(struct qnetd_instance *inst);
+};
 
 struct qnetd_send_item {
 	struct qb_list_head	 list;

@@ -11,6 +11,7 @@
 #include "client.h"
 #include "cluster.h"
 #include "instance.h"
+#include "session.h"
 #include "shard.h"
 
 uint64_t
@@ -53,6 +54,7 @@ qnetd_instance_init(struct qnetd_instance *inst, struct qnetd_settings *s, qb_lo
 	inst->started_ns = qnetd_now_ns();
 	inst->poll_set.epfd = -1;
 	inst->shard_fd = -1;
+	inst->conn_ops = &qnetd_session_ops;
 	qb_list_init(&inst->clients);
 	qb_list_init(&inst->closing);
 	accept_gate_init(&inst->gate, loop, &gate_ops, inst);

@@ -21,6 +21,7 @@
 struct ipc_server;
 struct hooks;
 struct shard_front;
+struct qnetd_conn_ops;
 
 /* Upper bounds (ms) of the decision latency histogram; +Inf is implied. */
 #define QNETD_LATENCY_BUCKETS	12
@@ -62,6 +63,8 @@ struct qnetd_instance {
 	bool			 tls_loaded;
 	struct qb_list_head	 clients;
 	uint32_t		 client_count;
+	/* what client.c calls in the layers above it (client.h, session.c) */
+	const struct qnetd_conn_ops *conn_ops;
 	/* clients whose teardown is due, freed by one zero-delay timer (client.c) */
 	struct qb_list_head	 closing;
 	qb_loop_timer_handle	 reap_timer;

@@ -135,6 +135,54 @@ run_event() {
 	esac
 }
 
+# event_text WORDS...: EV_TEXT := what the event does, in words. SPLIT (1 while a partition
+# stands) says whether a new one replaces it.
+SPLIT=0
+event_text() {
+	local a=${2:-} b="" n
+	for n in "${LAB_NODES[@]}"; do [[ ",$a," == *",$n,"* ]] || b+="${b:+,}$n"; done
+	case $1 in
+	partition)
+		EV_TEXT="$( ((SPLIT)) && echo "new split, replacing the last one" || echo "split the network"):"
+		case $3 in
+		A) EV_TEXT+=" {$a} with the arbiter | {$b}";;
+		B) EV_TEXT+=" {$a} | {$b} with the arbiter";;
+		*) EV_TEXT+=" {$a} | {$b}, the arbiter on neither side of the cut";;
+		esac
+		(( ${#CUT[@]} )) && EV_TEXT+=" ($(IFS=,; echo "${!CUT[*]}") stays cut from the arbiter)";;
+	heal)		EV_TEXT="heal the network: every node and the arbiter reach each other again";;
+	kill-node)	EV_TEXT="kill $2 (SIGKILL to its qdevice and corosync)";;
+	start-node)	EV_TEXT="start $2 again (corosync, then qdevice)";;
+	kill-qdevice)	EV_TEXT="kill $2's qdevice (SIGKILL; corosync stays)";;
+	start-qdevice)	EV_TEXT="start $2's qdevice again";;
+	kill-qnetd)	EV_TEXT="kill qnetd on the arbiter (SIGKILL)";;
+	start-qnetd)	EV_TEXT="start qnetd again";;
+	cut-arb)	EV_TEXT="cut $2 off from the arbiter (it still reaches the other nodes)";;
+	*)		EV_TEXT="$*";;
+	esac
+}
+
+# who_won: WON_TEXT := what every node sees now, in words, quorate nodes first, e.g.
+# "quorate: n1,n2 (members 1,2; 3 of 4 votes) | not quorate: n3 (members 3; 1 vote)".
+who_won() {
+	local n q=() nq=() other=()
+	for n in "${LAB_NODES[@]}"; do
+		if [[ -n ${DOWN[$n/corosync]:-} ]]; then
+			other+=("$n down")
+		elif ! lab_query "$n"; then
+			other+=("$n: corosync does not answer")
+		elif [[ $Q_QUORATE == yes ]]; then
+			q+=("$n (members $Q_MEMBERS; $Q_TOTAL of $Q_EXPECTED votes)")
+		else
+			nq+=("$n (members $Q_MEMBERS; $Q_TOTAL of $Q_EXPECTED votes)")
+		fi
+	done
+	WON_TEXT="quorate: $( ((${#q[@]})) && printf '%s, ' "${q[@]}" | sed 's/, $//' || echo nobody)"
+	(( ${#nq[@]} )) && WON_TEXT+=" | not quorate: $(printf '%s, ' "${nq[@]}" | sed 's/, $//')"
+	(( ${#other[@]} )) && WON_TEXT+=" | $(printf '%s, ' "${other[@]}" | sed 's/, $//')"
+	return 0
+}
+
 # recover: heal, restart whatever is down.
 recover() {
 	local k n
@@ -154,10 +202,23 @@ recover() {
 echo "# drill-random: seed $seed, $count schedule(s), $nnodes nodes, at most $max_secs s"
 echo "# (again with: scripts/drill random --seed $seed --count $count --nodes $nnodes)"
 drill_lab "$nnodes"
+# The last line is the verdict, after the table and the counts.
+_random_on_exit() {
+	local rc=$? res
+	( (exit "$rc"); _drill_on_exit )
+	res=$?
+	if (( res == 0 )); then
+		echo "RESULT: passed: seed $seed, $ran of $count schedule(s): never two disjoint memberships both quorate, all votes back after each"
+	else
+		echo "RESULT: FAILED: seed $seed (see the 'not ok' lines above; again with: scripts/drill random --seed $seed --count $count --nodes $nnodes)"
+	fi
+	exit "$res"
+}
+trap _random_on_exit EXIT
+ran=0
 start=$SECONDS
 algos=(ffsplit lms)
 tbs=(lowest highest)
-ran=0
 for ((s = 1; s <= count; s++)); do
 	# a schedule takes at most ~ 5 x 9 s of pauses + restarts + recovery (45 s bound)
 	if (( SECONDS - start + 120 > max_secs )); then
@@ -168,15 +229,27 @@ for ((s = 1; s <= count; s++)); do
 	rnd 2; tb=${tbs[R]}
 	make_plan
 	name="random-$seed-$s"
-	drill_scenario "$name" "$algo/$tb: ${PLAN[*]}" || continue
+	drill_scenario "$name" "algorithm $algo, tie_breaker $tb, $((${#PLAN[@]} / 2)) steps" || continue
 	drill_cluster algorithm="$algo" tie_breaker="$tb"
 	drill_fault "schedule $s" true
+	SPLIT=0
 	for ((i = 0; i < ${#PLAN[@]}; i++)); do
 		lab_log "event: ${PLAN[i]}"
 		# shellcheck disable=SC2086
-		run_event ${PLAN[i]}
+		case ${PLAN[i]} in
+		wait\ *)
+			run_event ${PLAN[i]}
+			who_won
+			echo "#    ${PLAN[i]#wait } s later, corosync says: $WON_TEXT";;
+		*)
+			event_text ${PLAN[i]}
+			echo "# step $((i / 2 + 1)): $EV_TEXT"
+			run_event ${PLAN[i]}
+			case ${PLAN[i]} in partition*) SPLIT=1;; heal) SPLIT=0;; esac;;
+		esac
 	done
 	drill_dirty
+	echo "# recovery: heal the network, start whatever is down, wait for all votes (held 3 s)"
 	recover
 	check "$name: recovered: every node quorate with all votes" drill_wait_full 3
 	check "$name: never two disjoint memberships both quorate" lab_sampler_stop
@@ -184,8 +257,8 @@ for ((s = 1; s <= count; s++)); do
 	(( SAMPLER_GRACE_HITS )) && inv+=", $SAMPLER_GRACE_HITS in grace"
 	res=ok
 	(( LAB_FAILED > DRILL_FAILED_BEFORE )) && res=FAIL
-	drill_row "$name" "$algo/$tb ${#PLAN[@]} steps" "$res" "-" "-" "-" "$inv" \
-	    "$(( (SECONDS - start) )) s in"
+	drill_row "$name" "$algo/$tb $((${#PLAN[@]} / 2)) steps" "$res" "-" "-" "-" "$inv" \
+	    "ended $((SECONDS - start)) s after the start"
 	ran=$((ran + 1))
 	drill_done
 done

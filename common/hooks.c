@@ -13,12 +13,12 @@
 
 #include <qb/qblog.h>
 
+#include "clock.h"
 #include "hooks.h"
 #include "utils.h"
 
 extern char **environ;
 
-#define NS_PER_MS		1000000ULL
 #define REAP_INTERVAL_NS	(50ULL * NS_PER_MS)
 /* While events wait, a slot freed is noticed sooner. */
 #define REAP_BUSY_INTERVAL_NS	(10ULL * NS_PER_MS)
@@ -89,15 +89,6 @@ kill_hook(pid_t pid)
 		kill(pid, SIGKILL);
 }
 
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 int
 hooks_create(struct hooks **out, qb_loop_t *loop, const char *program,
     uint32_t timeout_ms, uint32_t max_running)
@@ -132,7 +123,7 @@ hooks_create(struct hooks **out, qb_loop_t *loop, const char *program,
 static void
 log_drops(struct hooks *h, bool force)
 {
-	uint64_t now = now_ns();
+	uint64_t now = clock_now_ns();
 
 	if (h->drops_unlogged == 0)
 		return;
@@ -486,7 +477,7 @@ spawn(struct hooks *h, const char *event, const char *const *vars)
 	if (r != 0)
 		return -r;
 	h->procs[slot].pid = pid;
-	h->procs[slot].deadline_ns = now_ns() + h->timeout_ns;
+	h->procs[slot].deadline_ns = clock_now_ns() + h->timeout_ns;
 	h->procs[slot].killed = false;
 	h->running++;
 	return 0;
@@ -515,7 +506,7 @@ start_waiting(struct hooks *h)
 static void
 sweep(struct hooks *h)
 {
-	uint64_t now = now_ns();
+	uint64_t now = clock_now_ns();
 	pid_t r;
 
 	for (uint32_t i = 0; i < h->max_running; i++) {
@@ -601,10 +592,10 @@ hooks_destroy(struct hooks *h)
 	 * admin needs most: hooks running get the rest of their time, and
 	 * events waiting one hook timeout to get a slot.
 	 */
-	start_by = now_ns() + h->timeout_ns;
+	start_by = clock_now_ns() + h->timeout_ns;
 	while (h->running > 0 || h->queued > 0) {
 		sweep(h);
-		if (now_ns() < start_by) {
+		if (clock_now_ns() < start_by) {
 			start_waiting(h);
 		} else {
 			struct hook_event *e;

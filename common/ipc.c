@@ -8,11 +8,11 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <qb/qblist.h>
 
+#include "clock.h"
 #include "ipc.h"
 #include "utils.h"
 
@@ -345,22 +345,13 @@ ipc_server_destroy(struct ipc_server *srv)
 	free(srv);
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Wait for fd to become ready before the deadline; 0 or -ETIMEDOUT/-errno. */
 static int
 wait_fd(int fd, short events, long long deadline)
 {
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = events };
-		long long left = deadline - now_ms();
+		long long left = deadline - (long long)clock_now_ms();
 		int n;
 
 		if (left <= 0)
@@ -382,7 +373,7 @@ static int
 client_call(const char *path, const char *line, int timeout_ms, char **reply, bool *reached)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = (long long)clock_now_ms() + timeout_ms;
 	size_t line_len = strlen(line), sent = 0, len = 0, cap = 0;
 	char *buf = NULL, *msg;
 	int fd, r;

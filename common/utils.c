@@ -8,7 +8,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "utils.h"
@@ -212,16 +211,6 @@ utils_quote_word(const char *word)
 	*q++ = '"';
 	*q = '\0';
 	return out;
-}
-
-void
-utils_format_time(long long epoch_s, char *buf, size_t len)
-{
-	time_t t = (time_t)epoch_s;
-	struct tm tm;
-
-	if (localtime_r(&t, &tm) == NULL || strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
-		snprintf(buf, len, "%lld", epoch_s);
 }
 
 struct memstream {

@@ -97,7 +97,4 @@ const char *utils_name_for_log(char *buf, size_t size, const char *s, size_t n);
  */
 FILE	*utils_open_memstream(char **bufp, size_t *sizep);
 
-/* Format "YYYY-MM-DDTHH:MM:SS" (local time) into buf (>= 20 bytes). */
-void	utils_format_time(long long epoch_s, char *buf, size_t len);
-
 #endif

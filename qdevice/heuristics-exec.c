@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <sys/wait.h>
 
+#include "common/clock.h"
 #include "qdevice/heuristics-exec.h"
 
 int
@@ -167,15 +168,6 @@ struct worker {
 	struct heuristics_linebuf in;
 };
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void wlog(struct worker *w, int prio, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -218,7 +210,7 @@ static void
 abandon_run(struct worker *w)
 {
 	if (w->nprocs > 0 && w->nkill == 0)
-		w->next_pass_ms = now_ms() + w->lim.kill_list_interval_ms;
+		w->next_pass_ms = clock_now_ms() + w->lim.kill_list_interval_ms;
 	for (size_t i = 0; i < w->nprocs; i++) {
 		kill(w->procs[i].pid, SIGTERM);
 		if (w->nkill < w->lim.max_processes)
@@ -288,7 +280,7 @@ start_run(struct worker *w, uint32_t timeout_ms, uint32_t seq)
 	w->seq = seq;
 	w->active = true;
 	w->run_gen = w->gen;
-	w->deadline_ms = now_ms() + timeout_ms;
+	w->deadline_ms = clock_now_ms() + timeout_ms;
 	if (w->nexecs == 0) {
 		finish_run(w, HEURISTICS_RESULT_DISABLED);
 		return;
@@ -470,7 +462,7 @@ heuristics_exec_worker_main(int cmd_fd, int result_fd, int log_fd,
 		int n;
 
 		reap(&w);
-		now = now_ms();
+		now = clock_now_ms();
 		if (w.active && now >= w.deadline_ms) {
 			wlog(&w, LOG_INFO, "run %u timed out", w.seq);
 			finish_run(&w, HEURISTICS_RESULT_FAIL);

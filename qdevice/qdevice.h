@@ -113,11 +113,10 @@ void	qdevice_cmap_fini(struct qdevice *qd);
 int	qdevice_ringwatch_start(struct qdevice *qd);
 void	qdevice_ringwatch_stop(struct qdevice *qd);
 void	qdevice_ringwatch_want(struct qdevice *qd, bool on);	/* read while a yes is held */
-/* The latest counter and when it was asked for (qdevice_now_ms); false: none. */
+/* The latest counter and when it was asked for (clock_now_ms); false: none. */
 bool	qdevice_ringwatch_token(struct qdevice *qd, uint64_t *rx, uint64_t *read_ms);
 void	qdevice_ringwatch_timeouts(struct qdevice *qd, uint32_t *token_ms,
 	    uint32_t *consensus_ms);
-uint64_t	qdevice_now_ms(void);	/* CLOCK_MONOTONIC */
 
 /* qdevice/votequorum.c: the device registration and the cast-vote timer. */
 int	qdevice_vq_init(struct qdevice *qd);

@@ -19,6 +19,7 @@
 #include <corosync/corotypes.h>
 #include <qb/qblog.h>
 
+#include "common/clock.h"
 #include "qdevice.h"
 
 #define READ_INTERVAL_MS	50	/* between two reads while wanted */
@@ -43,15 +44,6 @@ struct qdevice_ringwatch {
 	uint32_t	 token_ms;
 	uint32_t	 consensus_ms;
 };
-
-uint64_t
-qdevice_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000U + (uint64_t)ts.tv_nsec / 1000000U;
-}
 
 static void
 read_timeouts(struct qdevice_ringwatch *w, cmap_handle_t main_map, bool main_ok)
@@ -92,7 +84,7 @@ watch(void *arg)
 		}
 		pthread_mutex_unlock(&w->lock);
 		/* Stamped before asking: the value is at least that recent. */
-		asked_ms = qdevice_now_ms();
+		asked_ms = clock_now_ms();
 		ok = (stats_ok && cmap_get_uint64(stats, TOKEN_STATS_KEY, &rx) == CS_OK) ||
 		    (main_ok && cmap_get_uint64(main_map, TOKEN_OLD_KEY, &rx) == CS_OK);
 		if (++reads % TIMEOUTS_EVERY == 0)

@@ -2,9 +2,9 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "common/json.h"
-#include "common/utils.h"
 #include "status.h"
 
 const char *
@@ -19,10 +19,14 @@ status_state_name(enum status_state s)
 	return "Unknown";
 }
 
+/* "YYYY-MM-DDTHH:MM:SS" in local time (buf >= 20 bytes); the number if that fails. */
 static const char *
 time_str(time_t t, char *buf, size_t len)
 {
-	utils_format_time((long long)t, buf, len);
+	struct tm tm;
+
+	if (localtime_r(&t, &tm) == NULL || strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+		snprintf(buf, len, "%lld", (long long)t);
 	return buf;
 }
 

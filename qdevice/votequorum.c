@@ -13,6 +13,7 @@
 #include <corosync/votequorum.h>
 #include <qb/qblog.h>
 
+#include "common/clock.h"
 #include "qdevice.h"
 
 struct qdevice_vq {
@@ -298,7 +299,7 @@ ring_state(struct qdevice *qd, struct vote_ring_state *s)
 
 	*s = (struct vote_ring_state){ .ring = qd->ring_id };
 	s->sync_in_progress = qd->sync_in_progress;
-	s->now_ms = qdevice_now_ms();
+	s->now_ms = clock_now_ms();
 	s->token_known = qdevice_ringwatch_token(qd, &s->token_rx, &s->token_read_ms);
 	qdevice_ringwatch_timeouts(qd, &token_ms, &consensus_ms);
 	s->stable_ms = vote_guard_stable_ms(token_ms, consensus_ms);
@@ -414,7 +415,7 @@ qdevice_vq_on_quorum(struct qdevice *qd)
 int64_t
 qdevice_vq_held_ms(const struct qdevice *qd)
 {
-	uint64_t now = qdevice_now_ms();
+	uint64_t now = clock_now_ms();
 
 	if (!qd->guard.held)
 		return -1;

@@ -1,22 +1,11 @@
 /* qnetd/accept-gate.c: TLS handshake places, shared out fairly among addresses. */
 #include <arpa/inet.h>
 #include <string.h>
-#include <time.h>
 
 #include <qb/qblog.h>
 
+#include "common/clock.h"
 #include "accept-gate.h"
-
-#define NS_PER_MS	1000000ULL
-
-static uint64_t
-monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 void
 accept_gate_init(struct accept_gate *g, qb_loop_t *loop, const struct accept_gate_ops *ops,
@@ -252,7 +241,7 @@ sweep_timer_fired(void *data)
 	struct accept_gate *g = data;
 
 	g->sweep_armed = false;
-	accept_gate_sweep(g, monotonic_ns());
+	accept_gate_sweep(g, clock_now_ns());
 	arm_sweep(g);
 }
 

@@ -12,6 +12,7 @@
 
 #include <qb/qblog.h>
 
+#include "common/clock.h"
 #include "client.h"
 #include "client-io.h"
 #include "instance.h"
@@ -148,7 +149,7 @@ message_done(struct qnetd_client *c)
 		send_bare_error(c, skip);
 		return;
 	}
-	qnetd_dpd_touch(&c->dpd, qnetd_now_ns());
+	qnetd_dpd_touch(&c->dpd, clock_now_ns());
 	if (c->tls_started) {
 		c->tls_message_seen = true;
 		if (qnetd_client_handshake_end(c) && !c->init_received)
@@ -201,7 +202,7 @@ feed(struct qnetd_client *c, const uint8_t *p, size_t n, uint64_t deadline)
 			}
 			if (c->body_len == 0) {
 				message_done(c);
-				if (qnetd_now_ns() >= deadline)
+				if (clock_now_ns() >= deadline)
 					break;
 			}
 			continue;
@@ -216,7 +217,7 @@ feed(struct qnetd_client *c, const uint8_t *p, size_t n, uint64_t deadline)
 		n -= take;
 		if (c->body_got == c->body_len) {
 			message_done(c);
-			if (qnetd_now_ns() >= deadline)
+			if (clock_now_ns() >= deadline)
 				break;
 		}
 	}
@@ -451,7 +452,7 @@ qnetd_client_io(void *data, int revents)
 		 */
 		if (accept_gate_budget_spent(&c->instance->gate, c->instance->poll_set.batch))
 			return;
-		hs_start = qnetd_now_ns();
+		hs_start = clock_now_ns();
 		if (revents & POLLIN)
 			accept_gate_progress(&c->gate_entry, hs_start);
 	}
@@ -464,13 +465,13 @@ qnetd_client_io(void *data, int revents)
 		 * decrypted and buffered by NSS would not: resume_later().
 		 * The exact reader stops after one message for the same reason.
 		 */
-		uint64_t deadline = qnetd_now_ns() + WAKEUP_BUDGET_NS;
+		uint64_t deadline = clock_now_ns() + WAKEUP_BUDGET_NS;
 		int r = 0;
 
 		if (c->unread_len > 0)
 			drain_unread(c, deadline);
 		while (!c->closing && c->unread_len == 0) {
-			if (qnetd_now_ns() >= deadline)
+			if (clock_now_ns() >= deadline)
 				break;
 			if (use_greedy_reads(c))
 				r = read_greedy_step(c, deadline);
@@ -490,7 +491,7 @@ qnetd_client_io(void *data, int revents)
 	if (!c->closing)
 		qnetd_client_flush(c);
 	if (hs_start != 0)
-		accept_gate_budget_charge(&c->instance->gate, qnetd_now_ns() - hs_start);
+		accept_gate_budget_charge(&c->instance->gate, clock_now_ns() - hs_start);
 }
 
 struct qnetd_client *

@@ -9,7 +9,6 @@
 
 #include "client.h"
 
-#define NS_PER_MS	1000000ULL
 /* Before INIT the client's heartbeat is unknown; upstream assumes the maximum. */
 #define QNETD_PRE_INIT_HB_MS	120000
 

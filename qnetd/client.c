@@ -10,6 +10,7 @@
 
 #include <qb/qblog.h>
 
+#include "common/clock.h"
 #include "common/utils.h"
 #include "client.h"
 #include "client-io.h"
@@ -65,6 +66,12 @@ qnetd_client_create(struct qnetd_instance *inst, PRFileDesc *fd, const char *add
 	return c;
 }
 
+struct qnetd_client *
+qnetd_client_of(struct algo_client *ac)
+{
+	return (struct qnetd_client *)((char *)ac - offsetof(struct qnetd_client, algo));
+}
+
 /*
  * With dead-peer detection on, a client gets this long from STARTTLS to its
  * first message over TLS (qdevice sends INIT at once), not the pre-INIT
@@ -108,7 +115,7 @@ qnetd_client_handshake_begin(struct qnetd_client *c)
 	c->tls_handshaking = true;
 	qnetd_client_dpd_set_interval(c, HANDSHAKE_TIMEOUT_MS);
 	accept_gate_peer_key(c->addr_str, &peer);
-	if (!accept_gate_admit(gate, &c->gate_entry, &peer, qnetd_now_ns()))
+	if (!accept_gate_admit(gate, &c->gate_entry, &peer, clock_now_ns()))
 		qb_log(LOG_DEBUG, "%s: no TLS handshake place for this address (%u in use): "
 		    "this one goes on without", c->ident, (unsigned)gate->places_used);
 }

@@ -114,6 +114,8 @@ struct qnetd_client	*qnetd_client_create(struct qnetd_instance *inst, PRFileDesc
 			    const char *addr_str);
 /* Free immediately: socket, timers, queue. Only from a safe point. */
 void	qnetd_client_destroy(struct qnetd_client *c);
+/* The client whose algorithm view ac is (a cluster's view holds only those). */
+struct qnetd_client	*qnetd_client_of(struct algo_client *ac);
 
 /*
  * Queue an encoded message. Returns 0, or -EMSGSIZE / -ENOBUFS / -ENOMEM,

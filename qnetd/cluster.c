@@ -7,19 +7,12 @@
 #include <qb/qblog.h>
 #include <qb/qbmap.h>
 
+#include "common/clock.h"
 #include "common/utils.h"
 #include "client.h"
 #include "cluster.h"
 #include "events.h"
 #include "instance.h"
-
-#define NS_PER_MS	1000000ULL
-
-struct qnetd_client *
-qnetd_client_of(struct algo_client *ac)
-{
-	return (struct qnetd_client *)((char *)ac - offsetof(struct qnetd_client, algo));
-}
 
 int
 qnetd_clusters_init(struct qnetd_instance *inst)
@@ -180,7 +173,7 @@ qnetd_client_note_vote(struct qnetd_client *c, uint8_t vote)
 			c->instance->stats.nacks_sent++;
 		if (c->decision_wait_ns != 0) {
 			qnetd_stats_observe_latency(c->instance,
-			    qnetd_now_ns() - c->decision_wait_ns);
+			    clock_now_ns() - c->decision_wait_ns);
 			c->decision_wait_ns = 0;
 		}
 	}

@@ -44,8 +44,6 @@ void	qnetd_cluster_leave(struct qnetd_client *c, bool server_shutdown);
 int	qnetd_cluster_decide(struct qnetd_client *c, struct algo_event *ev,
 	    struct algo_plan *plan);
 
-struct qnetd_client	*qnetd_client_of(struct algo_client *ac);
-
 /* Record a vote sent to a client (shown by qnetd-tool -l). */
 void	qnetd_client_note_vote(struct qnetd_client *c, uint8_t vote);
 

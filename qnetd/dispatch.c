@@ -5,6 +5,7 @@
 
 #include <qb/qblog.h>
 
+#include "common/clock.h"
 #include "common/utils.h"
 #include "client.h"
 #include "cluster.h"
@@ -453,7 +454,7 @@ handle_node_list(struct qnetd_client *c, const struct msg *m)
 	    node_list_type_name(m->node_list_type), m->nodes.count);
 	/* A membership change starts a decision; its ACK/NACK ends it (metrics). */
 	if (m->node_list_type == NODE_LIST_MEMBERSHIP && c->decision_wait_ns == 0)
-		c->decision_wait_ns = qnetd_now_ns();
+		c->decision_wait_ns = clock_now_ns();
 	if (decide(c, m, &ev, &plan) != 0)
 		return;
 	if (store_node_list(c, m) != 0) {

@@ -3,25 +3,16 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <qb/qblog.h>
 
+#include "common/clock.h"
 #include "client.h"
 #include "cluster.h"
 #include "instance.h"
 #include "session.h"
 #include "shard.h"
-
-uint64_t
-qnetd_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static const struct accept_gate_ops gate_ops;
 
@@ -36,11 +27,11 @@ qnetd_stats_observe_latency(struct qnetd_instance *inst, uint64_t ns)
 	size_t i;
 
 	for (i = 0; i < QNETD_LATENCY_BUCKETS; i++)
-		if (ns <= (uint64_t)qnetd_latency_bounds_ms[i] * 1000000ULL)
+		if (ns <= (uint64_t)qnetd_latency_bounds_ms[i] * NS_PER_MS)
 			break;
 	st->latency_buckets[i]++;
 	st->latency_count++;
-	st->latency_sum_s += (double)ns / 1e9;
+	st->latency_sum_s += (double)ns / (double)NS_PER_S;
 }
 
 int
@@ -51,14 +42,14 @@ qnetd_instance_init(struct qnetd_instance *inst, struct qnetd_settings *s, qb_lo
 	memset(inst, 0, sizeof(*inst));
 	inst->settings = s;
 	inst->loop = loop;
-	inst->started_ns = qnetd_now_ns();
+	inst->started_ns = clock_now_ns();
 	inst->poll_set.epfd = -1;
 	inst->shard_fd = -1;
 	inst->conn_ops = &qnetd_session_ops;
 	qb_list_init(&inst->clients);
 	qb_list_init(&inst->closing);
 	accept_gate_init(&inst->gate, loop, &gate_ops, inst);
-	qnetd_dpd_init(&inst->dpd, loop, qnetd_now_ns, qnetd_client_dead);
+	qnetd_dpd_init(&inst->dpd, loop, clock_now_ns, qnetd_client_dead);
 	r = poll_set_init(&inst->poll_set, loop, qnetd_client_io);
 	if (r != 0)
 		return r;

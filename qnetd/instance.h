@@ -37,12 +37,12 @@ struct qnetd_stats {
 	uint64_t	dpd_reprieves;	/* silent past the timeout, but input was waiting */
 	uint64_t	tls_handshake_failures;
 	uint64_t	cert_check_failures;
-	/* filled from the accept gate's counters (qnetd_totals_of) */
+	/* filled from the accept gate's counters (shard_totals_of) */
 	uint64_t	tls_handshakes_unplaced;	/* no place for it (accept-gate.h) */
 	uint64_t	tls_places_released;	/* place lost before the handshake ended */
 	uint64_t	tls_places_used;	/* a gauge, but sums across workers all the same */
 	uint64_t	decode_errors;
-	/* the event hooks' figures (common/hooks.h), copied in by qnetd_totals_of() */
+	/* the event hooks' figures (common/hooks.h), copied in by shard_totals_of() */
 	uint64_t	hooks_dropped;
 	uint64_t	hooks_timed_out;
 	uint64_t	hooks_running;	/* gauges: a front sums its workers' too */
@@ -115,7 +115,6 @@ uint32_t	qnetd_instance_gate_cap(const struct qnetd_instance *inst);
 /* Clients of the whole server: this process's and, in the front, the workers'. */
 uint32_t	qnetd_instance_total_clients(const struct qnetd_instance *inst);
 
-uint64_t	qnetd_now_ns(void);
 void		qnetd_stats_observe_latency(struct qnetd_instance *inst, uint64_t ns);
 
 #endif

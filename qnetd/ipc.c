@@ -11,6 +11,7 @@
 #include "instance.h"
 #include "ipc.h"
 #include "shard.h"
+#include "shard-totals.h"
 #include "status.h"
 
 struct parsed_command {
@@ -81,7 +82,7 @@ totals(struct qnetd_instance *inst, struct qnetd_totals *t, FILE *out)
 	struct worker_answers a;
 	bool ok = true;
 
-	qnetd_totals_of(inst, t);
+	shard_totals_of(inst, t);
 	if (inst->front == NULL)
 		return true;
 	if (!ask_workers(inst, "shard totals", &a, out))
@@ -89,12 +90,12 @@ totals(struct qnetd_instance *inst, struct qnetd_totals *t, FILE *out)
 	for (unsigned i = 0; i < a.count && ok; i++) {
 		struct qnetd_totals part;
 
-		if (qnetd_totals_parse(a.text[i], &part) != 0) {
+		if (shard_totals_parse(a.text[i], &part) != 0) {
 			fputs("A worker process sent unreadable counters; see the log", out);
 			qb_log(LOG_ERR, "worker %u sent unreadable counters", i);
 			ok = false;
 		} else {
-			qnetd_totals_add(t, &part);
+			shard_totals_add(t, &part);
 		}
 	}
 	free_answers(&a);
@@ -214,8 +215,8 @@ shard_command(struct qnetd_instance *inst, char **words, int count, FILE *out)
 	if (count == 2 && strcmp(words[1], "ping") == 0) {
 		/* the front's liveness check: the answer is all it needs */
 	} else if (count == 2 && strcmp(words[1], "totals") == 0) {
-		qnetd_totals_of(inst, &t);
-		qnetd_totals_write(&t, out);
+		shard_totals_of(inst, &t);
+		shard_totals_write(&t, out);
 	} else if (count == 2 && strcmp(words[1], "metrics-clusters") == 0) {
 		qnetd_metrics_write_clusters(inst, out);
 	} else if (strcmp(words[1], "list-json") == 0 &&

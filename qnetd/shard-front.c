@@ -12,6 +12,7 @@
 
 #include <qb/qblog.h>
 
+#include "common/clock.h"
 #include "common/utils.h"
 #include "client.h"
 #include "instance.h"
@@ -31,12 +32,6 @@
  */
 #define PING_INTERVAL_MS	5000
 #define PING_DEADLINE_MS	30000
-
-static uint64_t
-now_ms(void)
-{
-	return qnetd_now_ns() / 1000000;
-}
 
 /*
  * A hand-over that met a full control socket. The client's socket lives on
@@ -198,14 +193,14 @@ recv_control(int fd, uint8_t *buf, size_t len, int flags)
 int
 shard_front_wait_ready(struct shard_front *front, int timeout_ms)
 {
-	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+	uint64_t deadline = clock_now_ms() + (uint64_t)timeout_ms;
 
 	for (unsigned i = 0; i < front->count; i++) {
 		struct shard_worker_proc *w = &front->workers[i];
 		struct pollfd p = { .fd = w->fd, .events = POLLIN };
 		uint8_t type = 0;
 		ssize_t n;
-		uint64_t now = now_ms();
+		uint64_t now = clock_now_ms();
 
 		if (now >= deadline || poll(&p, 1, (int)(deadline - now)) <= 0) {
 			qb_log(LOG_ERR, "worker process %ld did not start in time", (long)w->pid);
@@ -336,7 +331,7 @@ static void
 ping_workers(void *data)
 {
 	struct shard_front *front = data;
-	uint64_t now = now_ms();
+	uint64_t now = clock_now_ms();
 
 	front->ping_armed = false;
 	for (unsigned i = 0; i < front->count; i++) {
@@ -396,7 +391,7 @@ shard_front_attach(struct shard_front *front, struct qnetd_instance *inst)
 void
 shard_front_stop(struct shard_front *front)
 {
-	uint64_t deadline = now_ms() + STOP_GRACE_MS;
+	uint64_t deadline = clock_now_ms() + STOP_GRACE_MS;
 
 	if (front->ping_armed) {
 		qb_loop_timer_del(front->inst->loop, front->ping_timer);
@@ -409,7 +404,7 @@ shard_front_stop(struct shard_front *front)
 	for (unsigned i = 0; i < front->count; i++) {
 		struct shard_worker_proc *w = &front->workers[i];
 
-		while (w->pid > 0 && now_ms() < deadline) {
+		while (w->pid > 0 && clock_now_ms() < deadline) {
 			reap(w, false);
 			if (w->pid > 0)
 				(void)poll(NULL, 0, 20);
@@ -601,7 +596,7 @@ read_reply(struct shard_front *front, struct shard_worker_proc *w, uint32_t id,
 		return -ENOMEM;
 	while (w->fd >= 0) {
 		struct pollfd p = { .fd = w->fd, .events = POLLIN };
-		uint64_t now = now_ms();
+		uint64_t now = clock_now_ms();
 		uint32_t got;
 		ssize_t n;
 		int ready;
@@ -634,8 +629,8 @@ read_reply(struct shard_front *front, struct shard_worker_proc *w, uint32_t id,
 		}
 		if (buf[0] == SHARD_MSG_REPLY_PART) {
 			fwrite(buf + SHARD_REQUEST_HDR, 1, (size_t)n - SHARD_REQUEST_HDR, out);
-			if (*deadline < now_ms() + ASK_TIMEOUT_MS)
-				*deadline = now_ms() + ASK_TIMEOUT_MS;
+			if (*deadline < clock_now_ms() + ASK_TIMEOUT_MS)
+				*deadline = clock_now_ms() + ASK_TIMEOUT_MS;
 		} else if (n > SHARD_REQUEST_HDR) {
 			*result = buf[SHARD_REQUEST_HDR];
 			r = 0;
@@ -649,7 +644,7 @@ read_reply(struct shard_front *front, struct shard_worker_proc *w, uint32_t id,
 int
 shard_front_ask(struct shard_front *front, const char *line, char **replies, int *results)
 {
-	uint64_t deadline = now_ms() + ASK_TIMEOUT_MS;
+	uint64_t deadline = clock_now_ms() + ASK_TIMEOUT_MS;
 	size_t line_len = strlen(line);
 	uint8_t *req = malloc(SHARD_REQUEST_HDR + line_len);
 	uint32_t id = ++front->request_id;

@@ -9,24 +9,7 @@
 #include <stdio.h>
 
 #include "instance.h"
-
-/*
- * What status and metrics count: one process's, or the sum over the
- * worker processes (shard.h), which send theirs as one line of text.
- */
-struct qnetd_totals {
-	uint32_t		clients;
-	uint32_t		clusters;
-	struct qnetd_stats	stats;
-	bool			tls_loaded;
-	long			cert_days_left;	/* the soonest, when tls_loaded */
-};
-
-void	qnetd_totals_of(const struct qnetd_instance *inst, struct qnetd_totals *t);
-void	qnetd_totals_add(struct qnetd_totals *sum, const struct qnetd_totals *part);
-void	qnetd_totals_write(const struct qnetd_totals *t, FILE *out);
-/* 0 or -EINVAL. */
-int	qnetd_totals_parse(const char *text, struct qnetd_totals *t);
+#include "shard-totals.h"	/* struct qnetd_totals: the figures written here */
 
 void	qnetd_status_write(const struct qnetd_instance *inst, const struct qnetd_totals *t,
 	    bool verbose, FILE *out);

@@ -22,6 +22,7 @@
 
 #include "common/msg.h"
 #include "common/nss-sock.h"
+#include "tests/unit/msg-builders.h"
 #include "bench.h"
 
 #define NS_PER_MS		1000000ULL
@@ -296,9 +297,7 @@ queue_node_list(struct bclient *c, uint8_t type)
 	int side = side_of(cl, c->node_id);
 	unsigned members = 0;
 
-	msg_init(&m, MSG_TYPE_NODE_LIST);
-	m.seq_set = true;
-	m.seq = ++c->seq;
+	msgb_seq(&m, MSG_TYPE_NODE_LIST, ++c->seq);
 	m.node_list_type_set = true;
 	m.node_list_type = type;
 	switch (type) {
@@ -328,12 +327,8 @@ queue_preinit(struct bclient *c)
 {
 	struct msg m;
 
-	msg_init(&m, MSG_TYPE_PREINIT);
-	m.seq_set = true;
-	m.seq = c->seq;		/* PREINIT reuses the current value (docs/protocol.md 2.6) */
-	m.cluster_name_set = true;
-	m.cluster_name = (const uint8_t *)c->cl->name;
-	m.cluster_name_len = c->cl->name_len;
+	/* PREINIT reuses the current value (docs/protocol.md 2.6) */
+	msgb_preinit(&m, c->seq, c->cl->name);
 	c->expect_seq = m.seq;
 	return queue_msg(c, &m);
 }
@@ -343,9 +338,7 @@ queue_starttls(struct bclient *c)
 {
 	struct msg m;
 
-	msg_init(&m, MSG_TYPE_STARTTLS);
-	m.seq_set = true;
-	m.seq = ++c->seq;
+	msgb_seq(&m, MSG_TYPE_STARTTLS, ++c->seq);
 	return queue_msg(c, &m);
 }
 
@@ -354,24 +347,8 @@ queue_init(struct worker *w, struct bclient *c)
 {
 	struct msg m;
 
-	msg_init(&m, MSG_TYPE_INIT);
-	m.seq_set = true;
-	m.seq = ++c->seq;
-	m.supported_messages_set = true;
-	m.supported_messages = (uint16_t *)msg_all_message_types;
-	m.supported_messages_count = MSG_TYPE_COUNT;
-	m.supported_options_set = true;
-	m.supported_options = (uint16_t *)msg_all_option_types;
-	m.supported_options_count = OPT_TYPE_COUNT;
-	m.node_id_set = true;
-	m.node_id = c->node_id;
-	m.algorithm_set = true;
-	m.algorithm = ALGORITHM_FFSPLIT;
-	m.heartbeat_interval_set = true;
-	m.heartbeat_interval = w->o->hb_ms;
-	m.tie_breaker_set = true;
-	m.tie_breaker.mode = TIE_BREAKER_LOWEST;
-	m.ring_id_set = true;
+	msgb_init(&m, ++c->seq, c->node_id, ALGORITHM_FFSPLIT, TIE_BREAKER_LOWEST, w->o->hb_ms);
+	msgb_supported_lists(&m);
 	m.ring_id = c->ring;
 	c->expect_seq = m.seq;
 	return queue_msg(c, &m);	/* arrays are static: no msg_fini */
@@ -382,9 +359,7 @@ queue_set_option_kap(struct bclient *c)
 {
 	struct msg m;
 
-	msg_init(&m, MSG_TYPE_SET_OPTION);
-	m.seq_set = true;
-	m.seq = ++c->seq;
+	msgb_seq(&m, MSG_TYPE_SET_OPTION, ++c->seq);
 	m.kap_tie_breaker_set = true;
 	m.kap_tie_breaker = 1;	/* upstream client default */
 	return queue_msg(c, &m);
@@ -395,9 +370,7 @@ queue_echo(struct bclient *c)
 {
 	struct msg m;
 
-	msg_init(&m, MSG_TYPE_ECHO_REQUEST);
-	m.seq_set = true;
-	m.seq = ++c->echo_seq;
+	msgb_seq(&m, MSG_TYPE_ECHO_REQUEST, ++c->echo_seq);
 	return queue_msg(c, &m);
 }
 
@@ -406,9 +379,7 @@ queue_vote_info_reply(struct bclient *c, uint32_t seq)
 {
 	struct msg m;
 
-	msg_init(&m, MSG_TYPE_VOTE_INFO_REPLY);
-	m.seq_set = true;
-	m.seq = seq;
+	msgb_seq(&m, MSG_TYPE_VOTE_INFO_REPLY, seq);
 	return queue_msg(c, &m);
 }
 

@@ -12,6 +12,7 @@
 #
 # Needs root, certutil/pk12util (libnss3-tools), openssl, unshare.  No network.
 # Usage: tests/certs/test-certutil.sh [-v]     (-v shows each check's output)
+# KEEP=1 keeps the scratch directory.
 
 set -euo pipefail
 
@@ -25,31 +26,13 @@ QNETD_SUB=qnetd/nssdb
 VERBOSE=${1:-}
 unset QNETD_NSSDB_DIR QDEVICE_NET_NSSDB_DIR
 
-T=$(mktemp -d -t test-certutil.XXXXXX)
+. "$TOP/tests/lib.sh"
+T=$dir
 QNETD_PID=""
-cleanup() {
+tests_at_exit() {
     if [ -n "$QNETD_PID" ]; then kill "$QNETD_PID" 2>/dev/null || true; fi
-    rm -rf "$T"
 }
-trap cleanup EXIT
-OUT=$T/out
-PASS=0
-FAIL=0
-
-# check DESCRIPTION COMMAND...: one counted assertion.
-check() {
-    local what=$1
-    shift
-    if "$@" >"$OUT" 2>&1; then
-        PASS=$((PASS + 1))
-        echo "ok   - $what"
-        [ "$VERBOSE" != -v ] || sed 's/^/       /' "$OUT"
-    else
-        FAIL=$((FAIL + 1))
-        echo "FAIL - $what"
-        sed 's/^/       /' "$OUT"
-    fi
-}
+[ "$VERBOSE" != -v ] || TESTS_VERBOSE=1
 
 # run CAPTURE COMMAND...: run, keep stdout in CAPTURE, stderr in CAPTURE.err
 run() {
@@ -531,5 +514,4 @@ else
     echo "# E skipped: needs corosync-qnetd, python3 and parts B/C"
 fi
 
-echo "$PASS passed, $FAIL failed"
-[ "$FAIL" = 0 ]
+tests_summary

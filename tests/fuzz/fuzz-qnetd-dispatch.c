@@ -35,6 +35,7 @@
 #include <qb/qbloop.h>
 #include <qb/qbmap.h>
 
+#include "common/clock.h"
 #include "qnetd/client.h"
 #include "qnetd/cluster.h"
 #include "qnetd/dispatch.h"
@@ -536,7 +537,7 @@ timers_tick(void *data)
 	struct fuzz_ctx *x = data;
 	qb_loop_timer_handle t;
 
-	if (qnetd_now_ns() < x->deadline_ns &&
+	if (clock_now_ns() < x->deadline_ns &&
 	    qb_loop_timer_add(x->loop, QB_LOOP_LOW, 0, x, timers_tick, &t) == 0)
 		return;
 	qb_loop_stop(x->loop);
@@ -550,7 +551,7 @@ run_timers(struct fuzz_ctx *x, uint8_t ms)
 
 	if (!x->timers)
 		return;
-	x->deadline_ns = qnetd_now_ns() + (uint64_t)(ms % (MAX_TIMER_MS + 1)) * 1000000ULL;
+	x->deadline_ns = clock_now_ns() + (uint64_t)(ms % (MAX_TIMER_MS + 1)) * NS_PER_MS;
 	if (qb_loop_timer_add(x->loop, QB_LOOP_LOW, 0, x, timers_tick, &t) != 0)
 		fuzz_fail("qb_loop_timer_add failed");
 	qb_loop_run(x->loop);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "common/msg.h"
+#include "tests/unit/msg-builders.h"
 
 static const char *out_dir;
 
@@ -49,102 +50,29 @@ encode(const struct msg *m, struct tlv_buf *b)
 
 /* ---- upstream-form messages ---- */
 
-static void
-m_preinit(struct msg *m, uint32_t seq, const char *cluster)
-{
-	msg_init(m, MSG_TYPE_PREINIT);
-	m->seq_set = true;
-	m->seq = seq;
-	m->cluster_name_set = true;
-	m->cluster_name = (const uint8_t *)cluster;
-	m->cluster_name_len = strlen(cluster);
-}
-
-static void
-m_seq_only(struct msg *m, uint16_t type, uint32_t seq)
-{
-	msg_init(m, type);
-	m->seq_set = true;
-	m->seq = seq;
-}
-
+/* INIT in upstream's full form. */
 static void
 m_init(struct msg *m, uint32_t seq, uint32_t node, uint16_t algorithm, uint8_t tb,
     uint32_t hb)
 {
-	msg_init(m, MSG_TYPE_INIT);
-	m->seq_set = true;
-	m->seq = seq;
-	m->supported_messages_set = true;
-	m->supported_messages = (uint16_t *)msg_all_message_types;
-	m->supported_messages_count = MSG_TYPE_COUNT;
-	m->supported_options_set = true;
-	m->supported_options = (uint16_t *)msg_all_option_types;
-	m->supported_options_count = OPT_TYPE_COUNT;
-	m->node_id_set = true;
-	m->node_id = node;
-	m->algorithm_set = true;
-	m->algorithm = algorithm;
-	m->heartbeat_interval_set = true;
-	m->heartbeat_interval = hb;
-	m->tie_breaker_set = true;
-	m->tie_breaker.mode = tb;
-	m->tie_breaker.node_id = tb == TIE_BREAKER_NODE_ID ? 2 : 0;
-	m->ring_id_set = true;
-	m->ring_id.node_id = 1;
-	m->ring_id.seq = 0x1c;
+	msgb_init(m, seq, node, algorithm, tb, hb);
+	msgb_supported_lists(m);
 }
 
+/* A node list as upstream sends it: heuristics on membership, data centers on changes. */
 static void
 m_node_list(struct msg *m, uint32_t seq, uint8_t type, const uint32_t *ids, size_t n,
     uint64_t ring_seq, uint8_t heuristics)
 {
-	msg_init(m, MSG_TYPE_NODE_LIST);
-	m->seq_set = true;
-	m->seq = seq;
-	m->node_list_type_set = true;
-	m->node_list_type = type;
-	switch (type) {
-	case NODE_LIST_INITIAL_CONFIG:
-	case NODE_LIST_CHANGED_CONFIG:
-		m->config_version_set = type == NODE_LIST_CHANGED_CONFIG;
-		m->config_version = 3;
-		break;
-	case NODE_LIST_MEMBERSHIP:
-		m->ring_id_set = true;
-		m->ring_id.node_id = ids[0];
-		m->ring_id.seq = ring_seq;
-		m->heuristics_set = heuristics != HEURISTICS_UNDEFINED;
+	if (msgb_node_list(m, seq, type, ids, n, ring_seq) != 0)
+		die("out of memory");
+	if (type == NODE_LIST_MEMBERSHIP && heuristics != HEURISTICS_UNDEFINED) {
+		m->heuristics_set = true;
 		m->heuristics = heuristics;
-		break;
-	case NODE_LIST_QUORUM:
-		m->quorate_set = true;
-		m->quorate = 1;
-		break;
 	}
-	for (size_t i = 0; i < n; i++) {
-		struct node_info ni = { .node_id = ids[i] };
-
-		if (type == NODE_LIST_QUORUM)
-			ni.node_state = NODE_STATE_MEMBER;
-		if (type == NODE_LIST_CHANGED_CONFIG)
-			ni.data_center_id = 7;
-		if (node_list_add(&m->nodes, &ni) != 0)
-			die("out of memory");
-	}
-}
-
-static void
-m_vote(struct msg *m, uint16_t type, uint32_t seq, uint8_t vote)
-{
-	msg_init(m, type);
-	m->seq_set = true;
-	m->seq = seq;
-	m->vote_set = true;
-	m->vote = vote;
-	m->ring_id_set = true;
-	m->ring_id.node_id = 1;
-	m->ring_id.seq = 0x1c;
+	if (type == NODE_LIST_CHANGED_CONFIG)
+		for (size_t i = 0; i < m->nodes.count; i++)
+			m->nodes.nodes[i].data_center_id = 7;
 }
 
 static void
@@ -178,49 +106,26 @@ decode_seeds(void)
 	write_file("fuzz-msg-decode", "echo-unknown-option", echo_unknown_opt,
 	    sizeof(echo_unknown_opt));
 
-	m_preinit(&m, 1, "pve");
+	msgb_preinit(&m, 1, "pve");
 	emit_decode_seed("preinit", &m);
-	msg_init(&m, MSG_TYPE_PREINIT_REPLY);
-	m.seq_set = true;
-	m.seq = 1;
-	m.tls_supported_set = true;
-	m.tls_supported = TLS_SUPPORTED;
-	m.tls_client_cert_required_set = true;
-	m.tls_client_cert_required = 1;
+	msgb_preinit_reply(&m, 1, TLS_SUPPORTED, 1);
 	emit_decode_seed("preinit-reply", &m);
-	m_seq_only(&m, MSG_TYPE_STARTTLS, 2);
+	msgb_seq(&m, MSG_TYPE_STARTTLS, 2);
 	emit_decode_seed("starttls", &m);
 	m_init(&m, 3, 1, ALGORITHM_FFSPLIT, TIE_BREAKER_LOWEST, 8000);
 	emit_decode_seed("init", &m);
 	m_init(&m, 3, 2, ALGORITHM_LMS, TIE_BREAKER_NODE_ID, 8000);
 	emit_decode_seed("init-lms-node-id", &m);
 
-	msg_init(&m, MSG_TYPE_INIT_REPLY);
-	m.reply_error_code_set = true;
-	m.reply_error_code = REPLY_NO_ERROR;
-	m.supported_messages_set = true;
-	m.supported_messages = (uint16_t *)msg_all_message_types;
-	m.supported_messages_count = MSG_TYPE_COUNT;
-	m.supported_options_set = true;
-	m.supported_options = (uint16_t *)msg_all_option_types;
-	m.supported_options_count = OPT_TYPE_COUNT;
-	m.seq_set = true;
-	m.seq = 3;
-	m.server_max_request_size_set = true;
-	m.server_max_request_size = QNET_DEFAULT_MAX_MSG_SIZE;
-	m.server_max_reply_size_set = true;
-	m.server_max_reply_size = QNET_DEFAULT_MAX_MSG_SIZE;
-	m.supported_algorithms_set = true;
-	m.supported_algorithms = (uint16_t *)msg_all_algorithms;
-	m.supported_algorithms_count = ALGORITHM_COUNT;
+	msgb_init_reply(&m, 3, QNET_DEFAULT_MAX_MSG_SIZE);
 	emit_decode_seed("init-reply", &m);
 
-	m_seq_only(&m, MSG_TYPE_SERVER_ERROR, 9);
+	msgb_seq(&m, MSG_TYPE_SERVER_ERROR, 9);
 	m.reply_error_code_set = true;
 	m.reply_error_code = REPLY_DOESNT_CONTAIN_REQUIRED_OPTION;
 	emit_decode_seed("server-error", &m);
 
-	m_seq_only(&m, MSG_TYPE_SET_OPTION, 4);
+	msgb_seq(&m, MSG_TYPE_SET_OPTION, 4);
 	m.kap_tie_breaker_set = true;
 	m.kap_tie_breaker = 1;
 	m.heartbeat_interval_set = true;
@@ -229,9 +134,9 @@ decode_seeds(void)
 	m.type = MSG_TYPE_SET_OPTION_REPLY;
 	emit_decode_seed("set-option-reply", &m);
 
-	m_seq_only(&m, MSG_TYPE_ECHO_REQUEST, 1);
+	msgb_seq(&m, MSG_TYPE_ECHO_REQUEST, 1);
 	emit_decode_seed("echo-request", &m);
-	m_seq_only(&m, MSG_TYPE_ECHO_REPLY, 1);
+	msgb_seq(&m, MSG_TYPE_ECHO_REPLY, 1);
 	emit_decode_seed("echo-reply", &m);
 
 	m_node_list(&m, 5, NODE_LIST_INITIAL_CONFIG, both, 2, 0, 0);
@@ -243,23 +148,23 @@ decode_seeds(void)
 	m_node_list(&m, 7, NODE_LIST_QUORUM, both, 2, 0, 0);
 	emit_decode_seed("node-list-quorum", &m);
 
-	m_vote(&m, MSG_TYPE_NODE_LIST_REPLY, 6, VOTE_NO_CHANGE);
+	msgb_vote(&m, MSG_TYPE_NODE_LIST_REPLY, 6, VOTE_NO_CHANGE);
 	m.node_list_type_set = true;
 	m.node_list_type = NODE_LIST_MEMBERSHIP;
 	emit_decode_seed("node-list-reply", &m);
-	m_seq_only(&m, MSG_TYPE_ASK_FOR_VOTE, 9);
+	msgb_seq(&m, MSG_TYPE_ASK_FOR_VOTE, 9);
 	emit_decode_seed("ask-for-vote", &m);
-	m_vote(&m, MSG_TYPE_ASK_FOR_VOTE_REPLY, 9, VOTE_ACK);
+	msgb_vote(&m, MSG_TYPE_ASK_FOR_VOTE_REPLY, 9, VOTE_ACK);
 	emit_decode_seed("ask-for-vote-reply", &m);
-	m_vote(&m, MSG_TYPE_VOTE_INFO, 1, VOTE_NACK);
+	msgb_vote(&m, MSG_TYPE_VOTE_INFO, 1, VOTE_NACK);
 	emit_decode_seed("vote-info", &m);
-	m_seq_only(&m, MSG_TYPE_VOTE_INFO_REPLY, 1);
+	msgb_seq(&m, MSG_TYPE_VOTE_INFO_REPLY, 1);
 	emit_decode_seed("vote-info-reply", &m);
-	m_seq_only(&m, MSG_TYPE_HEURISTICS_CHANGE, 10);
+	msgb_seq(&m, MSG_TYPE_HEURISTICS_CHANGE, 10);
 	m.heuristics_set = true;
 	m.heuristics = HEURISTICS_FAIL;
 	emit_decode_seed("heuristics-change", &m);
-	m_vote(&m, MSG_TYPE_HEURISTICS_CHANGE_REPLY, 10, VOTE_NO_CHANGE);
+	msgb_vote(&m, MSG_TYPE_HEURISTICS_CHANGE_REPLY, 10, VOTE_NO_CHANGE);
 	m.heuristics_set = true;
 	m.heuristics = HEURISTICS_FAIL;
 	emit_decode_seed("heuristics-change-reply", &m);
@@ -348,15 +253,15 @@ s_handshake(struct session *s, unsigned slot, const char *cluster, uint32_t node
 {
 	struct msg m;
 
-	m_preinit(&m, s->seq[slot], cluster);
+	msgb_preinit(&m, s->seq[slot], cluster);
 	s_msg(s, slot, &m);
 	if (tls) {
-		m_seq_only(&m, MSG_TYPE_STARTTLS, ++s->seq[slot]);
+		msgb_seq(&m, MSG_TYPE_STARTTLS, ++s->seq[slot]);
 		s_msg(s, slot, &m);
 	}
 	m_init(&m, ++s->seq[slot], node, algorithm, tb, 8000);
 	s_msg(s, slot, &m);
-	m_seq_only(&m, MSG_TYPE_SET_OPTION, ++s->seq[slot]);
+	msgb_seq(&m, MSG_TYPE_SET_OPTION, ++s->seq[slot]);
 	m.kap_tie_breaker_set = true;
 	m.kap_tie_breaker = 0;
 	s_msg(s, slot, &m);
@@ -406,13 +311,13 @@ dispatch_seeds(void)
 		s_membership(&s, 1, both, 2, 16);
 		s_simple(&s, OP_DRAIN, 0, 1);
 		s_simple(&s, OP_DRAIN, 1, 1);
-		m_seq_only(&m, MSG_TYPE_HEURISTICS_CHANGE, ++s.seq[0]);
+		msgb_seq(&m, MSG_TYPE_HEURISTICS_CHANGE, ++s.seq[0]);
 		m.heuristics_set = true;
 		m.heuristics = HEURISTICS_FAIL;
 		s_msg(&s, 0, &m);
-		m_seq_only(&m, MSG_TYPE_ASK_FOR_VOTE, ++s.seq[1]);
+		msgb_seq(&m, MSG_TYPE_ASK_FOR_VOTE, ++s.seq[1]);
 		s_msg(&s, 1, &m);
-		m_seq_only(&m, MSG_TYPE_ECHO_REQUEST, 1);
+		msgb_seq(&m, MSG_TYPE_ECHO_REQUEST, 1);
 		s_msg(&s, 1, &m);
 		s_simple(&s, OP_DRAIN, 0, 1);
 		s_simple(&s, OP_DISCONNECT, 0, 0);
@@ -426,7 +331,7 @@ dispatch_seeds(void)
 	s_begin(&s, CFG_TLS_ON | CFG_BUFS_32, 0);
 	s_handshake(&s, 0, "alpha", 1, ALGORITHM_FFSPLIT, TIE_BREAKER_LOWEST, false, both, 2, 8);
 	s_handshake(&s, 1, "beta", 1, ALGORITHM_LMS, TIE_BREAKER_HIGHEST, false, both, 2, 8);
-	m_preinit(&m, 1, "alpha");
+	msgb_preinit(&m, 1, "alpha");
 	s_msg(&s, 2, &m);
 	m_init(&m, 2, 1, ALGORITHM_FFSPLIT, TIE_BREAKER_LOWEST, 8000);	/* duplicate */
 	s_msg(&s, 2, &m);
@@ -458,13 +363,13 @@ dispatch_seeds(void)
 	s_begin(&s, CFG_TLS_REQ | CFG_BUFS_32, 0);
 	m_node_list(&m, 5, NODE_LIST_INITIAL_CONFIG, both, 2, 0, 0);
 	s_msg(&s, 0, &m);
-	m_seq_only(&m, MSG_TYPE_VOTE_INFO_REPLY, 6);
+	msgb_seq(&m, MSG_TYPE_VOTE_INFO_REPLY, 6);
 	s_msg(&s, 0, &m);
-	m_seq_only(&m, MSG_TYPE_STARTTLS, 7);
+	msgb_seq(&m, MSG_TYPE_STARTTLS, 7);
 	s_msg(&s, 0, &m);
-	m_vote(&m, MSG_TYPE_VOTE_INFO, 8, VOTE_ACK);
+	msgb_vote(&m, MSG_TYPE_VOTE_INFO, 8, VOTE_ACK);
 	s_msg(&s, 0, &m);
-	m_preinit(&m, 9, "alpha");
+	msgb_preinit(&m, 9, "alpha");
 	s_msg(&s, 0, &m);
 	m_init(&m, 10, 1, ALGORITHM_FFSPLIT, TIE_BREAKER_LOWEST, 8000);
 	s_msg(&s, 0, &m);

@@ -45,8 +45,8 @@ import tempfile
 import threading
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "qnetd"))
-import qnet_client as q  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import qnetwire as q  # noqa: E402
 
 OPT_NODE_LIST_TYPE, OPT_RING_ID, OPT_HEURISTICS, OPT_VOTE = 18, 13, 22, 19
 LIST_INITIAL_CONFIG, LIST_MEMBERSHIP = 0, 2

@@ -21,8 +21,8 @@ import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "qnetd"))
-from qnet_client import (NODE_LIST, VOTE_INFO, VOTE_INFO_REPLY, handshake,  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from qnetwire import (NODE_LIST, VOTE_INFO, VOTE_INFO_REPLY, handshake,  # noqa: E402
                          msg, node_info, read_msg, tlv, u32)
 from qnetd_lab import Qnetd  # noqa: E402
 

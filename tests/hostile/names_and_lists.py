@@ -28,24 +28,17 @@ with -s on -c on for cert. Prints `# ...` diagnostics, then `OK: ...` and exits 
 """
 
 import argparse
-import importlib.util
 import json
 import os
 import re
 import ssl
-import struct
 import subprocess
 import sys
 import time
 
-# The codec helpers of the hostile client (tlv, u8, u32, message, Conn, constants).
-_here = os.path.dirname(os.path.abspath(__file__))
-_spec = importlib.util.spec_from_file_location("qnet_hostile",
-                                               os.path.join(_here, "qnet-hostile.py"))
-w = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(w)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import qnetwire as w  # noqa: E402
 
-OPT_CONFIG_VERSION = 14
 LIST_INITIAL_CONFIG, LIST_MEMBERSHIP = 0, 2
 VOTE_INFO = 14
 HB_MS = 60000   # long enough that no echo is needed while a check runs
@@ -60,18 +53,10 @@ NAMES = {
 }
 
 
-def preinit(seq, cluster):
-    return w.message(w.PREINIT, w.u32(w.OPT_SEQ, seq), w.tlv(w.OPT_CLUSTER_NAME, cluster))
-
-
 def node_list(seq, list_type, node_ids, ring_node):
-    opts = [w.u32(w.OPT_SEQ, seq), w.u8(w.OPT_NODE_LIST_TYPE, list_type)]
     if list_type == LIST_MEMBERSHIP:
-        opts.append(w.tlv(w.OPT_RING_ID, struct.pack(">IQ", ring_node, 4)))
-    else:
-        opts.append(w.tlv(OPT_CONFIG_VERSION, struct.pack(">Q", 1)))
-    opts += [w.tlv(w.OPT_NODE_INFO, w.u32(w.OPT_NODE_ID, n)) for n in node_ids]
-    return w.message(w.NODE_LIST, *opts)
+        return w.node_list(seq, list_type, node_ids, ring=(ring_node, 4))
+    return w.node_list(seq, list_type, node_ids, config_version=1)
 
 
 def expect_skipping_votes(c, mtype, seq):
@@ -88,8 +73,8 @@ def expect_skipping_votes(c, mtype, seq):
 
 def session(a, cluster, node, nodes=(1, 2), quiet=False):
     """A client of `cluster` (bytes) as node `node` with both lists sent; the Conn."""
-    c = w.Conn(a, timeout=20.0)
-    c.send(preinit(1, cluster))
+    c = w.Conn(a.host, a.port, timeout=20.0)
+    c.send(w.preinit(1, cluster))
     r = c.read()
     if r.type != w.PREINIT_REPLY:
         raise AssertionError("PREINIT of %r: got %s" % (cluster, r))
@@ -228,8 +213,8 @@ def case_big_list(a):
 def case_cert(a):
     if not a.cert:
         raise AssertionError("cert needs --cert")
-    c = w.Conn(a)
-    c.send(preinit(1, a.cluster.encode()))
+    c = w.Conn(a.host, a.port)
+    c.send(w.preinit(1, a.cluster.encode()))
     c.expect(w.PREINIT_REPLY, seq=1)
     c.starttls(2, a.cert)
     try:

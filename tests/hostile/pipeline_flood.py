@@ -19,8 +19,8 @@ import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "qnetd"))
-from qnet_client import (ECHO_REPLY, ECHO_REQUEST, INIT_REPLY, OPT_SEQ,  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from qnetwire import (ECHO_REPLY, ECHO_REQUEST, INIT_REPLY, OPT_SEQ,  # noqa: E402
                          PREINIT_REPLY, init, msg, preinit, read_msg, tlv, u32)
 from qnetd_lab import Qnetd  # noqa: E402
 

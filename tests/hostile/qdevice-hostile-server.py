@@ -16,7 +16,6 @@ only on --listen.
 """
 
 import argparse
-import importlib.util
 import os
 import random
 import select
@@ -26,29 +25,18 @@ import struct
 import sys
 import time
 
-# The codec helpers of the hostile client (tlv, u8, u16, u32, message, constants).
-_here = os.path.dirname(os.path.abspath(__file__))
-_spec = importlib.util.spec_from_file_location("qnet_hostile", os.path.join(_here, "qnet-hostile.py"))
-w = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(w)
-
-tlv, u8, u16, u32, message = w.tlv, w.u8, w.u16, w.u32, w.message
-
-# message types (docs/protocol.md 1.5)
-PREINIT, PREINIT_REPLY, STARTTLS, INIT, INIT_REPLY, SERVER_ERROR = 0, 1, 2, 3, 4, 5
-SET_OPTION, SET_OPTION_REPLY, ECHO_REQUEST, ECHO_REPLY = 6, 7, 8, 9
-NODE_LIST, NODE_LIST_REPLY, ASK_FOR_VOTE, ASK_FOR_VOTE_REPLY = 10, 11, 12, 13
-VOTE_INFO, VOTE_INFO_REPLY, HEURISTICS_CHANGE, HEURISTICS_CHANGE_REPLY = 14, 15, 16, 17
-
-# options (docs/protocol.md 1.6)
-OPT_SEQ, OPT_TLS_SUPPORTED, OPT_TLS_CERT_REQUIRED = 0, 2, 3
-OPT_SUPPORTED_MESSAGES, OPT_SUPPORTED_OPTIONS, OPT_ERROR = 4, 5, 6
-OPT_MAX_REQUEST, OPT_MAX_REPLY, OPT_NODE_ID, OPT_ALGORITHMS = 7, 8, 9, 10
-OPT_RING_ID, OPT_NODE_INFO, OPT_NODE_LIST_TYPE, OPT_VOTE = 13, 17, 18, 19
-OPT_HEURISTICS, OPT_KAP = 22, 23
-
-VOTE_ACK, VOTE_NACK, VOTE_ASK_LATER, VOTE_WAIT, VOTE_NO_CHANGE = 1, 2, 3, 4, 5
-LIST_INITIAL, LIST_CHANGED, LIST_MEMBERSHIP, LIST_QUORUM = 0, 1, 2, 3
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import qnetwire as w  # noqa: E402
+from qnetwire import (ASK_FOR_VOTE_REPLY, ECHO_REPLY, ECHO_REQUEST,  # noqa: E402
+                      HEURISTICS_CHANGE, HEURISTICS_CHANGE_REPLY, INIT, LIST_CHANGED,
+                      LIST_INITIAL, LIST_MEMBERSHIP, NODE_LIST, NODE_LIST_REPLY,
+                      OPT_ALGORITHMS, OPT_ERROR, OPT_HEURISTICS, OPT_KAP, OPT_MAX_REPLY,
+                      OPT_NODE_ID, OPT_NODE_INFO, OPT_NODE_LIST_TYPE, OPT_RING_ID, OPT_SEQ,
+                      OPT_TLS_CERT_REQUIRED, OPT_TLS_SUPPORTED, OPT_VOTE, PREINIT,
+                      PREINIT_REPLY, SERVER_ERROR, SET_OPTION, SET_OPTION_REPLY, STARTTLS,
+                      VOTE_ACK, VOTE_ASK_LATER, VOTE_INFO, VOTE_INFO_REPLY, VOTE_NACK,
+                      VOTE_NO_CHANGE, init_reply, message, preinit_reply, ring_tlv, tlv, u8,
+                      u16, u32)
 
 MAX_READ = 1 << 20	# what we accept from qdevice (it sends < 32768)
 
@@ -65,32 +53,7 @@ class Gone(Exception):
     """qdevice closed the connection (or it broke)."""
 
 
-class Msg:
-    """A message from qdevice, options parsed leniently: opt -> list of raw values."""
-
-    def __init__(self, mtype, body):
-        self.type = mtype
-        self.body = body
-        self.opts = {}
-        pos = 0
-        while len(body) - pos >= 4:
-            opt, length = struct.unpack_from(">HH", body, pos)
-            if len(body) - pos - 4 < length:
-                break
-            self.opts.setdefault(opt, []).append(body[pos + 4:pos + 4 + length])
-            pos += 4 + length
-
-    def u(self, opt, default=None):
-        v = self.opts.get(opt)
-        return int.from_bytes(v[-1], "big") if v else default
-
-    def raw(self, opt):
-        v = self.opts.get(opt)
-        return v[-1] if v else None
-
-
-def ring_tlv(ring):
-    return tlv(OPT_RING_ID, struct.pack(">IQ", ring[0], ring[1]))
+Msg = w.Message
 
 
 def parse_ring(raw):
@@ -172,31 +135,6 @@ class Peer:
 
 
 # ---- replies as qnetd builds them (docs/protocol.md 1.8) ----------------------------------
-
-def preinit_reply(seq, tls=1, cert_required=1):
-    opts = []
-    if seq is not None:
-        opts.append(u32(OPT_SEQ, seq))
-    opts += [u8(OPT_TLS_SUPPORTED, tls), u8(OPT_TLS_CERT_REQUIRED, cert_required)]
-    return message(PREINIT_REPLY, *opts)
-
-
-def u16_array(opt, values):
-    return tlv(opt, b"".join(struct.pack(">H", v) for v in values))
-
-
-def init_reply(seq, code=0, max_request=32768, max_reply=32768, skip=()):
-    parts = [
-        (OPT_ERROR, u16(OPT_ERROR, code)),
-        (OPT_SUPPORTED_MESSAGES, u16_array(OPT_SUPPORTED_MESSAGES, range(18))),
-        (OPT_SUPPORTED_OPTIONS, u16_array(OPT_SUPPORTED_OPTIONS, range(24))),
-        (OPT_SEQ, u32(OPT_SEQ, seq) if seq is not None else b""),
-        (OPT_MAX_REQUEST, u32(OPT_MAX_REQUEST, max_request)),
-        (OPT_MAX_REPLY, u32(OPT_MAX_REPLY, max_reply)),
-        (OPT_ALGORITHMS, u16_array(OPT_ALGORITHMS, [0, 1, 2, 3])),
-    ]
-    return message(INIT_REPLY, *[b for o, b in parts if o not in skip])
-
 
 def vote_msg(mtype, seq, vote, ring, extra=b""):
     return message(mtype, u32(OPT_SEQ, seq), u8(OPT_VOTE, vote), ring_tlv(ring), extra)

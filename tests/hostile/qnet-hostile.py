@@ -18,187 +18,12 @@ import sys
 import threading
 import time
 
-# ---- wire format (docs/protocol.md 1.2-1.8) ------------------------------------------
-
-PREINIT, PREINIT_REPLY, STARTTLS, INIT, INIT_REPLY, SERVER_ERROR = 0, 1, 2, 3, 4, 5
-SET_OPTION, ECHO_REQUEST, ECHO_REPLY, NODE_LIST, NODE_LIST_REPLY = 6, 8, 9, 10, 11
-VOTE_INFO_REPLY = 15
-
-OPT_SEQ, OPT_CLUSTER_NAME, OPT_TLS_SUPPORTED = 0, 1, 2
-OPT_REPLY_ERROR_CODE, OPT_NODE_ID, OPT_ALGORITHM, OPT_HEARTBEAT = 6, 9, 11, 12
-OPT_RING_ID, OPT_NODE_INFO, OPT_NODE_LIST_TYPE, OPT_TIE_BREAKER = 13, 17, 18, 21
-
-ALGO_FFSPLIT, ALGO_LMS = 1, 3
-TB_LOWEST, TB_HIGHEST = 1, 2
-MAX_MSG = 32768
-
-MSG_NAMES = ["Preinit", "Preinit reply", "StartTLS", "Init", "Init reply",
-             "Server error", "Set option", "Set option reply", "Echo request",
-             "Echo reply", "Node list", "Node list reply", "Ask for vote",
-             "Ask for vote reply", "Vote info", "Vote info reply",
-             "Heuristics change", "Heuristics change reply"]
-
-
-def tlv(opt, value):
-    return struct.pack(">HH", opt, len(value)) + value
-
-
-def u8(opt, v):
-    return tlv(opt, struct.pack(">B", v))
-
-
-def u16(opt, v):
-    return tlv(opt, struct.pack(">H", v))
-
-
-def u32(opt, v):
-    return tlv(opt, struct.pack(">I", v))
-
-
-def message(mtype, *options, length=None):
-    body = b"".join(options)
-    return struct.pack(">HI", mtype, len(body) if length is None else length) + body
-
-
-def preinit(seq, cluster):
-    return message(PREINIT, u32(OPT_SEQ, seq), tlv(OPT_CLUSTER_NAME, cluster.encode()))
-
-
-def init(seq, node, algorithm=ALGO_FFSPLIT, tie_breaker=TB_LOWEST, hb=8000):
-    return message(INIT, u32(OPT_SEQ, seq), u32(OPT_NODE_ID, node),
-                   u16(OPT_ALGORITHM, algorithm), u32(OPT_HEARTBEAT, hb),
-                   tlv(OPT_TIE_BREAKER, struct.pack(">BI", tie_breaker, 0)),
-                   tlv(OPT_RING_ID, struct.pack(">IQ", node, 4)))
-
-
-def node_list(seq, list_type, node_ids):
-    infos = [tlv(OPT_NODE_INFO, u32(OPT_NODE_ID, n)) for n in node_ids]
-    return message(NODE_LIST, u32(OPT_SEQ, seq), u8(OPT_NODE_LIST_TYPE, list_type), *infos)
-
-
-def name(mtype):
-    return MSG_NAMES[mtype] if mtype < len(MSG_NAMES) else "type %d" % mtype
-
-
-class Closed(Exception):
-    """The server closed (or reset) the connection."""
-
-
-class Reply:
-    def __init__(self, mtype, body):
-        self.type = mtype
-        self.opts = {}
-        pos = 0
-        while len(body) - pos >= 4:
-            opt, length = struct.unpack_from(">HH", body, pos)
-            self.opts[opt] = body[pos + 4:pos + 4 + length]
-            pos += 4 + length
-
-    def u(self, opt):
-        v = self.opts.get(opt)
-        if v is None:
-            return None
-        return int.from_bytes(v, "big")
-
-    def __str__(self):
-        s = name(self.type)
-        if OPT_SEQ in self.opts:
-            s += " seq %d" % self.u(OPT_SEQ)
-        if OPT_REPLY_ERROR_CODE in self.opts:
-            s += " code %d" % self.u(OPT_REPLY_ERROR_CODE)
-        return s
-
-
-class Conn:
-    def __init__(self, args, port=None, timeout=5.0, connect_timeout=10.0):
-        self.args = args
-        self.sock = socket.create_connection((args.host, port or args.port),
-                                             timeout=connect_timeout)
-        self.sock.settimeout(timeout)
-
-    def send(self, data):
-        self.sock.sendall(data)
-
-    def _exact(self, n):
-        buf = b""
-        while len(buf) < n:
-            try:
-                chunk = self.sock.recv(n - len(buf))
-            except (ConnectionResetError, BrokenPipeError, ssl.SSLError) as e:
-                raise Closed(repr(e))
-            if not chunk:
-                raise Closed("EOF")
-            buf += chunk
-        return buf
-
-    def read(self):
-        """The next message; Closed when the server is gone, socket.timeout if silent."""
-        hdr = self._exact(6)
-        mtype, length = struct.unpack(">HI", hdr)
-        if length > 16 * 1024 * 1024:
-            raise AssertionError("server sent a length of %d" % length)
-        return Reply(mtype, self._exact(length))
-
-    def expect(self, mtype, **want):
-        r = self.read()
-        if r.type != mtype:
-            raise AssertionError("want %s, got %s" % (name(mtype), r))
-        for key, value in want.items():
-            opt = {"seq": OPT_SEQ, "code": OPT_REPLY_ERROR_CODE, "tls": OPT_TLS_SUPPORTED}[key]
-            got = r.u(opt)
-            if got != value:
-                raise AssertionError("%s: want %s %s, got %s" % (r, key, value, got))
-        print("# got %s" % r)
-        return r
-
-    def dropped(self, within=5.0):
-        """True if the server closes the connection within `within` s without a qnet reply.
-
-        Bytes before the close are fine unless they start a qnet message: after
-        STARTTLS the server may well send a TLS alert first."""
-        deadline = time.monotonic() + within
-        got = b""
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                print("# server still holds the connection after %.1f s" % within)
-                return False
-            self.sock.settimeout(left)
-            try:
-                chunk = self.sock.recv(65536)
-            except socket.timeout:
-                continue
-            except (ConnectionResetError, BrokenPipeError, ssl.SSLError) as e:
-                print("# server dropped the connection (%r) after %d bytes" % (e, len(got)))
-                return True
-            if not chunk:
-                print("# server closed the connection after %d bytes%s" % (
-                    len(got), " (a TLS alert)" if got[:1] == b"\x15" else ""))
-                return True
-            if not got and len(chunk) >= 6:
-                mtype, length = struct.unpack_from(">HI", chunk)
-                if mtype < len(MSG_NAMES) and length <= MAX_MSG:
-                    print("# server answered %s instead of dropping us" % name(mtype))
-                    return False
-            got += chunk
-
-    def starttls(self, seq, certfile=None):
-        """PREINIT was answered: send STARTTLS and wrap the socket (we are the TLS client)."""
-        self.send(message(STARTTLS, u32(OPT_SEQ, seq)))
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE	# we attack the server, we do not judge it
-        if certfile:
-            ctx.load_cert_chain(certfile)
-        self.sock = ctx.wrap_socket(self.sock, server_hostname=None)
-        print("# TLS %s established, client certificate: %s"
-              % (self.sock.version(), certfile or "none"))
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from qnetwire import (ALGO_FFSPLIT, ECHO_REPLY, ECHO_REQUEST, INIT_REPLY,  # noqa: E402
+                      MAX_MSG, NODE_LIST, NODE_LIST_REPLY, OPT_CLUSTER_NAME, OPT_NODE_INFO,
+                      OPT_REPLY_ERROR_CODE, OPT_SEQ, PREINIT, PREINIT_REPLY, SERVER_ERROR,
+                      STARTTLS, TB_LOWEST, VOTE_INFO_REPLY, Closed, Conn, init, message,
+                      node_list, preinit, tlv, u32)
 
 
 def rss_kb(pid):
@@ -222,17 +47,17 @@ def kept(conn, seq=77):
 
 
 def case_truncated_header(a):
-    c = Conn(a)
+    c = Conn(a.host, a.port)
     c.send(b"\x00\x00\x00")
     c.close()
     time.sleep(0.2)
-    c = Conn(a)
+    c = Conn(a.host, a.port)
     kept(c)
     return "3 header bytes then close: nothing to answer; the next client is served"
 
 
 def case_too_long(a):
-    c = Conn(a)
+    c = Conn(a.host, a.port)
     c.send(struct.pack(">HI", PREINIT, 40000) + b"\0" * 40000)
     r = c.expect(SERVER_ERROR, code=5)
     if OPT_SEQ in r.opts:
@@ -242,7 +67,7 @@ def case_too_long(a):
 
 
 def case_lying_tlv(a):
-    c = Conn(a)
+    c = Conn(a.host, a.port)
     # SEQ 5, then a cluster name claiming 100 bytes of which 3 follow
     c.send(message(PREINIT, u32(OPT_SEQ, 5), struct.pack(">HH", OPT_CLUSTER_NAME, 100) + b"e2e"))
     c.expect(SERVER_ERROR, code=9, seq=5)
@@ -257,7 +82,7 @@ def case_lying_tlv(a):
 
 
 def plain_session(a, cluster, node=1):
-    c = Conn(a)
+    c = Conn(a.host, a.port)
     c.send(preinit(1, cluster))
     c.expect(PREINIT_REPLY, seq=1)
     c.send(init(2, node))
@@ -283,7 +108,7 @@ def case_node_list_over_limit(a):
 
 
 def case_unknown_type(a):
-    c = Conn(a)
+    c = Conn(a.host, a.port)
     c.send(message(0x1234, u32(OPT_SEQ, 8)))
     r = c.expect(SERVER_ERROR, code=4)
     if OPT_SEQ in r.opts:
@@ -293,7 +118,7 @@ def case_unknown_type(a):
 
 
 def case_node_list_before_init(a):
-    c = Conn(a)
+    c = Conn(a.host, a.port)
     c.send(preinit(1, "hostile-early"))
     c.expect(PREINIT_REPLY, seq=1)
     c.send(node_list(3, 0, [1, 2]))
@@ -303,7 +128,7 @@ def case_node_list_before_init(a):
 
 
 def case_vote_info_reply_before_init(a):
-    c = Conn(a)
+    c = Conn(a.host, a.port)
     c.send(message(VOTE_INFO_REPLY, u32(OPT_SEQ, 4)))
     c.expect(SERVER_ERROR, code=11, seq=4)
     kept(c)
@@ -311,7 +136,7 @@ def case_vote_info_reply_before_init(a):
 
 
 def case_garbage_after_starttls(a):
-    c = Conn(a)
+    c = Conn(a.host, a.port)
     c.send(preinit(1, "hostile-garbage"))
     c.expect(PREINIT_REPLY, seq=1)
     c.send(message(STARTTLS, u32(OPT_SEQ, 2)))
@@ -329,7 +154,7 @@ def case_garbage_after_starttls(a):
 
 
 def case_starttls_tls_off(a):
-    c = Conn(a)
+    c = Conn(a.host, a.port)
     c.send(preinit(1, "hostile-notls"))
     c.expect(PREINIT_REPLY, seq=1, tls=0)
     c.send(message(STARTTLS, u32(OPT_SEQ, 2)))
@@ -343,7 +168,7 @@ def case_starttls_tls_off(a):
 
 
 def tls_session(a, cluster, certfile):
-    c = Conn(a)
+    c = Conn(a.host, a.port)
     c.send(preinit(1, cluster))
     c.expect(PREINIT_REPLY, seq=1)
     try:
@@ -421,7 +246,7 @@ def case_init_code(a):
 
 def case_slowloris(a):
     data = preinit(1, "hostile-slow")
-    slow = Conn(a, timeout=a.seconds + 10)
+    slow = Conn(a.host, a.port, timeout=a.seconds + 10)
     errors = []
 
     def dribble():
@@ -439,7 +264,7 @@ def case_slowloris(a):
     served = 0
     while t.is_alive():
         t0 = time.monotonic()
-        c = Conn(a, timeout=2)
+        c = Conn(a.host, a.port, timeout=2)
         kept(c)
         c.close()
         dt = time.monotonic() - t0
@@ -466,7 +291,7 @@ def case_idle(a):
     conns = []
     t0 = time.monotonic()
     for _ in range(a.count):
-        conns.append(Conn(a, timeout=10))
+        conns.append(Conn(a.host, a.port, timeout=10))
         # Paced: a burst overflows qnetd's accept backlog (10, as upstream), and
         # every dropped SYN costs that connect a 1 s retransmission.
         time.sleep(0.001)
@@ -500,7 +325,7 @@ def case_fd_exhaust(a):
     conns = []
     for _ in range(a.count):
         try:
-            conns.append(Conn(a, connect_timeout=1))
+            conns.append(Conn(a.host, a.port, connect_timeout=1))
         except OSError as e:
             print("# connection %d not accepted: %r" % (len(conns) + 1, e))
             break
@@ -517,7 +342,7 @@ def case_fd_exhaust(a):
     t_end = time.monotonic() + 10
     while True:
         try:
-            c = Conn(a, connect_timeout=2)
+            c = Conn(a.host, a.port, connect_timeout=2)
             kept(c)
             break
         except (OSError, Closed, AssertionError) as e:
@@ -532,7 +357,7 @@ def case_no_read_flood(a):
     """Echo requests, never a read. The server must not buffer without bound: once
     its send queue is full it stops reading us (backpressure), and its dead-peer
     timer (heartbeat 2000 ms x 1.5) drops us, since no message of ours is taken up."""
-    c = Conn(a)
+    c = Conn(a.host, a.port)
     c.send(preinit(1, "hostile-flood"))
     c.expect(PREINIT_REPLY, seq=1)
     c.send(init(2, 1, hb=2000))

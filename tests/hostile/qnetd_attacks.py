@@ -27,7 +27,7 @@ churn         --hold clients of --clusters clusters stay while others connect, I
               all close at once and --term-pid gets SIGTERM at that very moment (the
               server stops while it tears them down), and the churn goes on 1 s more.
 
-Standard library only; the wire helpers are tests/qnetd/qnet_client.py. Every wait is
+Standard library only; the wire helpers are tests/lib/qnetwire.py. Every wait is
 bounded; nothing is sent anywhere but --host (loopback in the suite).
 """
 import argparse
@@ -35,15 +35,14 @@ import os
 import signal
 import socket
 import ssl
-import struct
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "qnetd"))
-from qnet_client import (ECHO_REPLY, ECHO_REQUEST, INIT_REPLY, OPT_HEARTBEAT,  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from qnetwire import (ECHO_REPLY, ECHO_REQUEST, INIT_REPLY, OPT_HEARTBEAT,  # noqa: E402
                          OPT_REPLY_ERROR_CODE, OPT_SEQ, PREINIT_REPLY, SET_OPTION,
                          SET_OPTION_REPLY, STARTTLS, VOTE_INFO, VOTE_INFO_REPLY, handshake,
-                         init, msg, opt_u, preinit, read_msg, tlv, u32)
+                         init, msg, opt_u, preinit, read_msg, tls_wrap, tlv, u32)
 
 
 def connect(a, source=None, timeout=10.0):
@@ -335,11 +334,7 @@ def tls_init(a, announce):
     if m is None or m[0] != PREINIT_REPLY:
         raise AssertionError("no PREINIT_REPLY")
     sock.sendall(msg(STARTTLS, u32(OPT_SEQ, 2)))
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE	# we test the server's check, not its certificate
-    ctx.load_cert_chain(a.cert)
-    tls = ctx.wrap_socket(sock, server_hostname=None)
+    tls = tls_wrap(sock, a.cert)
     try:
         tls.sendall(init(3, 1))
         m = read_msg(tls)

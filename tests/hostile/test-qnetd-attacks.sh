@@ -31,29 +31,7 @@ PY=python3
 CASES=" ${ATTACK_CASES:-1a 1b 2 3 3-workers 4 5 6 7 8 9 10} "
 BYSTANDER_MAX_P99_MS=${BYSTANDER_MAX_P99_MS:-1000}
 
-dir=$(mktemp -d /tmp/test-qnetd-attacks.XXXXXX)
-pids=()
-passed=0 failed=0
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-	if [[ -n ${KEEP:-} ]]; then echo "# kept $dir"; else rm -rf "$dir"; fi
-}
-trap cleanup EXIT
-
-check() {
-	local desc=$1
-	shift
-	if "$@" >"$dir/out" 2>&1; then
-		echo "ok - $desc"
-		passed=$((passed + 1))
-	else
-		echo "not ok - $desc"
-		sed 's/^/#   /' "$dir/out" | tail -n 30
-		failed=$((failed + 1))
-	fi
-}
+. "$TOP/tests/lib.sh"
 
 wanted() { [[ $CASES == *" $1 "* ]]; }
 
@@ -61,9 +39,6 @@ wanted() { [[ $CASES == *" $1 "* ]]; }
 # clients need the descriptors.
 (( $(ulimit -Hn) >= 8192 )) && ulimit -n 8192
 
-free_port() {
-	$PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 # --------------------------------------------------------------------------------------
 # one qnetd per case: QPID, QPORT, QSOCK, QLOG, QWORKERS by case name
@@ -476,5 +451,4 @@ if wanted 1b; then
 	    case_1b_finish
 fi
 
-echo "$passed passed, $failed failed"
-[[ $failed == 0 ]]
+tests_summary

@@ -31,15 +31,13 @@ import selectors
 import socket
 import ssl
 import statistics
-import struct
 import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from qnet_client import msg, read_msg, tlv, u32	# noqa: E402
-
-PREINIT, STARTTLS, INIT, INIT_REPLY = 0, 2, 3, 4
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from qnetwire import (INIT_REPLY, STARTTLS, init, msg, preinit, read_msg, tls_wrap,  # noqa: E402
+                      u32)
 
 
 def stalled_peer(host, port, source, timeout):
@@ -47,7 +45,7 @@ def stalled_peer(host, port, source, timeout):
     sock.settimeout(timeout)
     sock.bind((source, 0))
     sock.connect((host, port))
-    sock.sendall(msg(PREINIT, u32(0, 1), tlv(1, b"stall")))
+    sock.sendall(preinit(1, b"stall"))
     sock.sendall(msg(STARTTLS, u32(0, 2)))
     return sock
 
@@ -69,20 +67,13 @@ def honest_client(host, port, deadline, cluster="honest", cert=None, source=None
     given) and INIT: True when the INIT reply came."""
     sock = socket.create_connection((host, port), timeout=deadline,
                                     source_address=(source, 0) if source else None)
-    sock.sendall(msg(PREINIT, u32(0, 1), tlv(1, cluster.encode())))
+    sock.sendall(preinit(1, cluster))
     reply = read_msg(sock)
     if reply is None or reply[0] != 1:
         return False
     sock.sendall(msg(STARTTLS, u32(0, 2)))
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    if cert:
-        ctx.load_cert_chain(cert)
-    tls = ctx.wrap_socket(sock, server_hostname=None)
-    ring = struct.pack(">IQ", 1, 8)
-    tls.sendall(msg(INIT, u32(0, 3), u32(9, 1), tlv(11, struct.pack(">H", 1)),
-                    u32(12, 8000), tlv(21, struct.pack(">BI", 1, 0)), tlv(13, ring)))
+    tls = tls_wrap(sock, cert)
+    tls.sendall(init(3, 1, ring=(1, 8)))
     reply = read_msg(tls)
     tls.close()
     return reply is not None and reply[0] == INIT_REPLY
@@ -119,7 +110,7 @@ class Flood(threading.Thread):
         held = []	# (opened at, socket)
         start = time.monotonic()
         n = 0
-        payload = (msg(PREINIT, u32(0, 1), tlv(1, b"stall")) + msg(STARTTLS, u32(0, 2)) +
+        payload = (preinit(1, b"stall") + msg(STARTTLS, u32(0, 2)) +
                    HALF_CLIENT_HELLO)
         while not self.stop.is_set():
             now = time.monotonic()

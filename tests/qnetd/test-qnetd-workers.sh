@@ -13,32 +13,11 @@ QNETD=$BUILD/qnetd/qnetd
 TOOL=$BUILD/qnetd/qnetd-tool
 CLIENT=$HERE/qnet_client.py
 
-dir=$(mktemp -d /tmp/test-qnetd-workers.XXXXXX)
-pids=()
-passed=0 failed=0
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	# Workers of a front that was SIGKILLed get SIGTERM from the kernel (PDEATHSIG).
-	[[ -n ${KEEP:-} ]] && echo "kept $dir" || rm -rf "$dir"
-}
-trap cleanup EXIT
+# Checks run in a subshell: an "exit 1" inside one ends only that check. Workers of
+# a front killed at exit get SIGTERM from the kernel (PDEATHSIG).
+. "$HERE/../lib.sh"
 
-check() {
-	local desc=$1
-	shift
-	# A subshell, so an "exit 1" inside a check ends only the check.
-	if ( "$@" ) >"$dir/out" 2>&1; then
-		echo "ok - $desc"
-		passed=$((passed + 1))
-	else
-		echo "not ok - $desc"
-		sed 's/^/#   /' "$dir/out" | tail -n 20
-		failed=$((failed + 1))
-	fi
-}
-
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 sock=$dir/q.sock
 adv="lock_file=$dir/q.pid,local_socket_file=$sock"
 
@@ -79,19 +58,19 @@ all_gone() {
 	return 0
 }
 
-check "worker_processes=0 is refused naming the range" eval \
+check "worker_processes=0 is refused naming the range" subshell eval \
     '"$QNETD" -f -s off -S worker_processes=0 2>&1 | grep -q "worker_processes.*1\.\.64"'
-check "worker_processes=65 is refused" eval \
+check "worker_processes=65 is refused" subshell eval \
     '! "$QNETD" -f -s off -p "$port" -S "$adv,worker_processes=65" >/dev/null 2>&1'
 
-check "no NSS database: one clear error before any worker starts, exit 1" eval \
+check "no NSS database: one clear error before any worker starts, exit 1" subshell eval \
     'out=$(timeout 20 "$QNETD" -f -s on -p "$port" -S "$adv,worker_processes=3,nss_db_dir=$dir/none" 2>&1)
      rc=$?; echo "$out"
      [[ $rc == 1 && $(grep -c "qnetd-certutil -i" <<<"$out") == 1 && $out != *"worker process"* ]]'
 
 start_qnetd "$dir/qnetd.log" -m 6
 workers=$(children "$qnetd_pid")
-check "three worker processes run under the front, each announced ready" eval \
+check "three worker processes run under the front, each announced ready" subshell eval \
     '[[ $(wc -w <<<"$workers") == 3 ]] && grep -q "worker 2 ready" "$dir/qnetd.log" &&
      grep -q "3 processes and a front" "$dir/qnetd.log"'
 
@@ -111,29 +90,29 @@ all_acked() {
 	done
 }
 for _ in $(seq 100); do all_acked && break; sleep 0.1; done
-check "all six clients got ACK pushed (VOTE_INFO ACK) from their worker" all_acked
+check "all six clients got ACK pushed (VOTE_INFO ACK) from their worker" subshell all_acked
 # "qnetd[PID] debug: client ADDR (cluster NAME, node N): ..." lines name the serving process.
 served_by() {
 	grep -o "qnetd\[[0-9]*\] debug: client [^ ]* (cluster $1, node" "$dir/qnetd.log" |
 	    sed 's/qnetd\[\([0-9]*\)\].*/\1/' | sort -u
 }
-check "each cluster is served by one worker, the three by three different ones" eval \
+check "each cluster is served by one worker, the three by three different ones" subshell eval \
     'a=$(served_by alpha) g=$(served_by gamma) d=$(served_by delta);
      [[ $(wc -w <<<"$a") == 1 && $(wc -w <<<"$g") == 1 && $(wc -w <<<"$d") == 1 ]] &&
      [[ $(printf "%s\n" "$a" "$g" "$d" | sort -u | wc -l) == 3 ]] &&
      for p in $a $g $d; do grep -qx "$p" <<<"$workers" || exit 1; done'
-check "qnetd-tool -s counts the clients and clusters of all workers" eval \
+check "qnetd-tool -s counts the clients and clusters of all workers" subshell eval \
     '"$TOOL" -s -p "$sock" | grep -qP "^Connected clients:\t+6$" &&
      "$TOOL" -s -p "$sock" | grep -qP "^Connected clusters:\t+3$"'
-check "qnetd-tool -l lists the three clusters with their two nodes" eval \
+check "qnetd-tool -l lists the three clusters with their two nodes" subshell eval \
     'out=$("$TOOL" -l -p "$sock");
      [[ $(grep -c "^Cluster " <<<"$out") == 3 && $(grep -c "^    Node ID " <<<"$out") == 6 ]]'
-check "qnetd-tool -l -c gamma shows only gamma" eval \
+check "qnetd-tool -l -c gamma shows only gamma" subshell eval \
     'out=$("$TOOL" -l -c gamma -p "$sock");
      [[ $(grep -c "^Cluster " <<<"$out") == 1 && $out == "Cluster \"gamma\":"* ]]'
-check "qnetd-tool -l -c of an unknown cluster prints nothing" eval \
+check "qnetd-tool -l -c of an unknown cluster prints nothing" subshell eval \
     '[[ -z $("$TOOL" -l -c nosuch -p "$sock") ]]'
-check "qnetd-tool -s -j and -l -j are JSON with the totals" eval \
+check "qnetd-tool -s -j and -l -j are JSON with the totals" subshell eval \
     '"$TOOL" -s -j -p "$sock" | python3 -c "import json,sys; d=json.load(sys.stdin);
 sys.exit(0 if (d[\"connected_clients\"], d[\"connected_clusters\"]) == (6, 3) else 1)" &&
      "$TOOL" -l -j -p "$sock" | python3 -c "import json,sys; d=json.load(sys.stdin);
@@ -141,21 +120,21 @@ names = sorted(c[\"name\"] for c in d[\"clusters\"]);
 sys.exit(0 if names == [\"alpha\", \"delta\", \"gamma\"] and
          all(len(c[\"nodes\"]) == 2 for c in d[\"clusters\"]) else 1)" &&
      [[ $("$TOOL" -l -j -c delta -p "$sock" | python3 -c "import json,sys; print(len(json.load(sys.stdin)[\"clusters\"]))") == 1 ]]'
-check "qnetd-tool --metrics sums the workers and lists every cluster" eval \
+check "qnetd-tool --metrics sums the workers and lists every cluster" subshell eval \
     'm=$("$TOOL" --metrics -p "$sock");
      grep -qx "qnetd_clients 6" <<<"$m" && grep -qx "qnetd_clusters 3" <<<"$m" &&
      grep -qx "qnetd_acks_sent_total [1-9][0-9]*" <<<"$m" &&
      for c in alpha gamma delta; do grep -qx "qnetd_cluster_acked_nodes{cluster=\"$c\"} 2" <<<"$m" || exit 1; done &&
      grep -qx "qnetd_clients_accepted_total 6" <<<"$m"'
-check "a seventh client is over -m 6 counted across workers and refused" eval \
+check "a seventh client is over -m 6 counted across workers and refused" subshell eval \
     '"$CLIENT" 127.0.0.1 "$port" zeta 1 | grep -qx closed &&
      "$TOOL" --metrics -p "$sock" | grep -qx "qnetd_clients_refused_total 1"'
 # The clients leave: every worker reports its clients gone.
 kill "${client_pids[@]}" 2>/dev/null
-check "clients that left are no longer counted (notices from the workers)" eval \
+check "clients that left are no longer counted (notices from the workers)" subshell eval \
     'for _ in $(seq 30); do "$TOOL" -s -p "$sock" | grep -qP "^Connected clients:\t+0$" && exit 0; sleep 0.1; done; exit 1'
 
-check "a message other than PREINIT first is answered by the front as by one process" eval \
+check "a message other than PREINIT first is answered by the front as by one process" subshell eval \
     'python3 -c "
 import socket, struct, sys
 s = socket.create_connection((\"127.0.0.1\", int(sys.argv[1])), timeout=5)
@@ -168,9 +147,9 @@ victim=$(head -n 1 <<<"$workers")
 kill -KILL "$victim"
 exit_status=none
 wait_exit "$qnetd_pid" 10
-check "a worker killed: the front exits with status 1 and names the lost worker" eval \
+check "a worker killed: the front exits with status 1 and names the lost worker" subshell eval \
     '[[ $exit_status == 1 ]] && grep -q "worker process $victim is gone" "$dir/qnetd.log"'
-check "... and no worker process is left behind" eval \
+check "... and no worker process is left behind" subshell eval \
     'for _ in $(seq 50); do all_gone $workers && exit 0; sleep 0.1; done; exit 1'
 
 rm -f "$dir/q.pid"
@@ -179,10 +158,10 @@ workers=$(children "$qnetd_pid")
 kill -TERM "$qnetd_pid"
 exit_status=none
 wait_exit "$qnetd_pid" 10
-check "SIGTERM: the front exits 0, its workers are gone, its files removed" eval \
+check "SIGTERM: the front exits 0, its workers are gone, its files removed" subshell eval \
     '[[ $exit_status == 0 ]] && all_gone $workers &&
      [[ ! -e $sock && ! -e $dir/q.pid ]]'
-check "... and no worker logged an error on the way out" eval \
+check "... and no worker logged an error on the way out" subshell eval \
     '! grep -E " (error|warning): " "$dir/qnetd2.log"'
 
 start_qnetd "$dir/qnetd3.log"
@@ -190,7 +169,7 @@ workers=$(children "$qnetd_pid")
 "$TOOL" -H -p "$sock" >/dev/null
 exit_status=none
 wait_exit "$qnetd_pid" 10
-check "qnetd-tool -H stops the front and every worker" eval \
+check "qnetd-tool -H stops the front and every worker" subshell eval \
     '[[ $exit_status == 0 ]] && all_gone $workers'
 
 # wait_clients N: qnetd-tool -s reports N connected clients within 3 s.
@@ -208,7 +187,7 @@ workers=$(children "$qnetd_pid")
 "$CLIENT" 127.0.0.1 "$port" "two words" 1 30 >"$dir/two.out" 2>&1 &
 two_pid=$!
 pids+=("$two_pid")
-check "qnetd-tool -l -c with a space in the cluster name finds it in its worker" eval \
+check "qnetd-tool -l -c with a space in the cluster name finds it in its worker" subshell eval \
     'wait_clients 1 && out=$("$TOOL" -l -c "two words" -p "$sock") &&
      [[ $out == "Cluster \"two words\":"* ]]'
 kill "$two_pid" 2>/dev/null
@@ -218,7 +197,7 @@ wait_clients 0
 # taken for the next command's.
 stopped=$(head -n 1 <<<"$workers")
 kill -STOP "$stopped"
-check "an admin command fails while a worker does not answer, with a plain message" eval \
+check "an admin command fails while a worker does not answer, with a plain message" subshell eval \
     '! out=$("$TOOL" -l -j -p "$sock" 2>&1) &&
      [[ $out == "Error: A worker process did not answer; see the log" ]]'
 "$TOOL" -s -p "$sock" >"$dir/late.out" 2>&1 &
@@ -226,7 +205,7 @@ late=$!
 sleep 1
 kill -CONT "$stopped"
 wait "$late"
-check "... and the next command gets its own answer, not the late one" eval \
+check "... and the next command gets its own answer, not the late one" subshell eval \
     'grep -qP "^Connected clients:\t+0$" "$dir/late.out" &&
      [[ -z $("$TOOL" -l -p "$sock") ]]'
 kill -TERM "$qnetd_pid"
@@ -246,7 +225,7 @@ lowest_free_fd() {
 for w in $workers; do prlimit --pid "$w" --nofile="$(lowest_free_fd "$w"):"; done
 "$CLIENT" 127.0.0.1 "$port" alpha 1 >"$dir/emfile.out" 2>&1
 for w in $workers; do prlimit --pid "$w" --nofile=1024:; done
-check "a hand-over that lost its socket in the worker is not counted against -m" eval \
+check "a hand-over that lost its socket in the worker is not counted against -m" subshell eval \
     'grep -qx closed "$dir/emfile.out" &&
      "$CLIENT" 127.0.0.1 "$port" alpha 1 | grep -q "^type=14 vote=1"'
 kill -TERM "$qnetd_pid"
@@ -261,12 +240,11 @@ stopped=$(head -n 1 <<<"$workers")
 kill -STOP "$stopped"
 exit_status=none
 wait_exit "$qnetd_pid" 50
-check "a worker stuck for good: killed after 30 s unanswered, the front exits with status 1" eval \
+check "a worker stuck for good: killed after 30 s unanswered, the front exits with status 1" subshell eval \
     '[[ $exit_status == 1 ]] &&
      grep -q "worker process $stopped has not answered for [0-9]* s: killing it" "$dir/qnetd6.log" &&
      grep -q "worker process $stopped is gone" "$dir/qnetd6.log"'
-check "... and no worker process is left behind" eval \
+check "... and no worker process is left behind" subshell eval \
     'for _ in $(seq 50); do all_gone $workers && exit 0; sleep 0.1; done; exit 1'
 
-echo "$passed passed, $failed failed"
-[[ $failed == 0 ]]
+tests_summary

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "common/msg.h"
+#include "tests/unit/msg-builders.h"
 
 static struct tlv_buf out;
 
@@ -49,6 +50,8 @@ encode(const struct msg *m)
 }
 
 /* ---- docs/protocol.md 1.10, byte for byte, both ways ---- */
+
+static const uint32_t both[] = { 1, 2 };
 
 static const uint8_t hex_preinit[] = {
 	0x00, 0x00, 0x00, 0x00, 0x00, 0x0f, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00,
@@ -101,12 +104,7 @@ hex_preinit_both_ways(void **state)
 	struct msg m;
 
 	(void)state;
-	msg_init(&m, MSG_TYPE_PREINIT);
-	m.seq_set = true;
-	m.seq = 1;
-	m.cluster_name_set = true;
-	m.cluster_name = (const uint8_t *)"pve";
-	m.cluster_name_len = 3;
+	msgb_preinit(&m, 1, "pve");
 	encode(&m);
 	assert_int_equal(out.len, sizeof(hex_preinit));
 	assert_memory_equal(out.data, hex_preinit, sizeof(hex_preinit));
@@ -127,13 +125,7 @@ hex_preinit_reply_both_ways(void **state)
 	struct msg m;
 
 	(void)state;
-	msg_init(&m, MSG_TYPE_PREINIT_REPLY);
-	m.seq_set = true;
-	m.seq = 1;
-	m.tls_supported_set = true;
-	m.tls_supported = TLS_SUPPORTED;
-	m.tls_client_cert_required_set = true;
-	m.tls_client_cert_required = 1;
+	msgb_preinit_reply(&m, 1, TLS_SUPPORTED, 1);
 	encode(&m);
 	assert_int_equal(out.len, sizeof(hex_preinit_reply));
 	assert_memory_equal(out.data, hex_preinit_reply, sizeof(hex_preinit_reply));
@@ -154,9 +146,7 @@ hex_starttls_both_ways(void **state)
 	struct msg m;
 
 	(void)state;
-	msg_init(&m, MSG_TYPE_STARTTLS);
-	m.seq_set = true;
-	m.seq = 2;
+	msgb_seq(&m, MSG_TYPE_STARTTLS, 2);
 	encode(&m);
 	assert_int_equal(out.len, sizeof(hex_starttls));
 	assert_memory_equal(out.data, hex_starttls, sizeof(hex_starttls));
@@ -172,16 +162,7 @@ hex_membership_both_ways(void **state)
 	struct msg m;
 
 	(void)state;
-	msg_init(&m, MSG_TYPE_NODE_LIST);
-	m.seq_set = true;
-	m.seq = 6;
-	m.node_list_type_set = true;
-	m.node_list_type = NODE_LIST_MEMBERSHIP;
-	m.ring_id_set = true;
-	m.ring_id.node_id = 1;
-	m.ring_id.seq = 0x1c;
-	add_node(&m, 1, 0, 0);
-	add_node(&m, 2, 0, 0);
+	assert_int_equal(msgb_node_list(&m, 6, NODE_LIST_MEMBERSHIP, both, 2, 0x1c), 0);
 	m.heuristics_set = true;
 	m.heuristics = HEURISTICS_PASS;
 	encode(&m);
@@ -212,15 +193,7 @@ hex_quorum_both_ways(void **state)
 	struct msg m;
 
 	(void)state;
-	msg_init(&m, MSG_TYPE_NODE_LIST);
-	m.seq_set = true;
-	m.seq = 7;
-	m.node_list_type_set = true;
-	m.node_list_type = NODE_LIST_QUORUM;
-	m.quorate_set = true;
-	m.quorate = 1;
-	add_node(&m, 1, 0, NODE_STATE_MEMBER);
-	add_node(&m, 2, 0, NODE_STATE_MEMBER);
+	assert_int_equal(msgb_node_list(&m, 7, NODE_LIST_QUORUM, both, 2, 0), 0);
 	encode(&m);
 	msg_fini(&m);
 	assert_int_equal(out.len, sizeof(hex_quorum));
@@ -242,14 +215,7 @@ hex_vote_info_both_ways(void **state)
 	struct msg m;
 
 	(void)state;
-	msg_init(&m, MSG_TYPE_VOTE_INFO);
-	m.seq_set = true;
-	m.seq = 1;
-	m.vote_set = true;
-	m.vote = VOTE_ACK;
-	m.ring_id_set = true;
-	m.ring_id.node_id = 1;
-	m.ring_id.seq = 0x1c;
+	msgb_vote(&m, MSG_TYPE_VOTE_INFO, 1, VOTE_ACK);
 	encode(&m);
 	assert_int_equal(out.len, sizeof(hex_vote_info));
 	assert_memory_equal(out.data, hex_vote_info, sizeof(hex_vote_info));
@@ -266,9 +232,7 @@ hex_server_error_both_ways(void **state)
 	struct msg m;
 
 	(void)state;
-	msg_init(&m, MSG_TYPE_SERVER_ERROR);
-	m.seq_set = true;
-	m.seq = 9;
+	msgb_seq(&m, MSG_TYPE_SERVER_ERROR, 9);
 	m.reply_error_code_set = true;
 	m.reply_error_code = REPLY_DOESNT_CONTAIN_REQUIRED_OPTION;
 	encode(&m);
@@ -288,26 +252,8 @@ full_init_and_init_reply_sizes(void **state)
 	struct msg m;
 
 	(void)state;
-	msg_init(&m, MSG_TYPE_INIT);
-	m.seq_set = true;
-	m.seq = 3;
-	m.supported_messages_set = true;
-	m.supported_messages = (uint16_t *)msg_all_message_types;
-	m.supported_messages_count = MSG_TYPE_COUNT;
-	m.supported_options_set = true;
-	m.supported_options = (uint16_t *)msg_all_option_types;
-	m.supported_options_count = OPT_TYPE_COUNT;
-	m.node_id_set = true;
-	m.node_id = 1;
-	m.algorithm_set = true;
-	m.algorithm = ALGORITHM_FFSPLIT;
-	m.heartbeat_interval_set = true;
-	m.heartbeat_interval = 8000;
-	m.tie_breaker_set = true;
-	m.tie_breaker.mode = TIE_BREAKER_LOWEST;
-	m.ring_id_set = true;
-	m.ring_id.node_id = 1;
-	m.ring_id.seq = 4;
+	msgb_init(&m, 3, 1, ALGORITHM_FFSPLIT, TIE_BREAKER_LOWEST, 8000);
+	msgb_supported_lists(&m);
 	encode(&m);
 	assert_int_equal(out.len, 153);
 	assert_memory_equal(out.data, "\x00\x03\x00\x00\x00\x93", 6);
@@ -321,24 +267,7 @@ full_init_and_init_reply_sizes(void **state)
 	assert_memory_equal(out.data + 128, "\x00\x15\x00\x05\x01\x00\x00\x00\x00", 9);
 	assert_memory_equal(out.data + 137, "\x00\x0d\x00\x0c", 4);
 
-	msg_init(&m, MSG_TYPE_INIT_REPLY);
-	m.reply_error_code_set = true;
-	m.reply_error_code = REPLY_NO_ERROR;
-	m.supported_messages_set = true;
-	m.supported_messages = (uint16_t *)msg_all_message_types;
-	m.supported_messages_count = MSG_TYPE_COUNT;
-	m.supported_options_set = true;
-	m.supported_options = (uint16_t *)msg_all_option_types;
-	m.supported_options_count = OPT_TYPE_COUNT;
-	m.seq_set = true;
-	m.seq = 3;
-	m.server_max_request_size_set = true;
-	m.server_max_request_size = 32768;
-	m.server_max_reply_size_set = true;
-	m.server_max_reply_size = 32768;
-	m.supported_algorithms_set = true;
-	m.supported_algorithms = (uint16_t *)msg_all_algorithms;
-	m.supported_algorithms_count = ALGORITHM_COUNT;
+	msgb_init_reply(&m, 3, 32768);
 	encode(&m);
 	assert_int_equal(out.len, 140);
 	assert_memory_equal(out.data, "\x00\x04\x00\x00\x00\x86", 6);

@@ -13,6 +13,7 @@
 #include "common/msg.h"
 #include "common/tlv.h"
 #include "qdevice/handshake.h"
+#include "tests/unit/msg-builders.h"
 
 static void
 tls_table(void **state)
@@ -58,13 +59,7 @@ preinit_reply(void **state)
 	struct msg m, d;
 
 	(void)state;
-	msg_init(&m, MSG_TYPE_PREINIT_REPLY);
-	m.seq_set = true;
-	m.seq = 5;
-	m.tls_supported_set = true;
-	m.tls_supported = TLS_SUPPORTED;
-	m.tls_client_cert_required_set = true;
-	m.tls_client_cert_required = 1;
+	msgb_preinit_reply(&m, 5, TLS_SUPPORTED, 1);
 	decode_of(&m, &d);
 	assert_int_equal(handshake_check_preinit_reply(&d, 5), DISCONNECT_NONE);
 	assert_int_equal(handshake_check_preinit_reply(&d, 6), DISCONNECT_REQUIRED_OPTION_MISSING);
@@ -80,30 +75,6 @@ preinit_reply(void **state)
 	decode_of(&m, &d);
 	assert_int_equal(handshake_check_preinit_reply(&d, 5), DISCONNECT_REQUIRED_OPTION_MISSING);
 	msg_fini(&d);
-}
-
-/* A complete INIT_REPLY as upstream qnetd sends it. */
-static void
-good_init_reply(struct msg *m)
-{
-	msg_init(m, MSG_TYPE_INIT_REPLY);
-	m->reply_error_code_set = true;
-	m->reply_error_code = REPLY_NO_ERROR;
-	m->supported_messages_set = true;
-	m->supported_messages = (uint16_t *)msg_all_message_types;
-	m->supported_messages_count = MSG_TYPE_COUNT;
-	m->supported_options_set = true;
-	m->supported_options = (uint16_t *)msg_all_option_types;
-	m->supported_options_count = OPT_TYPE_COUNT;
-	m->seq_set = true;
-	m->seq = 3;
-	m->server_max_request_size_set = true;
-	m->server_max_request_size = 32768;
-	m->server_max_reply_size_set = true;
-	m->server_max_reply_size = 32768;
-	m->supported_algorithms_set = true;
-	m->supported_algorithms = (uint16_t *)msg_all_algorithms;
-	m->supported_algorithms_count = ALGORITHM_COUNT;
 }
 
 static const struct init_requirements req = {
@@ -198,7 +169,7 @@ init_reply(void **state)
 		struct msg m, d;
 		enum disconnect_reason got;
 
-		good_init_reply(&m);
+		msgb_init_reply(&m, 3, 32768);
 		mutate(&m, init_rows[i].mut);
 		r.need_heuristics = init_rows[i].need_heuristics;
 		decode_of(&m, &d);

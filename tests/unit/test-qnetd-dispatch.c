@@ -23,83 +23,15 @@
 #include "qnetd/dispatch.h"
 #include "qnetd/instance.h"
 #include "common/nss-sock.h"
-
-struct fixture {
-	qb_loop_t		*loop;
-	struct qnetd_settings	 settings;
-	struct qnetd_instance	 inst;
-};
-
-static int
-setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	f->loop = qb_loop_create();
-	assert_non_null(f->loop);
-	qnetd_settings_defaults(&f->settings);
-	assert_int_equal(qnetd_instance_init(&f->inst, &f->settings, f->loop), 0);
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	qnetd_instance_fini(&f->inst);
-	qb_loop_destroy(f->loop);
-	qnetd_settings_fini(&f->settings);
-	free(f);
-	return 0;
-}
-
-static struct qnetd_client *
-new_client(struct fixture *f)
-{
-	struct qnetd_client *c = qnetd_client_create(&f->inst, NULL, "test:1");
-
-	assert_non_null(c);
-	return c;
-}
-
-static void
-feed(struct qnetd_client *c, const struct msg *m)
-{
-	struct tlv_buf b;
-
-	tlv_buf_init(&b, 1 << 16);
-	assert_int_equal(msg_encode(m, &b), 0);
-	qnetd_dispatch(c, b.data, b.len);
-	tlv_buf_fini(&b);
-}
-
-/* Pop the oldest queued message into *m (caller msg_fini()s); false if none. */
-static bool
-pop(struct qnetd_client *c, struct msg *m)
-{
-	struct qnetd_send_item *item;
-
-	if (qb_list_empty(&c->send_queue))
-		return false;
-	item = qb_list_first_entry(&c->send_queue, struct qnetd_send_item, list);
-	assert_int_equal(msg_decode(item->data, item->len, m), 0);
-	/* keep borrowed views valid: copy out what tests read, then free */
-	qb_list_del(&item->list);
-	c->send_queue_len--;
-	m->cluster_name = NULL;
-	free(item);
-	return true;
-}
+#include "tests/unit/msg-builders.h"
+#include "tests/unit/qnetd-fixture.h"
 
 static void
 expect_server_error(struct qnetd_client *c, uint16_t code, bool seq_set, uint32_t seq)
 {
 	struct msg m;
 
-	assert_true(pop(c, &m));
+	assert_true(qnetd_fixture_pop(c, &m));
 	if (m.type != MSG_TYPE_SERVER_ERROR || m.reply_error_code != code)
 		fail_msg("want SERVER_ERROR %u, got %s code %u", code, msg_type_name(m.type),
 		    m.reply_error_code);
@@ -110,48 +42,16 @@ expect_server_error(struct qnetd_client *c, uint16_t code, bool seq_set, uint32_
 }
 
 static void
-feed_preinit(struct qnetd_client *c, const char *cluster, uint32_t seq)
-{
-	struct msg m;
-
-	msg_init(&m, MSG_TYPE_PREINIT);
-	m.seq_set = true;
-	m.seq = seq;
-	m.cluster_name_set = true;
-	m.cluster_name = (const uint8_t *)cluster;
-	m.cluster_name_len = strlen(cluster);
-	feed(c, &m);
-}
-
-static void
 send_preinit(struct qnetd_client *c, const char *cluster, uint32_t seq)
 {
 	struct msg r;
 
-	feed_preinit(c, cluster, seq);
-	assert_true(pop(c, &r));
+	msgb_preinit(&r, seq, cluster);
+	qnetd_fixture_feed(c, &r);
+	assert_true(qnetd_fixture_pop(c, &r));
 	assert_int_equal(r.type, MSG_TYPE_PREINIT_REPLY);
 	assert_int_equal(r.seq, seq);
 	msg_fini(&r);
-}
-
-static void
-init_msg(struct msg *m, uint32_t node, uint16_t algorithm, uint8_t tb_mode)
-{
-	msg_init(m, MSG_TYPE_INIT);
-	m->seq_set = true;
-	m->seq = 10 + node;
-	m->node_id_set = true;
-	m->node_id = node;
-	m->ring_id_set = true;
-	m->ring_id.node_id = 1;
-	m->ring_id.seq = 4;
-	m->heartbeat_interval_set = true;
-	m->heartbeat_interval = 8000;
-	m->tie_breaker_set = true;
-	m->tie_breaker.mode = tb_mode;
-	m->algorithm_set = true;
-	m->algorithm = algorithm;
 }
 
 static uint16_t
@@ -160,7 +60,7 @@ init_reply_code(struct qnetd_client *c)
 	struct msg r;
 	uint16_t code;
 
-	assert_true(pop(c, &r));
+	assert_true(qnetd_fixture_pop(c, &r));
 	assert_int_equal(r.type, MSG_TYPE_INIT_REPLY);
 	assert_true(r.server_max_request_size_set);
 	assert_true(r.server_max_request_size >= 32768);
@@ -170,25 +70,11 @@ init_reply_code(struct qnetd_client *c)
 	return code;
 }
 
-static struct qnetd_client *
-ready_client(struct fixture *f, const char *cluster, uint32_t node, uint16_t algorithm)
-{
-	struct qnetd_client *c = new_client(f);
-	struct msg m;
-
-	send_preinit(c, cluster, 1);
-	init_msg(&m, node, algorithm, TIE_BREAKER_LOWEST);
-	feed(c, &m);
-	assert_int_equal(init_reply_code(c), REPLY_NO_ERROR);
-	assert_true(c->init_received);
-	return c;
-}
-
 static void
 preinit_reply_reflects_settings(void **state)
 {
-	struct fixture *f = *state;
-	struct qnetd_client *c = new_client(f);
+	struct qnetd_fixture *f = *state;
+	struct qnetd_client *c = qnetd_fixture_client(f, "test:1");
 	struct msg m, r;
 
 	f->settings.tls = QNETD_TLS_REQUIRED;
@@ -197,8 +83,8 @@ preinit_reply_reflects_settings(void **state)
 	m.cluster_name_set = true;
 	m.cluster_name = (const uint8_t *)"pve";
 	m.cluster_name_len = 3;
-	feed(c, &m);	/* no seq: the reply carries none */
-	assert_true(pop(c, &r));
+	qnetd_fixture_feed(c, &m);	/* no seq: the reply carries none */
+	assert_true(qnetd_fixture_pop(c, &r));
 	assert_int_equal(r.type, MSG_TYPE_PREINIT_REPLY);
 	assert_false(r.seq_set);
 	assert_int_equal(r.tls_supported, TLS_REQUIRED);
@@ -210,19 +96,17 @@ preinit_reply_reflects_settings(void **state)
 static void
 preinit_errors(void **state)
 {
-	struct fixture *f = *state;
-	struct qnetd_client *c = new_client(f);
+	struct qnetd_fixture *f = *state;
+	struct qnetd_client *c = qnetd_fixture_client(f, "test:1");
 	struct msg m;
 
-	msg_init(&m, MSG_TYPE_PREINIT);
-	m.seq_set = true;
-	m.seq = 9;
-	feed(c, &m);
+	msgb_seq(&m, MSG_TYPE_PREINIT, 9);
+	qnetd_fixture_feed(c, &m);
 	expect_server_error(c, REPLY_DOESNT_CONTAIN_REQUIRED_OPTION, true, 9);
 	m.cluster_name_set = true;
 	m.cluster_name = (const uint8_t *)"a\0b";
 	m.cluster_name_len = 3;
-	feed(c, &m);
+	qnetd_fixture_feed(c, &m);
 	expect_server_error(c, REPLY_ERROR_DECODING_MSG, true, 9);
 	assert_false(c->preinit_received);
 }
@@ -257,10 +141,10 @@ init_error_rows(void **state)
 		{ "unknown algorithm", true, -1, 8000, 4, REPLY_UNSUPPORTED_DECISION_ALGORITHM },
 		{ "valid", true, -1, 120000, 3, REPLY_NO_ERROR },
 	};
-	struct fixture *f = *state;
+	struct qnetd_fixture *f = *state;
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		struct qnetd_client *c = new_client(f);
+		struct qnetd_client *c = qnetd_fixture_client(f, "test:1");
 		struct msg m;
 		uint16_t got;
 		char name[16];
@@ -268,7 +152,7 @@ init_error_rows(void **state)
 		snprintf(name, sizeof(name), "row%zu", i);
 		if (rows[i].preinit)
 			send_preinit(c, name, 1);
-		init_msg(&m, 1, rows[i].algorithm, TIE_BREAKER_LOWEST);
+		msgb_init(&m, 10 + 1, 1, rows[i].algorithm, TIE_BREAKER_LOWEST, 8000);
 		m.heartbeat_interval = rows[i].hb;
 		switch (rows[i].drop) {
 		case OPT_NODE_ID: m.node_id_set = false; break;
@@ -277,7 +161,7 @@ init_error_rows(void **state)
 		case OPT_TIE_BREAKER: m.tie_breaker_set = false; break;
 		case OPT_DECISION_ALGORITHM: m.algorithm_set = false; break;
 		}
-		feed(c, &m);
+		qnetd_fixture_feed(c, &m);
 		got = init_reply_code(c);
 		if (got != rows[i].want)
 			fail_msg("%s: got %u (%s), want %u (%s)", rows[i].name, got,
@@ -290,18 +174,18 @@ init_error_rows(void **state)
 static void
 init_echoes_lists_only_when_sent(void **state)
 {
-	struct fixture *f = *state;
-	struct qnetd_client *c = new_client(f);
+	struct qnetd_fixture *f = *state;
+	struct qnetd_client *c = qnetd_fixture_client(f, "test:1");
 	uint16_t mine[] = { 0, 3 };
 	struct msg m, r;
 
 	send_preinit(c, "lists", 1);
-	init_msg(&m, 1, ALGORITHM_FFSPLIT, TIE_BREAKER_LOWEST);
+	msgb_init(&m, 10 + 1, 1, ALGORITHM_FFSPLIT, TIE_BREAKER_LOWEST, 8000);
 	m.supported_messages_set = true;
 	m.supported_messages = mine;
 	m.supported_messages_count = 2;
-	feed(c, &m);
-	assert_true(pop(c, &r));
+	qnetd_fixture_feed(c, &m);
+	assert_true(qnetd_fixture_pop(c, &r));
 	assert_true(r.supported_messages_set);
 	assert_int_equal(r.supported_messages_count, MSG_TYPE_COUNT);	/* ours, not theirs */
 	assert_false(r.supported_options_set);
@@ -312,28 +196,28 @@ init_echoes_lists_only_when_sent(void **state)
 static void
 cluster_consistency_checks(void **state)
 {
-	struct fixture *f = *state;
+	struct qnetd_fixture *f = *state;
 	struct qnetd_client *c;
 	struct msg m;
 
-	ready_client(f, "pve", 1, ALGORITHM_FFSPLIT);
+	qnetd_fixture_join(f, "pve", 1, ALGORITHM_FFSPLIT);
 
-	c = new_client(f);
+	c = qnetd_fixture_client(f, "test:1");
 	send_preinit(c, "pve", 1);
-	init_msg(&m, 2, ALGORITHM_FFSPLIT, TIE_BREAKER_HIGHEST);
-	feed(c, &m);
+	msgb_init(&m, 10 + 2, 2, ALGORITHM_FFSPLIT, TIE_BREAKER_HIGHEST, 8000);
+	qnetd_fixture_feed(c, &m);
 	assert_int_equal(init_reply_code(c), REPLY_TIE_BREAKER_DIFFERS_FROM_OTHER_NODES);
 
-	init_msg(&m, 2, ALGORITHM_LMS, TIE_BREAKER_LOWEST);
-	feed(c, &m);
+	msgb_init(&m, 10 + 2, 2, ALGORITHM_LMS, TIE_BREAKER_LOWEST, 8000);
+	qnetd_fixture_feed(c, &m);
 	assert_int_equal(init_reply_code(c), REPLY_ALGORITHM_DIFFERS_FROM_OTHER_NODES);
 
-	init_msg(&m, 1, ALGORITHM_FFSPLIT, TIE_BREAKER_LOWEST);
-	feed(c, &m);
+	msgb_init(&m, 10 + 1, 1, ALGORITHM_FFSPLIT, TIE_BREAKER_LOWEST, 8000);
+	qnetd_fixture_feed(c, &m);
 	assert_int_equal(init_reply_code(c), REPLY_DUPLICATE_NODE_ID);
 
 	/* Another cluster with the same node id is independent. */
-	ready_client(f, "other", 1, ALGORITHM_LMS);
+	qnetd_fixture_join(f, "other", 1, ALGORITHM_LMS);
 	assert_int_equal(f->inst.cluster_count, 2);
 }
 
@@ -344,17 +228,15 @@ requests_before_init_are_refused(void **state)
 		MSG_TYPE_SET_OPTION, MSG_TYPE_ECHO_REQUEST, MSG_TYPE_NODE_LIST,
 		MSG_TYPE_ASK_FOR_VOTE, MSG_TYPE_VOTE_INFO_REPLY, MSG_TYPE_HEURISTICS_CHANGE,
 	};
-	struct fixture *f = *state;
-	struct qnetd_client *c = new_client(f);
+	struct qnetd_fixture *f = *state;
+	struct qnetd_client *c = qnetd_fixture_client(f, "test:1");
 
 	send_preinit(c, "early", 1);
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
 		struct msg m;
 
-		msg_init(&m, types[i]);
-		m.seq_set = true;
-		m.seq = 100 + (uint32_t)i;
-		feed(c, &m);
+		msgb_seq(&m, types[i], 100 + (uint32_t)i);
+		qnetd_fixture_feed(c, &m);
 		expect_server_error(c, REPLY_INIT_REQUIRED, true, 100 + (uint32_t)i);
 	}
 }
@@ -363,16 +245,14 @@ static void
 server_types_are_unexpected(void **state)
 {
 	static const uint16_t types[] = { 1, 4, 5, 7, 9, 11, 13, 14, 17 };
-	struct fixture *f = *state;
-	struct qnetd_client *c = new_client(f);
+	struct qnetd_fixture *f = *state;
+	struct qnetd_client *c = qnetd_fixture_client(f, "test:1");
 
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
 		struct msg m;
 
-		msg_init(&m, types[i]);
-		m.seq_set = true;
-		m.seq = 7;
-		feed(c, &m);
+		msgb_seq(&m, types[i], 7);
+		qnetd_fixture_feed(c, &m);
 		expect_server_error(c, REPLY_UNEXPECTED_MESSAGE, true, 7);
 	}
 }
@@ -380,20 +260,18 @@ server_types_are_unexpected(void **state)
 static void
 tls_required_gate_and_starttls_order(void **state)
 {
-	struct fixture *f = *state;
-	struct qnetd_client *c = new_client(f);
+	struct qnetd_fixture *f = *state;
+	struct qnetd_client *c = qnetd_fixture_client(f, "test:1");
 	struct msg m;
 
 	f->settings.tls = QNETD_TLS_REQUIRED;
-	msg_init(&m, MSG_TYPE_STARTTLS);
-	m.seq_set = true;
-	m.seq = 2;
-	feed(c, &m);
+	msgb_seq(&m, MSG_TYPE_STARTTLS, 2);
+	qnetd_fixture_feed(c, &m);
 	expect_server_error(c, REPLY_PREINIT_REQUIRED, true, 2);
 
 	send_preinit(c, "tls", 3);
-	init_msg(&m, 1, ALGORITHM_FFSPLIT, TIE_BREAKER_LOWEST);
-	feed(c, &m);
+	msgb_init(&m, 10 + 1, 1, ALGORITHM_FFSPLIT, TIE_BREAKER_LOWEST, 8000);
+	qnetd_fixture_feed(c, &m);
 	expect_server_error(c, REPLY_TLS_REQUIRED, true, 11);	/* connection kept */
 	assert_false(c->closing);
 	assert_false(c->init_received);
@@ -407,23 +285,22 @@ tls_required_gate_and_starttls_order(void **state)
 static void
 cluster_name_is_fixed_by_starttls(void **state)
 {
-	struct fixture *f = *state;
-	struct qnetd_client *c = new_client(f);
+	struct qnetd_fixture *f = *state;
+	struct qnetd_client *c = qnetd_fixture_client(f, "test:1");
 	struct msg m;
 
 	send_preinit(c, "first", 1);
 	send_preinit(c, "second", 2);	/* before STARTTLS: any name */
 	assert_string_equal(c->cluster_name, "second");
-	msg_init(&m, MSG_TYPE_STARTTLS);
-	m.seq_set = true;
-	m.seq = 3;
-	feed(c, &m);
+	msgb_seq(&m, MSG_TYPE_STARTTLS, 3);
+	qnetd_fixture_feed(c, &m);
 	assert_true(c->tls_started);
 	c->tls_peer_verified = true;	/* as after the first message over TLS */
 	send_preinit(c, "second", 4);
 	assert_false(c->closing);
 
-	feed_preinit(c, "secont", 5);
+	msgb_preinit(&m, 5, "secont");
+	qnetd_fixture_feed(c, &m);
 	assert_true(c->closing);
 	assert_string_equal(c->cluster_name, "second");
 	assert_int_equal(f->inst.stats.cert_check_failures, 1);
@@ -437,24 +314,26 @@ cluster_name_is_fixed_by_starttls(void **state)
 static void
 worker_keeps_the_routed_cluster(void **state)
 {
-	struct fixture *f;
+	struct qnetd_fixture *f;
 	struct qnetd_client *c;
+	struct msg m;
 	int sv[2];
 
 	(void)state;
-	assert_int_equal(setup((void **)&f), 0);
+	assert_int_equal(qnetd_fixture_setup((void **)&f), 0);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
 	f->inst.shard_fd = sv[0];	/* closed by the instance */
-	c = new_client(f);
+	c = qnetd_fixture_client(f, "test:1");
 	send_preinit(c, "routed", 1);	/* the PREINIT handed over by the front */
 	send_preinit(c, "routed", 2);
 	assert_false(c->closing);
 
-	feed_preinit(c, "elsewhere", 3);
+	msgb_preinit(&m, 3, "elsewhere");
+	qnetd_fixture_feed(c, &m);
 	assert_true(c->closing);
 	assert_string_equal(c->cluster_name, "routed");
 	assert_int_equal(f->inst.stats.cert_check_failures, 0);
-	teardown((void **)&f);
+	qnetd_fixture_teardown((void **)&f);
 	close(sv[1]);
 }
 
@@ -467,8 +346,8 @@ decode_error_echoes_seq_if_seen(void **state)
 		0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x05,
 		0x00, 0x13, 0x00, 0x02, 0x01, 0x01,
 	};
-	struct fixture *f = *state;
-	struct qnetd_client *c = new_client(f);
+	struct qnetd_fixture *f = *state;
+	struct qnetd_client *c = qnetd_fixture_client(f, "test:1");
 
 	qnetd_dispatch(c, bad, sizeof(bad));
 	expect_server_error(c, REPLY_ERROR_DECODING_MSG, true, 5);
@@ -485,8 +364,8 @@ echo_reply_is_a_byte_copy(void **state)
 		0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x2a,
 		0x01, 0xff, 0x00, 0x03, 0x61, 0x62, 0x63,	/* unknown option kept */
 	};
-	struct fixture *f = *state;
-	struct qnetd_client *c = ready_client(f, "echo", 1, ALGORITHM_FFSPLIT);
+	struct qnetd_fixture *f = *state;
+	struct qnetd_client *c = qnetd_fixture_join(f, "echo", 1, ALGORITHM_FFSPLIT);
 	struct qnetd_send_item *item;
 
 	qnetd_dispatch(c, echo, sizeof(echo));
@@ -500,17 +379,15 @@ echo_reply_is_a_byte_copy(void **state)
 static void
 set_option_applies_and_answers(void **state)
 {
-	struct fixture *f = *state;
-	struct qnetd_client *c = ready_client(f, "opt", 1, ALGORITHM_FFSPLIT);
+	struct qnetd_fixture *f = *state;
+	struct qnetd_client *c = qnetd_fixture_join(f, "opt", 1, ALGORITHM_FFSPLIT);
 	struct msg m, r;
 
-	msg_init(&m, MSG_TYPE_SET_OPTION);
-	m.seq_set = true;
-	m.seq = 20;
+	msgb_seq(&m, MSG_TYPE_SET_OPTION, 20);
 	m.kap_tie_breaker_set = true;
 	m.kap_tie_breaker = 1;
-	feed(c, &m);
-	assert_true(pop(c, &r));
+	qnetd_fixture_feed(c, &m);
+	assert_true(qnetd_fixture_pop(c, &r));
 	assert_int_equal(r.type, MSG_TYPE_SET_OPTION_REPLY);
 	assert_true(r.kap_tie_breaker_set);
 	assert_int_equal(r.kap_tie_breaker, 1);
@@ -521,11 +398,11 @@ set_option_applies_and_answers(void **state)
 	m.kap_tie_breaker_set = false;
 	m.heartbeat_interval_set = true;
 	m.heartbeat_interval = 500;
-	feed(c, &m);
+	qnetd_fixture_feed(c, &m);
 	expect_server_error(c, REPLY_INVALID_HEARTBEAT_INTERVAL, true, 20);
 	m.heartbeat_interval = 2000;
-	feed(c, &m);
-	assert_true(pop(c, &r));
+	qnetd_fixture_feed(c, &m);
+	assert_true(qnetd_fixture_pop(c, &r));
 	assert_int_equal(r.heartbeat_interval, 2000);
 	msg_fini(&r);
 	assert_int_equal(c->algo.heartbeat_interval_ms, 2000);
@@ -534,24 +411,22 @@ set_option_applies_and_answers(void **state)
 static void
 node_list_required_options(void **state)
 {
-	struct fixture *f = *state;
-	struct qnetd_client *c = ready_client(f, "nl", 1, ALGORITHM_FFSPLIT);
+	struct qnetd_fixture *f = *state;
+	struct qnetd_client *c = qnetd_fixture_join(f, "nl", 1, ALGORITHM_FFSPLIT);
 	struct msg m;
 
-	msg_init(&m, MSG_TYPE_NODE_LIST);
-	m.seq_set = true;
-	m.seq = 30;
-	feed(c, &m);	/* no type */
+	msgb_seq(&m, MSG_TYPE_NODE_LIST, 30);
+	qnetd_fixture_feed(c, &m);	/* no type */
 	expect_server_error(c, REPLY_DOESNT_CONTAIN_REQUIRED_OPTION, true, 30);
 	m.node_list_type_set = true;
 	m.node_list_type = NODE_LIST_MEMBERSHIP;
-	feed(c, &m);	/* membership without ring id */
+	qnetd_fixture_feed(c, &m);	/* membership without ring id */
 	expect_server_error(c, REPLY_DOESNT_CONTAIN_REQUIRED_OPTION, true, 30);
 	m.node_list_type = NODE_LIST_QUORUM;
-	feed(c, &m);	/* quorum without quorate */
+	qnetd_fixture_feed(c, &m);	/* quorum without quorate */
 	expect_server_error(c, REPLY_DOESNT_CONTAIN_REQUIRED_OPTION, true, 30);
 	m.node_list_type = NODE_LIST_INITIAL_CONFIG;
-	feed(c, &m);	/* ffsplit: empty config list */
+	qnetd_fixture_feed(c, &m);	/* ffsplit: empty config list */
 	expect_server_error(c, REPLY_INVALID_CONFIG_NODE_LIST, true, 30);
 	assert_false(c->algo.config_set);	/* nothing stored on error */
 }
@@ -562,23 +437,8 @@ send_list(struct qnetd_client *c, uint8_t type, uint32_t seq, const uint32_t *id
 {
 	struct msg m;
 
-	msg_init(&m, MSG_TYPE_NODE_LIST);
-	m.seq_set = true;
-	m.seq = seq;
-	m.node_list_type_set = true;
-	m.node_list_type = type;
-	if (type == NODE_LIST_MEMBERSHIP) {
-		m.ring_id_set = true;
-		m.ring_id.node_id = ids[0];
-		m.ring_id.seq = ring_seq;
-	}
-	if (type == NODE_LIST_QUORUM) {
-		m.quorate_set = true;
-		m.quorate = 1;
-	}
-	for (size_t i = 0; i < n; i++)
-		assert_int_equal(node_list_add_id(&m.nodes, ids[i]), 0);
-	feed(c, &m);
+	assert_int_equal(msgb_node_list(&m, seq, type, ids, n, ring_seq), 0);
+	qnetd_fixture_feed(c, &m);
 	node_list_fini(&m.nodes);
 }
 
@@ -589,7 +449,7 @@ expect_vote(struct qnetd_client *c, uint16_t type, uint8_t vote)
 	struct msg r;
 	uint32_t seq;
 
-	assert_true(pop(c, &r));
+	assert_true(qnetd_fixture_pop(c, &r));
 	if (r.type != type || r.vote != vote)
 		fail_msg("want %s %s, got %s %s", msg_type_name(type), vote_name(vote),
 		    msg_type_name(r.type), vote_name(r.vote));
@@ -603,10 +463,8 @@ reply_vote_info(struct qnetd_client *c, uint32_t seq)
 {
 	struct msg m;
 
-	msg_init(&m, MSG_TYPE_VOTE_INFO_REPLY);
-	m.seq_set = true;
-	m.seq = seq;
-	feed(c, &m);
+	msgb_seq(&m, MSG_TYPE_VOTE_INFO_REPLY, seq);
+	qnetd_fixture_feed(c, &m);
 }
 
 /*
@@ -620,9 +478,9 @@ static void
 ffsplit_session_end_to_end(void **state)
 {
 	static const uint32_t both[] = { 1, 2 }, only1[] = { 1 }, only2[] = { 2 };
-	struct fixture *f = *state;
-	struct qnetd_client *a = ready_client(f, "ff", 1, ALGORITHM_FFSPLIT);
-	struct qnetd_client *b = ready_client(f, "ff", 2, ALGORITHM_FFSPLIT);
+	struct qnetd_fixture *f = *state;
+	struct qnetd_client *a = qnetd_fixture_join(f, "ff", 1, ALGORITHM_FFSPLIT);
+	struct qnetd_client *b = qnetd_fixture_join(f, "ff", 2, ALGORITHM_FFSPLIT);
 	uint32_t seq;
 
 	send_list(a, NODE_LIST_INITIAL_CONFIG, 2, both, 2, 0);
@@ -649,7 +507,7 @@ ffsplit_session_end_to_end(void **state)
 		struct msg r;
 		bool a_acked = false;
 
-		while (pop(a, &r)) {
+		while (qnetd_fixture_pop(a, &r)) {
 			if (r.type == MSG_TYPE_VOTE_INFO && r.vote == VOTE_ACK)
 				a_acked = true;
 			msg_fini(&r);
@@ -660,7 +518,7 @@ ffsplit_session_end_to_end(void **state)
 		struct msg r;
 		uint32_t nack_seq = 0;
 
-		while (pop(b, &r)) {
+		while (qnetd_fixture_pop(b, &r)) {
 			if (r.type == MSG_TYPE_VOTE_INFO && r.vote == VOTE_NACK)
 				nack_seq = r.seq;
 			msg_fini(&r);
@@ -677,9 +535,9 @@ ffsplit_session_end_to_end(void **state)
 static void
 clusters_live_while_clients_do(void **state)
 {
-	struct fixture *f = *state;
-	struct qnetd_client *a = ready_client(f, "c1", 1, ALGORITHM_LMS);
-	struct qnetd_client *b = ready_client(f, "c1", 2, ALGORITHM_LMS);
+	struct qnetd_fixture *f = *state;
+	struct qnetd_client *a = qnetd_fixture_join(f, "c1", 1, ALGORITHM_LMS);
+	struct qnetd_client *b = qnetd_fixture_join(f, "c1", 2, ALGORITHM_LMS);
 
 	assert_int_equal(f->inst.cluster_count, 1);
 	assert_non_null(qnetd_cluster_find(&f->inst, "c1"));
@@ -700,18 +558,18 @@ clusters_live_while_clients_do(void **state)
 static void
 send_queue_is_capped(void **state)
 {
-	struct fixture *f = *state;
-	struct qnetd_client *c = ready_client(f, "cap", 1, ALGORITHM_FFSPLIT);
+	struct qnetd_fixture *f = *state;
+	struct qnetd_client *c = qnetd_fixture_join(f, "cap", 1, ALGORITHM_FFSPLIT);
 	struct msg m;
 
 	f->settings.max_client_send_buffers = 3;
 	msg_init(&m, MSG_TYPE_ECHO_REQUEST);
 	m.seq_set = true;
 	for (int i = 0; i < 3; i++)
-		feed(c, &m);
+		qnetd_fixture_feed(c, &m);
 	assert_int_equal(c->send_queue_len, 3);
 	assert_false(c->closing);
-	feed(c, &m);	/* a client that never reads is dropped, nothing grows */
+	qnetd_fixture_feed(c, &m);	/* a client that never reads is dropped, nothing grows */
 	assert_true(c->closing);
 	assert_int_equal(c->send_queue_len, 3);
 }
@@ -820,7 +678,7 @@ peer_tick(void *data)
 static void
 pipelined_requests_are_all_answered(void **state)
 {
-	struct fixture *f = *state;
+	struct qnetd_fixture *f = *state;
 	struct pipe_peer peer = { .fd = -1 };
 	uint8_t *out = NULL;
 	size_t out_len = 0;
@@ -837,14 +695,12 @@ pipelined_requests_are_all_answered(void **state)
 	assert_non_null(c);
 	peer.fd = sv[1];
 
-	msg_init(&m, MSG_TYPE_PREINIT);
-	m.seq_set = true;
-	m.seq = 1;
+	msgb_seq(&m, MSG_TYPE_PREINIT, 1);
 	m.cluster_name_set = true;
 	m.cluster_name = (const uint8_t *)"pipe";
 	m.cluster_name_len = 4;
 	append_encoded(&out, &out_len, &m);
-	init_msg(&m, 1, ALGORITHM_FFSPLIT, TIE_BREAKER_LOWEST);
+	msgb_init(&m, 10 + 1, 1, ALGORITHM_FFSPLIT, TIE_BREAKER_LOWEST, 8000);
 	append_encoded(&out, &out_len, &m);
 	msg_init(&m, MSG_TYPE_ECHO_REQUEST);
 	m.seq_set = true;
@@ -883,24 +739,24 @@ stop_loop(void *data)
 static void
 dead_peer_timer_drops_silent_clients(void **state)
 {
-	struct fixture *f = *state;
+	struct qnetd_fixture *f = *state;
 	struct qnetd_client *quiet, *talker;
 	qb_loop_timer_handle t;
 	struct msg m;
 
 	f->settings.heartbeat_interval_min = 1;
 	f->settings.dpd_interval_coefficient = 1.5;
-	quiet = new_client(f);
+	quiet = qnetd_fixture_client(f, "test:1");
 	send_preinit(quiet, "dpd", 1);
-	init_msg(&m, 1, ALGORITHM_LMS, TIE_BREAKER_LOWEST);
+	msgb_init(&m, 10 + 1, 1, ALGORITHM_LMS, TIE_BREAKER_LOWEST, 8000);
 	m.heartbeat_interval = 20;	/* dead after 30 ms of silence */
-	feed(quiet, &m);
+	qnetd_fixture_feed(quiet, &m);
 	assert_int_equal(init_reply_code(quiet), REPLY_NO_ERROR);
-	talker = new_client(f);
+	talker = qnetd_fixture_client(f, "test:1");
 	send_preinit(talker, "dpd", 1);
-	init_msg(&m, 2, ALGORITHM_LMS, TIE_BREAKER_LOWEST);
+	msgb_init(&m, 10 + 2, 2, ALGORITHM_LMS, TIE_BREAKER_LOWEST, 8000);
 	m.heartbeat_interval = 200;	/* 300 ms */
-	feed(talker, &m);
+	qnetd_fixture_feed(talker, &m);
 	assert_int_equal(init_reply_code(talker), REPLY_NO_ERROR);
 	assert_int_equal(f->inst.client_count, 2);
 
@@ -933,27 +789,25 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(preinit_reply_reflects_settings, setup, teardown),
-		cmocka_unit_test_setup_teardown(preinit_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(init_error_rows, setup, teardown),
-		cmocka_unit_test_setup_teardown(init_echoes_lists_only_when_sent, setup, teardown),
-		cmocka_unit_test_setup_teardown(cluster_consistency_checks, setup, teardown),
-		cmocka_unit_test_setup_teardown(requests_before_init_are_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(server_types_are_unexpected, setup, teardown),
-		cmocka_unit_test_setup_teardown(tls_required_gate_and_starttls_order, setup, teardown),
-		cmocka_unit_test_setup_teardown(cluster_name_is_fixed_by_starttls, setup, teardown),
+		QNETD_FIXTURE_TEST(preinit_reply_reflects_settings),
+		QNETD_FIXTURE_TEST(preinit_errors),
+		QNETD_FIXTURE_TEST(init_error_rows),
+		QNETD_FIXTURE_TEST(init_echoes_lists_only_when_sent),
+		QNETD_FIXTURE_TEST(cluster_consistency_checks),
+		QNETD_FIXTURE_TEST(requests_before_init_are_refused),
+		QNETD_FIXTURE_TEST(server_types_are_unexpected),
+		QNETD_FIXTURE_TEST(tls_required_gate_and_starttls_order),
+		QNETD_FIXTURE_TEST(cluster_name_is_fixed_by_starttls),
 		cmocka_unit_test(worker_keeps_the_routed_cluster),
-		cmocka_unit_test_setup_teardown(decode_error_echoes_seq_if_seen, setup, teardown),
-		cmocka_unit_test_setup_teardown(echo_reply_is_a_byte_copy, setup, teardown),
-		cmocka_unit_test_setup_teardown(set_option_applies_and_answers, setup, teardown),
-		cmocka_unit_test_setup_teardown(node_list_required_options, setup, teardown),
-		cmocka_unit_test_setup_teardown(ffsplit_session_end_to_end, setup, teardown),
-		cmocka_unit_test_setup_teardown(clusters_live_while_clients_do, setup, teardown),
-		cmocka_unit_test_setup_teardown(send_queue_is_capped, setup, teardown),
-		cmocka_unit_test_setup_teardown(pipelined_requests_are_all_answered, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(dead_peer_timer_drops_silent_clients, setup,
-		    teardown),
+		QNETD_FIXTURE_TEST(decode_error_echoes_seq_if_seen),
+		QNETD_FIXTURE_TEST(echo_reply_is_a_byte_copy),
+		QNETD_FIXTURE_TEST(set_option_applies_and_answers),
+		QNETD_FIXTURE_TEST(node_list_required_options),
+		QNETD_FIXTURE_TEST(ffsplit_session_end_to_end),
+		QNETD_FIXTURE_TEST(clusters_live_while_clients_do),
+		QNETD_FIXTURE_TEST(send_queue_is_capped),
+		QNETD_FIXTURE_TEST(pipelined_requests_are_all_answered),
+		QNETD_FIXTURE_TEST(dead_peer_timer_drops_silent_clients),
 	};
 
 	/* Keep the daemon's log lines out of the test output. */

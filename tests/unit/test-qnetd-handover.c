@@ -23,14 +23,13 @@
 #include "qnetd/client.h"
 #include "qnetd/instance.h"
 #include "qnetd/shard.h"
+#include "tests/unit/qnetd-fixture.h"
 
 #define CLIENTS		300
 #define MS		1000000ULL
 
 struct fixture {
-	qb_loop_t		*loop;
-	struct qnetd_settings	 settings;
-	struct qnetd_instance	 inst;
+	struct qnetd_fixture	 q;
 	struct shard_front	 front;
 	int			 worker_end;	/* what the worker would read */
 	int			 client_sock[2];	/* every client's socket, for SCM_RIGHTS */
@@ -85,10 +84,10 @@ tick(void *data)
 
 	worker_reads(f);
 	if (f->received == CLIENTS || ++f->ticks > 5000) {
-		qb_loop_stop(f->loop);
+		qb_loop_stop(f->q.loop);
 		return;
 	}
-	assert_int_equal(qb_loop_timer_add(f->loop, QB_LOOP_LOW, MS, f, tick, &t), 0);
+	assert_int_equal(qb_loop_timer_add(f->q.loop, QB_LOOP_LOW, MS, f, tick, &t), 0);
 }
 
 static void
@@ -107,20 +106,17 @@ busy_worker_gets_every_client_in_order(void **state)
 	rl.rlim_cur = rl.rlim_max;
 	(void)setrlimit(RLIMIT_NOFILE, &rl);
 
-	f.loop = qb_loop_create();
-	assert_non_null(f.loop);
-	qnetd_settings_defaults(&f.settings);
-	assert_int_equal(qnetd_instance_init(&f.inst, &f.settings, f.loop), 0);
+	qnetd_fixture_init(&f.q);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl), 0);
 	assert_int_equal(setsockopt(ctl[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)), 0);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, f.client_sock), 0);
 	f.worker_end = ctl[1];
 	f.front.count = 1;
 	w->fd = ctl[0];
-	assert_int_equal(shard_front_attach(&f.front, &f.inst), 0);
+	assert_int_equal(shard_front_attach(&f.front, &f.q.inst), 0);
 
 	for (unsigned i = 0; i < CLIENTS; i++) {
-		struct qnetd_client *c = qnetd_client_create(&f.inst, NULL, "192.0.2.7:5403");
+		struct qnetd_client *c = qnetd_client_create(&f.q.inst, NULL, "192.0.2.7:5403");
 		uint8_t preinit[16] = { 0 };
 
 		assert_non_null(c);
@@ -139,22 +135,20 @@ busy_worker_gets_every_client_in_order(void **state)
 	assert_int_equal(w->clients, CLIENTS);
 
 	/* The worker reads now; what waits goes out as its socket drains. */
-	assert_int_equal(qb_loop_timer_add(f.loop, QB_LOOP_LOW, MS, &f, tick, &t), 0);
-	qb_loop_run(f.loop);
+	assert_int_equal(qb_loop_timer_add(f.q.loop, QB_LOOP_LOW, MS, &f, tick, &t), 0);
+	qb_loop_run(f.q.loop);
 	assert_int_equal(f.received, CLIENTS);
 	assert_true(f.in_order);
 	assert_int_equal(w->pending_count, 0);
 	assert_null(w->pending_head);
 	assert_int_equal(w->clients, CLIENTS);
 
-	qnetd_instance_fini(&f.inst);
 	w->pid = 0;
 	shard_front_stop(&f.front);	/* closes the front's end */
+	qnetd_fixture_fini(&f.q);
 	close(f.worker_end);
 	close(f.client_sock[0]);
 	close(f.client_sock[1]);
-	qb_loop_destroy(f.loop);
-	qnetd_settings_fini(&f.settings);
 }
 
 int

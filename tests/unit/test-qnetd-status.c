@@ -23,11 +23,10 @@
 #include "qnetd/dispatch.h"
 #include "qnetd/instance.h"
 #include "qnetd/ipc.h"
+#include "tests/unit/qnetd-fixture.h"
 
 struct fixture {
-	qb_loop_t		*loop;
-	struct qnetd_settings	 settings;
-	struct qnetd_instance	 inst;
+	struct qnetd_fixture	 q;
 	char			*reply;	/* body of the last request */
 };
 
@@ -37,10 +36,7 @@ setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	f->loop = qb_loop_create();
-	assert_non_null(f->loop);
-	qnetd_settings_defaults(&f->settings);
-	assert_int_equal(qnetd_instance_init(&f->inst, &f->settings, f->loop), 0);
+	qnetd_fixture_init(&f->q);
 	*state = f;
 	return 0;
 }
@@ -51,57 +47,16 @@ teardown(void **state)
 	struct fixture *f = *state;
 
 	free(f->reply);
-	qnetd_instance_fini(&f->inst);
-	qb_loop_destroy(f->loop);
-	qnetd_settings_fini(&f->settings);
+	qnetd_fixture_fini(&f->q);
 	free(f);
 	return 0;
 }
 
-static void
-feed(struct qnetd_client *c, const struct msg *m)
-{
-	struct tlv_buf b;
-
-	tlv_buf_init(&b, 1 << 16);
-	assert_int_equal(msg_encode(m, &b), 0);
-	qnetd_dispatch(c, b.data, b.len);
-	tlv_buf_fini(&b);
-}
-
-/* A client of cluster that sent PREINIT and INIT (ffsplit, lowest), nothing more. */
+/* A client of cluster that joined with ffsplit and tie-breaker lowest, nothing more. */
 static struct qnetd_client *
 join(struct fixture *f, const char *cluster, uint32_t node)
 {
-	struct qnetd_client *c = qnetd_client_create(&f->inst, NULL, "192.0.2.1:5403");
-	struct msg m;
-
-	assert_non_null(c);
-	msg_init(&m, MSG_TYPE_PREINIT);
-	m.seq_set = true;
-	m.seq = 1;
-	m.cluster_name_set = true;
-	m.cluster_name = (const uint8_t *)cluster;
-	m.cluster_name_len = strlen(cluster);
-	feed(c, &m);
-	msg_init(&m, MSG_TYPE_INIT);
-	m.seq_set = true;
-	m.seq = 2;
-	m.node_id_set = true;
-	m.node_id = node;
-	m.ring_id_set = true;
-	m.ring_id.node_id = 1;
-	m.ring_id.seq = 8;
-	m.heartbeat_interval_set = true;
-	m.heartbeat_interval = 8000;
-	m.tie_breaker_set = true;
-	m.tie_breaker.mode = TIE_BREAKER_LOWEST;
-	m.algorithm_set = true;
-	m.algorithm = ALGORITHM_FFSPLIT;
-	feed(c, &m);
-	assert_true(c->init_received);
-	assert_non_null(c->cluster);
-	return c;
+	return qnetd_fixture_join(&f->q, cluster, node, ALGORITHM_FFSPLIT);
 }
 
 /* One admin request as the socket would run it; the body lands in f->reply. */
@@ -116,7 +71,7 @@ request(struct fixture *f, const char *line)
 	f->reply = NULL;
 	out = open_memstream(&f->reply, &len);
 	assert_non_null(out);
-	r = qnetd_ipc_execute(&f->inst, line, out);
+	r = qnetd_ipc_execute(&f->q.inst, line, out);
 	assert_int_equal(fclose(out), 0);
 	return r;
 }
@@ -425,7 +380,7 @@ long_list_fits_the_reply_limit(void **state)
 	assert_int_equal(lines_starting(f, "        Configured node list:\t1, 2, 3, "),
 	    BIG_CLIENTS);
 	assert_true(has(f, ", 2726, 2727\n        Membership node list:\t1, 2, "));
-	assert_true(len + 16 <= f->settings.ipc_max_send_size);
+	assert_true(len + 16 <= f->q.settings.ipc_max_send_size);
 
 	expect_ok(f, "list json");
 	len = strlen(f->reply);
@@ -436,7 +391,7 @@ long_list_fits_the_reply_limit(void **state)
 	assert_int_equal(occurrences(f, "\"membership_node_list\":[1,2,3,"), BIG_CLIENTS);
 	assert_int_equal(occurrences(f, ",2726,2727],\"heuristics\""), BIG_CLIENTS);
 	assert_string_equal(f->reply + len - 6, "}]}]}\n");
-	assert_true(len + 16 <= f->settings.ipc_max_send_size);
+	assert_true(len + 16 <= f->q.settings.ipc_max_send_size);
 }
 
 int

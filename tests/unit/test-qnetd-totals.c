@@ -1,6 +1,6 @@
 /*
  * tests/unit/test-qnetd-totals.c: the counters a worker process sends its
- * front (qnetd/status.h): text round trip, sums, refusal of broken text;
+ * front (qnetd/shard-totals.h): text round trip, sums, refusal of broken text;
  * and its client/handshake notices (qnetd/shard.h), none lost to a busy front.
  */
 #include <errno.h>
@@ -17,7 +17,8 @@
 
 #include "qnetd/instance.h"
 #include "qnetd/shard.h"
-#include "qnetd/status.h"
+#include "qnetd/shard-totals.h"
+#include "tests/unit/qnetd-fixture.h"
 
 static void
 fill(struct qnetd_totals *t, uint64_t base)
@@ -50,7 +51,7 @@ write_text(const struct qnetd_totals *t)
 	FILE *f = open_memstream(&text, &len);
 
 	assert_non_null(f);
-	qnetd_totals_write(t, f);
+	shard_totals_write(t, f);
 	assert_int_equal(fclose(f), 0);
 	return text;
 }
@@ -65,7 +66,7 @@ round_trip(void **state)
 	fill(&a, 4000000000ULL);
 	a.stats.latency_count = UINT64_MAX;	/* the full width survives */
 	text = write_text(&a);
-	assert_int_equal(qnetd_totals_parse(text, &b), 0);
+	assert_int_equal(shard_totals_parse(text, &b), 0);
 	free(text);
 	assert_int_equal(b.clients, a.clients);
 	assert_int_equal(b.clusters, a.clusters);
@@ -85,10 +86,10 @@ sums(void **state)
 	memset(&sum, 0, sizeof(sum));	/* a front: no TLS of its own */
 	sum.clients = 3;
 	fill(&part, 10);
-	qnetd_totals_add(&sum, &part);
+	shard_totals_add(&sum, &part);
 	fill(&part, 20);
 	part.cert_days_left = 7;	/* the soonest expiry wins */
-	qnetd_totals_add(&sum, &part);
+	shard_totals_add(&sum, &part);
 	assert_int_equal(sum.clients, 3 + 10 + 20);
 	assert_int_equal(sum.clusters, 5 + 10);
 	assert_true(sum.tls_loaded);
@@ -110,16 +111,16 @@ broken_text_refused(void **state)
 	(void)state;
 	fill(&a, 5);
 	text = write_text(&a);
-	assert_int_equal(qnetd_totals_parse("", &b), -EINVAL);
-	assert_int_equal(qnetd_totals_parse("Error\nUnknown command 'shard'", &b), -EINVAL);
-	assert_int_equal(qnetd_totals_parse("99999999999 1 1 1 0", &b), -EINVAL);
+	assert_int_equal(shard_totals_parse("", &b), -EINVAL);
+	assert_int_equal(shard_totals_parse("Error\nUnknown command 'shard'", &b), -EINVAL);
+	assert_int_equal(shard_totals_parse("99999999999 1 1 1 0", &b), -EINVAL);
 	/* Cut before the last counter: too few numbers. */
 	cut = strrchr(text, ' ');
 	assert_non_null(cut);
 	*cut = '\0';
 	cut = strrchr(text, ' ');
 	*cut = '\0';
-	assert_int_equal(qnetd_totals_parse(text, &b), -EINVAL);
+	assert_int_equal(shard_totals_parse(text, &b), -EINVAL);
 	free(text);
 }
 
@@ -152,25 +153,21 @@ stop_loop(void *data)
 static void
 notices_survive_a_full_control_socket(void **state)
 {
-	struct qnetd_settings s;
-	struct qnetd_instance inst;
-	qb_loop_t *loop = qb_loop_create();
+	struct qnetd_fixture f;
 	uint64_t got[3] = { 0, 0, 0 };
 	int sv[2], tiny = 1;
 
 	(void)state;
-	assert_non_null(loop);
-	qnetd_settings_defaults(&s);
-	assert_int_equal(qnetd_instance_init(&inst, &s, loop), 0);
+	qnetd_fixture_init(&f);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
 	/* The kernel's smallest buffer: room for a handful of messages. */
 	assert_int_equal(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &tiny, sizeof(tiny)), 0);
-	inst.shard_fd = sv[0];
+	f.inst.shard_fd = sv[0];
 	for (int i = 0; i < 300; i++) {
-		shard_worker_notify(&inst, SHARD_MSG_HS_BEGIN);
+		shard_worker_notify(&f.inst, SHARD_MSG_HS_BEGIN);
 		if (i % 2 == 0)
-			shard_worker_notify(&inst, SHARD_MSG_HS_END);
-		shard_worker_notify(&inst, SHARD_MSG_CLOSED);
+			shard_worker_notify(&f.inst, SHARD_MSG_HS_END);
+		shard_worker_notify(&f.inst, SHARD_MSG_CLOSED);
 	}
 	for (int round = 0; round < 20; round++) {
 		qb_loop_timer_handle t;
@@ -178,17 +175,15 @@ notices_survive_a_full_control_socket(void **state)
 		drain_notices(sv[1], got);
 		if (got[0] == 300 && got[1] == 150 && got[2] == 300)
 			break;
-		assert_int_equal(qb_loop_timer_add(loop, QB_LOOP_LOW, 50 * 1000000ULL, loop,
+		assert_int_equal(qb_loop_timer_add(f.loop, QB_LOOP_LOW, 50 * 1000000ULL, f.loop,
 		    stop_loop, &t), 0);
-		qb_loop_run(loop);
+		qb_loop_run(f.loop);
 	}
 	assert_int_equal(got[0], 300);
 	assert_int_equal(got[1], 150);
 	assert_int_equal(got[2], 300);
-	qnetd_instance_fini(&inst);	/* closes sv[0] */
+	qnetd_fixture_fini(&f);	/* closes sv[0] */
 	close(sv[1]);
-	qb_loop_destroy(loop);
-	qnetd_settings_fini(&s);
 }
 
 int

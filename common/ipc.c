@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <qb/qblist.h>
@@ -112,6 +113,76 @@ fail:
 
 static int	conn_io(int fd, int revents, void *data);
 
+/* In the answering process: the whole reply, blocking, then the end of it. */
+static void __attribute__((noreturn))
+answer_and_exit(struct ipc_conn *c)
+{
+	size_t total, sent = 0;
+	int flags;
+
+	/*
+	 * Only its own connection stays open: the daemon's sockets must close
+	 * when the daemon closes them, not when this reply is out.
+	 */
+	if (c->fd > 3)
+		close_range(3, (unsigned)c->fd - 1, 0);
+	close_range((unsigned)c->fd + 1, ~0U, 0);
+	flags = fcntl(c->fd, F_GETFL);
+	if (flags >= 0)
+		(void)fcntl(c->fd, F_SETFL, flags & ~O_NONBLOCK);
+	build_reply(c);
+	total = c->head_len + c->body_len;
+	while (sent < total) {
+		const char *from = sent < c->head_len ? c->head + sent :
+		    c->body + (sent - c->head_len);
+		size_t len = sent < c->head_len ? c->head_len - sent : total - sent;
+		ssize_t n = send(c->fd, from, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		sent += (size_t)n;
+	}
+	_exit(0);
+}
+
+/*
+ * Answer c from a process of its own when the daemon asks for it. The
+ * daemon forks a child that forks the answering process and ends at once,
+ * so the daemon reaps the child by its pid right away (other children, the
+ * event hooks, are reaped by pid too) and init reaps the answerer. Returns
+ * false when the reply is to be composed here after all.
+ */
+static bool
+answered_apart(struct ipc_conn *c)
+{
+	const struct ipc_server_config *cfg = &c->srv->cfg;
+	char **words = NULL;
+	int count, status = 0;
+	bool apart;
+	pid_t child;
+
+	if (cfg->answer_apart == NULL)
+		return false;
+	count = utils_split_words(c->in, &words);
+	apart = count > 0 && cfg->answer_apart(words, count, cfg->arg);
+	utils_free_words(words, count);
+	if (!apart || (child = fork()) < 0)
+		return false;
+	if (child == 0) {
+		pid_t answerer = fork();
+
+		if (answerer == 0)
+			answer_and_exit(c);
+		_exit(answerer < 0 ? 1 : 0);
+	}
+	while (waitpid(child, &status, 0) < 0)
+		if (errno != EINTR)
+			return true;	/* reaped already: it did its part */
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 /* Returns 1 when the connection is finished (and freed). */
 static int
 conn_write(struct ipc_conn *c)
@@ -186,6 +257,10 @@ conn_io(int fd, int revents, void *data)
 		if (nl == NULL)
 			continue;
 		*nl = '\0';
+		if (answered_apart(c)) {
+			conn_close(c);
+			return 0;
+		}
 		c->replying = true;
 		build_reply(c);
 		if (conn_write(c) == 0)

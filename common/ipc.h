@@ -8,6 +8,7 @@
 #ifndef QNET_IPC_H
 #define QNET_IPC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -43,6 +44,13 @@ struct ipc_server_config {
 	long		 gid;		/* -1: keep */
 	ipc_command_fn	 command;
 	ipc_shutdown_fn	 shutdown;
+	/*
+	 * NULL, or true for a command to be answered by a child process (on a
+	 * copy of the daemon's memory, taken when it arrives) rather than in the
+	 * event loop: for replies that take long to compose. A command that
+	 * shuts the daemon down must not be one.
+	 */
+	bool		(*answer_apart)(char **words, int count, void *arg);
 	void		*arg;
 };
 

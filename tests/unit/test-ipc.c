@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -202,11 +203,111 @@ idle_clients_expire(void **state)
 	rmdir(f.dir);
 }
 
+/* The command asked to be answered apart: says which process composed the reply. */
+static enum ipc_reply
+answer_with_pid(char **words, int count, FILE *out, void *arg)
+{
+	(void)words;
+	(void)count;
+	(void)arg;
+	fprintf(out, "pid %ld\n", (long)getpid());
+	return IPC_REPLY_OK;
+}
+
+static bool
+apart_if_list(char **words, int count, void *arg)
+{
+	(void)count;
+	(void)arg;
+	return strcmp(words[0], "list") == 0;
+}
+
+struct apart_fixture {
+	qb_loop_t	*loop;
+	const char	*path;
+	int		 tool;
+};
+
+static void
+send_list(void *data)
+{
+	struct apart_fixture *a = data;
+
+	a->tool = connect_to(a->path);
+	assert_int_equal(send(a->tool, "list\n", 5, MSG_NOSIGNAL), 5);
+}
+
+static void
+stop_loop(void *data)
+{
+	qb_loop_stop(data);
+}
+
+/*
+ * A command the daemon wants answered apart is composed by another process
+ * (its reply names another pid), which writes the whole reply and closes;
+ * the server's loop has nothing left of the connection.
+ */
+static void
+slow_commands_are_answered_apart(void **state)
+{
+	struct ipc_server_config cfg = {
+		.backlog = 8,
+		.max_receive = 1024,
+		.max_send = 4096,
+		.umask = -1,
+		.gid = -1,
+		.command = answer_with_pid,
+		.answer_apart = apart_if_list,
+	};
+	char dir[64] = "/tmp/test-ipc.XXXXXX", path[128], reply[256], want[64];
+	struct apart_fixture a = { .tool = -1 };
+	struct ipc_server *srv;
+	qb_loop_timer_handle t;
+	size_t got = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/sock", dir);
+	cfg.path = path;
+	a.path = path;
+	a.loop = qb_loop_create();
+	assert_non_null(a.loop);
+	assert_int_equal(ipc_server_create(&srv, a.loop, &cfg), 0);
+	assert_int_equal(qb_loop_timer_add(a.loop, QB_LOOP_LOW, 1 * MS, &a, send_list, &t), 0);
+	assert_int_equal(qb_loop_timer_add(a.loop, QB_LOOP_LOW, 200 * MS, a.loop, stop_loop, &t),
+	    0);
+	qb_loop_run(a.loop);
+	/* The answering process writes on its own: read to its end, loop stopped. */
+	for (;;) {
+		struct pollfd p = { .fd = a.tool, .events = POLLIN };
+		ssize_t n;
+
+		assert_int_equal(poll(&p, 1, 10000), 1);
+		n = recv(a.tool, reply + got, sizeof(reply) - 1 - got, 0);
+		if (n < 0 && errno == EAGAIN)
+			continue;
+		assert_true(n >= 0);
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	reply[got] = '\0';
+	snprintf(want, sizeof(want), "OK\npid %ld\n", (long)getpid());
+	assert_true(strncmp(reply, "OK\npid ", 7) == 0);
+	assert_string_not_equal(reply, want);
+	ipc_server_destroy(srv);
+	qb_loop_destroy(a.loop);
+	close(a.tool);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(idle_clients_expire),
+		cmocka_unit_test(slow_commands_are_answered_apart),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,22 +17,8 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 DEV=${DEV:-$HERE/../../scripts/dev}
 
-dir=$(mktemp -d /tmp/test-dev-deps.XXXXXX)
-trap 'rm -rf "$dir"' EXIT
-passed=0 failed=0
-
-check() {
-	local desc=$1
-	shift
-	if "$@" >"$dir/check.out" 2>&1; then
-		echo "ok - $desc"
-		passed=$((passed + 1))
-	else
-		echo "not ok - $desc"
-		sed 's/^/#   /' "$dir/check.out" | tail -n 20
-		failed=$((failed + 1))
-	fi
-}
+# shellcheck source=../lib.sh
+. "$HERE/../lib.sh"
 
 # The packages scripts/dev installs, from its own list.
 eval "$(sed -n '/^DEBIAN_DEPS=(/,/^)/p' "$DEV")"
@@ -203,5 +189,4 @@ setup nosystemd-install
 check "no systemd, fresh: the postinst's invoke-rc.d start is refused too" \
     eval 'run_dev && decision corosync-qnetd.service 101 && ! started corosync-qnetd.service && no_policy'
 
-echo "$passed passed, $failed failed"
-[[ $failed == 0 ]]
+tests_summary

@@ -6,8 +6,15 @@
  * main loop at that moment would stall both until votequorum gives up
  * (sync_timeout). So the main loop never calls cmap for the guard; this
  * thread does, on its own handles, and a read that blocks only means "no
- * evidence yet". The thread does not log; the main loop reads its results
- * under a mutex and never waits for it.
+ * evidence yet". The main loop reads its results under a mutex and never
+ * waits for it.
+ *
+ * The thread must not log, not even through libqb's own IPC debug lines:
+ * qb_log guards against re-entry with one process-wide flag, so a line
+ * logged by the main thread while another thread is inside qb_log is
+ * dropped (seen: a qdevice exiting 1 under load with none of its last
+ * lines written). cmap_initialize/cmap_finalize log, so the main thread
+ * opens and closes the thread's handles; the thread only reads.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -43,6 +50,11 @@ struct qdevice_ringwatch {
 	uint64_t	 token_read_ms;
 	uint32_t	 token_ms;
 	uint32_t	 consensus_ms;
+	/* opened and closed by the main thread (see above) */
+	cmap_handle_t	 stats;
+	cmap_handle_t	 main_map;
+	bool		 stats_ok;
+	bool		 main_ok;
 };
 
 static void
@@ -65,12 +77,10 @@ static void *
 watch(void *arg)
 {
 	struct qdevice_ringwatch *w = arg;
-	cmap_handle_t stats = 0, main_map = 0;
-	bool stats_ok, main_ok;
+	cmap_handle_t stats = w->stats, main_map = w->main_map;
+	bool stats_ok = w->stats_ok, main_ok = w->main_ok;
 	unsigned reads = 0;
 
-	stats_ok = cmap_initialize_map(&stats, CMAP_MAP_STATS) == CS_OK;
-	main_ok = cmap_initialize(&main_map) == CS_OK;
 	read_timeouts(w, main_map, main_ok);
 	pthread_mutex_lock(&w->lock);
 	while (!w->stop) {
@@ -105,11 +115,16 @@ watch(void *arg)
 			pthread_cond_timedwait(&w->cond, &w->lock, &until);
 	}
 	pthread_mutex_unlock(&w->lock);
-	if (stats_ok)
-		cmap_finalize(stats);
-	if (main_ok)
-		cmap_finalize(main_map);
 	return NULL;
+}
+
+static void
+close_handles(struct qdevice_ringwatch *w)
+{
+	if (w->stats_ok)
+		cmap_finalize(w->stats);
+	if (w->main_ok)
+		cmap_finalize(w->main_map);
 }
 
 int
@@ -125,8 +140,11 @@ qdevice_ringwatch_start(struct qdevice *qd)
 	w->consensus_ms = TOKEN_DEFAULT_MS * 12 / 10;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
+	w->stats_ok = cmap_initialize_map(&w->stats, CMAP_MAP_STATS) == CS_OK;
+	w->main_ok = cmap_initialize(&w->main_map) == CS_OK;
 	r = pthread_create(&w->thread, NULL, watch, w);
 	if (r != 0) {
+		close_handles(w);
 		pthread_cond_destroy(&w->cond);
 		pthread_mutex_destroy(&w->lock);
 		free(w);
@@ -153,6 +171,7 @@ qdevice_ringwatch_stop(struct qdevice *qd)
 	pthread_cond_signal(&w->cond);
 	pthread_mutex_unlock(&w->lock);
 	pthread_join(w->thread, NULL);
+	close_handles(w);
 	pthread_cond_destroy(&w->cond);
 	pthread_mutex_destroy(&w->lock);
 	free(w);

@@ -15,69 +15,19 @@
 #include <qb/qblog.h>
 
 #include "common/nss-sock.h"
-#include "conn.h"
-#include "disconnect.h"
-#include "handshake.h"
-#include "qdevice.h"
+#include "net-internal.h"
 #include "status.h"
 
 #define TAG_STARTTLS		1
 #define CERT_WARN_DAYS		30
 #define CERT_CHECK_MS		(24U * 3600U * 1000U)	/* daily */
 
-enum net_state {
-	NET_STATE_IDLE = 0,		/* not started yet, or waiting to reconnect */
-	NET_STATE_WAITING_CONNECT,
-	NET_STATE_WAITING_PREINIT_REPLY,
-	NET_STATE_WAITING_STARTTLS_SENT,
-	NET_STATE_WAITING_INIT_REPLY,	/* also while after-connect heuristics run */
-	NET_STATE_CONNECTED,
-};
-
 static const char *const state_names[] = {
 	"idle", "waiting for connect", "waiting for preinit reply",
 	"waiting for starttls being sent", "waiting for init reply", "connected",
 };
 
-struct qdevice_net {
-	struct qdevice		*qd;
-	enum net_state		 state;
-	struct conn		*conn;
-	bool			 nss_ready;
-	bool			 connect_failed;	/* no address answered; await the timer */
-	bool			 tcp_connected;		/* this attempt got past TCP connect */
-	bool			 init_replied;		/* INIT_REPLY accepted, heuristics run */
 
-	uint32_t		 last_seq;	/* docs/protocol.md 2.6: starts at 1, never reset */
-	uint32_t		 expected_seq;	/* of the PREINIT/INIT awaiting a reply */
-	bool			 set_option_pending;	/* our SET_OPTION awaits its reply */
-	uint32_t		 set_option_seq;
-	uint32_t		 echo_sent;
-	uint32_t		 echo_received;
-	struct ring_id		 last_sent_ring;	/* of the last INIT or membership list */
-
-	struct server_caps	 caps;
-	bool			 tls_active;
-	bool			 cert_sent;
-	time_t			 connected_since;
-	time_t			 echo_time;
-
-	uint8_t			 heur_latest;
-	uint8_t			 heur_regular;
-	uint8_t			 heur_membership;
-	uint8_t			 heur_connect;
-
-	struct qdevice_timer	 connect_timer;
-	struct qdevice_timer	 echo_timer;
-	struct qdevice_timer	 reconnect_timer;
-
-	bool			 cert_checked;		/* check_own_cert() ran */
-	bool			 cert_days_known;	/* our client certificate was found */
-	long			 cert_days_left;	/* negative once expired */
-	struct qdevice_timer	 cert_timer;
-};
-
-static void	disconnect(struct qdevice_net *n, enum disconnect_reason reason);
 static void	connect_now(struct qdevice_net *n);
 
 /* "host:port" of qnetd as configured, for logs and hooks. */
@@ -89,99 +39,6 @@ qnetd_host(const struct qdevice *qd, char *buf, size_t len)
 	return buf;
 }
 
-/* ---- sending ---- */
-
-/* Queue m; a failure ends the connection (and the daemon: 2.10 local errors). */
-static int
-send_msg(struct qdevice_net *n, struct msg *m, uint32_t tag)
-{
-	int r;
-
-	if (n->conn == NULL)
-		return -ENOTCONN;
-	r = conn_send(n->conn, m, tag);
-	if (r == 0) {
-		qb_log(LOG_DEBUG, "Sending %s, seq %" PRIu32, msg_type_name(m->type), m->seq);
-		return 0;
-	}
-	qb_log(LOG_ERR, "Cannot queue %s for qnetd: %s", msg_type_name(m->type), strerror(-r));
-	if (n->conn != NULL)
-		disconnect(n, DISCONNECT_LOCAL_ERROR);
-	return r;
-}
-
-static void
-init_seq_msg(struct qdevice_net *n, struct msg *m, uint16_t type)
-{
-	msg_init(m, type);
-	m->seq_set = true;
-	m->seq = ++n->last_seq;
-}
-
-static int
-send_config_list(struct qdevice_net *n, uint8_t type)
-{
-	const struct config_nodes *c = &n->qd->config.nodes;
-	struct msg m;
-
-	init_seq_msg(n, &m, MSG_TYPE_NODE_LIST);
-	m.node_list_type_set = true;
-	m.node_list_type = type;
-	m.config_version_set = c->config_version_set;
-	m.config_version = c->config_version;
-	m.nodes = c->nodes;	/* borrowed: no msg_fini() */
-	return send_msg(n, &m, 0);
-}
-
-static int
-send_membership_list(struct qdevice_net *n, uint8_t heuristics)
-{
-	struct qdevice *qd = n->qd;
-	struct msg m;
-	int r;
-
-	init_seq_msg(n, &m, MSG_TYPE_NODE_LIST);
-	m.node_list_type_set = true;
-	m.node_list_type = NODE_LIST_MEMBERSHIP;
-	m.ring_id_set = true;
-	m.ring_id = qd->ring_id;
-	m.nodes = qd->membership;	/* borrowed */
-	m.heuristics_set = heuristics != HEURISTICS_UNDEFINED;
-	m.heuristics = heuristics;
-	r = send_msg(n, &m, 0);
-	if (r == 0) {
-		n->last_sent_ring = qd->ring_id;
-		qb_log(LOG_DEBUG, "  membership list: ring id (%" PRIx32 ".%" PRIx64
-		    "), %zu node(s), heuristics %s", qd->ring_id.node_id, qd->ring_id.seq,
-		    qd->membership.count, heuristics_name(heuristics));
-	}
-	return r;
-}
-
-static int
-send_quorum_list(struct qdevice_net *n)
-{
-	struct qdevice *qd = n->qd;
-	struct msg m;
-	int r = 0;
-
-	init_seq_msg(n, &m, MSG_TYPE_NODE_LIST);
-	m.node_list_type_set = true;
-	m.node_list_type = NODE_LIST_QUORUM;
-	m.quorate_set = true;
-	m.quorate = qd->quorate ? 1 : 0;
-	/* votequorum pads its list with node id 0 entries: those are not nodes. */
-	for (size_t i = 0; i < qd->quorum_nodes.count && r == 0; i++)
-		if (qd->quorum_nodes.nodes[i].node_id != 0)
-			r = node_list_add(&m.nodes, &qd->quorum_nodes.nodes[i]);
-	if (r == 0)
-		r = send_msg(n, &m, 0);
-	else
-		disconnect(n, DISCONNECT_LOCAL_ERROR);
-	node_list_fini(&m.nodes);
-	return r;
-}
-
 /* ---- connection setup ---- */
 
 static void
@@ -191,7 +48,7 @@ connect_timeout(void *data)
 
 	n->connect_timer.armed = false;
 	qb_log(LOG_DEBUG, "Connect timeout (%s)", state_names[n->state]);
-	disconnect(n, DISCONNECT_CONNECT_TIMEOUT);
+	net_disconnect(n, DISCONNECT_CONNECT_TIMEOUT);
 }
 
 static void
@@ -221,7 +78,7 @@ on_connected(void *arg)
 	m.cluster_name_len = strlen(qd->config.cluster_name);
 	n->expected_seq = m.seq;
 	n->state = NET_STATE_WAITING_PREINIT_REPLY;
-	send_msg(n, &m, 0);
+	net_send_msg(n, &m, 0);
 }
 
 static void
@@ -230,7 +87,7 @@ send_init(struct qdevice_net *n)
 	struct qdevice *qd = n->qd;
 	struct msg m;
 
-	init_seq_msg(n, &m, MSG_TYPE_INIT);
+	net_init_seq_msg(n, &m, MSG_TYPE_INIT);
 	m.supported_messages_set = true;
 	m.supported_messages = (uint16_t *)msg_all_message_types;
 	m.supported_messages_count = MSG_TYPE_COUNT;
@@ -249,7 +106,7 @@ send_init(struct qdevice_net *n)
 	m.ring_id = qd->ring_id;
 	n->expected_seq = m.seq;
 	n->state = NET_STATE_WAITING_INIT_REPLY;
-	if (send_msg(n, &m, 0) == 0)
+	if (net_send_msg(n, &m, 0) == 0)
 		n->last_sent_ring = qd->ring_id;
 }
 
@@ -265,7 +122,7 @@ on_sent(void *arg, uint32_t tag)
 	if (conn_start_tls(n->conn, s->net_nss_qnetd_cn, s->net_nss_client_cert_nickname,
 	    s->net_allow_expired_server_cert) != 0) {
 		qb_log(LOG_ERR, "Cannot start TLS: %s", nss_sock_error());
-		disconnect(n, DISCONNECT_SEND_ERROR);
+		net_disconnect(n, DISCONNECT_SEND_ERROR);
 		return;
 	}
 	n->tls_active = true;
@@ -280,7 +137,7 @@ got_preinit_reply(struct qdevice_net *n, const struct msg *m)
 
 	if (r != DISCONNECT_NONE) {
 		qb_log(LOG_ERR, "Preinit reply lacks a required option or has a wrong seq");
-		disconnect(n, r);
+		net_disconnect(n, r);
 		return;
 	}
 	qb_log(LOG_DEBUG, "Received preinit reply: server TLS %s, client certificate %s",
@@ -290,12 +147,12 @@ got_preinit_reply(struct qdevice_net *n, const struct msg *m)
 	case TLS_DECISION_INCOMPATIBLE:
 		qb_log(LOG_ERR, "Server TLS setting (%s) is incompatible with ours "
 		    "(quorum.device.net.tls)", tls_supported_name(m->tls_supported));
-		disconnect(n, DISCONNECT_TLS_INCOMPATIBLE);
+		net_disconnect(n, DISCONNECT_TLS_INCOMPATIBLE);
 		break;
 	case TLS_DECISION_STARTTLS:
-		init_seq_msg(n, &st, MSG_TYPE_STARTTLS);
+		net_init_seq_msg(n, &st, MSG_TYPE_STARTTLS);
 		n->state = NET_STATE_WAITING_STARTTLS_SENT;
-		send_msg(n, &st, TAG_STARTTLS);
+		net_send_msg(n, &st, TAG_STARTTLS);
 		break;
 	case TLS_DECISION_PLAIN:
 		send_init(n);
@@ -315,7 +172,7 @@ echo_fired(void *data)
 		if (vote_echo_missing_disconnects(qd->config.algorithm, qd->quorate,
 		    qd->config.wait_for_all != 0)) {
 			qb_log(LOG_ERR, "Server didn't send echo reply message on time");
-			disconnect(n, DISCONNECT_ECHO_REPLY_NOT_RECEIVED);
+			net_disconnect(n, DISCONNECT_ECHO_REPLY_NOT_RECEIVED);
 			return;
 		}
 		qb_log(LOG_WARNING, "Server didn't send echo reply message on time, "
@@ -324,7 +181,7 @@ echo_fired(void *data)
 		msg_init(&m, MSG_TYPE_ECHO_REQUEST);
 		m.seq_set = true;
 		m.seq = ++n->echo_sent;
-		if (send_msg(n, &m, 0) != 0)
+		if (net_send_msg(n, &m, 0) != 0)
 			return;
 	}
 	qdevice_timer_arm(qd, &n->echo_timer, qd->config.heartbeat_interval_ms, echo_fired, n);
@@ -360,26 +217,26 @@ got_init_reply(struct qdevice_net *n, const struct msg *m)
 	case DISCONNECT_INIT_REPLY_ERROR:
 		qb_log(LOG_ERR, "Server refused init: %s (%u)",
 		    reply_error_code_name(n->caps.error_code), (unsigned)n->caps.error_code);
-		disconnect(n, r);
+		net_disconnect(n, r);
 		return;
 	case DISCONNECT_SIZES_INCOMPATIBLE:
 		qb_log(LOG_ERR, "Server message sizes (request %" PRIu32 ", reply %" PRIu32
 		    ") are incompatible with ours", m->server_max_request_size,
 		    m->server_max_reply_size);
-		disconnect(n, r);
+		net_disconnect(n, r);
 		return;
 	case DISCONNECT_ALGORITHM_UNSUPPORTED:
 		qb_log(LOG_ERR, "Server doesn't support the %s algorithm",
 		    decision_algorithm_name(qd->config.algorithm));
-		disconnect(n, r);
+		net_disconnect(n, r);
 		return;
 	case DISCONNECT_OPTION_UNSUPPORTED:
 		qb_log(LOG_ERR, "Heuristics are enabled but the server doesn't support them");
-		disconnect(n, r);
+		net_disconnect(n, r);
 		return;
 	default:
 		qb_log(LOG_ERR, "Init reply is incomplete: %s", disconnect_reason_name(r));
-		disconnect(n, r);
+		net_disconnect(n, r);
 		return;
 	}
 	if (n->tls_active)
@@ -405,16 +262,16 @@ finish_connect(struct qdevice_net *n, uint8_t heuristics)
 	struct msg m;
 
 	if (n->caps.kap_tie_breaker) {
-		init_seq_msg(n, &m, MSG_TYPE_SET_OPTION);
+		net_init_seq_msg(n, &m, MSG_TYPE_SET_OPTION);
 		m.kap_tie_breaker_set = true;
 		m.kap_tie_breaker = qd->config.kap_tie_breaker ? 1 : 0;
-		if (send_msg(n, &m, 0) != 0)
+		if (net_send_msg(n, &m, 0) != 0)
 			return;
 		n->set_option_pending = true;
 		n->set_option_seq = m.seq;
 	}
-	if (send_config_list(n, NODE_LIST_INITIAL_CONFIG) != 0 ||
-	    send_membership_list(n, heuristics) != 0 || send_quorum_list(n) != 0)
+	if (net_send_config_list(n, NODE_LIST_INITIAL_CONFIG) != 0 ||
+	    net_send_membership_list(n, heuristics) != 0 || net_send_quorum_list(n) != 0)
 		return;
 	n->state = NET_STATE_CONNECTED;
 	n->connected_since = time(NULL);
@@ -453,7 +310,7 @@ got_echo_reply(struct qdevice_net *n, const struct msg *m)
 	if (m->seq != n->echo_sent) {
 		qb_log(LOG_ERR, "Received echo reply with seq %" PRIu32 ", expected %" PRIu32,
 		    m->seq, n->echo_sent);
-		disconnect(n, DISCONNECT_ECHO_REPLY_WRONG_SEQ);
+		net_disconnect(n, DISCONNECT_ECHO_REPLY_WRONG_SEQ);
 		return;
 	}
 	n->echo_received = m->seq;
@@ -497,7 +354,7 @@ got_connected_msg(struct qdevice_net *n, const struct msg *m)
 		msg_init(&reply, MSG_TYPE_VOTE_INFO_REPLY);
 		reply.seq_set = true;
 		reply.seq = m->seq;
-		send_msg(n, &reply, 0);
+		net_send_msg(n, &reply, 0);
 		break;
 	default:
 		break;
@@ -517,13 +374,13 @@ on_message(void *arg, const uint8_t *buf, size_t len)
 		qb_log(LOG_ERR, "Cannot decode a message from qnetd: %s",
 		    msg_decode_error_name(err));
 		msg_fini(&m);
-		disconnect(n, DISCONNECT_DECODE_ERROR);
+		net_disconnect(n, DISCONNECT_DECODE_ERROR);
 		return;
 	}
 	r = handshake_check_required(&m);
 	if (r != DISCONNECT_NONE) {
 		qb_log(LOG_ERR, "%s from qnetd lacks a required option", msg_type_name(m.type));
-		disconnect(n, r);
+		net_disconnect(n, r);
 		goto out;
 	}
 	switch (m.type) {
@@ -531,7 +388,7 @@ on_message(void *arg, const uint8_t *buf, size_t len)
 		qb_log(LOG_ERR, "Server sent error: %s (%u)",
 		    m.reply_error_code_set ? reply_error_code_name(m.reply_error_code) : "none",
 		    m.reply_error_code_set ? (unsigned)m.reply_error_code : 0U);
-		disconnect(n, DISCONNECT_SERVER_ERROR);
+		net_disconnect(n, DISCONNECT_SERVER_ERROR);
 		goto out;
 	case MSG_TYPE_ECHO_REPLY:
 		got_echo_reply(n, &m);
@@ -563,7 +420,7 @@ on_message(void *arg, const uint8_t *buf, size_t len)
 	}
 	qb_log(LOG_ERR, "Received unexpected %s in state %s", msg_type_name(m.type),
 	    state_names[n->state]);
-	disconnect(n, DISCONNECT_UNEXPECTED_MESSAGE);
+	net_disconnect(n, DISCONNECT_UNEXPECTED_MESSAGE);
 out:
 	msg_fini(&m);
 }
@@ -583,7 +440,7 @@ on_failed(void *arg, enum disconnect_reason reason)
 		n->connect_failed = true;
 		return;
 	}
-	disconnect(n, reason);
+	net_disconnect(n, reason);
 }
 
 static const struct conn_callbacks callbacks = {
@@ -631,8 +488,8 @@ connect_now(struct qdevice_net *n)
 	}
 }
 
-static void
-disconnect(struct qdevice_net *n, enum disconnect_reason reason)
+void
+net_disconnect(struct qdevice_net *n, enum disconnect_reason reason)
 {
 	struct qdevice *qd = n->qd;
 	bool was_past_connect = n->tcp_connected;
@@ -783,7 +640,7 @@ qdevice_net_on_membership(struct qdevice *qd, uint8_t heuristics)
 
 	n->heur_membership = n->heur_latest = heuristics;
 	if (n->state == NET_STATE_CONNECTED) {
-		if (send_membership_list(n, heuristics) != 0)
+		if (net_send_membership_list(n, heuristics) != 0)
 			return;
 		vote = VOTE_WAIT_FOR_REPLY;
 	} else {
@@ -799,7 +656,7 @@ qdevice_net_on_quorum(struct qdevice *qd)
 	struct qdevice_net *n = qd->net;
 
 	if (n->state == NET_STATE_CONNECTED)
-		send_quorum_list(n);
+		net_send_quorum_list(n);
 	else
 		qdevice_vq_vote(qd, vote_while_disconnected(&qd->vote), NULL);
 }
@@ -810,7 +667,7 @@ qdevice_net_on_config_nodes(struct qdevice *qd)
 	struct qdevice_net *n = qd->net;
 
 	if (n->state == NET_STATE_CONNECTED)
-		send_config_list(n, NODE_LIST_CHANGED_CONFIG);
+		net_send_config_list(n, NODE_LIST_CHANGED_CONFIG);
 	else
 		qdevice_vq_vote(qd, vote_while_disconnected(&qd->vote), NULL);
 }
@@ -834,10 +691,10 @@ qdevice_net_on_heuristics(struct qdevice *qd, enum heur_kind kind, uint8_t resul
 		if (!changed || n->state != NET_STATE_CONNECTED || result == HEURISTICS_UNDEFINED)
 			break;
 		qb_log(LOG_INFO, "Heuristics result changed to %s", heuristics_name(result));
-		init_seq_msg(n, &m, MSG_TYPE_HEURISTICS_CHANGE);
+		net_init_seq_msg(n, &m, MSG_TYPE_HEURISTICS_CHANGE);
 		m.heuristics_set = true;
 		m.heuristics = result;
-		send_msg(n, &m, 0);
+		net_send_msg(n, &m, 0);
 		break;
 	case HEUR_KIND_MEMBERSHIP:	/* routed through qdevice_on_membership_heuristics() */
 		break;

@@ -521,6 +521,13 @@ out:
 	return r;
 }
 
+int
+ipc_client_call(const char *path, const char *line, int timeout_ms, char **reply,
+    bool *reached)
+{
+	return client_call(path, line, timeout_ms, reply, reached);
+}
+
 /* Prints the body or the error; the exit code. */
 static int
 print_reply(const char *reply)

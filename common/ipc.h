@@ -81,4 +81,12 @@ enum ipc_tool_exit {
 int	ipc_client_run(const char *prog, const char *daemon, const char *path,
 	    const char *line, int timeout_ms);
 
+/*
+ * The exchange without printing, for tools that read a daemon's answer:
+ * 0 with *reply (malloc'd, NUL-terminated, "OK\n..." or "Error\n...") or
+ * -errno; *reached as in ipc_client_run.
+ */
+int	ipc_client_call(const char *path, const char *line, int timeout_ms, char **reply,
+	    bool *reached);
+
 #endif

@@ -27,6 +27,7 @@ cluster_free(struct qnetd_cluster *cl)
 {
 	free(cl->view.clients);	/* before algo_cluster_fini(), which forgets the pointer */
 	algo_cluster_fini(&cl->view);
+	explain_log_fini(&cl->explain);
 	free(cl->acked_nodes);
 	free(cl->name);
 	free(cl);
@@ -75,6 +76,8 @@ cluster_create(struct qnetd_instance *inst, const char *name, size_t name_len)
 	cl->instance = inst;
 	cl->created_seq = ++inst->next_cluster_seq;
 	algo_cluster_init(&cl->view);
+	explain_log_init(&cl->explain, inst->settings != NULL ?
+	    inst->settings->explain_journal_size : 0);
 	qb_map_put(inst->clusters, cl->name, cl);
 	inst->cluster_count++;
 	qb_log(LOG_DEBUG, "cluster %s created",
@@ -153,6 +156,7 @@ qnetd_cluster_leave(struct qnetd_client *c, bool server_shutdown)
 	if (!server_shutdown && qnetd_cluster_decide(c, &ev, &plan) != 0)
 		qb_log(LOG_ERR, "%s: algorithm failed on disconnect", c->ident);
 	remove_from_view(cl, &c->algo);
+	explain_log_forget(&cl->explain, c->algo.node_id);
 	c->cluster = NULL;
 	if (cl->view.count == 0) {
 		qb_map_rm(c->instance->clusters, cl->name);
@@ -250,6 +254,7 @@ qnetd_cluster_decide(struct qnetd_client *c, struct algo_event *ev, struct algo_
 {
 	struct qnetd_cluster *cl = c->cluster;
 	const struct algorithm *alg = algorithm_get(c->algo.algorithm);
+	struct algo_decision decision;
 	struct algo_push *pushes;
 	int r;
 
@@ -262,7 +267,14 @@ qnetd_cluster_decide(struct qnetd_client *c, struct algo_event *ev, struct algo_
 		return -ENOMEM;
 	plan->pushes = pushes;
 	plan->push_cap = cl->view.count + 1;
+	plan->decision = &decision;
 	r = alg->decide(&cl->view, ev, plan);
+	plan->decision = NULL;
+	if (r == 0 && decision.made &&
+	    explain_log_record(&cl->explain, (uint8_t)ev->type, c->algo.node_id, &decision,
+	    clock_now_ns()) != 0)
+		qb_log(LOG_WARNING, "%s: out of memory: decision not kept for --explain",
+		    c->ident);
 	if (r == 0) {
 		send_pushes(plan);
 		apply_timer(c, plan);

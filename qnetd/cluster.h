@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "algorithms/algorithm.h"
+#include "explain.h"
 
 struct qnetd_instance;
 struct qnetd_client;
@@ -23,6 +24,7 @@ struct qnetd_cluster {
 	size_t			 view_cap;
 	char			*acked_nodes;	/* last reported ACKed set, "1 2" (events) */
 	uint64_t		 created_seq;	/* creation order: qnetd-tool -l lists by it */
+	struct explain_log	 explain;	/* decision records: qnetd-tool --explain */
 };
 
 int	qnetd_clusters_init(struct qnetd_instance *inst);

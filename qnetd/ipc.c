@@ -8,6 +8,7 @@
 
 #include "common/ipc.h"
 #include "common/utils.h"
+#include "explain.h"
 #include "instance.h"
 #include "ipc.h"
 #include "shard.h"
@@ -15,7 +16,7 @@
 #include "status.h"
 
 struct parsed_command {
-	bool		 is_status, is_list, verbose, json;
+	bool		 is_status, is_list, is_explain, verbose, json;
 	const char	*cluster;
 };
 
@@ -174,11 +175,12 @@ metrics(struct qnetd_instance *inst, FILE *out)
 	return IPC_REPLY_OK;
 }
 
+static enum ipc_reply	gather_clusters(struct qnetd_instance *inst,
+			    const struct parsed_command *pc, const char *text_cmd, FILE *out);
+
 static enum ipc_reply
 list(struct qnetd_instance *inst, const struct parsed_command *pc, FILE *out)
 {
-	char line[512], *quoted = NULL;
-
 	if (inst->front == NULL) {
 		if ((pc->json ? qnetd_list_write_json(inst, pc->cluster, out) :
 		    qnetd_list_write(inst, pc->verbose, pc->cluster, out)) == 0)
@@ -186,6 +188,33 @@ list(struct qnetd_instance *inst, const struct parsed_command *pc, FILE *out)
 		fputs("Out of memory", out);
 		return IPC_REPLY_ERROR;
 	}
+	return gather_clusters(inst, pc, "list", out);
+}
+
+/* qnetd-tool --explain: why each node holds its vote (explain.h). */
+static enum ipc_reply
+explain(struct qnetd_instance *inst, const struct parsed_command *pc, FILE *out)
+{
+	if (inst->front == NULL) {
+		if ((pc->json ? qnetd_explain_write_json(inst, pc->cluster, out) :
+		    qnetd_explain_write(inst, pc->cluster, out)) == 0)
+			return IPC_REPLY_OK;
+		fputs("Out of memory", out);
+		return IPC_REPLY_ERROR;
+	}
+	return gather_clusters(inst, pc, "explain", out);
+}
+
+/*
+ * Front: the per-cluster answer of text_cmd ("list" or "explain") from
+ * every worker, joined; JSON as "shard <text_cmd>-json" cluster objects.
+ */
+static enum ipc_reply
+gather_clusters(struct qnetd_instance *inst, const struct parsed_command *pc,
+    const char *text_cmd, FILE *out)
+{
+	char line[512], *quoted = NULL;
+
 	/* The worker splits the line again: a name with blanks or quotes must stay one word. */
 	if (pc->cluster != NULL && (quoted = utils_quote_word(pc->cluster)) == NULL) {
 		fputs("Out of memory", out);
@@ -196,9 +225,9 @@ list(struct qnetd_instance *inst, const struct parsed_command *pc, FILE *out)
 		fputs("Cluster name too long", out);
 		return IPC_REPLY_ERROR;
 	}
-	snprintf(line, sizeof(line), "%s%s%s%s", pc->json ? "shard list-json" : "list",
-	    pc->verbose && !pc->json ? " verbose" : "", quoted != NULL ? " cluster " : "",
-	    quoted != NULL ? quoted : "");
+	snprintf(line, sizeof(line), "%s%s%s%s%s%s", pc->json ? "shard " : "", text_cmd,
+	    pc->json ? "-json" : "", pc->verbose && !pc->json ? " verbose" : "",
+	    quoted != NULL ? " cluster " : "", quoted != NULL ? quoted : "");
 	free(quoted);
 	if (!pc->json)
 		return gather(inst, line, NULL, "", "", out);
@@ -226,6 +255,13 @@ shard_command(struct qnetd_instance *inst, char **words, int count, FILE *out)
 			fputs("Out of memory", out);
 			return IPC_REPLY_ERROR;
 		}
+	} else if (strcmp(words[1], "explain-json") == 0 &&
+	    (count == 2 || (count == 4 && strcmp(words[2], "cluster") == 0))) {
+		if (qnetd_explain_write_json_items(inst, count == 4 ? words[3] : NULL, &first,
+		    out) != 0) {
+			fputs("Out of memory", out);
+			return IPC_REPLY_ERROR;
+		}
 	} else {
 		fprintf(out, "Unknown command '%s'", words[0]);
 		return IPC_REPLY_ERROR;
@@ -235,7 +271,8 @@ shard_command(struct qnetd_instance *inst, char **words, int count, FILE *out)
 
 /*
  * Commands: shutdown; status [verbose|json]; list [verbose|json]
- * [cluster NAME]; metrics. "json" and "metrics" are ours, not upstream's.
+ * [cluster NAME]; explain [json] [cluster NAME]; metrics. "json",
+ * "explain" and "metrics" are ours, not upstream's.
  * Like upstream, shutdown ignores any words after it (its tool sends
  * "shutdown verbose" for -H -v) and status and list ignore unknown ones.
  */
@@ -246,6 +283,7 @@ command(char **words, int count, FILE *out, void *arg)
 	struct parsed_command pc = {
 		.is_status = strcasecmp(words[0], "status") == 0,
 		.is_list = strcasecmp(words[0], "list") == 0,
+		.is_explain = strcasecmp(words[0], "explain") == 0,
 	};
 	struct qnetd_totals t;
 
@@ -257,13 +295,15 @@ command(char **words, int count, FILE *out, void *arg)
 		return metrics(inst, out);
 	if (inst->shard_fd >= 0 && strcmp(words[0], "shard") == 0 && count >= 2)
 		return shard_command(inst, words, count, out);
-	if (!pc.is_status && !pc.is_list) {
+	if (!pc.is_status && !pc.is_list && !pc.is_explain) {
 		fprintf(out, "Unknown command '%s'", words[0]);
 		return IPC_REPLY_ERROR;
 	}
 	parse_options(words, count, &pc);
 	if (pc.is_list)
 		return list(inst, &pc, out);
+	if (pc.is_explain)
+		return explain(inst, &pc, out);
 	if (!totals(inst, &t, out))
 		return IPC_REPLY_ERROR;
 	if (pc.json)
@@ -303,7 +343,9 @@ answer_apart(char **words, int count, void *arg)
 	struct qnetd_instance *inst = arg;
 
 	(void)count;
-	return inst->front == NULL && inst->shard_fd < 0 && strcasecmp(words[0], "list") == 0;
+	/* explain: a journal line per decision of every cluster runs to MBs as well. */
+	return inst->front == NULL && inst->shard_fd < 0 && (strcasecmp(words[0], "list") == 0 ||
+	    strcasecmp(words[0], "explain") == 0);
 }
 
 static void

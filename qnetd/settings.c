@@ -39,6 +39,7 @@ qnetd_settings_defaults(struct qnetd_settings *s)
 	s->event_hook_timeout = 5000;
 	s->event_hook_max_running = 16;
 	s->worker_processes = 1;
+	s->explain_journal_size = 32;
 }
 
 static char **
@@ -96,6 +97,8 @@ static const struct u32_setting u32_settings[] = {
 	{ "event_hook_max_running", offsetof(struct qnetd_settings, event_hook_max_running), 1, 0 },
 	{ "worker_processes", offsetof(struct qnetd_settings, worker_processes), 1,
 	    QNETD_MAX_WORKER_PROCESSES },
+	{ "explain_journal_size", offsetof(struct qnetd_settings, explain_journal_size), 0,
+	    QNETD_MAX_EXPLAIN_JOURNAL },
 };
 
 int

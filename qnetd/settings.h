@@ -15,6 +15,7 @@
 #define QNETD_DEFAULT_LOCK_FILE		"/var/run/corosync-qnetd/corosync-qnetd.pid"
 #define QNETD_DEFAULT_SOCKET_FILE	"/var/run/corosync-qnetd/corosync-qnetd.sock"
 #define QNETD_MAX_WORKER_PROCESSES	64
+#define QNETD_MAX_EXPLAIN_JOURNAL	1024
 
 enum qnetd_tls { QNETD_TLS_OFF = 0, QNETD_TLS_ON = 1, QNETD_TLS_REQUIRED = 2 };
 
@@ -56,6 +57,8 @@ struct qnetd_settings {
 	uint32_t	 event_hook_max_running;
 	/* ours: processes sharing the clients (qnetd/shard.h); 1: no workers */
 	uint32_t	 worker_processes;
+	/* ours: decisions each cluster keeps for qnetd-tool --explain; 0: none */
+	uint32_t	 explain_journal_size;
 };
 
 enum qnetd_settings_action {

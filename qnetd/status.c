@@ -196,8 +196,6 @@ aged_cluster_cmp(const void *a, const void *b)
 	return x->age < y->age ? -1 : x->age > y->age;
 }
 
-typedef void	cluster_fn(const struct qnetd_cluster *cl, void *arg);
-
 /*
  * fn for every cluster with clients, oldest first; for one only when
  * cluster_name is set and not "" (upstream takes "" as no filter).
@@ -205,9 +203,9 @@ typedef void	cluster_fn(const struct qnetd_cluster *cl, void *arg);
  * nothing written. Sorting costs O(clusters log clusters) a call: an
  * admin command, not a hot path.
  */
-static int
-for_each_cluster(const struct qnetd_instance *inst, const char *cluster_name, cluster_fn *fn,
-    void *arg, const char *prefix, FILE *out)
+int
+qnetd_for_each_cluster(const struct qnetd_instance *inst, const char *cluster_name,
+    qnetd_cluster_fn *fn, void *arg, const char *prefix, FILE *out)
 {
 	struct aged_cluster *all;
 	qb_map_iter_t *it;
@@ -268,7 +266,7 @@ qnetd_list_write(const struct qnetd_instance *inst, bool verbose, const char *cl
 {
 	struct text_walk w = { .out = out, .verbose = verbose };
 
-	return for_each_cluster(inst, cluster_name, text_cluster, &w, "", out);
+	return qnetd_for_each_cluster(inst, cluster_name, text_cluster, &w, "", out);
 }
 
 /* ---- JSON ---- */
@@ -388,7 +386,7 @@ qnetd_list_write_json_items(const struct qnetd_instance *inst, const char *clust
 {
 	struct json_walk w = { .out = out, .first = first };
 
-	return for_each_cluster(inst, cluster_name, json_cluster, &w, "", out);
+	return qnetd_for_each_cluster(inst, cluster_name, json_cluster, &w, "", out);
 }
 
 int
@@ -399,7 +397,7 @@ qnetd_list_write_json(const struct qnetd_instance *inst, const char *cluster_nam
 	int r;
 
 	/* Straight to out, no copy: with many clients the list runs to tens of MB. */
-	r = for_each_cluster(inst, cluster_name, json_cluster, &w, "{\"clusters\":[", out);
+	r = qnetd_for_each_cluster(inst, cluster_name, json_cluster, &w, "{\"clusters\":[", out);
 	if (r == 0)
 		fputs("]}\n", out);
 	return r;

@@ -20,6 +20,16 @@ void	qnetd_status_write(const struct qnetd_instance *inst, const struct qnetd_to
 int	qnetd_list_write(const struct qnetd_instance *inst, bool verbose,
 	    const char *cluster_name, FILE *out);
 
+/*
+ * fn for every cluster with clients, oldest first, or for cluster_name
+ * alone when it is set and not ""; prefix goes to out first, once nothing
+ * can fail. 0, or -ENOMEM with nothing written. Also used by explain.c.
+ */
+struct qnetd_cluster;
+typedef void	qnetd_cluster_fn(const struct qnetd_cluster *cl, void *arg);
+int	qnetd_for_each_cluster(const struct qnetd_instance *inst, const char *cluster_name,
+	    qnetd_cluster_fn *fn, void *arg, const char *prefix, FILE *out);
+
 /* The same facts as one JSON object each (schema in qnetd-tool(8)). */
 void	qnetd_status_write_json(const struct qnetd_instance *inst,
 	    const struct qnetd_totals *t, FILE *out);

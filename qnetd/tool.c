@@ -15,7 +15,8 @@ static void
 usage(void)
 {
 	printf("usage: %s [-Hhjlsv] [-c cluster_name] [-p qnetd_ipc_socket_path]\n"
-	    "       %s --metrics [-p qnetd_ipc_socket_path]\n", PROG, PROG);
+	    "       %s --explain [-j] [-c cluster_name] [-p qnetd_ipc_socket_path]\n"
+	    "       %s --metrics [-p qnetd_ipc_socket_path]\n", PROG, PROG, PROG);
 }
 
 int
@@ -25,6 +26,7 @@ main(int argc, char **argv)
 	char op = 0, *line = NULL, *quoted = NULL;
 	static const struct option long_opts[] = {
 		{ "metrics", no_argument, NULL, 'M' },
+		{ "explain", no_argument, NULL, 'E' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool verbose = false, json = false, stop = false, other_op = false;
@@ -42,6 +44,7 @@ main(int argc, char **argv)
 			stop = true;
 			op = (char)c;
 			break;
+		case 'E':
 		case 'M':
 		case 'l':
 		case 's':
@@ -69,19 +72,19 @@ main(int argc, char **argv)
 		}
 	}
 	if (stop && other_op) {
-		fprintf(stderr, "%s: -H (shut qnetd down) cannot be combined with -l, -s "
-		    "or --metrics\n", PROG);
+		fprintf(stderr, "%s: -H (shut qnetd down) cannot be combined with -l, -s, "
+		    "--explain or --metrics\n", PROG);
 		usage();
 		return IPC_TOOL_USAGE;
 	}
-	if (op == 0 || (json && op != 's' && op != 'l')) {
+	if (op == 0 || (json && op != 's' && op != 'l' && op != 'E')) {
 		usage();
 		return IPC_TOOL_USAGE;
 	}
 	/* Upstream ignores operands; a warning at least, as one may be a forgotten -c. */
 	for (int i = optind; i < argc; i++)
 		fprintf(stderr, "%s: ignoring extra argument '%s'\n", PROG, argv[i]);
-	if (op != 'l')
+	if (op != 'l' && op != 'E')
 		cluster = NULL;
 	switch (op) {
 	case 'H':
@@ -92,6 +95,13 @@ main(int argc, char **argv)
 		break;
 	case 'M':
 		line = strdup("metrics");
+		break;
+	case 'E':
+		if (cluster != NULL && (quoted = utils_quote_word(cluster)) == NULL)
+			break;
+		if (asprintf(&line, "explain%s%s%s", json ? " json" : "",
+		    quoted ? " cluster " : "", quoted ? quoted : "") < 0)
+			line = NULL;
 		break;
 	default:
 		if (cluster != NULL && (quoted = utils_quote_word(cluster)) == NULL)

@@ -25,6 +25,38 @@ heuristics_rank(uint8_t h)
 }
 
 /*
+ * The decision record (algorithm.h), when one is wanted: the sender's
+ * membership as it reported it now, then each other client's stored one
+ * that is not the same partition; score = heuristics rank. Returns vote.
+ */
+static uint8_t
+decided(const struct algo_cluster *cl, const struct algo_client *c,
+    const struct node_list *nodes, const struct ring_id *ring, uint8_t h, uint8_t rule,
+    uint8_t vote, struct algo_plan *plan)
+{
+	struct algo_decision_partition *p;
+
+	if (plan->decision == NULL)
+		return vote;
+	algo_decision_set(plan, rule, c->node_id, vote);
+	for (size_t i = 0; i <= cl->count; i++) {
+		const struct algo_client *o = i < cl->count ? cl->clients[i] : c;
+		bool own = i == cl->count;
+
+		if ((!own && (o == c || node_list_contains(nodes, o->node_id))) ||
+		    (p = algo_decision_add(plan, o->node_id, own ? nodes : &o->membership,
+		    NULL, (uint32_t)(own ? nodes : &o->membership)->count)) == NULL)
+			continue;
+		p->heuristics = own ? h : o->last_heuristics;
+		p->score = heuristics_rank(p->heuristics);
+		p->score_known = true;
+		p->ring_id = own ? *ring : o->ring_id;
+		p->won = own ? vote == VOTE_ACK : o->last_result == VOTE_ACK;
+	}
+	return vote;
+}
+
+/*
  * docs/protocol.md 3.3, membership list with ring `ring` and heuristics `h`.
  * Every result but the newcomer NACK is remembered in last_result.
  *  1. Newcomer: never decided before, and some client with a different
@@ -39,7 +71,8 @@ heuristics_rank(uint8_t h)
  */
 static uint8_t
 membership_vote(const struct algo_cluster *cl, struct algo_client *c,
-    const struct node_list *nodes, const struct ring_id *ring, uint8_t h)
+    const struct node_list *nodes, const struct ring_id *ring, uint8_t h,
+    struct algo_plan *plan)
 {
 	uint32_t low = UINT32_MAX, high = 0;
 	uint8_t other_h = HEURISTICS_UNDEFINED;
@@ -52,17 +85,20 @@ membership_vote(const struct algo_cluster *cl, struct algo_client *c,
 
 			if (!ring_id_equal(ring, &o->ring_id) &&
 			    o->last_result == VOTE_ACK)
-				return VOTE_NACK;
+				return decided(cl, c, nodes, ring, h, ALGO_RULE_NEWCOMER, VOTE_NACK,
+				    plan);
 		}
 	}
 
 	/* Step 2. */
 	if (nodes->count == 2)
-		return c->last_result = VOTE_ACK;
+		return decided(cl, c, nodes, ring, h, ALGO_RULE_BOTH_NODES_MEMBERS,
+		    c->last_result = VOTE_ACK, plan);
 
 	/* Step 3. */
 	if (cl->count == 1)
-		return c->last_result = VOTE_ACK;
+		return decided(cl, c, nodes, ring, h, ALGO_RULE_ONLY_CLIENT,
+		    c->last_result = VOTE_ACK, plan);
 
 	/* Step 4. */
 	for (size_t i = 0; i < cl->count; i++) {
@@ -77,7 +113,8 @@ membership_vote(const struct algo_cluster *cl, struct algo_client *c,
 	}
 	if (heuristics_rank(h) != heuristics_rank(other_h)) {
 		win = heuristics_rank(h) > heuristics_rank(other_h);
-		return c->last_result = win ? VOTE_ACK : VOTE_NACK;
+		return decided(cl, c, nodes, ring, h, ALGO_RULE_HEURISTICS_SCORE,
+		    c->last_result = win ? VOTE_ACK : VOTE_NACK, plan);
 	}
 
 	/* Step 5. */
@@ -95,7 +132,14 @@ membership_vote(const struct algo_cluster *cl, struct algo_client *c,
 		win = false;
 		break;
 	}
-	return c->last_result = win ? VOTE_ACK : VOTE_NACK;
+	if (plan->decision != NULL) {
+		plan->decision->tie_breaker_mode = c->tie_breaker.mode;
+		plan->decision->tie_breaker_node = c->tie_breaker.mode == TIE_BREAKER_LOWEST ?
+		    low : c->tie_breaker.mode == TIE_BREAKER_HIGHEST ? high :
+		    c->tie_breaker.node_id;
+	}
+	return decided(cl, c, nodes, ring, h, ALGO_RULE_TIE_BREAKER,
+	    c->last_result = win ? VOTE_ACK : VOTE_NACK, plan);
 }
 
 static int
@@ -119,11 +163,13 @@ twonodelms_decide(struct algo_cluster *cluster, const struct algo_event *ev,
 		if (ev->nodes == NULL || ev->ring_id == NULL)
 			return -EINVAL;
 		plan->vote = membership_vote(cluster, c, ev->nodes, ev->ring_id,
-		    ev->heuristics);
+		    ev->heuristics, plan);
 		return 0;
 	case ALGO_EV_ASK_FOR_VOTE:
 		plan->vote = c->last_result == VOTE_UNDEFINED ?
 		    VOTE_ASK_LATER : c->last_result;
+		algo_decision_set(plan, c->last_result == VOTE_UNDEFINED ?
+		    ALGO_RULE_NO_LISTS_YET : ALGO_RULE_REPEAT_LAST, c->node_id, plan->vote);
 		return 0;
 	case ALGO_EV_QUORUM_LIST:
 	case ALGO_EV_HEURISTICS_CHANGE:

@@ -118,6 +118,67 @@ enum algo_timer_action {
 };
 
 /*
+ * The decision record: why the algorithm voted as it did, in its own
+ * terms, for qnetd-tool --explain (qnetd/explain.h). Filled by decide()
+ * only when the caller hands one in (algo_plan.decision); it changes no
+ * vote. Bounded: at most ALGO_DECISION_MAX_PARTITIONS partitions and
+ * ALGO_DECISION_MAX_IDS node ids each are kept, the sizes stay exact.
+ */
+enum algo_rule {
+	ALGO_RULE_NONE = 0,		/* nothing decided on this event */
+	ALGO_RULE_TEST_ALWAYS_ACK,	/* test: every vote is ACK */
+	ALGO_RULE_NO_LISTS_YET,		/* a config or membership list is missing: ask later */
+	ALGO_RULE_WAITING_FOR_STABLE_MEMBERSHIP,	/* ffsplit: clients disagree */
+	ALGO_RULE_RING_DISAGREEMENT,	/* lms: a partition member reports another ring */
+	ALGO_RULE_NO_RING_YET,		/* lms: no client reported a ring */
+	ALGO_RULE_MAJORITY,		/* ffsplit: more than half the configured nodes */
+	ALGO_RULE_NO_QUORATE_PARTITION,	/* ffsplit: no partition can be quorate */
+	ALGO_RULE_ONLY_PARTITION,	/* the one partition qnetd sees */
+	ALGO_RULE_HEURISTICS_SCORE,	/* equal size, heuristics score decided */
+	ALGO_RULE_ACTIVE_CLIENTS,	/* ffsplit: equal score, more connected clients */
+	ALGO_RULE_KEEP_ACTIVE_PARTITION,	/* ffsplit: KAP kept the previous partition */
+	ALGO_RULE_TIE_BREAKER,		/* tie_breaker (mode in the record) */
+	ALGO_RULE_LARGEST_PARTITION,	/* lms: unique largest partition */
+	ALGO_RULE_NEWCOMER,		/* another partition already holds an ACK */
+	ALGO_RULE_BOTH_NODES_MEMBERS,	/* 2nodelms: both nodes in the membership */
+	ALGO_RULE_ONLY_CLIENT,		/* 2nodelms: the only connected client */
+	ALGO_RULE_REPEAT_LAST,		/* 2nodelms: ask-for-vote repeats the last result */
+	ALGO_RULE_HIGHEST_SCORE,	/* lms: unique highest score (nodes + heuristics) */
+	ALGO_RULE_COUNT
+};
+
+#define ALGO_DECISION_MAX_PARTITIONS	8
+#define ALGO_DECISION_MAX_IDS		16
+
+struct algo_decision_partition {
+	uint32_t	node_ids[ALGO_DECISION_MAX_IDS];	/* the first ids, as listed */
+	uint32_t	size;		/* nodes in the partition (ids_kept may be fewer) */
+	uint32_t	ids_kept;
+	uint32_t	representative;	/* the client whose view this is */
+	struct ring_id	ring_id;
+	int64_t		active;		/* connected clients in it (ffsplit, lms) */
+	/* ffsplit/lms: active + pass - fail; 2nodelms: heuristics rank 2/1/0 */
+	int64_t		score;
+	bool		score_known;	/* ffsplit counts only sides it compared by score */
+	uint8_t		heuristics;	/* the representative's, enum heuristics */
+	bool		won;
+};
+
+struct algo_decision {
+	bool		made;		/* a decision was recorded for this event */
+	uint8_t		algorithm;	/* enum decision_algorithm */
+	uint8_t		rule;		/* enum algo_rule */
+	uint32_t	subject;	/* node whose vote this is; 0: every client (ffsplit round) */
+	uint8_t		vote;		/* subject's vote; VOTE_NO_CHANGE for a round */
+	uint32_t	config_size;	/* ffsplit: configured nodes the sides count against */
+	uint8_t		tie_breaker_mode;	/* ALGO_RULE_TIE_BREAKER: enum tie_breaker_mode */
+	uint32_t	tie_breaker_node;	/* ... the node it prefers, 0 unknown */
+	size_t		partition_count;	/* kept in partitions[] */
+	size_t		partitions_seen;	/* >= partition_count */
+	struct algo_decision_partition	partitions[ALGO_DECISION_MAX_PARTITIONS];
+};
+
+/*
  * The plan. `pushes` has room for `push_cap` entries, at least the
  * cluster's client count; pushes are sent in order, and before the reply
  * to the triggering message (docs/protocol.md 7: ffsplit's order).
@@ -130,6 +191,7 @@ struct algo_plan {
 	size_t			 push_cap;
 	enum algo_timer_action	 timer;
 	uint32_t		 timer_ms;
+	struct algo_decision	*decision;	/* NULL: no record wanted; else filled */
 };
 
 struct algorithm {
@@ -157,6 +219,51 @@ int	algo_plan_begin(const struct algo_cluster *cluster, const struct algo_event 
 /* Append a push; -ENOMEM if push_cap is exhausted (a server bug). */
 int	algo_plan_push(struct algo_plan *plan, struct algo_client *client,
 	    uint8_t vote, const struct ring_id *ring_id, uint32_t seq);
+
+/* View helpers shared by the algorithms. */
+
+/*
+ * Index of the connected client with this node id (leaving one included),
+ * or cluster->count: a binary search, the view being sorted by node id
+ * (struct algo_cluster) with one client per node id (docs/protocol.md 2.5).
+ */
+size_t	algo_view_find(const struct algo_cluster *cluster, uint32_t node_id);
+
+/*
+ * Walks the connected clients whose node id is in a set, in node id
+ * order, each with the number of times the list names it. Scans whichever
+ * is shorter, the clients or the set, and searches the other:
+ * O(min(clients, |set|) * log max(clients, |set|)).
+ */
+struct algo_member_walk {
+	const struct algo_cluster	*cluster;
+	const struct node_id_set	*set;
+	bool				 by_client;
+	size_t				 pos;
+};
+
+void	algo_member_walk_start(struct algo_member_walk *w, const struct algo_cluster *cluster,
+	    const struct node_id_set *set);
+/* The next member's index in the view, or SIZE_MAX at the end. */
+size_t	algo_member_walk_next(struct algo_member_walk *w, uint32_t *mult);
+
+/*
+ * Decision record helpers, all no-ops when plan->decision is NULL.
+ * algo_decision_set() marks the record made with its rule, subject and
+ * vote. algo_decision_add() keeps a partition (its first ids taken from
+ * `ids`, a node_list, or `set` when ids is NULL) and returns it, or NULL
+ * when no record is wanted or the record is full (counted in
+ * partitions_seen). algo_decision_find() returns the kept partition whose
+ * ids include node_id (only the ids kept are searched).
+ */
+void	algo_decision_set(struct algo_plan *plan, uint8_t rule, uint32_t subject,
+	    uint8_t vote);
+struct algo_decision_partition	*algo_decision_add(struct algo_plan *plan,
+	    uint32_t representative, const struct node_list *ids,
+	    const struct node_id_set *set, uint32_t size);
+struct algo_decision_partition	*algo_decision_find(struct algo_plan *plan,
+	    uint32_t node_id);
+const char	*algo_rule_name(uint8_t rule);	/* stable word, e.g. "tie_breaker" */
 
 extern const struct algorithm	algorithm_test;
 extern const struct algorithm	algorithm_ffsplit;

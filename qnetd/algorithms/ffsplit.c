@@ -95,82 +95,6 @@ heuristics_of(const struct round *r, const struct algo_client *c)
 }
 
 /*
- * Index of the connected client with this node id (leaving one included),
- * or cluster->count: a binary search, the view being sorted by node id
- * (algorithm.h) with one client per node id (docs/protocol.md 2.5).
- */
-static size_t
-find_index(const struct algo_cluster *cluster, uint32_t node_id)
-{
-	size_t lo = 0, hi = cluster->count;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		uint32_t id = cluster->clients[mid]->node_id;
-
-		if (id < node_id)
-			lo = mid + 1;
-		else if (id > node_id)
-			hi = mid;
-		else
-			return mid;
-	}
-	return cluster->count;
-}
-
-/*
- * Walks the connected clients whose node id is in a set, in node id
- * order, each with the number of times the list names it. Scans whichever
- * is shorter, the clients or the set, and searches the other:
- * O(min(clients, |set|) * log max(clients, |set|)).
- */
-struct member_walk {
-	const struct algo_cluster	*cluster;
-	const struct node_id_set	*set;
-	bool				 by_client;
-	size_t				 pos;
-};
-
-static void
-member_walk_start(struct member_walk *w, const struct algo_cluster *cluster,
-    const struct node_id_set *set)
-{
-	w->cluster = cluster;
-	w->set = set;
-	w->by_client = cluster->count <= set->count;
-	w->pos = 0;
-}
-
-/* The next member's index in the view, or SIZE_MAX at the end. */
-static size_t
-member_walk_next(struct member_walk *w, uint32_t *mult)
-{
-	const struct algo_cluster *cl = w->cluster;
-
-	if (w->by_client) {
-		while (w->pos < cl->count) {
-			size_t i = w->pos++;
-
-			*mult = node_id_set_multiplicity(w->set,
-			    cl->clients[i]->node_id);
-			if (*mult > 0)
-				return i;
-		}
-		return SIZE_MAX;
-	}
-	while (w->pos < w->set->count) {
-		size_t k = w->pos++;
-		size_t i = find_index(cl, w->set->ids[k]);
-
-		if (i < cl->count) {
-			*mult = w->set->mult[k];
-			return i;
-		}
-	}
-	return SIZE_MAX;
-}
-
-/*
  * Sort every list the round reads for the clients taking part (the
  * triggering client's new ones in its slots); a list that did not change
  * since the last round costs nothing. 0 or -ENOMEM.
@@ -314,12 +238,12 @@ memberships_agree_for(const struct round *r, size_t ia, const size_t *cls,
 	const struct algo_cluster *cl = r->cluster;
 	const struct algo_client *a = cl->clients[ia];
 	const struct node_id_set *mem_a = &a->ffsplit_membership_ids;
-	struct member_walk w;
+	struct algo_member_walk w;
 	uint32_t mult;
 	size_t ib;
 
-	member_walk_start(&w, cl, mem_a);
-	while ((ib = member_walk_next(&w, &mult)) != SIZE_MAX) {
+	algo_member_walk_start(&w, cl, mem_a);
+	while ((ib = algo_member_walk_next(&w, &mult)) != SIZE_MAX) {
 		const struct algo_client *b = cl->clients[ib];
 
 		if (skipped(r, b))
@@ -375,7 +299,7 @@ static void
 side_stats(const struct algo_cluster *cl, struct side *s)
 {
 	int64_t pass = 0, fail = 0;
-	struct member_walk w;
+	struct algo_member_walk w;
 	uint32_t mult;
 	size_t i;
 
@@ -383,8 +307,8 @@ side_stats(const struct algo_cluster *cl, struct side *s)
 		return;
 	s->active = 0;
 	if (s->rep != NULL) {
-		member_walk_start(&w, cl, s->membership_ids);
-		while ((i = member_walk_next(&w, &mult)) != SIZE_MAX) {
+		algo_member_walk_start(&w, cl, s->membership_ids);
+		while ((i = algo_member_walk_next(&w, &mult)) != SIZE_MAX) {
 			const struct algo_client *m = cl->clients[i];
 			uint8_t h = m == s->rep ? s->heuristics : m->last_heuristics;
 
@@ -405,25 +329,27 @@ side_stats(const struct algo_cluster *cl, struct side *s)
  * that node is in its membership. A mode outside 1..3 cannot pass the
  * decoder; it prefers nobody.
  */
+static uint32_t
+preferred_node(const struct side *s)
+{
+	switch (s->rep->tie_breaker.mode) {
+	case TIE_BREAKER_LOWEST:
+		return node_id_set_min(s->config_ids);
+	case TIE_BREAKER_HIGHEST:
+		return node_id_set_max(s->config_ids);
+	case TIE_BREAKER_NODE_ID:
+		return s->rep->tie_breaker.node_id;
+	default:
+		return 0;	/* no node has id 0 */
+	}
+}
+
 static bool
 side_preferred(const struct side *s)
 {
-	uint32_t preferred;
+	uint32_t preferred = preferred_node(s);
 
-	switch (s->rep->tie_breaker.mode) {
-	case TIE_BREAKER_LOWEST:
-		preferred = node_id_set_min(s->config_ids);
-		break;
-	case TIE_BREAKER_HIGHEST:
-		preferred = node_id_set_max(s->config_ids);
-		break;
-	case TIE_BREAKER_NODE_ID:
-		preferred = s->rep->tie_breaker.node_id;
-		break;
-	default:
-		return false;
-	}
-	return node_id_set_contains(s->membership_ids, preferred);
+	return preferred != 0 && node_id_set_contains(s->membership_ids, preferred);
 }
 
 /*
@@ -442,15 +368,18 @@ side_preferred(const struct side *s)
  * Step c looks at the KAP flag of the two compared representatives only,
  * as upstream does (docs/protocol.md 3.2); the "(KAP Tie-breaker)" label
  * of the list output is the one place where every client must have it.
+ * *why := the rule that decided (enum algo_rule), ALGO_RULE_NONE when a
+ * lacked half the nodes and so was never a contender.
  */
 static bool
-partition_better(const struct round *r, struct side *a, struct side *b)
+partition_better(const struct round *r, struct side *a, struct side *b, uint8_t *why)
 {
 	const struct node_list *prev = &r->cluster->quorate_partition;
 	size_t n = a->config->count, m = a->membership->count;
 	bool a_prev, b_prev;
 
 	/* Step 1. */
+	*why = m > n / 2 ? ALGO_RULE_MAJORITY : ALGO_RULE_NONE;
 	if (n % 2 != 0)
 		return m > n / 2;
 
@@ -463,10 +392,12 @@ partition_better(const struct round *r, struct side *a, struct side *b)
 	/* Step 2a. */
 	side_stats(r->cluster, a);
 	side_stats(r->cluster, b);
+	*why = b->rep == NULL ? ALGO_RULE_ONLY_PARTITION : ALGO_RULE_HEURISTICS_SCORE;
 	if (a->score != b->score)
 		return a->score > b->score;
 
 	/* Step 2b. */
+	*why = ALGO_RULE_ACTIVE_CLIENTS;
 	if (a->active != b->active)
 		return a->active > b->active;
 
@@ -474,11 +405,13 @@ partition_better(const struct round *r, struct side *a, struct side *b)
 	if (b->rep != NULL && a->rep->kap_enabled && b->rep->kap_enabled) {
 		a_prev = node_list_contains(prev, a->rep->node_id);
 		b_prev = node_list_contains(prev, b->rep->node_id);
+		*why = ALGO_RULE_KEEP_ACTIVE_PARTITION;
 		if (a_prev != b_prev)
 			return a_prev;
 	}
 
 	/* Step 2d. */
+	*why = ALGO_RULE_TIE_BREAKER;
 	return side_preferred(a);
 }
 
@@ -486,13 +419,18 @@ partition_better(const struct round *r, struct side *a, struct side *b)
  * docs/protocol.md 3.2 DO step 3: every client in node id order represents its
  * partition and replaces the best so far when partition_better() says so.
  * Returns the winner (rep NULL when no partition can be quorate); its
- * membership is the triggering client's new one if it wins.
+ * membership is the triggering client's new one if it wins. *rule: why,
+ * from its last comparison with another partition that could win.
  */
 static struct side
-select_partition(const struct round *r)
+select_partition(const struct round *r, uint8_t *rule)
 {
 	const struct algo_cluster *cl = r->cluster;
 	struct side best = { .rep = NULL, .heuristics = HEURISTICS_UNDEFINED };
+	uint8_t why;
+	bool better;
+
+	*rule = ALGO_RULE_NO_QUORATE_PARTITION;
 
 	for (size_t i = 0; i < cl->count; i++) {
 		const struct algo_client *c = cl->clients[i];
@@ -507,10 +445,65 @@ select_partition(const struct round *r)
 
 		if (skipped(r, c))
 			continue;
-		if (partition_better(r, &cand, &best))
+		better = partition_better(r, &cand, &best, &why);
+		/* A member of the best partition re-represents it: no contest. */
+		if (why != ALGO_RULE_NONE && (best.rep == NULL ||
+		    !node_id_set_contains(best.membership_ids, c->node_id)))
+			*rule = why;
+		if (better)
 			best = cand;
 	}
 	return best;
+}
+
+/*
+ * The decision record (algorithm.h): one entry per partition, that is per
+ * class of equal memberships (equal once stable, docs/protocol.md 3.2 step
+ * 2b), represented by its first client. Only when a record is wanted: it
+ * costs another membership_classes(). Out of memory, the record keeps its
+ * rule without partitions: a record never changes a vote.
+ */
+static void
+record_round(const struct round *r, const struct side *won, uint8_t rule,
+    struct algo_plan *plan)
+{
+	const struct algo_cluster *cl = r->cluster;
+	size_t *cls;
+
+	if (plan->decision == NULL)
+		return;
+	algo_decision_set(plan, rule, 0, VOTE_NO_CHANGE);
+	plan->decision->config_size = (uint32_t)r->config->count;
+	if (won->rep != NULL && rule == ALGO_RULE_TIE_BREAKER) {
+		plan->decision->tie_breaker_mode = won->rep->tie_breaker.mode;
+		plan->decision->tie_breaker_node = preferred_node(won);
+	}
+	if (cl->count == 0 || (cls = calloc(cl->count, sizeof(*cls))) == NULL)
+		return;
+	if (membership_classes(r, cls) < 0) {
+		free(cls);
+		return;
+	}
+	for (size_t i = 0; i < cl->count; i++) {
+		const struct algo_client *c = cl->clients[i];
+		struct side s = { .rep = c, .membership_ids = &c->ffsplit_membership_ids,
+		    .heuristics = heuristics_of(r, c) };
+		struct algo_decision_partition *p;
+
+		/* No membership list yet: a member of no partition. */
+		if (skipped(r, c) || cls[i] != i || membership_of(r, c)->count == 0 ||
+		    (p = algo_decision_add(plan, c->node_id,
+		    membership_of(r, c), NULL, (uint32_t)membership_of(r, c)->count)) == NULL)
+			continue;
+		side_stats(cl, &s);
+		p->ring_id = *ring_of(r, c);
+		p->active = s.active;
+		p->score = s.score;
+		p->score_known = true;
+		p->heuristics = s.heuristics;
+		p->won = won->rep != NULL && node_id_set_contains(won->membership_ids, c->node_id);
+	}
+	free(cls);
 }
 
 /*
@@ -559,6 +552,7 @@ run_round(const struct round *r, struct algo_plan *plan)
 {
 	struct algo_cluster *cl = r->cluster;
 	struct side selected;
+	uint8_t rule;
 	int sent, rc;
 
 	/* Step 1. */
@@ -569,12 +563,14 @@ run_round(const struct round *r, struct algo_plan *plan)
 		return rc;
 	if (rc == 0) {
 		plan->vote = VOTE_WAIT_FOR_REPLY;
+		algo_decision_set(plan, ALGO_RULE_WAITING_FOR_STABLE_MEMBERSHIP, 0, plan->vote);
 		return 0;
 	}
 	plan->vote = VOTE_NO_CHANGE;
 
 	/* Step 3. */
-	selected = select_partition(r);
+	selected = select_partition(r, &rule);
+	record_round(r, &selected, rule, plan);
 	if (selected.rep == NULL)
 		node_list_clear(&cl->quorate_partition);
 	else if ((rc = node_list_copy(&cl->quorate_partition, selected.membership)) < 0)
@@ -683,6 +679,7 @@ ffsplit_decide(struct algo_cluster *cluster, const struct algo_event *ev,
 		if (ev->list_type == NODE_LIST_INITIAL_CONFIG ||
 		    c->membership.count == 0) {
 			plan->vote = VOTE_ASK_LATER;
+			algo_decision_set(plan, ALGO_RULE_NO_LISTS_YET, c->node_id, plan->vote);
 			return 0;
 		}
 		r.ring = &c->ring_id;
@@ -700,6 +697,7 @@ ffsplit_decide(struct algo_cluster *cluster, const struct algo_event *ev,
 		}
 		if (c->config.count == 0) {
 			plan->vote = VOTE_ASK_LATER;
+			algo_decision_set(plan, ALGO_RULE_NO_LISTS_YET, c->node_id, plan->vote);
 			return 0;
 		}
 		r.ring = ev->ring_id;
@@ -714,6 +712,7 @@ ffsplit_decide(struct algo_cluster *cluster, const struct algo_event *ev,
 	case ALGO_EV_HEURISTICS_CHANGE:
 		if (c->config.count == 0 || c->membership.count == 0) {
 			plan->vote = VOTE_ASK_LATER;
+			algo_decision_set(plan, ALGO_RULE_NO_LISTS_YET, c->node_id, plan->vote);
 			return 0;
 		}
 		r.ring = &c->ring_id;

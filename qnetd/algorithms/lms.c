@@ -104,7 +104,7 @@ wait_for_reply(struct algo_client *c, struct algo_plan *plan)
  */
 static bool
 tie_breaker_wins(const struct algo_cluster *cl, const struct algo_client *c,
-    const struct ring_id *ring)
+    const struct ring_id *ring, uint32_t *tb_node, struct ring_id *tb_ring_out)
 {
 	struct ring_id tb_ring = { 0, 0 };
 	uint32_t tb;
@@ -133,7 +133,46 @@ tie_breaker_wins(const struct algo_cluster *cl, const struct algo_client *c,
 		tb = UINT32_MAX;	/* the decoder rejects other modes */
 		break;
 	}
+	*tb_node = tb;
+	*tb_ring_out = tb_ring;
 	return c->node_id == tb || ring_id_equal(&tb_ring, ring);
+}
+
+/*
+ * The decision record (algorithm.h), when one is wanted: the partitions by
+ * stored ring with their sizes and scores, `won` the one whose ring is
+ * `winner`. Returns vote.
+ */
+static uint8_t
+decided(const struct algo_cluster *cl, const struct algo_client *c, uint8_t rule,
+    const struct ring_id *winner, uint8_t vote, struct algo_plan *plan)
+{
+	int nodes, score;
+
+	if (plan->decision == NULL)
+		return vote;
+	algo_decision_set(plan, rule, c->node_id, vote);
+	for (size_t i = 0; i < cl->count; i++) {
+		const struct ring_id *ring = &cl->clients[i]->ring_id;
+		struct algo_decision_partition *p;
+
+		if (!partition_head(cl, i))
+			continue;
+		partition_stats(cl, ring, &nodes, &score);
+		p = algo_decision_add(plan, cl->clients[i]->node_id, NULL, NULL, (uint32_t)nodes);
+		if (p == NULL)
+			continue;
+		p->ring_id = *ring;
+		p->active = nodes;
+		p->score = score;
+		p->score_known = true;
+		p->heuristics = cl->clients[i]->last_heuristics;
+		p->won = winner != NULL && ring_id_equal(winner, ring);
+		for (size_t j = i; j < cl->count && p->ids_kept < ALGO_DECISION_MAX_IDS; j++)
+			if (counted(cl->clients[j]) && ring_id_equal(&cl->clients[j]->ring_id, ring))
+				p->node_ids[p->ids_kept++] = cl->clients[j]->node_id;
+	}
+	return vote;
 }
 
 /*
@@ -156,8 +195,11 @@ static uint8_t
 lms_run(const struct algo_cluster *cl, struct algo_client *c,
     const struct ring_id *ring, struct algo_plan *plan)
 {
-	const struct ring_id *lead;
+	const struct ring_id *lead, *only = NULL;
+	struct ring_id tb_ring;
 	size_t partitions = 0;
+	uint32_t tb;
+	uint8_t vote;
 
 	/* Step 1. */
 	plan->timer = ALGO_TIMER_CANCEL;
@@ -172,17 +214,19 @@ lms_run(const struct algo_cluster *cl, struct algo_client *c,
 		if ((node_list_contains(&c->membership, o->node_id) ||
 		    node_list_contains(&o->membership, c->node_id)) &&
 		    !ring_id_equal(&o->ring_id, ring))
-			return wait_for_reply(c, plan);
+			return decided(cl, c, ALGO_RULE_RING_DISAGREEMENT, NULL,
+			    wait_for_reply(c, plan), plan);
 	}
 
 	/* Steps 3 and 4. */
 	for (size_t i = 0; i < cl->count; i++)
-		if (partition_head(cl, i))
-			partitions++;
+		if (partition_head(cl, i) && partitions++ == 0)
+			only = &cl->clients[i]->ring_id;
 	if (partitions == 0)
-		return wait_for_reply(c, plan);
+		return decided(cl, c, ALGO_RULE_NO_RING_YET, NULL, wait_for_reply(c, plan), plan);
 	if (partitions == 1)
-		return c->last_result = VOTE_ACK;
+		return decided(cl, c, ALGO_RULE_ONLY_PARTITION, only,
+		    c->last_result = VOTE_ACK, plan);
 
 	/* Step 5. */
 	if (c->last_result == VOTE_UNDEFINED && !c->received_wait_for_reply) {
@@ -191,19 +235,28 @@ lms_run(const struct algo_cluster *cl, struct algo_client *c,
 
 			if (!ring_id_equal(&o->ring_id, ring) &&
 			    o->last_result == VOTE_ACK)
-				return VOTE_NACK;
+				return decided(cl, c, ALGO_RULE_NEWCOMER, &o->ring_id,
+				    VOTE_NACK, plan);
 		}
 	}
 
 	/* Steps 6 and 7. */
-	if ((lead = unique_leader(cl, true)) != NULL ||
-	    (lead = unique_leader(cl, false)) != NULL)
-		return c->last_result = ring_id_equal(lead, ring) ?
-		    VOTE_ACK : VOTE_NACK;
+	if ((lead = unique_leader(cl, true)) != NULL)
+		return decided(cl, c, ALGO_RULE_HIGHEST_SCORE, lead, c->last_result =
+		    ring_id_equal(lead, ring) ? VOTE_ACK : VOTE_NACK, plan);
+	if ((lead = unique_leader(cl, false)) != NULL)
+		return decided(cl, c, ALGO_RULE_LARGEST_PARTITION, lead, c->last_result =
+		    ring_id_equal(lead, ring) ? VOTE_ACK : VOTE_NACK, plan);
 
 	/* Step 8. */
-	return c->last_result = tie_breaker_wins(cl, c, ring) ?
+	vote = c->last_result = tie_breaker_wins(cl, c, ring, &tb, &tb_ring) ?
 	    VOTE_ACK : VOTE_NACK;
+	if (plan->decision != NULL) {
+		plan->decision->tie_breaker_mode = c->tie_breaker.mode;
+		plan->decision->tie_breaker_node = tb == UINT32_MAX || tb == INT32_MAX ? 0 : tb;
+	}
+	return decided(cl, c, ALGO_RULE_TIE_BREAKER, vote == VOTE_ACK ? ring : &tb_ring,
+	    vote, plan);
 }
 
 static int

@@ -18,6 +18,8 @@ test_decide(struct algo_cluster *cluster, const struct algo_event *ev,
 	case ALGO_EV_MEMBERSHIP_LIST:
 	case ALGO_EV_ASK_FOR_VOTE:
 		plan->vote = VOTE_ACK;
+		algo_decision_set(plan, ALGO_RULE_TEST_ALWAYS_ACK, ev->client->node_id,
+		    plan->vote);
 		break;
 	case ALGO_EV_CONFIG_LIST:
 	case ALGO_EV_QUORUM_LIST:

@@ -1,0 +1,486 @@
+/*
+ * tests/unit/test-algo-decision.c: the decision record every algorithm
+ * fills for qnetd-tool --explain (algorithm.h, struct algo_decision). Each
+ * case builds a small cluster view, runs one event with a record wanted
+ * and checks the rule, subject, vote and partitions; and runs the same
+ * event on an identical view without a record, which must give the very
+ * same plan: a record never changes a vote. The votes themselves are
+ * tests/unit/test-algorithms.c's.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../../qnetd/algorithms/algorithm.h"
+
+#define MAXN	8
+
+struct node_row {
+	uint32_t	id;		/* 0 ends the rows */
+	uint32_t	cfg[MAXN];	/* 0-terminated */
+	uint32_t	mem[MAXN];
+	struct ring_id	ring;
+	uint8_t		heur;
+	bool		kap;
+	uint8_t		last;		/* last_result (lms, 2nodelms) */
+};
+
+struct world {
+	struct algo_client	 store[MAXN];
+	struct algo_client	*view[MAXN];
+	struct algo_cluster	 cluster;
+};
+
+static void
+fill(struct node_list *l, const uint32_t *ids)
+{
+	node_list_clear(l);
+	for (size_t i = 0; i < MAXN && ids[i] != 0; i++)
+		assert_int_equal(node_list_add_id(l, ids[i]), 0);
+}
+
+static void
+world_init(struct world *w, uint8_t algo, struct tie_breaker tb, const uint32_t *prev,
+    const struct node_row *rows)
+{
+	algo_cluster_init(&w->cluster);
+	if (prev != NULL)
+		fill(&w->cluster.quorate_partition, prev);
+	w->cluster.clients = w->view;
+	for (size_t i = 0; i < MAXN && rows[i].id != 0; i++) {
+		struct algo_client *c = &w->store[i];
+
+		algo_client_init(c);
+		c->node_id = rows[i].id;
+		c->algorithm = algo;
+		c->tie_breaker = tb;
+		c->kap_enabled = rows[i].kap;
+		c->heartbeat_interval_ms = 1000;
+		fill(&c->config, rows[i].cfg);
+		c->config_set = c->config.count > 0;
+		fill(&c->membership, rows[i].mem);
+		c->membership_set = c->membership.count > 0;
+		c->ring_id = rows[i].ring;
+		c->last_heuristics = rows[i].heur;
+		c->last_result = rows[i].last;
+		w->view[i] = c;
+		w->cluster.count++;
+	}
+}
+
+static void
+world_fini(struct world *w)
+{
+	for (size_t i = 0; i < w->cluster.count; i++)
+		algo_client_fini(&w->store[i]);
+	algo_cluster_fini(&w->cluster);
+}
+
+struct event_row {
+	enum algo_event_type	type;
+	uint32_t		node;
+	uint8_t			list_type;
+	uint32_t		nodes[MAXN];
+	struct ring_id		ring;
+	uint8_t			heur;
+};
+
+/*
+ * Run ev on two identical views, with and without a record; the plans
+ * must agree. *d gets the record.
+ */
+static void
+decide(uint8_t algo, struct tie_breaker tb, const uint32_t *prev, const struct node_row *rows,
+    const struct event_row *er, struct algo_decision *d)
+{
+	struct algo_plan plan[2];
+	struct algo_push pushes[2][MAXN];
+	struct world w[2];
+	struct node_list nodes;
+
+	node_list_init(&nodes);
+	fill(&nodes, er->nodes);
+	for (int k = 0; k < 2; k++) {
+		struct algo_event ev = {
+			.type = er->type,
+			.list_type = er->list_type,
+			.heuristics = er->heur,
+			.nodes = &nodes,
+			.ring_id = &er->ring,
+		};
+
+		world_init(&w[k], algo, tb, prev, rows);
+		for (size_t i = 0; i < w[k].cluster.count; i++)
+			if (w[k].view[i]->node_id == er->node)
+				ev.client = w[k].view[i];
+		assert_non_null(ev.client);
+		memset(&plan[k], 0, sizeof(plan[k]));
+		plan[k].pushes = pushes[k];
+		plan[k].push_cap = MAXN;
+		plan[k].decision = k == 0 ? d : NULL;
+		assert_int_equal(algorithm_get(algo)->decide(&w[k].cluster, &ev, &plan[k]), 0);
+	}
+	assert_int_equal(plan[0].vote, plan[1].vote);
+	assert_int_equal(plan[0].error, plan[1].error);
+	assert_int_equal(plan[0].timer, plan[1].timer);
+	assert_int_equal(plan[0].push_count, plan[1].push_count);
+	for (size_t i = 0; i < plan[0].push_count; i++) {
+		assert_int_equal(pushes[0][i].client->node_id, pushes[1][i].client->node_id);
+		assert_int_equal(pushes[0][i].vote, pushes[1][i].vote);
+	}
+	assert_true(node_list_ids_equal(&w[0].cluster.quorate_partition,
+	    &w[1].cluster.quorate_partition));
+	for (int k = 0; k < 2; k++)
+		world_fini(&w[k]);
+	node_list_fini(&nodes);
+	assert_true(d->made);
+	assert_int_equal(d->algorithm, algo);
+}
+
+/* Partition i holds exactly ids (0-terminated), has size n, score, won. */
+static void
+check_partition(const struct algo_decision *d, size_t i, const uint32_t *ids, uint32_t size,
+    int64_t score, bool won)
+{
+	const struct algo_decision_partition *p;
+	uint32_t n = 0;
+
+	assert_true(i < d->partition_count);
+	p = &d->partitions[i];
+	while (n < MAXN && ids[n] != 0)
+		n++;
+	assert_int_equal(p->ids_kept, n);
+	for (uint32_t k = 0; k < n; k++)
+		assert_int_equal(p->node_ids[k], ids[k]);
+	assert_int_equal(p->size, size);
+	assert_true(p->score_known);
+	assert_int_equal(p->score, score);
+	assert_int_equal(p->won, won);
+}
+
+#define RING(n, s)	{ .node_id = (n), .seq = (s) }
+#define LOWEST		((struct tie_breaker){ TIE_BREAKER_LOWEST, 0 })
+#define HIGHEST		((struct tie_breaker){ TIE_BREAKER_HIGHEST, 0 })
+#define IDS(...)	((const uint32_t[MAXN]){ __VA_ARGS__ })
+#define CFG4		{ 1, 2, 3, 4 }
+#define PASS		HEURISTICS_PASS
+#define FAIL		HEURISTICS_FAIL
+
+/* ---- ffsplit ---- */
+
+/* Node 4's membership list completes a 2|2 split of four configured nodes. */
+static struct algo_decision
+ffsplit_split(struct tie_breaker tb, const uint32_t *prev, uint8_t h1, uint8_t h3,
+    bool kap, bool node4_up)
+{
+	const struct node_row rows[] = {
+		{ 1, CFG4, { 1, 2 }, RING(1, 8), h1, kap, 0 },
+		{ 2, CFG4, { 1, 2 }, RING(1, 8), HEURISTICS_UNDEFINED, kap, 0 },
+		{ 3, CFG4, { 3, 4 }, RING(3, 8), h3, kap, 0 },
+		{ node4_up ? 4 : 0, CFG4, { 0 }, RING(4, 1), HEURISTICS_UNDEFINED, kap, 0 },
+		{ 0 },
+	};
+	const struct event_row third = { ALGO_EV_HEURISTICS_CHANGE, 3, 0, { 0 }, RING(0, 0), h3 };
+	const struct event_row fourth = { ALGO_EV_MEMBERSHIP_LIST, 4, NODE_LIST_MEMBERSHIP,
+	    { 3, 4 }, RING(3, 8), HEURISTICS_UNDEFINED };
+	struct algo_decision d;
+
+	decide(ALGORITHM_FFSPLIT, tb, prev, rows, node4_up ? &fourth : &third, &d);
+	return d;
+}
+
+static void
+ffsplit_tie_breaker_lowest(void **state)
+{
+	struct algo_decision d = ffsplit_split(LOWEST, NULL, HEURISTICS_UNDEFINED,
+	    HEURISTICS_UNDEFINED, false, true);
+
+	(void)state;
+	assert_int_equal(d.rule, ALGO_RULE_TIE_BREAKER);
+	assert_int_equal(d.subject, 0);
+	assert_int_equal(d.config_size, 4);
+	assert_int_equal(d.tie_breaker_mode, TIE_BREAKER_LOWEST);
+	assert_int_equal(d.tie_breaker_node, 1);
+	assert_int_equal(d.partition_count, 2);
+	assert_int_equal(d.partitions_seen, 2);
+	check_partition(&d, 0, IDS(1, 2), 2, 2, true);
+	check_partition(&d, 1, IDS(3, 4), 2, 2, false);
+	assert_int_equal(d.partitions[1].representative, 3);
+	assert_int_equal(d.partitions[1].ring_id.node_id, 3);
+}
+
+static void
+ffsplit_tie_breaker_highest(void **state)
+{
+	struct algo_decision d = ffsplit_split(HIGHEST, NULL, HEURISTICS_UNDEFINED,
+	    HEURISTICS_UNDEFINED, false, true);
+
+	(void)state;
+	assert_int_equal(d.rule, ALGO_RULE_TIE_BREAKER);
+	assert_int_equal(d.tie_breaker_node, 4);
+	check_partition(&d, 0, IDS(1, 2), 2, 2, false);
+	check_partition(&d, 1, IDS(3, 4), 2, 2, true);
+}
+
+static void
+ffsplit_heuristics_score(void **state)
+{
+	struct algo_decision d = ffsplit_split(LOWEST, NULL, HEURISTICS_UNDEFINED, PASS,
+	    false, true);
+
+	(void)state;
+	assert_int_equal(d.rule, ALGO_RULE_HEURISTICS_SCORE);
+	check_partition(&d, 0, IDS(1, 2), 2, 2, false);
+	check_partition(&d, 1, IDS(3, 4), 2, 3, true);
+	assert_int_equal(d.partitions[1].heuristics, PASS);
+}
+
+static void
+ffsplit_keep_active_partition(void **state)
+{
+	struct algo_decision d = ffsplit_split(LOWEST, IDS(3, 4), HEURISTICS_UNDEFINED,
+	    HEURISTICS_UNDEFINED, true, true);
+
+	(void)state;
+	assert_int_equal(d.rule, ALGO_RULE_KEEP_ACTIVE_PARTITION);
+	check_partition(&d, 1, IDS(3, 4), 2, 2, true);
+	check_partition(&d, 0, IDS(1, 2), 2, 2, false);
+}
+
+/* Node 4 is not connected: {3 4} has one active client and a PASS: score 2 as {1 2}. */
+static void
+ffsplit_active_clients(void **state)
+{
+	struct algo_decision d = ffsplit_split(HIGHEST, NULL, HEURISTICS_UNDEFINED, PASS,
+	    false, false);
+
+	(void)state;
+	assert_int_equal(d.rule, ALGO_RULE_ACTIVE_CLIENTS);
+	check_partition(&d, 0, IDS(1, 2), 2, 2, true);
+	check_partition(&d, 1, IDS(3, 4), 2, 2, false);
+	assert_int_equal(d.partitions[1].active, 1);
+}
+
+static void
+ffsplit_majority_and_none(void **state)
+{
+	const struct node_row three_one[] = {
+		{ 1, CFG4, { 1, 2, 3 }, RING(1, 9), 0, false, 0 },
+		{ 2, CFG4, { 1, 2, 3 }, RING(1, 9), 0, false, 0 },
+		{ 3, CFG4, { 0 }, RING(3, 1), 0, false, 0 },
+		{ 4, CFG4, { 4 }, RING(4, 9), 0, false, 0 },
+		{ 0 },
+	};
+	const struct node_row odd[] = {
+		{ 1, { 1, 2, 3, 4, 5 }, { 1, 2 }, RING(1, 9), 0, false, 0 },
+		{ 3, { 1, 2, 3, 4, 5 }, { 3, 4 }, RING(3, 9), 0, false, 0 },
+		{ 0 },
+	};
+	const struct event_row ev3 = { ALGO_EV_MEMBERSHIP_LIST, 3, NODE_LIST_MEMBERSHIP,
+	    { 1, 2, 3 }, RING(1, 9), 0 };
+	const struct event_row ev1 = { ALGO_EV_HEURISTICS_CHANGE, 1, 0, { 0 }, RING(0, 0), 0 };
+	struct algo_decision d;
+
+	(void)state;
+	decide(ALGORITHM_FFSPLIT, LOWEST, NULL, three_one, &ev3, &d);
+	assert_int_equal(d.rule, ALGO_RULE_MAJORITY);
+	check_partition(&d, 0, IDS(1, 2, 3), 3, 3, true);
+	check_partition(&d, 1, IDS(4), 1, 1, false);
+
+	decide(ALGORITHM_FFSPLIT, LOWEST, NULL, odd, &ev1, &d);
+	assert_int_equal(d.rule, ALGO_RULE_NO_QUORATE_PARTITION);
+	assert_int_equal(d.config_size, 5);
+	assert_int_equal(d.partition_count, 2);
+	assert_false(d.partitions[0].won || d.partitions[1].won);
+}
+
+static void
+ffsplit_waiting_and_no_lists(void **state)
+{
+	const struct node_row rows[] = {
+		{ 1, CFG4, { 1, 2 }, RING(1, 8), 0, false, 0 },
+		{ 2, CFG4, { 1, 2 }, RING(2, 8), 0, false, 0 },	/* another ring */
+		{ 3, { 0 }, { 0 }, RING(3, 1), 0, false, 0 },
+		{ 0 },
+	};
+	const struct event_row hc = { ALGO_EV_HEURISTICS_CHANGE, 1, 0, { 0 }, RING(0, 0), PASS };
+	const struct event_row cfg = { ALGO_EV_CONFIG_LIST, 3, NODE_LIST_INITIAL_CONFIG,
+	    CFG4, RING(0, 0), 0 };
+	struct algo_decision d;
+
+	(void)state;
+	decide(ALGORITHM_FFSPLIT, LOWEST, NULL, rows, &hc, &d);
+	assert_int_equal(d.rule, ALGO_RULE_WAITING_FOR_STABLE_MEMBERSHIP);
+	assert_int_equal(d.subject, 0);
+	assert_int_equal(d.vote, VOTE_WAIT_FOR_REPLY);
+	assert_int_equal(d.partition_count, 0);
+
+	decide(ALGORITHM_FFSPLIT, LOWEST, NULL, rows, &cfg, &d);
+	assert_int_equal(d.rule, ALGO_RULE_NO_LISTS_YET);
+	assert_int_equal(d.subject, 3);
+	assert_int_equal(d.vote, VOTE_ASK_LATER);
+}
+
+/* ---- lms ---- */
+
+static void
+lms_rules(void **state)
+{
+	const struct node_row scored[] = {
+		{ 1, CFG4, { 1, 2 }, RING(1, 8), 0, false, VOTE_ACK },
+		{ 2, CFG4, { 1, 2 }, RING(1, 8), 0, false, VOTE_ACK },
+		{ 3, CFG4, { 3 }, RING(3, 8), 0, false, VOTE_NACK },
+		{ 0 },
+	};
+	/* Scores tie (1 + 0 - 1 + 1 = 1 against 1), sizes do not. */
+	const struct node_row sized[] = {
+		{ 1, CFG4, { 1, 2 }, RING(1, 8), FAIL, false, VOTE_NACK },
+		{ 2, CFG4, { 1, 2 }, RING(1, 8), 0, false, VOTE_NACK },
+		{ 3, CFG4, { 3 }, RING(3, 8), 0, false, VOTE_NACK },
+		{ 0 },
+	};
+	const struct node_row tied[] = {
+		{ 1, CFG4, { 1 }, RING(1, 8), 0, false, VOTE_NACK },
+		{ 2, CFG4, { 2 }, RING(2, 8), 0, false, VOTE_NACK },
+		{ 0 },
+	};
+	const struct event_row ask3 = { ALGO_EV_ASK_FOR_VOTE, 3, 0, { 0 }, RING(0, 0), 0 };
+	const struct event_row ask1 = { ALGO_EV_ASK_FOR_VOTE, 1, 0, { 0 }, RING(0, 0), 0 };
+	const struct event_row ask2 = { ALGO_EV_ASK_FOR_VOTE, 2, 0, { 0 }, RING(0, 0), 0 };
+	const struct event_row moved = { ALGO_EV_MEMBERSHIP_LIST, 1, NODE_LIST_MEMBERSHIP,
+	    { 1, 2 }, RING(1, 9), 0 };
+	struct algo_decision d;
+
+	(void)state;
+	decide(ALGORITHM_LMS, LOWEST, NULL, scored, &ask3, &d);
+	assert_int_equal(d.rule, ALGO_RULE_HIGHEST_SCORE);
+	assert_int_equal(d.subject, 3);
+	assert_int_equal(d.vote, VOTE_NACK);
+	check_partition(&d, 0, IDS(1, 2), 2, 2, true);
+	check_partition(&d, 1, IDS(3), 1, 1, false);
+
+	decide(ALGORITHM_LMS, LOWEST, NULL, sized, &ask1, &d);
+	assert_int_equal(d.rule, ALGO_RULE_LARGEST_PARTITION);
+	assert_int_equal(d.vote, VOTE_ACK);
+	check_partition(&d, 0, IDS(1, 2), 2, 1, true);
+	check_partition(&d, 1, IDS(3), 1, 1, false);
+
+	decide(ALGORITHM_LMS, LOWEST, NULL, tied, &ask2, &d);
+	assert_int_equal(d.rule, ALGO_RULE_TIE_BREAKER);
+	assert_int_equal(d.vote, VOTE_NACK);
+	assert_int_equal(d.tie_breaker_mode, TIE_BREAKER_LOWEST);
+	assert_int_equal(d.tie_breaker_node, 1);
+	check_partition(&d, 0, IDS(1), 1, 1, true);
+	check_partition(&d, 1, IDS(2), 1, 1, false);
+
+	/* Node 2, in node 1's membership, still reports the old ring. */
+	decide(ALGORITHM_LMS, LOWEST, NULL, scored, &moved, &d);
+	assert_int_equal(d.rule, ALGO_RULE_RING_DISAGREEMENT);
+	assert_int_equal(d.vote, VOTE_WAIT_FOR_REPLY);
+}
+
+/* ---- 2nodelms and test ---- */
+
+static void
+twonodelms_rules(void **state)
+{
+	const struct node_row rows[] = {
+		{ 1, { 1, 2 }, { 1 }, RING(1, 8), 0, false, VOTE_NACK },
+		{ 2, { 1, 2 }, { 2 }, RING(2, 8), 0, false, VOTE_NACK },
+		{ 0 },
+	};
+	const struct event_row both = { ALGO_EV_MEMBERSHIP_LIST, 1, NODE_LIST_MEMBERSHIP,
+	    { 1, 2 }, RING(1, 9), 0 };
+	const struct event_row heur = { ALGO_EV_MEMBERSHIP_LIST, 2, NODE_LIST_MEMBERSHIP,
+	    { 2 }, RING(2, 9), PASS };
+	const struct event_row tie = { ALGO_EV_MEMBERSHIP_LIST, 2, NODE_LIST_MEMBERSHIP,
+	    { 2 }, RING(2, 9), 0 };
+	const struct event_row ask = { ALGO_EV_ASK_FOR_VOTE, 2, 0, { 0 }, RING(0, 0), 0 };
+	struct algo_decision d;
+
+	(void)state;
+	decide(ALGORITHM_2NODELMS, LOWEST, NULL, rows, &both, &d);
+	assert_int_equal(d.rule, ALGO_RULE_BOTH_NODES_MEMBERS);
+	assert_int_equal(d.vote, VOTE_ACK);
+	assert_int_equal(d.partition_count, 1);
+	check_partition(&d, 0, IDS(1, 2), 2, 1, true);
+
+	decide(ALGORITHM_2NODELMS, LOWEST, NULL, rows, &heur, &d);
+	assert_int_equal(d.rule, ALGO_RULE_HEURISTICS_SCORE);
+	assert_int_equal(d.vote, VOTE_ACK);
+	check_partition(&d, 0, IDS(1), 1, 1, false);
+	check_partition(&d, 1, IDS(2), 1, 2, true);
+
+	decide(ALGORITHM_2NODELMS, LOWEST, NULL, rows, &tie, &d);
+	assert_int_equal(d.rule, ALGO_RULE_TIE_BREAKER);
+	assert_int_equal(d.subject, 2);
+	assert_int_equal(d.vote, VOTE_NACK);
+	assert_int_equal(d.tie_breaker_node, 1);
+
+	decide(ALGORITHM_2NODELMS, LOWEST, NULL, rows, &ask, &d);
+	assert_int_equal(d.rule, ALGO_RULE_REPEAT_LAST);
+	assert_int_equal(d.vote, VOTE_NACK);
+}
+
+static void
+test_algorithm_rule(void **state)
+{
+	const struct node_row rows[] = { { 1, { 1 }, { 1 }, RING(1, 8), 0, false, 0 }, { 0 } };
+	const struct event_row ask = { ALGO_EV_ASK_FOR_VOTE, 1, 0, { 0 }, RING(0, 0), 0 };
+	struct algo_decision d;
+
+	(void)state;
+	decide(ALGORITHM_TEST, LOWEST, NULL, rows, &ask, &d);
+	assert_int_equal(d.rule, ALGO_RULE_TEST_ALWAYS_ACK);
+	assert_int_equal(d.subject, 1);
+	assert_int_equal(d.vote, VOTE_ACK);
+	assert_string_equal(algo_rule_name(d.rule), "test_always_ack");
+}
+
+/* More partitions than a record keeps: the first ones kept, all counted. */
+static void
+ffsplit_record_bounded(void **state)
+{
+	struct node_row rows[MAXN + 1];
+	const struct event_row ev = { ALGO_EV_HEURISTICS_CHANGE, 1, 0, { 0 }, RING(0, 0), 0 };
+	struct algo_decision d;
+
+	(void)state;
+	memset(rows, 0, sizeof(rows));
+	for (uint32_t i = 0; i < MAXN; i++) {
+		rows[i].id = i + 1;
+		for (uint32_t k = 0; k < MAXN; k++)
+			rows[i].cfg[k] = k + 1;
+		rows[i].mem[0] = i + 1;
+		rows[i].ring = (struct ring_id){ i + 1, 8 };
+	}
+	assert_true(MAXN >= ALGO_DECISION_MAX_PARTITIONS);
+	decide(ALGORITHM_FFSPLIT, LOWEST, NULL, rows, &ev, &d);
+	assert_int_equal(d.rule, ALGO_RULE_NO_QUORATE_PARTITION);
+	assert_int_equal(d.partitions_seen, MAXN);
+	assert_int_equal(d.partition_count, ALGO_DECISION_MAX_PARTITIONS);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(ffsplit_tie_breaker_lowest),
+		cmocka_unit_test(ffsplit_tie_breaker_highest),
+		cmocka_unit_test(ffsplit_heuristics_score),
+		cmocka_unit_test(ffsplit_keep_active_partition),
+		cmocka_unit_test(ffsplit_active_clients),
+		cmocka_unit_test(ffsplit_majority_and_none),
+		cmocka_unit_test(ffsplit_waiting_and_no_lists),
+		cmocka_unit_test(ffsplit_record_bounded),
+		cmocka_unit_test(lms_rules),
+		cmocka_unit_test(twonodelms_rules),
+		cmocka_unit_test(test_algorithm_rule),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

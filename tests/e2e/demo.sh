@@ -4,7 +4,9 @@
 # Builds a throw-away lab on this machine (network namespaces, nothing outside
 # 198.18.0.0/24 is touched): a 2-node corosync cluster and an arbiter host running our
 # qnetd, a qdevice on each node (ours when it is built and works, Debian's otherwise).
-# Then it cuts the network between the two nodes, shows which node keeps quorum and why,
+# The failure planner (qdevice-tool --plan) predicts every failure first; then the demo
+# cuts the network between the two nodes, shows which node keeps quorum and why, checks
+# the planner's prediction for that partition,
 # heals the network and removes everything again. About one minute.
 #
 # Exit status: 0 if the cluster behaved as expected (node 1 kept quorum, node 2 lost it,
@@ -39,6 +41,9 @@ if [[ -z ${QDEVICE_BIN:-} ]]; then
 fi
 : "${QDEVICE_TOOL:=$DEBIAN_QDEVICE_TOOL}"
 export QNETD_BIN QNETD_TOOL QNETD_CERTUTIL QDEVICE_CERTUTIL QDEVICE_BIN QDEVICE_TOOL
+# The failure planner is ours (qdevice-tool --plan), whichever qdevice runs.
+PLAN_TOOL=$BUILD/qdevice/qdevice-tool
+PLANJSON=$TOP/tests/lib/planjson.py
 
 LAB_DUMP_LINES=${LAB_DUMP_LINES:-0}	# no log dump; the logs are kept on failure instead
 LAB_HOLD=${LAB_HOLD:-6}
@@ -211,6 +216,27 @@ say ""
 say "qnetd-tool -l on the arbiter (what qnetd knows about the cluster):"
 lab_qnetd_tool -l 2>/dev/null | indent
 
+step "The failure plan, before anything fails"
+PLAN_QUORATE=""
+if [[ -x $PLAN_TOOL ]]; then
+	say "qdevice-tool --plan on n1 (read from the live cluster: cmap and qdevice's socket;"
+	say "each row decided by running qnetd's own ffsplit code on a simulated arbiter):"
+	lab_exec n1 timeout 30 "$PLAN_TOOL" --plan -p "$LAB_QDEVICE_SOCK" 2>&1 |
+		sed -n '/^Quorum arithmetic/,/^Readiness/p' | sed '$d' | indent
+	plan_json=$(lab_exec n1 timeout 30 "$PLAN_TOOL" --plan -j -p "$LAB_QDEVICE_SOCK" 2>/dev/null)
+	# the row of the drill below: "QUORATE RACE ALT VERDICT SCENARIO"
+	if row=$(python3 "$PLANJSON" find partition "1|2" <<<"$plan_json") && [[ -n $row ]]; then
+		read -r PLAN_QUORATE _ _ plan_verdict _ <<<"$row"
+		say ""
+		say "The planner's row for the drill below (partition 1 | 2): quorate {$PLAN_QUORATE},"
+		say "verdict: ${plan_verdict//_/ }."
+	else
+		note "(the planner gave no row for the partition 1 | 2)"
+	fi
+else
+	note "(qdevice-tool is not built: no plan)"
+fi
+
 step "What is about to happen"
 cat <<EOF
    We now drop every packet between n1 and n2. Both nodes can still reach the arbiter.
@@ -249,6 +275,15 @@ lab_log_times n1 "$fault" && w_sync=$LT_SYNC
 lab_log_times n2 "$fault" && l_nonq=$LT_NONQ_FIRST
 say ""
 printf '   %sWho kept quorum: n1 (node 1).%s\n' "$B" "$N"
+PLAN_HELD=""
+if [[ -n $PLAN_QUORATE ]]; then
+	if [[ $PLAN_QUORATE == 1 ]]; then
+		good "the planner predicted exactly this: quorate {1} (actual: n1 quorate, n2 not)"
+		PLAN_HELD=", as the failure plan predicted"
+	else
+		demo_fail "the planner predicted quorate {$PLAN_QUORATE}, but n1 alone kept quorum"
+	fi
+fi
 say "Why: both halves have 1 node of 2, both qdevices are connected, no heuristics, so"
 say "ffsplit's scores tie; the tie-breaker 'lowest' picks the half that contains node 1."
 say "qnetd sent NACK to n2 first and, once n2 had confirmed it, ACK to n1: the arbiter's"
@@ -285,5 +320,5 @@ say "nodes (polled every $LAB_POLL s; it then held 3 s)."
 
 lab_stop_cluster >/dev/null 2>&1
 lab_stop qnetd arb >/dev/null 2>&1
-DEMO_VERDICT="n1 kept quorum (tie-breaker: lowest node id), n2 stepped down, 3 votes after the heal; qdevice: $QDEVICE_IS"
+DEMO_VERDICT="n1 kept quorum (tie-breaker: lowest node id)${PLAN_HELD}, n2 stepped down, 3 votes after the heal; qdevice: $QDEVICE_IS"
 exit 0

@@ -240,3 +240,36 @@ pc_check_cert_expiry(const struct ctx *x, struct line *t)
 		    p->cert_days_left);
 	}
 }
+
+/*
+ * qdevice.state: the device's vote exists only while this node's qdevice
+ * runs and holds a connection; the matrix assumes it does, so say so when
+ * it does not (WARN: the plan's rows describe the cluster as configured).
+ */
+void
+pc_check_qdevice_state(const struct ctx *x, struct line *t)
+{
+	const struct plan_env *e = x->env;
+
+	if (!x->c->has_device) {
+		pc_line_add(t, "no quorum device configured: nothing to run");
+		return;
+	}
+	t->level = PLAN_CHECK_WARN;
+	if (!e->qdevice_known) {
+		pc_line_add(t, "qdevice does not answer on its socket (%s): this node casts no "
+		    "device vote, so the rows that count the arbiter's vote do not hold for it; "
+		    "start corosync-qdevice", e->qdevice_error != NULL ? e->qdevice_error :
+		    "not asked");
+		return;
+	}
+	if (!e->qdevice_connected) {
+		pc_line_add(t, "qdevice runs but is not connected to the arbiter (state %s): no "
+		    "device vote now; see qdevice-tool -s and its log", e->qdevice_state != NULL ?
+		    e->qdevice_state : "unknown");
+		return;
+	}
+	t->level = PLAN_CHECK_OK;
+	pc_line_add(t, "qdevice connected, vote %s", e->qdevice_vote != NULL ? e->qdevice_vote :
+	    "unknown");
+}

@@ -62,6 +62,7 @@ void	pc_check_clock_sync(const struct ctx *x, struct line *t);
 void	pc_check_arbiter_reachable(const struct ctx *x, struct line *t);
 void	pc_check_arbiter_not_member(const struct ctx *x, struct line *t);
 void	pc_check_arbiter_path(const struct ctx *x, struct line *t);
+void	pc_check_qdevice_state(const struct ctx *x, struct line *t);
 void	pc_check_timeouts_device(const struct ctx *x, struct line *t);
 void	pc_check_timeouts_heartbeat(const struct ctx *x, struct line *t);
 void	pc_check_timeouts_sbd(const struct ctx *x, struct line *t);

@@ -489,6 +489,7 @@ static const struct {
 	{ "arbiter.reachable", pc_check_arbiter_reachable },
 	{ "arbiter.not-member", pc_check_arbiter_not_member },
 	{ "arbiter.path", pc_check_arbiter_path },
+	{ "qdevice.state", pc_check_qdevice_state },
 	{ "timeouts.device", pc_check_timeouts_device },
 	{ "timeouts.heartbeat", pc_check_timeouts_heartbeat },
 	{ "timeouts.sbd", pc_check_timeouts_sbd },

@@ -110,6 +110,7 @@ build(struct world *w, size_t n)
 	w->env.qdevice_known = true;
 	w->env.qdevice_connected = true;
 	w->env.qdevice_state = "Connected";
+	w->env.qdevice_vote = "ACK";
 	w->env.nss_db_dir = "/etc/corosync/qdevice/net/nssdb";
 	w->env.client_cert_nickname = "Cluster Cert";
 
@@ -199,7 +200,7 @@ teardown(void **state)
 
 static const char *const all_ids[] = {
 	"links.count", "links.status", "links.latency", "links.subnet", "names.resolve",
-	"clock.sync", "arbiter.reachable", "arbiter.not-member", "arbiter.path",
+	"clock.sync", "arbiter.reachable", "arbiter.not-member", "arbiter.path", "qdevice.state",
 	"timeouts.device", "timeouts.heartbeat", "timeouts.sbd", "cert.expiry", "votes.even",
 };
 
@@ -243,7 +244,7 @@ test_worst_and_bad_input(void **state)
 		if (strcmp(id, "links.count") && strcmp(id, "links.status") &&
 		    strcmp(id, "links.latency") && strcmp(id, "links.subnet") &&
 		    strcmp(id, "timeouts.device") && strcmp(id, "timeouts.heartbeat") &&
-		    strcmp(id, "votes.even"))
+		    strcmp(id, "votes.even") && strcmp(id, "qdevice.state"))
 			assert_int_equal(w->out.items[i].level, PLAN_CHECK_WARN);
 	}
 	/* An empty cluster: no crash, the node count is unknown. */
@@ -400,6 +401,25 @@ test_arbiter_reachable(void **state)
 	assert_int_equal(level_of(w, "arbiter.reachable"), PLAN_CHECK_OK);
 	w->c.has_device = true;
 	assert_int_equal(level_of(w, "arbiter.reachable"), PLAN_CHECK_WARN);
+}
+
+static void
+test_qdevice_state(void **state)
+{
+	struct world *w = *state;
+
+	assert_int_equal(level_of(w, "qdevice.state"), PLAN_CHECK_OK);
+	assert_true(text_has(w, "qdevice.state", "vote ACK"));
+	w->env.qdevice_connected = false;
+	w->env.qdevice_state = "Connect failed";
+	assert_int_equal(level_of(w, "qdevice.state"), PLAN_CHECK_WARN);
+	assert_true(text_has(w, "qdevice.state", "state Connect failed"));
+	w->env.qdevice_known = false;
+	w->env.qdevice_error = "No such file or directory";
+	assert_int_equal(level_of(w, "qdevice.state"), PLAN_CHECK_WARN);
+	assert_true(text_has(w, "qdevice.state", "does not answer on its socket (No such file"));
+	w->c.has_device = false;
+	assert_int_equal(level_of(w, "qdevice.state"), PLAN_CHECK_OK);
 }
 
 static void
@@ -758,6 +778,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_names_resolve, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clock_sync, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_arbiter_reachable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qdevice_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_arbiter_not_member, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_arbiter_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeouts_device_budget, setup, teardown),

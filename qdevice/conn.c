@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <qb/qblist.h>
 
@@ -32,9 +33,15 @@ struct conn {
 	bool		 dead;		/* failed or destroyed: no more callbacks */
 
 	PRNetAddr	*addrs;
+	size_t		*addr_host;	/* per address: index into hosts */
 	size_t		 addr_count;
-	size_t		 addr_next;
+	size_t		 addr_next;	/* also the 1-based index of the one being tried */
+	char		**hosts;
+	size_t		 host_count;
 	char		 peer[128];
+	uint64_t	 deadline_ns;	/* end of the connect budget; 0: none */
+	qb_loop_timer_handle	 share_timer;	/* this address's share of it */
+	bool		 share_armed;
 
 	uint32_t	 max_receive;
 	uint32_t	 max_send;
@@ -55,6 +62,7 @@ struct conn {
 };
 
 static int	conn_io(int32_t fd, int32_t revents, void *data);
+static void	share_expired(void *data);
 
 int
 conn_create(struct conn **out, qb_loop_t *loop, const struct conn_callbacks *cb, void *arg)
@@ -100,6 +108,10 @@ drop_queue(struct conn *c)
 static void
 close_socket(struct conn *c)
 {
+	if (c->share_armed) {
+		qb_loop_timer_del(c->loop, c->share_timer);
+		c->share_armed = false;
+	}
 	if (c->native_fd >= 0) {
 		qb_loop_poll_del(c->loop, c->native_fd);
 		c->native_fd = -1;
@@ -124,6 +136,13 @@ conn_destroy(struct conn *c)
 	c->body = NULL;
 	free(c->addrs);
 	c->addrs = NULL;
+	free(c->addr_host);
+	c->addr_host = NULL;
+	for (size_t i = 0; i < c->host_count; i++)
+		free(c->hosts[i]);
+	free(c->hosts);
+	c->hosts = NULL;
+	c->host_count = 0;
 	if (c->busy > 0) {
 		c->free_pending = true;	/* freed when the callback chain unwinds */
 		return;
@@ -178,6 +197,48 @@ add_to_loop(struct conn *c, short events)
 	return 0;
 }
 
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * An address with others after it gets the time left divided by the
+ * addresses left (itself included), so one that never answers cannot use
+ * up the whole budget; a refusal before its share ends leaves the rest to
+ * the next ones. The last address runs until the caller's overall timer,
+ * exactly as a single address always did (docs/protocol.md 4.5). 0, or
+ * -EIO.
+ */
+static int
+arm_share(struct conn *c)
+{
+	size_t left = c->addr_count - c->addr_next + 1;
+	uint64_t now = now_ns(), share;
+
+	if (c->deadline_ns == 0 || left <= 1)
+		return 0;
+	share = c->deadline_ns > now ? (c->deadline_ns - now) / left : 0;
+	if (share < 1000000ULL)
+		share = 1000000ULL;	/* past the deadline: next address at once, via the loop */
+	if (qb_loop_timer_add(c->loop, QB_LOOP_MED, share, c, share_expired,
+	    &c->share_timer) != 0)
+		return -EIO;
+	c->share_armed = true;
+	return 0;
+}
+
+static void
+address_failed(struct conn *c, const char *why)
+{
+	if (c->cb->address_failed != NULL)
+		c->cb->address_failed(c->arg, why);
+}
+
 /*
  * Try addresses from addr_next on. A connect that succeeds at once is
  * still reported from the loop: the socket is writable right away.
@@ -192,11 +253,16 @@ try_next_address(struct conn *c)
 		int r;
 
 		nss_sock_addr_str(a, c->peer, sizeof(c->peer));
+		if (c->cb->trying != NULL)
+			c->cb->trying(c->arg);
 		r = nss_sock_connect(a, &c->fd);
-		if (r != 0 && r != -EINPROGRESS)
+		if (r != 0 && r != -EINPROGRESS) {
+			if (c->addr_next < c->addr_count)
+				address_failed(c, nss_sock_error());
 			continue;
+		}
 		c->connecting = true;
-		if (add_to_loop(c, POLLOUT) != 0) {
+		if (add_to_loop(c, POLLOUT) != 0 || arm_share(c) != 0) {
 			close_socket(c);
 			return -EIO;
 		}
@@ -205,14 +271,69 @@ try_next_address(struct conn *c)
 	return -ECONNREFUSED;
 }
 
+/* Append host's addresses to the list. 0, -ENOENT, -ENOMEM. */
+static int
+add_host_addresses(struct conn *c, size_t host_index, uint16_t port, int ip_version)
+{
+	PRNetAddr *found, *grown_addrs;
+	size_t n, *grown_host;
+	int r;
+
+	r = nss_sock_resolve(c->hosts[host_index], port, ip_version, &found, &n);
+	if (r != 0)
+		return r;
+	grown_addrs = realloc(c->addrs, (c->addr_count + n) * sizeof(*grown_addrs));
+	if (grown_addrs == NULL) {
+		free(found);
+		return -ENOMEM;
+	}
+	c->addrs = grown_addrs;
+	grown_host = realloc(c->addr_host, (c->addr_count + n) * sizeof(*grown_host));
+	if (grown_host == NULL) {
+		free(found);
+		return -ENOMEM;
+	}
+	c->addr_host = grown_host;
+	for (size_t i = 0; i < n; i++) {
+		c->addrs[c->addr_count + i] = found[i];
+		c->addr_host[c->addr_count + i] = host_index;
+	}
+	c->addr_count += n;
+	free(found);
+	return 0;
+}
+
 int
-conn_connect(struct conn *c, const char *host, uint16_t port, int ip_version)
+conn_connect(struct conn *c, const char *const *hosts, size_t host_count, uint16_t port,
+    int ip_version, uint32_t budget_ms)
 {
 	int r;
 
-	r = nss_sock_resolve(host, port, ip_version, &c->addrs, &c->addr_count);
-	if (r != 0)
-		return r;
+	if (host_count == 0 || c->hosts != NULL)
+		return -EINVAL;
+	c->hosts = calloc(host_count, sizeof(*c->hosts));
+	if (c->hosts == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < host_count; i++) {
+		c->hosts[i] = strdup(hosts[i]);
+		if (c->hosts[i] == NULL)
+			return -ENOMEM;	/* conn_destroy() frees what was copied */
+		c->host_count++;
+	}
+	c->deadline_ns = budget_ms > 0 ? now_ns() + (uint64_t)budget_ms * 1000000ULL : 0;
+	for (size_t i = 0; i < host_count; i++) {
+		r = add_host_addresses(c, i, port, ip_version);
+		if (r == -ENOMEM)
+			return r;
+		/* One name that does not resolve must not hide the others. */
+		if (r != 0 && host_count > 1) {
+			snprintf(c->peer, sizeof(c->peer), "%s:%u", c->hosts[i], (unsigned)port);
+			address_failed(c, "cannot resolve the host name");
+		}
+	}
+	c->peer[0] = '\0';
+	if (c->addr_count == 0)
+		return -ENOENT;
 	c->addr_next = 0;
 	return try_next_address(c);
 }
@@ -221,6 +342,26 @@ const char *
 conn_peer(const struct conn *c)
 {
 	return c->peer;
+}
+
+const char *
+conn_peer_host(const struct conn *c)
+{
+	if (c->addr_next == 0 || c->addr_host == NULL)
+		return "";
+	return c->hosts[c->addr_host[c->addr_next - 1]];
+}
+
+size_t
+conn_peer_index(const struct conn *c)
+{
+	return c->addr_next;
+}
+
+size_t
+conn_address_count(const struct conn *c)
+{
+	return c->addr_count;
 }
 
 const char *
@@ -237,12 +378,41 @@ finish_connect(struct conn *c)
 	if (r == -EINPROGRESS)
 		return;
 	if (r != 0) {
-		if (try_next_address(c) != 0)
-			fail(c, DISCONNECT_CONNECT_FAILED);
+		if (c->addr_next < c->addr_count) {
+			address_failed(c, nss_sock_error());
+			if (try_next_address(c) == 0)
+				return;
+		}
+		fail(c, DISCONNECT_CONNECT_FAILED);
 		return;
 	}
 	c->connecting = false;
+	if (c->share_armed) {
+		qb_loop_timer_del(c->loop, c->share_timer);
+		c->share_armed = false;
+	}
 	c->cb->connected(c->arg);
+}
+
+/* This address's share of the connect time is over: on to the next. */
+static void
+share_expired(void *data)
+{
+	struct conn *c = data;
+
+	c->share_armed = false;
+	if (c->dead || !c->connecting)
+		return;
+	c->busy++;
+	address_failed(c, "no answer within its share of the connect timeout");
+	if (!c->dead && try_next_address(c) != 0)
+		fail(c, DISCONNECT_CONNECT_FAILED);
+	c->busy--;
+	if (c->free_pending && c->busy == 0) {
+		free(c);
+		return;
+	}
+	update_poll(c);
 }
 
 /* One message is complete in c->body: hand it over and reset. */

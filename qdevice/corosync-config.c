@@ -156,6 +156,9 @@ config_fini(struct qdevice_config *c)
 {
 	free(c->cluster_name);
 	free(c->host);
+	for (size_t i = 0; i < c->host_count; i++)
+		free(c->hosts[i]);
+	free(c->hosts);
 	config_heuristics_fini(&c->heuristics);
 	config_nodes_fini(&c->nodes);
 	memset(c, 0, sizeof(*c));
@@ -444,6 +447,64 @@ config_heuristics_equal(const struct config_heuristics *a, const struct config_h
 
 /* ---- quorum.device.net ---- */
 
+/*
+ * quorum.device.net.host is one host name or address, as upstream reads
+ * it, or (our extension, docs/protocol.md 4.5) several separated by
+ * commas and/or whitespace, tried in that order. Neither can be part of
+ * a name or an address, so a single host reads exactly as before. An
+ * empty item (",," or a comma at either end) is refused rather than
+ * skipped: it is most likely a typo that would silently drop the host
+ * meant to be there.
+ */
+static int
+split_hosts(struct qdevice_config *c, char *err, size_t err_len)
+{
+	const char *key = "quorum.device.net.host";
+	const char *p = c->host;
+	size_t item = 0;
+	bool want_item = true;	/* at the start or after a comma */
+
+	for (;;) {
+		const char *start;
+		size_t len;
+		char **grown;
+
+		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+			p++;
+		if (*p == '\0' || *p == ',') {
+			if (item == 0 && *p == '\0')
+				return fail(err, err_len, -EINVAL, "%s is empty", key);
+			if (want_item)
+				return fail(err, err_len, -EINVAL,
+				    "%s: \"%s\": item %zu of the list is empty", key, c->host,
+				    item + 1);
+			if (*p == '\0')
+				return 0;
+			p++;
+			want_item = true;
+			continue;
+		}
+		start = p;
+		while (*p != '\0' && *p != ',' && *p != ' ' && *p != '\t' && *p != '\n' &&
+		    *p != '\r')
+			p++;
+		len = (size_t)(p - start);
+		if (item == CONFIG_MAX_HOSTS)
+			return fail(err, err_len, -EINVAL,
+			    "%s: \"%s\" lists more than %d hosts", key, c->host,
+			    CONFIG_MAX_HOSTS);
+		grown = realloc(c->hosts, (item + 1) * sizeof(*grown));
+		if (grown == NULL)
+			return fail(err, err_len, -ENOMEM, "%s: out of memory", key);
+		c->hosts = grown;
+		c->hosts[item] = strndup(start, len);
+		if (c->hosts[item] == NULL)
+			return fail(err, err_len, -ENOMEM, "%s: out of memory", key);
+		c->host_count = ++item;
+		want_item = false;
+	}
+}
+
 static int
 read_net(const struct config_source *src, const struct qdevice_settings *s,
     struct qdevice_config *c, char *err, size_t err_len)
@@ -454,6 +515,9 @@ read_net(const struct config_source *src, const struct qdevice_settings *s,
 	int r;
 
 	r = req_string(src, "quorum.device.net.host", &c->host, err, err_len);
+	if (r != 0)
+		return r;
+	r = split_hosts(c, err, err_len);
 	if (r != 0)
 		return r;
 	r = ranged(src, "quorum.device.net.port", QNET_DEFAULT_PORT, 1, 65535, &u, err, err_len);

@@ -57,6 +57,11 @@ enum log_debug {
  * one line to the heuristics worker.
  */
 #define CONFIG_HEURISTICS_EXEC_MAX	4000
+/*
+ * quorum.device.net.host may list this many hosts (our extension; a
+ * list is only safe with one live arbiter behind it: docs/protocol.md 4.5).
+ */
+#define CONFIG_MAX_HOSTS		8
 
 /* The heuristics part: re-read on live reload. */
 struct config_heuristics {
@@ -86,7 +91,9 @@ struct qdevice_config {
 	uint8_t			 wait_for_all;		/* quorum.wait_for_all */
 	char			*cluster_name;
 
-	char			*host;
+	char			*host;			/* as configured: shown, logged */
+	char			**hosts;		/* host split into its items */
+	size_t			 host_count;		/* 1..CONFIG_MAX_HOSTS */
 	uint16_t		 port;
 	enum tls_mode		 tls;
 	uint8_t			 algorithm;		/* enum decision_algorithm */

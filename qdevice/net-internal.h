@@ -33,6 +33,11 @@ struct qdevice_net {
 	bool			 connect_failed;	/* no address answered; await the timer */
 	bool			 tcp_connected;		/* this attempt got past TCP connect */
 	bool			 init_replied;		/* INIT_REPLY accepted, heuristics run */
+	/* The address this attempt reached over TCP (status; "" before). */
+	char			 peer[128];
+	char			 peer_host[256];	/* the configured host it came from */
+	size_t			 peer_index;		/* 1-based among peer_count */
+	size_t			 peer_count;
 
 	uint32_t		 last_seq;	/* docs/protocol.md 2.6: starts at 1, never reset */
 	uint32_t		 expected_seq;	/* of the PREINIT/INIT awaiting a reply */

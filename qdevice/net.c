@@ -68,6 +68,10 @@ on_connected(void *arg)
 	struct msg m;
 
 	n->tcp_connected = true;
+	snprintf(n->peer, sizeof(n->peer), "%s", conn_peer(n->conn));
+	snprintf(n->peer_host, sizeof(n->peer_host), "%s", conn_peer_host(n->conn));
+	n->peer_index = conn_peer_index(n->conn);
+	n->peer_count = conn_address_count(n->conn);
 	qb_log(LOG_DEBUG, "Connected to %s, sending preinit", conn_peer(n->conn));
 	/* PREINIT carries the current number, not a new one (2.6). */
 	msg_init(&m, MSG_TYPE_PREINIT);
@@ -275,8 +279,13 @@ finish_connect(struct qdevice_net *n, uint8_t heuristics)
 		return;
 	n->state = NET_STATE_CONNECTED;
 	n->connected_since = time(NULL);
-	qb_log(LOG_INFO, "Connected to qnetd %s%s", conn_peer(n->conn),
-	    n->tls_active ? " (TLS)" : "");
+	if (n->peer_count > 1)
+		qb_log(LOG_INFO, "Connected to qnetd %s%s (host %s, address %zu of %zu)",
+		    conn_peer(n->conn), n->tls_active ? " (TLS)" : "", n->peer_host,
+		    n->peer_index, n->peer_count);
+	else
+		qb_log(LOG_INFO, "Connected to qnetd %s%s", conn_peer(n->conn),
+		    n->tls_active ? " (TLS)" : "");
 	qdevice_vq_vote(qd, VOTE_WAIT_FOR_REPLY, NULL);
 	qd->stats.connects++;
 	qdevice_event_connected(qd, qnetd_host(qd, host, sizeof(host)));
@@ -443,11 +452,32 @@ on_failed(void *arg, enum disconnect_reason reason)
 	net_disconnect(n, reason);
 }
 
+static void
+on_trying(void *arg)
+{
+	struct qdevice_net *n = arg;
+
+	qb_log(LOG_DEBUG, "Trying qnetd address %s (host %s, address %zu of %zu)",
+	    conn_peer(n->conn), conn_peer_host(n->conn), conn_peer_index(n->conn),
+	    conn_address_count(n->conn));
+}
+
+static void
+on_address_failed(void *arg, const char *why)
+{
+	struct qdevice_net *n = arg;
+
+	qb_log(LOG_DEBUG, "Qnetd address %s failed (%s): trying the next one",
+	    conn_peer(n->conn), why);
+}
+
 static const struct conn_callbacks callbacks = {
 	.connected = on_connected,
 	.message = on_message,
 	.sent = on_sent,
 	.failed = on_failed,
+	.trying = on_trying,
+	.address_failed = on_address_failed,
 };
 
 static void
@@ -463,6 +493,8 @@ connect_now(struct qdevice_net *n)
 	n->set_option_pending = false;
 	n->tls_active = n->cert_sent = false;
 	n->connected_since = n->echo_time = (time_t)-1;
+	n->peer[0] = n->peer_host[0] = '\0';
+	n->peer_index = n->peer_count = 0;
 	memset(&n->caps, 0, sizeof(n->caps));
 	if (qdevice_timer_arm(qd, &n->connect_timer, qd->config.connect_timeout_ms,
 	    connect_timeout, n) != 0)
@@ -477,7 +509,14 @@ connect_now(struct qdevice_net *n)
 	}
 	conn_set_limits(n->conn, qd->settings.net_initial_msg_receive_size,
 	    qd->settings.net_initial_msg_send_size, qd->settings.net_max_send_buffers);
-	r = conn_connect(n->conn, qd->config.host, qd->config.port, qd->config.force_ip_version);
+	/*
+	 * Every round starts again from the first address: the list is an
+	 * order of preference, and a rule that depends only on what answers
+	 * now (not on which address worked last time) keeps every node of
+	 * the cluster converging on the same arbiter (docs/protocol.md 4.5).
+	 */
+	r = conn_connect(n->conn, (const char *const *)qd->config.hosts, qd->config.host_count,
+	    qd->config.port, qd->config.force_ip_version, qd->config.connect_timeout_ms);
 	if (r != 0) {
 		qb_log(LOG_WARNING, "Cannot connect to qnetd %s:%u: %s", qd->config.host,
 		    (unsigned)qd->config.port,
@@ -510,6 +549,8 @@ net_disconnect(struct qdevice_net *n, enum disconnect_reason reason)
 	n->state = NET_STATE_IDLE;
 	n->tls_active = n->cert_sent = false;
 	n->init_replied = false;
+	n->peer[0] = n->peer_host[0] = '\0';
+	n->peer_index = n->peer_count = 0;
 
 	qdevice_vq_pause(qd, false);
 	qdevice_vq_vote(qd, vote_on_disconnect(qd->config.algorithm, qd->quorate,
@@ -738,6 +779,12 @@ qdevice_net_status(const struct qdevice *qd, struct status_view *v)
 	v->client_cert_sent = n->cert_sent;
 	v->connected_since = n->connected_since;
 	v->echo_reply_received = n->echo_time;
+	if (n->peer_index > 0) {
+		v->address = n->peer;
+		v->address_host = n->peer_host;
+		v->address_index = n->peer_index;
+		v->address_count = n->peer_count;
+	}
 	v->cert_days_known = n->cert_days_known;
 	v->cert_days_left = n->cert_days_left;
 }

@@ -110,6 +110,10 @@ write_net(FILE *out, const struct status_view *v, bool verbose)
 	fprintf(out, "Qdevice-net information\n----------------------\n");
 	fprintf(out, "Cluster name:\t\t%s\n", v->cluster_name);
 	fprintf(out, "QNetd host:\t\t%s:%u\n", v->host, (unsigned)v->port);
+	/* Ours, verbose only, so the default text stays upstream's. */
+	if (verbose && v->address != NULL)
+		fprintf(out, "QNetd address:\t\t%s (%zu of %zu)\n", v->address, v->address_index,
+		    v->address_count);
 	if (verbose) {
 		if (v->force_ip_version != 0)
 			fprintf(out, "Force IP version:\t%d\n", v->force_ip_version);
@@ -275,6 +279,15 @@ json_net(FILE *out, const struct status_view *v)
 	    v->connected_since : (time_t)-1);
 	json_time(out, "echo_reply_received", v->state == STATUS_STATE_CONNECTED ?
 	    v->echo_reply_received : (time_t)-1);
+	if (v->address != NULL) {
+		json_str(out, "qnetd_address", v->address);
+		json_str(out, "qnetd_address_host", v->address_host);
+		fprintf(out, ",\"qnetd_address_index\":%zu,\"qnetd_address_count\":%zu",
+		    v->address_index, v->address_count);
+	} else {
+		fputs(",\"qnetd_address\":null,\"qnetd_address_host\":null"
+		    ",\"qnetd_address_index\":null,\"qnetd_address_count\":null", out);
+	}
 	if (v->cert_days_known)
 		fprintf(out, ",\"certificate_days_left\":%ld", v->cert_days_left);
 	else

@@ -8,6 +8,7 @@
 #define QDEVICE_STATUS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <time.h>
@@ -85,6 +86,16 @@ struct status_view {
 	uint64_t		 hooks_dropped;
 	uint64_t		 hooks_timed_out;
 	const struct qdevice_stats *stats;	/* metrics only; NULL: all 0 */
+
+	/*
+	 * Ours, in -v text and JSON: the qnetd address this attempt reached
+	 * over TCP, the configured host it came from, and its place among all
+	 * addresses of all hosts. NULL: none (not connected).
+	 */
+	const char		*address;
+	const char		*address_host;
+	size_t			 address_index;		/* 1-based */
+	size_t			 address_count;
 };
 
 /* Write the status body. 0, or -EIO if out failed. */

@@ -475,6 +475,74 @@ rejected_values(void **state)
 	}
 }
 
+/* ---- quorum.device.net.host lists (our extension) ---- */
+
+static void
+host_lists(void **state)
+{
+	static const struct {
+		const char	*value;
+		size_t		 count;
+		const char	*hosts[CONFIG_MAX_HOSTS];
+	} rows[] = {
+		/* One host reads as upstream reads it: the whole value. */
+		{ "qnetd.example.net", 1, { "qnetd.example.net" } },
+		{ "2001:db8::5", 1, { "2001:db8::5" } },
+		{ "  192.0.2.7\t", 1, { "192.0.2.7" } },
+		{ "a,b", 2, { "a", "b" } },
+		{ "a b", 2, { "a", "b" } },
+		{ "a , b,\tc  d", 4, { "a", "b", "c", "d" } },
+		{ "::1,127.0.0.1", 2, { "::1", "127.0.0.1" } },
+		{ "1 2 3 4 5 6 7 8", 8, { "1", "2", "3", "4", "5", "6", "7", "8" } },
+	};
+	struct env *e = *state;
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct kv kv = { "quorum.device.net.host", T_STR, rows[i].value };
+		int r = read_with(e, &kv, 1);
+
+		if (r != 0)
+			fail_msg("\"%s\": rejected (%d): %s", rows[i].value, r, e->err);
+		assert_string_equal(e->c.host, rows[i].value);	/* shown as configured */
+		if (e->c.host_count != rows[i].count)
+			fail_msg("\"%s\": %zu hosts, want %zu", rows[i].value, e->c.host_count,
+			    rows[i].count);
+		for (size_t j = 0; j < rows[i].count; j++)
+			assert_string_equal(e->c.hosts[j], rows[i].hosts[j]);
+	}
+}
+
+static void
+host_lists_rejected(void **state)
+{
+	static const struct {
+		const char	*value;
+		const char	*err_has;
+	} rows[] = {
+		{ "", "quorum.device.net.host is empty" },
+		{ " \t ", "quorum.device.net.host is empty" },
+		{ "a,,b", "item 2 of the list is empty" },
+		{ "a, ,b", "item 2 of the list is empty" },
+		{ ",a", "item 1 of the list is empty" },
+		{ "a,", "item 2 of the list is empty" },
+		{ "a b ,", "item 3 of the list is empty" },
+		{ "1 2 3 4 5 6 7 8 9", "lists more than 8 hosts" },
+	};
+	struct env *e = *state;
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct kv kv = { "quorum.device.net.host", T_STR, rows[i].value };
+		int r = read_with(e, &kv, 1);
+
+		if (r != -EINVAL)
+			fail_msg("\"%s\": got %d, want -EINVAL (%s)", rows[i].value, r, e->err);
+		if (strstr(e->err, rows[i].err_has) == NULL ||
+		    strstr(e->err, "quorum.device.net.host") == NULL)
+			fail_msg("\"%s\": error \"%s\" lacks \"%s\"", rows[i].value, e->err,
+			    rows[i].err_has);
+	}
+}
+
 static void
 test_algorithm_with_setting(void **state)
 {
@@ -724,6 +792,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(defaults, setup, teardown),
 		cmocka_unit_test_setup_teardown(accepted_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(rejected_values, setup, teardown),
+		cmocka_unit_test_setup_teardown(host_lists, setup, teardown),
+		cmocka_unit_test_setup_teardown(host_lists_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_algorithm_with_setting, setup, teardown),
 		cmocka_unit_test_setup_teardown(settings_move_ranges, setup, teardown),
 		cmocka_unit_test_setup_teardown(nodelist_forms, setup, teardown),

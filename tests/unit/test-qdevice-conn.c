@@ -3,14 +3,17 @@
  * (qdevice/conn.c) on a real qb_loop against a plain TCP peer on
  * 127.0.0.1: framing across partial reads, the receive cap, the peer
  * going away, that connect attempts against a dead port leave no
- * descriptor behind (qdevice retries forever while qnetd is down), and
- * that the socket is not inherited by programs qdevice starts.
+ * descriptor behind (qdevice retries forever while qnetd is down), that
+ * the socket is not inherited by programs qdevice starts, and the walk
+ * over several hosts and addresses (a refused or silent address gives
+ * way to the next; the last one waits for the caller's timer).
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdio.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -41,7 +44,38 @@ struct fx {
 	int		 failed;
 	enum disconnect_reason reason;
 	bool		 destroy_on_message;
+	int		 tried;
+	int		 address_failures;
+	char		 why[160];	/* of the last address failure */
 };
+
+/*
+ * The linker sends conn.c's nss_sock_resolve() here (-Wl,--wrap): the
+ * name "two.test" stands for a host with two IPv4 addresses, in this
+ * order, which no resolver of the test machine can be relied on to give.
+ */
+int	__real_nss_sock_resolve(const char *host, uint16_t port, int family,
+	    PRNetAddr **addrs, size_t *count);
+int	__wrap_nss_sock_resolve(const char *host, uint16_t port, int family,
+	    PRNetAddr **addrs, size_t *count);
+
+int
+__wrap_nss_sock_resolve(const char *host, uint16_t port, int family, PRNetAddr **addrs,
+    size_t *count)
+{
+	static const char *const two[] = { "127.0.0.2", "127.0.0.1" };
+
+	if (strcmp(host, "two.test") != 0 || family == 6)
+		return __real_nss_sock_resolve(host, port, family, addrs, count);
+	*addrs = calloc(2, sizeof(**addrs));
+	assert_non_null(*addrs);
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(PR_StringToNetAddr(two[i], &(*addrs)[i]), PR_SUCCESS);
+		(*addrs)[i].inet.port = PR_htons(port);
+	}
+	*count = 2;
+	return 0;
+}
 
 static void
 stop_loop(void *data)
@@ -100,9 +134,28 @@ on_failed(void *arg, enum disconnect_reason reason)
 	f->conn = NULL;
 }
 
+static void
+on_trying(void *arg)
+{
+	struct fx *f = arg;
+
+	f->tried++;
+}
+
+static void
+on_address_failed(void *arg, const char *why)
+{
+	struct fx *f = arg;
+
+	f->address_failures++;
+	snprintf(f->why, sizeof(f->why), "%s", why);
+}
+
 static const struct conn_callbacks callbacks = {
-	on_connected, on_message, on_sent, on_failed,
+	on_connected, on_message, on_sent, on_failed, on_trying, on_address_failed,
 };
+
+static const char *const only_v4_loopback[] = { "127.0.0.1" };
 
 static int
 listen_any(uint16_t *port)
@@ -154,7 +207,7 @@ static void
 connect_pair(struct fx *f)
 {
 	assert_int_equal(conn_create(&f->conn, f->loop, &callbacks, f), 0);
-	assert_int_equal(conn_connect(f->conn, "127.0.0.1", f->port, 4), 0);
+	assert_int_equal(conn_connect(f->conn, only_v4_loopback, 1, f->port, 4, 0), 0);
 	for (int i = 0; i < 100 && f->connected == 0 && f->failed == 0; i++)
 		run_ms(f, 10);
 	assert_int_equal(f->connected, 1);
@@ -322,7 +375,7 @@ refused_attempts_leak_nothing(void **state)
 
 		f->failed = 0;
 		assert_int_equal(conn_create(&f->conn, f->loop, &callbacks, f), 0);
-		r = conn_connect(f->conn, "127.0.0.1", f->port, 4);
+		r = conn_connect(f->conn, only_v4_loopback, 1, f->port, 4, 0);
 		if (r == 0) {
 			for (int j = 0; j < 100 && f->failed == 0; j++)
 				run_ms(f, 1);
@@ -371,6 +424,185 @@ socket_not_inherited(void **state)
 	assert_int_equal(found, 1);
 }
 
+/* Run until connected or failed, at most ms. */
+static void
+wait_outcome(struct fx *f, unsigned ms)
+{
+	for (unsigned i = 0; i < ms / 10 && f->connected == 0 && f->failed == 0; i++)
+		run_ms(f, 10);
+}
+
+static void
+expect_peer(struct fx *f, const char *addr, const char *host, size_t index, size_t count)
+{
+	char want[64];
+
+	snprintf(want, sizeof(want), "%s:%u", addr, (unsigned)f->port);
+	assert_string_equal(conn_peer(f->conn), want);
+	assert_string_equal(conn_peer_host(f->conn), host);
+	assert_int_equal(conn_peer_index(f->conn), index);
+	assert_int_equal(conn_address_count(f->conn), count);
+}
+
+/* Nothing listens on 127.0.0.2 at our port (the listener is 127.0.0.1's). */
+static void
+host_list_refused_then_listening(void **state)
+{
+	static const char *const hosts[] = { "127.0.0.2", "127.0.0.1" };
+	struct fx *f = *state;
+
+	assert_int_equal(conn_create(&f->conn, f->loop, &callbacks, f), 0);
+	assert_int_equal(conn_connect(f->conn, hosts, 2, f->port, 0, 5000), 0);
+	wait_outcome(f, 1000);
+	assert_int_equal(f->connected, 1);
+	assert_int_equal(f->failed, 0);
+	assert_int_equal(f->tried, 2);
+	assert_int_equal(f->address_failures, 1);
+	expect_peer(f, "127.0.0.1", "127.0.0.1", 2, 2);
+}
+
+/* The same walk over one name's addresses, in resolver order. */
+static void
+name_with_two_addresses(void **state)
+{
+	static const char *const hosts[] = { "two.test" };
+	struct fx *f = *state;
+
+	assert_int_equal(conn_create(&f->conn, f->loop, &callbacks, f), 0);
+	assert_int_equal(conn_connect(f->conn, hosts, 1, f->port, 0, 5000), 0);
+	wait_outcome(f, 1000);
+	assert_int_equal(f->connected, 1);
+	assert_int_equal(f->tried, 2);
+	expect_peer(f, "127.0.0.1", "two.test", 2, 2);
+}
+
+/*
+ * Hosts that do not resolve (for IPv4 only, "::1" does not) are passed
+ * over; the first address that answers wins even when later ones would.
+ */
+static void
+unresolved_hosts_skipped_and_order_kept(void **state)
+{
+	static const char *const hosts[] = { "::1", "no-such-host.invalid", "127.0.0.1",
+	    "two.test" };
+	struct fx *f = *state;
+
+	assert_int_equal(conn_create(&f->conn, f->loop, &callbacks, f), 0);
+	assert_int_equal(conn_connect(f->conn, hosts, 4, f->port, 4, 5000), 0);
+	wait_outcome(f, 1000);
+	assert_int_equal(f->connected, 1);
+	assert_int_equal(f->tried, 1);
+	assert_int_equal(f->address_failures, 2);	/* the two names */
+	expect_peer(f, "127.0.0.1", "127.0.0.1", 1, 3);
+}
+
+static void
+no_host_resolves(void **state)
+{
+	static const char *const hosts[] = { "no-such-host.invalid", "::1" };
+	struct fx *f = *state;
+
+	assert_int_equal(conn_create(&f->conn, f->loop, &callbacks, f), 0);
+	assert_int_equal(conn_connect(f->conn, hosts, 2, f->port, 4, 5000), -ENOENT);
+}
+
+/*
+ * A listener whose accept queue is full drops new SYNs (Linux), so a
+ * connect to it neither succeeds nor fails: an arbiter address that does
+ * not answer. The queue is filled by connections nobody accepts.
+ */
+static int
+silent_listener(uint16_t port, int fillers[2])
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	sin.sin_addr.s_addr = htonl(0x7f000003);	/* 127.0.0.3 */
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(fd, 0), 0);
+	for (int i = 0; i < 2; i++) {
+		fillers[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		assert_true(fillers[i] >= 0);
+		(void)connect(fillers[i], (struct sockaddr *)&sin, sizeof(sin));
+	}
+	usleep(50000);	/* let the handshakes of the fillers complete */
+	return fd;
+}
+
+static void
+close_silent(int fd, int fillers[2])
+{
+	close(fillers[0]);
+	close(fillers[1]);
+	close(fd);
+}
+
+/* 127.0.0.3 never answers: after its share (half of 400 ms) the next one is tried. */
+static void
+silent_address_gives_way(void **state)
+{
+	static const char *const hosts[] = { "127.0.0.3", "127.0.0.1" };
+	struct fx *f = *state;
+	int fillers[2], silent = silent_listener(f->port, fillers);
+
+	assert_int_equal(conn_create(&f->conn, f->loop, &callbacks, f), 0);
+	assert_int_equal(conn_connect(f->conn, hosts, 2, f->port, 4, 400), 0);
+	run_ms(f, 100);
+	assert_int_equal(f->connected, 0);	/* still waiting on the silent one */
+	assert_int_equal(f->failed, 0);
+	wait_outcome(f, 1000);
+	assert_int_equal(f->connected, 1);
+	assert_int_equal(f->address_failures, 1);
+	assert_non_null(strstr(f->why, "no answer"));
+	expect_peer(f, "127.0.0.1", "127.0.0.1", 2, 2);
+	close_silent(silent, fillers);
+}
+
+/*
+ * The last (here: only) address has no share timer: it waits for the
+ * caller's overall connect timeout, as a single host always did.
+ */
+static void
+last_address_waits_for_caller(void **state)
+{
+	static const char *const hosts[] = { "127.0.0.3" };
+	struct fx *f = *state;
+	int fillers[2], silent = silent_listener(f->port, fillers);
+
+	assert_int_equal(conn_create(&f->conn, f->loop, &callbacks, f), 0);
+	assert_int_equal(conn_connect(f->conn, hosts, 1, f->port, 4, 100), 0);
+	run_ms(f, 400);
+	assert_int_equal(f->connected, 0);
+	assert_int_equal(f->failed, 0);
+	assert_int_equal(f->address_failures, 0);
+	expect_peer(f, "127.0.0.3", "127.0.0.3", 1, 1);
+	close_silent(silent, fillers);
+}
+
+/* Every address refuses: one `failed`, reported after the last. */
+static void
+all_refused_fail_once(void **state)
+{
+	static const char *const hosts[] = { "127.0.0.2", "two.test" };
+	struct fx *f = *state;
+	int r;
+
+	close(f->listen_fd);
+	f->listen_fd = -1;
+	assert_int_equal(conn_create(&f->conn, f->loop, &callbacks, f), 0);
+	r = conn_connect(f->conn, hosts, 2, f->port, 4, 5000);
+	if (r == 0) {
+		wait_outcome(f, 1000);
+		assert_int_equal(f->failed, 1);
+		assert_int_equal(f->reason, DISCONNECT_CONNECT_FAILED);
+	} else {
+		assert_int_equal(r, -ECONNREFUSED);
+	}
+	assert_int_equal(f->tried, 3);
+	assert_int_equal(f->address_failures, 2);
+}
+
 static int
 group_setup(void **state)
 {
@@ -397,6 +629,14 @@ main(void)
 		cmocka_unit_test_setup_teardown(peer_closes_mid_message, setup, teardown),
 		cmocka_unit_test_setup_teardown(refused_attempts_leak_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(socket_not_inherited, setup, teardown),
+		cmocka_unit_test_setup_teardown(host_list_refused_then_listening, setup, teardown),
+		cmocka_unit_test_setup_teardown(name_with_two_addresses, setup, teardown),
+		cmocka_unit_test_setup_teardown(unresolved_hosts_skipped_and_order_kept, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(no_host_resolves, setup, teardown),
+		cmocka_unit_test_setup_teardown(silent_address_gives_way, setup, teardown),
+		cmocka_unit_test_setup_teardown(last_address_waits_for_caller, setup, teardown),
+		cmocka_unit_test_setup_teardown(all_refused_fail_once, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

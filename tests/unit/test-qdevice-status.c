@@ -259,6 +259,8 @@ json_full(void **state)
 	    "\"membership_heuristics\":\"Pass\",\"connect_heuristics\":\"Pass\","
 	    "\"tls_active\":true,\"client_certificate_sent\":true,"
 	    "\"connected_since\":1795551957,\"echo_reply_received\":1795551964,"
+	    "\"qnetd_address\":null,\"qnetd_address_host\":null,"
+	    "\"qnetd_address_index\":null,\"qnetd_address_count\":null,"
 	    "\"certificate_days_left\":3650,\"event_hooks_running\":1,"
 	    "\"event_hooks_dropped\":2,\"event_hooks_timed_out\":3}\n");
 	free(s);
@@ -309,6 +311,48 @@ json_variants(void **state)
 	free(s);
 }
 
+
+/*
+ * Ours: the address in use (one of several a host list or a name gave),
+ * as one more -v line right after "QNetd host:" and in JSON; the plain
+ * text, which scripts parse, stays upstream's.
+ */
+static void
+address_in_use(void **state)
+{
+	struct fixture *f = *state;
+	char *s, *host_line;
+
+	f->v.host = "qnetd-a, qnetd-b";
+	f->v.address = "198.18.0.101:5403";
+	f->v.address_host = "qnetd-b";
+	f->v.address_index = 2;
+	f->v.address_count = 3;
+	s = render(&f->v, true);
+	host_line = strstr(s, "QNetd host:\t\tqnetd-a, qnetd-b:5403\n");
+	assert_non_null(host_line);
+	assert_ptr_equal(strstr(s, "QNetd address:\t\t198.18.0.101:5403 (2 of 3)\n"),
+	    host_line + strlen("QNetd host:\t\tqnetd-a, qnetd-b:5403\n"));
+	free(s);
+	s = render(&f->v, false);
+	assert_null(strstr(s, "QNetd address:"));
+	free(s);
+	s = render_json(&f->v);
+	assert_non_null(strstr(s, "\"qnetd_address\":\"198.18.0.101:5403\","
+	    "\"qnetd_address_host\":\"qnetd-b\",\"qnetd_address_index\":2,"
+	    "\"qnetd_address_count\":3,"));
+	free(s);
+
+	/* Not connected: no line, JSON nulls. */
+	f->v.address = NULL;
+	f->v.state = STATUS_STATE_CONNECT_FAILED;
+	s = render(&f->v, true);
+	assert_null(strstr(s, "QNetd address:"));
+	free(s);
+	s = render_json(&f->v);
+	assert_non_null(strstr(s, "\"qnetd_address\":null,\"qnetd_address_host\":null,"));
+	free(s);
+}
 
 static void
 metrics(void **state)
@@ -373,6 +417,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(variants, setup, teardown),
 		cmocka_unit_test_setup_teardown(json_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(json_variants, setup, teardown),
+		cmocka_unit_test_setup_teardown(address_in_use, setup, teardown),
 		cmocka_unit_test_setup_teardown(metrics, setup, teardown),
 	};
 

@@ -9,6 +9,7 @@
 #                                       the last one had the same config and is healthy)
 #   drill_fault "what" CMD...           note the time, start the safety sampler, run CMD
 #   drill_expect "NODE KEY=V..." ...    settled-state check + invariant check + timings
+#   drill_expect_set --want IDS ...     the same for a predicted set of quorate nodes
 #
 # Every scenario gives one row of the table printed at the end: outcome, and from
 # corosync's log (VOTEQ/QUORUM/TOTEM lines): time from the fault to the new membership, to
@@ -98,11 +99,18 @@ DRILL_STEP=0			# steps so far (names the sampler files)
 DRILL_STRICT_INVARIANT=1	# 0: drill_expect reports a broken invariant, does not fail
 
 # drill_lab N: create the lab with N nodes, certificates, qnetd; the table is printed at exit.
+# With DRILL_CERT_CACHE=DIR the certificates are made once and kept in DIR for the next
+# lab of the same script (the script removes DIR).
 drill_lab() {
 	lab_create "$1"
 	trap '_drill_on_exit' EXIT
 	lab_log "qnetd: $QNETD_BIN ($(drill_which "$QNETD_BIN")); qdevice: $QDEVICE_BIN ($(drill_which "$QDEVICE_BIN"))"
-	lab_make_certs
+	if [[ -n ${DRILL_CERT_CACHE:-} && -d $DRILL_CERT_CACHE/arb ]]; then
+		lab_load_certs "$DRILL_CERT_CACHE"
+	else
+		lab_make_certs
+		[[ -z ${DRILL_CERT_CACHE:-} ]] || lab_save_certs "$DRILL_CERT_CACHE"
+	fi
 	lab_start_qnetd -s on -c on
 }
 
@@ -658,4 +666,78 @@ drill_expect_one_winner() {
 	drill_note "$DRILL_NAME: $label: qnetd gave its vote to $win"
 	drill_expect --label "$label (winner: $win)" "$win members=${win#n} quorate=yes votes=2" \
 	    "$lose members=${lose#n} quorate=no votes=1"
+}
+
+# drill_expect_set [--label TEXT] [--hold S] --want IDS [--alt IDS] "NODE KEY=V..." ...:
+# measure which nodes end up quorate, for a prediction (the planner's) that says only
+# that. Each spec names a running node and what shows the fault took effect there
+# (members=, votes=, expected=, as lab_state; no quorate=). Once every node matches its
+# spec, the set of quorate nodes ("1,3"; "-" if none) must stay the same, with the
+# specs, for S s (default LAB_HOLD, bounded by LAB_SETTLE_TIMEOUT); it is DRILL_ACTUAL and
+# must equal IDS, or IDS of --alt (a race: either outcome is right). Then the invariant
+# check over the sampler's readings since drill_fault, and one table row.
+DRILL_ACTUAL=""
+drill_expect_set() {
+	local label="" hold=$LAB_HOLD want="" alt="" spec h deadline since=0 sig last="" ok=0
+	local q=() mem=-1 now inv res="FAIL"
+	while :; do
+		case $1 in
+		--label) label=$2; shift 2;;
+		--hold) hold=$2; shift 2;;
+		--want) want=$2; shift 2;;
+		--alt) alt=$2; shift 2;;
+		*) break;;
+		esac
+	done
+	[[ -n $label ]] || label="$DRILL_FAULT_DESC"
+	DRILL_ACTUAL=""
+	deadline=$(( $(_lab_now_ms) + LAB_SETTLE_TIMEOUT * 1000 ))
+	while (( $(_lab_now_ms) < deadline )); do
+		sig="" q=()
+		for spec in "$@"; do
+			h=${spec%% *}
+			# shellcheck disable=SC2086
+			if ! lab_state "$h" ${spec#"$h"}; then sig=""; break; fi
+			sig+="$h:$Q_MEMBERS:$Q_QUORATE "
+			[[ $Q_QUORATE == yes ]] && q+=("${h#n}")
+		done
+		now=$(_lab_now_ms)
+		if [[ -z $sig ]]; then
+			last=""
+		elif [[ $sig != "$last" ]]; then
+			last=$sig since=$now
+		elif (( now - since >= hold * 1000 )); then
+			ok=1
+			break
+		fi
+		sleep "$LAB_POLL"
+	done
+	DRILL_ACTUAL=$(printf '%s\n' "${q[@]}" | sort -n | paste -sd, -)
+	[[ -n $DRILL_ACTUAL ]] || DRILL_ACTUAL="-"
+	if (( ! ok )); then
+		echo "# $DRILL_NAME: $label: no settled state in ${LAB_SETTLE_TIMEOUT}s; last readings:" >&2
+		for spec in "$@"; do
+			lab_query "${spec%% *}"
+			echo "#   ${spec%% *} (want ${spec#* }): $(_lab_q_summary)" >&2
+		done
+		DRILL_ACTUAL="?"
+	fi
+	check "$DRILL_NAME: $label: quorate {$DRILL_ACTUAL}, predicted {$want}${alt:+ or {$alt\} (race)}" \
+	    eval '(( ok )) && [[ $DRILL_ACTUAL == "$want" || ( -n $alt && $DRILL_ACTUAL == "$alt" ) ]]' &&
+		res=ok
+	if [[ -n $LAB_SAMPLER_PID ]]; then
+		check "$DRILL_NAME: $label: never two disjoint memberships both quorate" \
+		    lab_sampler_stop || res=FAIL
+		_drill_inv_text; inv=$DRILL_INV
+	else
+		inv="-"
+	fi
+	for spec in "$@"; do	# the membership column, from corosync's log as drill_expect
+		lab_log_times "${spec%% *}" "$DRILL_FAULT_MS" "$(_lab_now_ms)" || continue
+		(( LT_MEMBERSHIP > mem )) && mem=$LT_MEMBERSHIP
+	done
+	drill_row "$DRILL_NAME" "$label" "$res" "$(_drill_ms "$mem")" "-" \
+	    "$(_drill_ms $(( since ? since - DRILL_FAULT_MS : -1 )))" "$inv" \
+	    "Q:{$DRILL_ACTUAL} plan:{$want${alt:+ or $alt}}"
+	[[ $res == ok ]]
 }

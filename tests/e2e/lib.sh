@@ -2,6 +2,8 @@
 #
 # Sourced (bash) by the scenario scripts test-*.sh. One "lab" per run: a hub namespace
 # with a bridge, an arbiter host "arb" (198.18.0.100) and nodes n1..nN (198.18.0.1..N).
+# With LAB_LINKS=2 every node also has eth1 on a second bridge (198.18.1.1..N), its
+# knet link 1 (ring1_addr); lab_cut_link cuts one link, lab_partition every link.
 # Each host also gets a private mount namespace per command (see lab_exec) in which
 # per-host directories replace /run, /etc/corosync, /var/lib/corosync, /var/log/corosync.
 # Everything the lab creates is torn down by the EXIT/INT/TERM trap, even on failure.
@@ -33,9 +35,11 @@
 : "${LAB_POLL:=0.5}"		# poll interval of all wait loops, seconds
 : "${LAB_STRICT:=0}"		# 1: lab_settled fails on any wrong reading after LAB_GRACE
 : "${LAB_GRACE:=1}"		# strict mode: seconds after the new membership before judging
+: "${LAB_LINKS:=1}"		# knet links per node, 1 or 2 (set before lab_create)
 
 LAB_SUBNET_PREFIX=198.18.0	# /24 inside 198.18.0.0/15 (RFC 2544), never anything else
 LAB_ARB_ADDR=$LAB_SUBNET_PREFIX.100
+LAB_LINK_PREFIX=(198.18.0 198.18.1)	# subnet of knet link L (link 0 = LAB_SUBNET_PREFIX)
 
 # Paths inside a host's private mount namespace (the defaults; passed explicitly anyway).
 LAB_QNETD_DB=/etc/corosync/qnetd/nssdb
@@ -54,16 +58,19 @@ LAB_NODES=()			# n1 .. nN
 LAB_HOSTS=()			# arb n1 .. nN
 LAB_NETNS=()			# every namespace created, hub included (for cleanup)
 declare -A LAB_NS=()		# host -> namespace name
-declare -A LAB_ADDR=()		# host -> IPv4 address
+declare -A LAB_ADDR=()		# host -> IPv4 address (link 0, eth0)
+declare -A LAB_LINK_ADDR=()	# "host/L" -> address of a node on knet link L (eth<L>)
 declare -A LAB_PID=()		# "host/daemon" -> PID of a running daemon we started
 LAB_ALL_PIDS=()			# every PID we ever started (for /dev/shm cleanup)
 declare -A LAB_BLOCK=()		# "hostA|hostB" (sorted) -> 1 while traffic is dropped
+declare -A LAB_LINK_BLOCK=()	# "L|hostA|hostB" -> 1 while link L between them is cut
 declare -A LAB_CONF=()		# current cluster configuration (lab_write_config)
 declare -p LAB_QDEVICE_ARGS >/dev/null 2>&1 || LAB_QDEVICE_ARGS=()	# extra qdevice args
 LAB_PASSED=0
 LAB_FAILED=0
 LAB_T0_MS=0
 LAB_CLEANED=0
+LAB_FAILED_AT_CREATE=0		# LAB_FAILED when the lab was created (lab_destroy)
 
 # Last lab_query result.
 Q_OK=0 Q_QUORATE="" Q_TOTAL="" Q_EXPECTED="" Q_RING="" Q_MEMBERS="" Q_FLAGS=""
@@ -142,9 +149,11 @@ lab_create() {
 	local n=${1:?lab_create: node count} i tool
 
 	LAB_T0_MS=$(_lab_now_ms)
+	LAB_FAILED_AT_CREATE=$LAB_FAILED
 	_lab_install_traps
 	[[ $(id -u) == 0 ]] || lab_die "setup: must run as root"
 	(( n >= 1 && n <= 99 )) || lab_die "setup: node count $n out of range 1..99"
+	[[ $LAB_LINKS == [12] ]] || lab_die "setup: LAB_LINKS=$LAB_LINKS: say 1 or 2"
 	for tool in ip nft unshare mount timeout realpath mktemp; do
 		command -v "$tool" >/dev/null || lab_die "setup: $tool not found"
 	done
@@ -166,19 +175,51 @@ lab_create() {
 	while ip netns list | grep -q "^$LAB_PREFIX-"; do
 		LAB_PREFIX="qe$$x$RANDOM"
 	done
-	lab_log "lab $LAB_PREFIX in $LAB_DIR ($n nodes)"
+	lab_log "lab $LAB_PREFIX in $LAB_DIR ($n nodes, $LAB_LINKS knet link(s) each)"
 
 	_lab_netns_add "$LAB_PREFIX-hub"
-	ip -n "$LAB_PREFIX-hub" link set lo up &&
-	ip -n "$LAB_PREFIX-hub" link add br0 type bridge stp_state 0 forward_delay 0 &&
-	ip -n "$LAB_PREFIX-hub" link set br0 up ||
-		lab_die "setup: cannot create the bridge"
+	ip -n "$LAB_PREFIX-hub" link set lo up || lab_die "setup: hub loopback"
+	for ((i = 0; i < LAB_LINKS; i++)); do
+		ip -n "$LAB_PREFIX-hub" link add "br$i" type bridge stp_state 0 forward_delay 0 &&
+		ip -n "$LAB_PREFIX-hub" link set "br$i" up ||
+			lab_die "setup: cannot create the bridge br$i"
+	done
 
 	_lab_add_host arb "$LAB_ARB_ADDR"
 	LAB_NODES=()
 	for ((i = 1; i <= n; i++)); do
 		_lab_add_host "n$i" "$LAB_SUBNET_PREFIX.$i"
+		LAB_LINK_ADDR[n$i/0]=$LAB_SUBNET_PREFIX.$i
+		(( LAB_LINKS < 2 )) || _lab_add_link "n$i" 1 "${LAB_LINK_PREFIX[1]}.$i"
 		LAB_NODES+=("n$i")
+	done
+	_lab_write_hosts_file
+}
+
+# _lab_add_link HOST L ADDR: a further interface eth<L> of HOST on bridge br<L> (knet link L).
+_lab_add_link() {
+	local h=$1 l=$2 addr=$3 ns="$LAB_PREFIX-$1" hub="$LAB_PREFIX-hub"
+	ip -n "$hub" link add "v$l-$h" type veth peer name "eth$l" netns "$ns" &&
+	ip -n "$hub" link set "v$l-$h" master "br$l" &&
+	ip -n "$hub" link set "v$l-$h" up &&
+	ip -n "$ns" addr add "$addr/24" dev "eth$l" &&
+	ip -n "$ns" link set "eth$l" up ||
+		lab_die "setup: cannot wire link $l of host $h"
+	LAB_LINK_ADDR[$h/$l]=$addr
+}
+
+# _lab_write_hosts_file: every host's /etc/hosts (bind-mounted by lab_exec) is the real one
+# plus the lab's names (nX -> its link 0 address, arb), so node names resolve as on a real
+# cluster; a name that is not there does not.
+_lab_write_hosts_file() {
+	local h f n
+	for h in "${LAB_HOSTS[@]}"; do
+		f=$LAB_DIR/hosts/$h/hosts
+		{
+			cat /etc/hosts 2>/dev/null
+			echo "# qnet e2e lab $LAB_PREFIX"
+			for n in "${LAB_HOSTS[@]}"; do echo "${LAB_ADDR[$n]}	$n"; done
+		} >"$f" || lab_die "setup: cannot write $f"
 	done
 }
 
@@ -212,7 +253,8 @@ _LAB_MOUNT_SH='d=$1; shift
 mount --bind "$d/run" /run &&
 mount --bind "$d/etc" /etc/corosync &&
 mount --bind "$d/lib" /var/lib/corosync &&
-mount --bind "$d/log" /var/log/corosync ||
+mount --bind "$d/log" /var/log/corosync &&
+{ [ ! -f "$d/hosts" ] || [ ! -f /etc/hosts ] || mount --bind "$d/hosts" /etc/hosts; } ||
 	{ echo "lab_exec: bind mounts failed" >&2; exit 125; }
 exec "$@"'
 
@@ -221,7 +263,8 @@ _lab_host_ok() {
 }
 
 # lab_exec HOST CMD...: run CMD as a process of HOST (its network namespace, its private
-# /run, /etc/corosync, /var/lib/corosync, /var/log/corosync). The command is exec'ed,
+# /run, /etc/corosync, /var/lib/corosync, /var/log/corosync, and an /etc/hosts that knows
+# the lab's host names). The command is exec'ed,
 # so in the background $! is its PID.
 lab_exec() {
 	local h=$1
@@ -430,36 +473,68 @@ lab_make_certs() {
 	lab_log "certificates ready (cluster $LAB_CLUSTER)"
 }
 
+# lab_save_certs DIR: keep the arbiter's and the first node's NSS databases in DIR, so
+# that a later lab of the same cluster name can skip lab_make_certs (lab_load_certs).
+lab_save_certs() {
+	local d=$1
+	mkdir -p "$d/arb" "$d/node" &&
+	cp -a "$LAB_DIR/hosts/arb/etc/qnetd" "$d/arb/" &&
+	cp -a "$LAB_DIR/hosts/${LAB_NODES[0]}/etc/qdevice" "$d/node/" ||
+		lab_die "setup: cannot save the certificates to $d"
+}
+
+# lab_load_certs DIR: the databases of lab_save_certs for the arbiter and every node (a
+# node's database holds the CA and the cluster's client certificate, the same on all).
+lab_load_certs() {
+	local d=$1 n
+	cp -a "$d/arb/qnetd" "$LAB_DIR/hosts/arb/etc/" ||
+		lab_die "setup: cannot load the arbiter's certificates from $d"
+	for n in "${LAB_NODES[@]}"; do
+		cp -a "$d/node/qdevice" "$LAB_DIR/hosts/$n/etc/" ||
+			lab_die "setup: cannot load $n's certificates from $d"
+	done
+	lab_log "certificates loaded from $d (cluster $LAB_CLUSTER)"
+}
+
 # ---------------------------------------------------------------------------------------
 # corosync.conf
 # ---------------------------------------------------------------------------------------
 
 # lab_write_config [KEY=VALUE...]: write /etc/corosync/corosync.conf of every node.
 # Shorthands: algorithm= tie_breaker= tls= (quorum.device.net.*), votes=, heuristics=
-# (mode), device=none (no quorum.device section), token=. Dotted keys go to their section:
-# totem.K=V, quorum.K=V, device.K=V, net.K=V, heuristics.K=V (e.g. heuristics.exec_ping=...).
+# (mode), device=none (no quorum.device section), token=, links=N (knet links written,
+# default LAB_LINKS), host=ADDR (quorum.device.net.host, default the arbiter),
+# name.nX=NAME (node nX's name, default nX). Dotted keys go to their section:
+# totem.K=V, quorum.K=V, device.K=V, net.K=V, heuristics.K=V (e.g. heuristics.exec_ping=...),
+# link.K=V (every totem.interface section, one per link, e.g. link.knet_ping_timeout=600).
 # Defaults: algorithm=ffsplit tie_breaker=lowest tls=on, votes=1 for ffsplit.
 lab_write_config() {
-	local kv k v n i
-	local -A c=([algorithm]=ffsplit [tie_breaker]=lowest [tls]=on [device]=on)
-	local -a totem=() quorum=() device=() net=() heur=()
+	local kv k v n i l
+	local -A c=([algorithm]=ffsplit [tie_breaker]=lowest [tls]=on [device]=on
+	    [links]=$LAB_LINKS [host]=$LAB_ARB_ADDR)
+	local -A names=()
+	local -a totem=() quorum=() device=() net=() heur=() iface=()
 
 	for kv in "$@"; do
 		[[ $kv == *=* ]] || lab_die "setup: lab_write_config: '$kv' is not KEY=VALUE"
 		k=${kv%%=*} v=${kv#*=}
 		case $k in
-		algorithm | tie_breaker | tls | votes | heuristics | device)
+		algorithm | tie_breaker | tls | votes | heuristics | device | links | host)
 			c[$k]=$v;;
+		name.n[0-9]*)	names[${k#name.}]=$v;;
 		token)		totem+=("token: $v");;
 		totem.*)	totem+=("${k#totem.}: $v");;
 		quorum.*)	quorum+=("${k#quorum.}: $v");;
 		device.*)	device+=("${k#device.}: $v");;
 		net.*)		net+=("${k#net.}: $v");;
 		heuristics.*)	heur+=("${k#heuristics.}: $v");;
+		link.*)		iface+=("${k#link.}: $v");;
 		*)		lab_die "setup: lab_write_config: unknown key '$k'";;
 		esac
 	done
 	[[ -z ${c[votes]:-} && ${c[algorithm]} == ffsplit ]] && c[votes]=1
+	[[ ${c[links]} =~ ^[1-9]$ ]] && (( c[links] <= LAB_LINKS )) ||
+		lab_die "setup: lab_write_config: links=${c[links]}, the lab has $LAB_LINKS"
 	LAB_CONF=()
 	for k in "${!c[@]}"; do LAB_CONF[$k]=${c[$k]}; done
 
@@ -473,13 +548,23 @@ lab_write_config() {
 			echo "	crypto_cipher: none"
 			echo "	crypto_hash: none"
 			for i in "${totem[@]}"; do echo "	$i"; done
+			if (( c[links] > 1 || ${#iface[@]} )); then
+				for ((l = 0; l < c[links]; l++)); do
+					echo "	interface {"
+					echo "		linknumber: $l"
+					for i in "${iface[@]}"; do echo "		$i"; done
+					echo "	}"
+				done
+			fi
 			echo "}"
 			echo "nodelist {"
 			for i in "${LAB_NODES[@]}"; do
 				echo "	node {"
 				echo "		nodeid: ${i#n}"
-				echo "		name: $i"
-				echo "		ring0_addr: ${LAB_ADDR[$i]}"
+				echo "		name: ${names[$i]:-$i}"
+				for ((l = 0; l < c[links]; l++)); do
+					echo "		ring${l}_addr: ${LAB_LINK_ADDR[$i/$l]}"
+				done
 				echo "	}"
 			done
 			echo "}"
@@ -492,7 +577,7 @@ lab_write_config() {
 				[[ -n ${c[votes]:-} ]] && echo "		votes: ${c[votes]}"
 				for i in "${device[@]}"; do echo "		$i"; done
 				echo "		net {"
-				echo "			host: $LAB_ARB_ADDR"
+				echo "			host: ${c[host]}"
 				echo "			port: $LAB_QNETD_PORT"
 				echo "			algorithm: ${c[algorithm]}"
 				echo "			tie_breaker: ${c[tie_breaker]}"
@@ -524,7 +609,8 @@ lab_write_config() {
 			lab_die "setup: cannot write corosync.conf of $n"
 	done
 	lab_log "corosync.conf: algorithm=${c[algorithm]} tie_breaker=${c[tie_breaker]}" \
-	    "tls=${c[tls]} votes=${c[votes]:-default} heuristics=${c[heuristics]:-off}"
+	    "tls=${c[tls]} votes=${c[votes]:-default} heuristics=${c[heuristics]:-off}" \
+	    "links=${c[links]}"
 }
 
 # ---------------------------------------------------------------------------------------
@@ -633,16 +719,37 @@ _lab_pair() {
 	if [[ $1 < $2 ]]; then echo "$1|$2"; else echo "$2|$1"; fi
 }
 
-# _lab_nft_apply HOST: (re)write HOST's drop table from LAB_BLOCK, atomically.
+# _lab_host_addrs HOST: every address of HOST (link 0 first).
+_lab_host_addrs() {
+	local l
+	echo "${LAB_ADDR[$1]}"
+	for ((l = 1; l < LAB_LINKS; l++)); do
+		[[ -n ${LAB_LINK_ADDR[$1/$l]:-} ]] && echo "${LAB_LINK_ADDR[$1/$l]}"
+	done
+	return 0
+}
+
+# _lab_nft_apply HOST: (re)write HOST's drop table from LAB_BLOCK (every address of the
+# peer) and LAB_LINK_BLOCK (the peer's address on that link), atomically.
 _lab_nft_apply() {
-	local h=$1 p other addrs=""
+	local h=$1 p other addrs="" a l
 	for p in "${!LAB_BLOCK[@]}"; do
 		case $p in
 		"$h|"*) other=${p#*|};;
 		*"|$h") other=${p%|*};;
 		*) continue;;
 		esac
-		addrs+="${addrs:+, }${LAB_ADDR[$other]}"
+		for a in $(_lab_host_addrs "$other"); do addrs+="${addrs:+, }$a"; done
+	done
+	for p in "${!LAB_LINK_BLOCK[@]}"; do
+		l=${p%%|*} p=${p#*|}
+		case $p in
+		"$h|"*) other=${p#*|};;
+		*"|$h") other=${p%|*};;
+		*) continue;;
+		esac
+		[[ -n ${LAB_BLOCK[$p]:-} ]] && continue
+		addrs+="${addrs:+, }${LAB_LINK_ADDR[$other/$l]}"
 	done
 	if [[ -z $addrs ]]; then
 		ip netns exec "${LAB_NS[$h]}" nft delete table inet qnet_e2e 2>/dev/null
@@ -711,8 +818,80 @@ lab_partition() {
 lab_heal() {
 	local h
 	LAB_BLOCK=()
+	LAB_LINK_BLOCK=()
 	for h in "${LAB_HOSTS[@]}"; do _lab_nft_apply "$h"; done
 	lab_log "healed"
+}
+
+# _lab_link_pairs CUT|HEAL LINK NODE...: set or clear LAB_LINK_BLOCK for LINK (a link
+# number or "all") between every two of the nodes (default: every node), then rewrite
+# the nodes' tables.
+_lab_link_pairs() {
+	local op=$1 link=$2 links=() nodes a b l i j
+	shift 2
+	read -ra nodes <<<"$(_lab_words "$*")"
+	(( ${#nodes[@]} )) || nodes=("${LAB_NODES[@]}")
+	if [[ $link == all ]]; then
+		for ((l = 0; l < LAB_LINKS; l++)); do links+=("$l"); done
+	elif [[ $link =~ ^[0-9]+$ ]] && (( link < LAB_LINKS )); then
+		links=("$link")
+	else
+		echo "# lab_cut_link: no link '$link' (the lab has $LAB_LINKS)" >&2
+		return 1
+	fi
+	for a in "${nodes[@]}"; do
+		_lab_host_ok "$a" && [[ -n ${LAB_LINK_ADDR[$a/0]:-} ]] ||
+			{ echo "# lab_cut_link: '$a' is not a node" >&2; return 1; }
+	done
+	for ((i = 0; i < ${#nodes[@]}; i++)); do
+		for ((j = i + 1; j < ${#nodes[@]}; j++)); do
+			a=${nodes[i]} b=${nodes[j]}
+			[[ $a == "$b" ]] && continue
+			for l in "${links[@]}"; do
+				if [[ $op == cut ]]; then
+					LAB_LINK_BLOCK[$l|$(_lab_pair "$a" "$b")]=1
+				else
+					unset "LAB_LINK_BLOCK[$l|$(_lab_pair "$a" "$b")]"
+				fi
+			done
+		done
+	done
+	for a in $(printf '%s\n' "${nodes[@]}" | sort -u); do
+		_lab_nft_apply "$a" || return 1
+	done
+}
+
+# lab_cut_link LINK [NODE...]: drop knet link LINK (0, 1 or "all") between every two of
+# the nodes (default: all nodes); the other link and the arbiter keep working. Cutting
+# "all" links between two groups is what lab_partition does.
+lab_cut_link() {
+	lab_log "cut knet link $1 between ${*:2}${2:-all nodes}"
+	_lab_link_pairs cut "$@"
+}
+
+# lab_heal_link LINK [NODE...]: undo lab_cut_link for those pairs.
+lab_heal_link() {
+	lab_log "heal knet link $1 between ${*:2}${2:-all nodes}"
+	_lab_link_pairs heal "$@"
+}
+
+# lab_link_states NODE: what NODE's knet reports of its links, one line per peer and link:
+# "PEER_ID LINK 1" (connected) or "... 0" (one cmap read); returns 1 if not readable.
+lab_link_states() {
+	timeout 5 ip netns exec "${LAB_NS[$1]}" "$CMAPCTL" -m stats stats.knet.node 2>/dev/null |
+	    sed -n 's/^stats\.knet\.node\([0-9]*\)\.link\([0-9]*\)\.connected ([a-z0-9]*) = \([01]\)$/\1 \2 \3/p' |
+	    grep . || return 1
+}
+
+# lab_link_connected NODE PEER LINK: NODE's knet reports its link LINK to PEER connected
+# (cmap stats.knet.nodeID.linkL.connected = 1); returns 1 if down, 2 if not readable.
+# Like _lab_sample it needs only the network namespace (corosync's IPC is abstract).
+lab_link_connected() {
+	local out
+	out=$(timeout 5 ip netns exec "${LAB_NS[$1]}" "$CMAPCTL" -m stats \
+	    "stats.knet.node${2#n}.link$3.connected" 2>/dev/null) || return 2
+	[[ $out =~ =\ *([01])\ *$ ]] || return 2
+	[[ ${BASH_REMATCH[1]} == 1 ]]
 }
 
 # lab_cut_arbiter NODE / lab_uncut_arbiter NODE: (re)connect one node and the arbiter.
@@ -920,6 +1099,19 @@ lab_cleanup() {
 			rm -rf -- "$LAB_DIR"
 		fi
 	fi
+}
+
+# lab_destroy: tear the lab down as at exit (its logs printed first if a check failed
+# since it was created), so that the same script can lab_create another; the pass/fail
+# counts carry on.
+lab_destroy() {
+	[[ -n ${LAB_SAMPLER_PID:-} ]] && lab_sampler_stop >/dev/null
+	(( LAB_FAILED > LAB_FAILED_AT_CREATE )) && _lab_dump_logs
+	lab_cleanup
+	LAB_CLEANED=0 LAB_DIR="" LAB_PREFIX=""
+	LAB_NODES=() LAB_HOSTS=() LAB_NETNS=() LAB_ALL_PIDS=()
+	LAB_NS=() LAB_ADDR=() LAB_LINK_ADDR=() LAB_PID=() LAB_BLOCK=() LAB_LINK_BLOCK=()
+	LAB_CONF=()
 }
 
 _lab_on_exit() {

@@ -169,6 +169,47 @@ plan_probe_resolve(const char *host, struct plan_resolved *out)
 		snprintf(out->error, sizeof(out->error), "no IPv4 or IPv6 address");
 }
 
+void
+plan_probe_resolve_list(const char *hosts, struct plan_resolved *out)
+{
+	const char *sep = ", \t";
+	char *copy, *item, *save = NULL;
+	size_t failed = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->tried = true;
+	if (hosts == NULL || (copy = strdup(hosts)) == NULL) {
+		snprintf(out->error, sizeof(out->error), hosts == NULL ? "no name to resolve" :
+		    "out of memory");
+		return;
+	}
+	for (item = strtok_r(copy, sep, &save); item != NULL; item = strtok_r(NULL, sep, &save)) {
+		struct plan_resolved one;
+
+		plan_probe_resolve(item, &one);
+		if (!one.ok) {
+			/* the first failure's words; the others are counted */
+			if (failed++ == 0)
+				snprintf(out->error, sizeof(out->error), "%.48s: %.72s", item, one.error);
+			continue;
+		}
+		for (size_t i = 0; i < one.count && out->count < PLAN_PROBE_MAX_ADDRS; i++) {
+			bool dup = false;
+
+			for (size_t j = 0; j < out->count && !dup; j++)
+				dup = plan_ip_equal(&out->addrs[j], &one.addrs[i]);
+			if (!dup)
+				out->addrs[out->count++] = one.addrs[i];
+		}
+	}
+	free(copy);
+	out->ok = out->count > 0;
+	if (out->ok)
+		out->error[0] = '\0';
+	else if (failed == 0)
+		snprintf(out->error, sizeof(out->error), "no name to resolve");
+}
+
 static unsigned
 prefix_from_mask(const struct sockaddr *mask)
 {
@@ -468,10 +509,11 @@ probe_arbiter(struct plan_probe *p, const struct plan_env *env, uint32_t timeout
 {
 	uint64_t start = now_ms();
 
-	plan_probe_resolve(env->arbiter_host, &p->arbiter);
+	/* quorum.device.net.host may list several hosts (qdevice(8)): all their addresses. */
+	plan_probe_resolve_list(env->arbiter_host, &p->arbiter);
 	if (!p->arbiter.ok)
 		return;
-	/* Like qdevice, try the addresses in resolver order; stop at the first that answers. */
+	/* Like qdevice, try the addresses in list and resolver order; stop at the first that answers. */
 	for (size_t i = 0; i < p->arbiter.count; i++) {
 		uint64_t spent = now_ms() - start;
 

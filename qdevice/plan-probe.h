@@ -110,6 +110,8 @@ void	plan_probe_fini(struct plan_probe *p);
 
 /* The pieces, exposed for the tests (loopback only there). */
 void	plan_probe_resolve(const char *host, struct plan_resolved *out);
+/* A list of hosts separated by commas or whitespace: every address of each, in order. */
+void	plan_probe_resolve_list(const char *hosts, struct plan_resolved *out);
 int	plan_probe_interfaces(struct plan_iface_addr **out, size_t *count, char *err,
 	    size_t err_len);
 /* Non-blocking connect within timeout_ms; *ms gets the time taken. */

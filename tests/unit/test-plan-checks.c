@@ -621,6 +621,24 @@ test_probe_resolve(void **state)
 	plan_probe_resolve("", &r);
 	assert_true(r.tried);
 	assert_false(r.ok);
+
+	/* quorum.device.net.host as a list: every host's addresses, in list order */
+	plan_probe_resolve_list("127.0.0.2, 127.0.0.1", &r);
+	assert_true(r.ok);
+	assert_int_equal(r.count, 2);
+	assert_true(has_addr(&r, "127.0.0.2") && has_addr(&r, "127.0.0.1"));
+	{
+		char first[64];
+
+		plan_ip_str(&r.addrs[0], first, sizeof(first));
+		assert_string_equal(first, "127.0.0.2");
+	}
+	plan_probe_resolve_list("nowhere.invalid 127.0.0.1", &r);
+	assert_true(r.ok);
+	assert_int_equal(r.count, 1);
+	plan_probe_resolve_list("a.invalid,b.invalid", &r);
+	assert_false(r.ok);
+	assert_non_null(strstr(r.error, "a.invalid: "));
 }
 
 /* A listening loopback socket; returns its fd and port. */

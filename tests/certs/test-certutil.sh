@@ -9,6 +9,10 @@
 #   C  our qnetd tool + Debian node tool      D  -Q with fake ssh/scp
 #   E  TLS: Debian's corosync-qnetd on 127.0.0.1 with these databases and
 #      a small Python client (skipped without corosync-qnetd / python3)
+#   F  export (-e) / import (-I) of the whole arbiter identity: same CA, server
+#      certificate and keys; our qnetd (QNET_BUILD, default ./build) on
+#      127.0.0.1 with the imported database accepts a cluster certificate
+#      signed on the original host (skipped without that build / python3)
 #
 # Needs root, certutil/pk12util (libnss3-tools), openssl, unshare.  No network.
 # Usage: tests/certs/test-certutil.sh [-v]     (-v shows each check's output)
@@ -456,11 +460,12 @@ sys.exit(0 if kind == 4 and opts[6] == b"\0\0" else 4)
 EOF
 }
 
-# start_qnetd DB: Debian's daemon on 127.0.0.1:$PORT using database DB
+# start_qnetd DB [DAEMON]: Debian's daemon (or DAEMON) on 127.0.0.1:$PORT
+# using database DB
 start_qnetd() {
     PORT=$(python3 -c 'import socket; s = socket.socket()
 s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    corosync-qnetd -f -s on -c on -l 127.0.0.1 -p "$PORT" \
+    "${2:-corosync-qnetd}" -f -s on -c on -l 127.0.0.1 -p "$PORT" \
         -S "nss_db_dir=$1,lock_file=$T/qnetd.pid,local_socket_file=$T/qnetd.sock" \
         >>"$T/qnetd.log" 2>&1 &
     QNETD_PID=$!
@@ -512,6 +517,117 @@ if [ "$DEBIAN" = yes ] && command -v corosync-qnetd >/dev/null &&
     tls_test
 else
     echo "# E skipped: needs corosync-qnetd, python3 and parts B/C"
+fi
+
+###########################################################################
+# cert_pem DB NICK: the certificate in PEM (identical PEM = identical cert)
+cert_pem() {
+    certutil -L -d "$1" -n "$2" -a
+}
+
+# key_ids DB: the private keys (algorithm, key id, nickname), sorted
+key_ids() {
+    certutil -K -d "$1" -f "$1/pwdfile.txt" | sed -n 's/^<[ 0-9]*> *//p' | sort
+}
+
+# sha256 DB NICK: the certificate's SHA-256 fingerprint as certutil shows it
+sha256() {
+    certutil -L -d "$1" -n "$2" | sed -n '/Fingerprint (SHA-256):/{n;s/^ *//;p;q}'
+}
+
+same_identity() {
+    local a=$1 b=$2 nick
+    for nick in "QNet CA" "QNetd Cert"; do
+        echo "$nick: $(sha256 "$a" "$nick") / $(sha256 "$b" "$nick")"
+        [ -n "$(sha256 "$a" "$nick")" ] || return 1
+        same <(cert_pem "$a" "$nick") <(cert_pem "$b" "$nick") || return 1
+    done
+    key_ids "$b"
+    same <(key_ids "$a") <(key_ids "$b") &&
+        key_ids "$b" | grep -F "QNetd Cert" && key_ids "$b" | grep -F "QNet CA"
+}
+
+# tar_of DIR FILE...: an archive of FILE... (relative to DIR) with given names
+evil_tar() {
+    python3 - "$1" <<'PYEOF'
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], "w") as t:
+    data = b"x"
+    info = tarfile.TarInfo("../escaped")
+    info.size = len(data)
+    t.addfile(info, io.BytesIO(data))
+PYEOF
+}
+
+export_test() {
+    echo "# F: export / import of the arbiter identity (-e / -I)"
+    local F=$T/f exp=$T/f/arbiter.tar
+    mkdir -p "$F"
+    check "qnetd -e" run "$T/f-e" "$Q" -d "$A/q" -e "$exp"
+    check "qnetd -e: archive mode 0600" mode_is "$exp" 600
+    check "qnetd -e: tar of the database files" eval \
+        "tar -tf '$exp' | sort | tr '\n' ' ' | grep -x 'cert9.db cluster-alpha.crt .*key4.db noise.txt pkcs11.txt pwdfile.txt qnetd-cacert.crt serial.txt '"
+    check "qnetd -e: no database -> 1" rc_is 1 "$Q" -d "$T/nodb" -e "$F/none.tar"
+    check "qnetd -I into a new directory" run "$T/f-I" "$Q" -d "$F/standby" -I "$exp"
+    check "qnetd -I: imported line" line_in "$T/f-I" "QNetd database imported into $F/standby"
+    check "imported: same CA and server certificate (fingerprints, PEM) and keys" \
+        same_identity "$A/q" "$F/standby"
+    qnetd_trust_ok() {
+        trust "$1" "QNet CA" "CTu,u,u" && trust "$1" "QNetd Cert" "u,u,u" &&
+            valid "$1" "QNetd Cert" V
+    }
+    check "imported: trust flags kept, server certificate valid" qnetd_trust_ok "$F/standby"
+    check "imported: dir 0770, database 0660, CA export 0644" eval \
+        "mode_is '$F/standby' 770 && mode_is '$F/standby/key4.db' 660 &&
+         mode_is '$F/standby/qnetd-cacert.crt' 644"
+    next_serial_is() {
+        local want
+        want=$(printf 'serial=%02X' $(($(cat "$A/q/serial.txt") + 1)))
+        "$Q" -d "$F/standby" -s -c "$A/n1/qdevice-net-node.crq" -n epsilon &&
+            der_crt_serial "$F/standby/cluster-epsilon.crt" | tee /dev/stderr | grep -x "$want"
+    }
+    check "imported: serial.txt carried on, the next signing continues it" next_serial_is
+    check "qnetd -I over an existing database -> 1, database unchanged" eval \
+        "cp '$F/standby/serial.txt' '$T/f-serial' &&
+         rc_is 1 '$Q' -d '$F/standby' -I '$exp' && same '$T/f-serial' '$F/standby/serial.txt'"
+    check "qnetd -I -f replaces it (old one kept aside), from standard input" eval \
+        "'$Q' -d '$F/standby' -f -I - <'$exp' >'$T/f-If' &&
+         grep -q '^Previous database kept in $F/standby.replaced.' '$T/f-If' &&
+         ! [ -e '$F/standby/cluster-epsilon.crt' ] && same_identity '$A/q' '$F/standby'"
+    check "qnetd -e - | qnetd -I -: a pipe (as over ssh) works" eval \
+        "'$Q' -d '$A/q' -e - | '$Q' -d '$F/piped' -I - && same_identity '$A/q' '$F/piped'"
+    check "qnetd -I of a file that is no archive -> 1" \
+        rc_is 1 "$Q" -d "$F/bad1" -I "$A/q/serial.txt"
+    check "qnetd -I of an archive with ../ names -> 1, nothing written" eval \
+        "evil_tar '$F/evil.tar' && rc_is 1 '$Q' -d '$F/bad2' -I '$F/evil.tar' &&
+         { '$Q' -d '$F/bad2' -I '$F/evil.tar' 2>&1 || true; } | grep -x '.* holds a file name with a path' &&
+         ! [ -e '$F/escaped' ] && ! [ -e '$F/bad2' ]"
+    check "qnetd -I of an archive without the server key -> 1" eval \
+        "mkdir -p '$F/nokey' && (cd '$F/nokey' && tar -xf '$exp' && rm key4.db &&
+         certutil -N -d . --empty-password && tar -cf '$F/nokey.tar' ./*) &&
+         { '$Q' -d '$F/bad3' -I '$F/nokey.tar' 2>&1 || true; } |
+         grep -x '.* lacks the private key of \"QNetd Cert\"' &&
+         rc_is 1 '$Q' -d '$F/bad3' -I '$F/nokey.tar'"
+    check "qnetd -I: missing archive -> 2" rc_is 2 "$Q" -d "$F/bad4" -I "$F/none.tar"
+
+    # The proof that nodes keep trusting the arbiter after a failover: our
+    # qnetd on the imported database accepts cluster alpha's certificate,
+    # which the original host signed, and presents the same server certificate.
+    [ -f "$T/probe.py" ] || write_probe
+    check "alpha p12 to PEM" client_pem "$A/n1/qdevice-net-node.p12" "$T/alpha-f.pem"
+    check "our qnetd starts on the imported database" \
+        start_qnetd "$F/piped" "$QNET_QNETD"
+    check "imported DB: alpha certificate from the original CA, INIT accepted" \
+        probe alpha "$T/alpha-f.pem" "$A/q/qnetd-cacert.crt"
+    check "imported DB: alpha certificate for cluster 'other' dropped" \
+        rc_is 3 probe other "$T/alpha-f.pem" "$A/q/qnetd-cacert.crt"
+    stop_qnetd
+}
+QNET_QNETD=${QNET_BUILD:-$TOP/build}/qnetd/qnetd
+if [ -x "$QNET_QNETD" ] && command -v python3 >/dev/null; then
+    export_test
+else
+    echo "# F skipped: needs $QNET_QNETD (QNET_BUILD) and python3"
 fi
 
 tests_summary

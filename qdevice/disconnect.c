@@ -49,3 +49,10 @@ disconnect_reconnect_delay_ms(bool tcp_connected, uint32_t cast_vote_interval_ms
 		return 0;
 	return (uint32_t)(rnd % span);
 }
+
+uint32_t
+disconnect_refused_retry_ms(unsigned long rnd)
+{
+	return DISCONNECT_REFUSED_RETRY_MIN_MS +
+	    (uint32_t)(rnd % (DISCONNECT_REFUSED_RETRY_SPAN_MS + 1));
+}

@@ -47,4 +47,16 @@ bool	disconnect_reason_retry(enum disconnect_reason r, uint8_t algorithm);
 uint32_t	disconnect_reconnect_delay_ms(bool tcp_connected, uint32_t cast_vote_interval_ms,
 		    unsigned long rnd);
 
+/*
+ * Ours: how long a connect refused by every address waits before the next
+ * attempt, when that is sooner than the connect timer (connect_timeout).
+ * A refusal means the arbiter host is up and qnetd is not listening yet
+ * (restarting, or a standby taking over a floating address): upstream
+ * waits out connect_timeout (8 s by default); 0.5-1.5 s, jittered so that
+ * the nodes of many clusters do not come back in step.
+ */
+#define DISCONNECT_REFUSED_RETRY_MIN_MS	500u
+#define DISCONNECT_REFUSED_RETRY_SPAN_MS	1000u
+uint32_t	disconnect_refused_retry_ms(unsigned long rnd);
+
 #endif

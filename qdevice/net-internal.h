@@ -31,6 +31,7 @@ struct qdevice_net {
 	struct conn		*conn;
 	bool			 nss_ready;
 	bool			 connect_failed;	/* no address answered; await the timer */
+	uint32_t		 failed_connects;	/* refused attempts in a row (log pacing) */
 	bool			 tcp_connected;		/* this attempt got past TCP connect */
 	bool			 init_replied;		/* INIT_REPLY accepted, heuristics run */
 	/* The address this attempt reached over TCP (status; "" before). */

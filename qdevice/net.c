@@ -68,6 +68,7 @@ on_connected(void *arg)
 	struct msg m;
 
 	n->tcp_connected = true;
+	n->failed_connects = 0;
 	snprintf(n->peer, sizeof(n->peer), "%s", conn_peer(n->conn));
 	snprintf(n->peer_host, sizeof(n->peer_host), "%s", conn_peer_host(n->conn));
 	n->peer_index = conn_peer_index(n->conn);
@@ -441,12 +442,26 @@ on_failed(void *arg, enum disconnect_reason reason)
 
 
 	if (n->state == NET_STATE_WAITING_CONNECT) {
-		/* Nobody answered: wait for the connect timer, which paces attempts. */
-		qb_log(LOG_WARNING, "Cannot connect to qnetd %s:%u: %s", n->qd->config.host,
-		    (unsigned)n->qd->config.port, conn_error(n->conn));
+		/*
+		 * Every address refused (or was unreachable) at once: the connect
+		 * timer paces the next attempt, brought forward to about a second
+		 * so that a qnetd starting on a standby host is found soon.
+		 */
+		uint32_t retry_ms = disconnect_refused_retry_ms((unsigned long)random());
+
+		/* Retried about every second now: warn on the first and then every 8th. */
+		n->failed_connects++;
+		qb_log(n->failed_connects % 8 == 1 ? LOG_WARNING : LOG_DEBUG,
+		    "Cannot connect to qnetd %s:%u: %s (attempt %" PRIu32 ")", n->qd->config.host,
+		    (unsigned)n->qd->config.port, conn_error(n->conn), n->failed_connects);
 		conn_destroy(n->conn);
 		n->conn = NULL;
 		n->connect_failed = true;
+		if (n->connect_timer.armed && (uint64_t)retry_ms * 1000000ULL <
+		    qb_loop_timer_expire_time_remaining(n->qd->loop, n->connect_timer.handle)) {
+			qb_log(LOG_DEBUG, "Trying again in %" PRIu32 " ms", retry_ms);
+			qdevice_timer_arm(n->qd, &n->connect_timer, retry_ms, connect_timeout, n);
+		}
 		return;
 	}
 	net_disconnect(n, reason);

@@ -204,6 +204,15 @@ reconnect_delay(void **state)
 	assert_int_equal(disconnect_reconnect_delay_ms(true, 5000, 4501), 1);
 	for (unsigned long r = 0; r < 100000; r += 977)
 		assert_true(disconnect_reconnect_delay_ms(true, 5000, r) < 4500);
+	/* Ours: a refused connect retries within 0.5-1.5 s, spread over the whole span. */
+	assert_int_equal(disconnect_refused_retry_ms(0), 500);
+	assert_int_equal(disconnect_refused_retry_ms(1000), 1500);
+	assert_int_equal(disconnect_refused_retry_ms(1001), 500);
+	for (unsigned long r = 0; r < 100000; r += 977) {
+		uint32_t ms = disconnect_refused_retry_ms(r);
+
+		assert_true(ms >= 500 && ms <= 1500);
+	}
 	assert_int_equal(disconnect_reconnect_delay_ms(true, 1, 7), 0);
 }
 

@@ -1,8 +1,9 @@
 /*
- * qdevice/cmap.c: corosync's configuration map: the real config_source
- * behind qdevice/corosync-config.c, and tracking of the keys that are reloaded
- * live (docs/protocol.md 4.1). Changes are collected while corosync reloads
- * its configuration or a membership sync runs, then handed over at once.
+ * qdevice/cmap.c: corosync's configuration map: the connection that
+ * qdevice/corosync-config.c reads (through qdevice/cmap-source.c), and
+ * tracking of the keys that are reloaded live (docs/protocol.md 4.1).
+ * Changes are collected while corosync reloads its configuration or a
+ * membership sync runs, then handed over at once.
  */
 #include <errno.h>
 #include <poll.h>
@@ -14,6 +15,7 @@
 #include <corosync/corotypes.h>
 #include <qb/qblog.h>
 
+#include "cmap-source.h"
 #include "qdevice.h"
 
 #define RELOAD_KEY	"config.totemconfig_reload_in_progress"
@@ -30,76 +32,6 @@ struct qdevice_cmap {
 	bool			 dirty_heuristics;
 	bool			 job_pending;
 };
-
-static int
-cs_to_errno(cs_error_t err)
-{
-	switch (err) {
-	case CS_OK:			return 0;
-	case CS_ERR_NOT_EXIST:		return -ENOENT;
-	case CS_ERR_INVALID_PARAM:	return -EINVAL;
-	case CS_ERR_NO_MEMORY:		return -ENOMEM;
-	case CS_ERR_TRY_AGAIN:		return -EAGAIN;
-	default:			return -EIO;
-	}
-}
-
-static int
-src_get_string(void *ctx, const char *key, char **out)
-{
-	struct qdevice_cmap *c = ctx;
-
-	return cs_to_errno(cmap_get_string(c->handle, key, out));
-}
-
-static int
-src_get_u8(void *ctx, const char *key, uint8_t *out)
-{
-	struct qdevice_cmap *c = ctx;
-
-	return cs_to_errno(cmap_get_uint8(c->handle, key, out));
-}
-
-static int
-src_get_u32(void *ctx, const char *key, uint32_t *out)
-{
-	struct qdevice_cmap *c = ctx;
-
-	return cs_to_errno(cmap_get_uint32(c->handle, key, out));
-}
-
-static int
-src_get_u64(void *ctx, const char *key, uint64_t *out)
-{
-	struct qdevice_cmap *c = ctx;
-
-	return cs_to_errno(cmap_get_uint64(c->handle, key, out));
-}
-
-static int
-src_iter(void *ctx, const char *prefix, config_iter_fn fn, void *arg)
-{
-	struct qdevice_cmap *c = ctx;
-	cmap_iter_handle_t iter;
-	char key[CMAP_KEYNAME_MAXLEN + 1];
-	cmap_value_types_t type;
-	size_t len;
-	cs_error_t err;
-	int r = 0;
-
-	err = cmap_iter_init(c->handle, prefix, &iter);
-	if (err != CS_OK)
-		return cs_to_errno(err);
-	while ((err = cmap_iter_next(c->handle, iter, key, &len, &type)) == CS_OK) {
-		r = fn(key, type == CMAP_VALUETYPE_STRING, arg);
-		if (r != 0)
-			break;
-	}
-	if (r == 0 && err != CS_ERR_NO_SECTIONS)
-		r = cs_to_errno(err);
-	cmap_iter_finalize(c->handle, iter);
-	return r;
-}
 
 int
 qdevice_cmap_init(struct qdevice *qd)
@@ -119,14 +51,9 @@ qdevice_cmap_init(struct qdevice *qd)
 		sleep(1);	/* startup only, before the loop runs */
 	}
 	if (err != CS_OK)
-		return cs_to_errno(err);
+		return cmap_source_errno(err);
 	c->initialized = true;
-	qd->src.ctx = c;
-	qd->src.get_string = src_get_string;
-	qd->src.get_u8 = src_get_u8;
-	qd->src.get_u32 = src_get_u32;
-	qd->src.get_u64 = src_get_u64;
-	qd->src.iter = src_iter;
+	cmap_source_init(&qd->src, &c->handle);
 	return 0;
 }
 

@@ -25,12 +25,8 @@ heuristics_mode_name(enum heuristics_mode m)
 	return "Unknown";
 }
 
-static int
-fail(char *err, size_t err_len, int r, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-fail(char *err, size_t err_len, int r, const char *fmt, ...)
+int
+config_fail(char *err, size_t err_len, int r, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -40,9 +36,8 @@ fail(char *err, size_t err_len, int r, const char *fmt, ...)
 	return r;
 }
 
-/* An optional string key: 0 with *out set, 0 with *out NULL if absent. */
-static int
-opt_string(const struct config_source *src, const char *key, char **out, char *err,
+int
+config_opt_string(const struct config_source *src, const char *key, char **out, char *err,
     size_t err_len)
 {
 	int r = src->get_string(src->ctx, key, out);
@@ -50,17 +45,18 @@ opt_string(const struct config_source *src, const char *key, char **out, char *e
 	*out = r == 0 ? *out : NULL;
 	if (r == 0 || r == -ENOENT)
 		return 0;
-	return fail(err, err_len, r, "%s: cannot read it as a string (%s)", key, strerror(-r));
+	return config_fail(err, err_len, r, "%s: cannot read it as a string (%s)", key,
+	    strerror(-r));
 }
 
 static int
 req_string(const struct config_source *src, const char *key, char **out, char *err,
     size_t err_len)
 {
-	int r = opt_string(src, key, out, err, err_len);
+	int r = config_opt_string(src, key, out, err, err_len);
 
 	if (r == 0 && *out == NULL)
-		return fail(err, err_len, -ENOENT, "%s is not set", key);
+		return config_fail(err, err_len, -ENOENT, "%s is not set", key);
 	return r;
 }
 
@@ -80,10 +76,10 @@ get_u32_any(const struct config_source *src, const char *key, uint32_t *out, cha
 	if (r == 0 || r == -ENOENT)
 		return r;
 	if (src->get_string(src->ctx, key, &s) != 0)
-		return fail(err, err_len, r, "%s: cannot read it as a number", key);
+		return config_fail(err, err_len, r, "%s: cannot read it as a number", key);
 	r = utils_parse_long(s, 0, UINT32_MAX, &v);
 	if (r != 0) {
-		fail(err, err_len, r, "%s: \"%s\" is not a number in [0, %u]", key, s,
+		config_fail(err, err_len, r, "%s: \"%s\" is not a number in [0, %u]", key, s,
 		    (unsigned)UINT32_MAX);
 		free(s);
 		return r;
@@ -102,7 +98,7 @@ ranged(const struct config_source *src, const char *key, uint32_t def, uint32_t 
 	char *s;
 	int r;
 
-	r = opt_string(src, key, &s, err, err_len);
+	r = config_opt_string(src, key, &s, err, err_len);
 	if (r != 0)
 		return r;
 	if (s == NULL) {
@@ -111,7 +107,7 @@ ranged(const struct config_source *src, const char *key, uint32_t def, uint32_t 
 	}
 	r = utils_parse_long(s, min, max, &v);
 	if (r != 0)
-		fail(err, err_len, r, "%s: \"%s\" is not a number in [%u, %u]", key, s,
+		config_fail(err, err_len, r, "%s: \"%s\" is not a number in [%u, %u]", key, s,
 		    (unsigned)min, (unsigned)max);
 	else
 		*out = (uint32_t)v;
@@ -209,6 +205,27 @@ cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+int
+config_node_indexes(const struct config_source *src, uint32_t **out, size_t *count,
+    char *err, size_t err_len)
+{
+	struct index_set set = { NULL, 0, 0 };
+	int r;
+
+	r = src->iter(src->ctx, NODELIST_PREFIX, collect_index, &set);
+	if (r != 0 || set.err != 0) {
+		r = set.err != 0 ? set.err : r;
+		free(set.v);
+		return config_fail(err, err_len, r, "cannot read the node list (%s)",
+		    strerror(-r));
+	}
+	if (set.count > 1)
+		qsort(set.v, set.count, sizeof(*set.v), cmp_u32);
+	*out = set.v;
+	*count = set.count;
+	return 0;
+}
+
 /* Node id derived from an IPv4 ring0_addr, as corosync does for nodes without one. */
 static int
 auto_node_id(const struct config_source *src, const char *addr, uint32_t *out)
@@ -238,11 +255,11 @@ read_one_node(const struct config_source *src, uint32_t idx, struct node_list *n
 	int r;
 
 	snprintf(key, sizeof(key), NODELIST_PREFIX "%u.ring0_addr", (unsigned)idx);
-	r = opt_string(src, key, &ring0, err, err_len);
+	r = config_opt_string(src, key, &ring0, err, err_len);
 	if (r != 0)
 		return r;
 	snprintf(key, sizeof(key), NODELIST_PREFIX "%u.name", (unsigned)idx);
-	r = opt_string(src, key, &name, err, err_len);
+	r = config_opt_string(src, key, &name, err, err_len);
 	if (r != 0)
 		goto out;
 	if (ring0 == NULL && name == NULL)
@@ -253,14 +270,14 @@ read_one_node(const struct config_source *src, uint32_t idx, struct node_list *n
 	if (r == -ENOENT) {
 		r = auto_node_id(src, ring0, &n.node_id);
 		if (r != 0) {
-			r = fail(err, err_len, -EINVAL,
+			r = config_fail(err, err_len, -EINVAL,
 			    "%s is not set and ring0_addr is not an IPv4 address", key);
 			goto out;
 		}
 	} else if (r != 0) {
 		goto out;
 	} else if (n.node_id == 0) {
-		r = fail(err, err_len, -ERANGE, "%s: node id 0 is not allowed", key);
+		r = config_fail(err, err_len, -ERANGE, "%s: node id 0 is not allowed", key);
 		goto out;
 	}
 	snprintf(key, sizeof(key), NODELIST_PREFIX "%u.datacenterid", (unsigned)idx);
@@ -268,7 +285,7 @@ read_one_node(const struct config_source *src, uint32_t idx, struct node_list *n
 	if (r == -ENOENT)
 		r = 0;
 	if (r == 0 && node_list_add(nodes, &n) != 0)
-		r = fail(err, err_len, -ENOMEM, "out of memory");
+		r = config_fail(err, err_len, -ENOMEM, "out of memory");
 out:
 	free(ring0);
 	free(name);
@@ -279,33 +296,26 @@ int
 config_read_nodes(const struct config_source *src, struct config_nodes *out, char *err,
     size_t err_len)
 {
-	struct index_set set = { NULL, 0, 0 };
+	uint32_t *idx = NULL;
+	size_t count = 0;
 	int r;
 
 	memset(out, 0, sizeof(*out));
 	node_list_init(&out->nodes);
-	r = src->iter(src->ctx, NODELIST_PREFIX, collect_index, &set);
-	if (r != 0 || set.err != 0) {
-		r = fail(err, err_len, set.err != 0 ? set.err : r,
-		    "cannot read the node list (%s)", strerror(-(set.err != 0 ? set.err : r)));
+	r = config_node_indexes(src, &idx, &count, err, err_len);
+	for (size_t i = 0; r == 0 && i < count; i++)
+		r = read_one_node(src, idx[i], &out->nodes, err, err_len);
+	if (r != 0)
 		goto out;
-	}
-	if (set.count > 1)
-		qsort(set.v, set.count, sizeof(*set.v), cmp_u32);
-	for (size_t i = 0; i < set.count; i++) {
-		r = read_one_node(src, set.v[i], &out->nodes, err, err_len);
-		if (r != 0)
-			goto out;
-	}
 	if (out->nodes.count == 0) {
-		r = fail(err, err_len, -ENOENT, "nodelist: no node is configured");
+		r = config_fail(err, err_len, -ENOENT, "nodelist: no node is configured");
 		goto out;
 	}
 	r = src->get_u64(src->ctx, "totem.config_version", &out->config_version);
 	out->config_version_set = r == 0;
 	r = 0;
 out:
-	free(set.v);
+	free(idx);
 	if (r != 0)
 		config_nodes_fini(out);
 	return r;
@@ -336,12 +346,12 @@ collect_exec(const char *key, bool is_string, void *arg)
 		return 0;
 	r = ctx->src->get_string(ctx->src->ctx, key, &cmd);
 	if (r != 0) {
-		ctx->err = fail(ctx->errbuf, ctx->err_len, r, "%s: cannot read it", key);
+		ctx->err = config_fail(ctx->errbuf, ctx->err_len, r, "%s: cannot read it", key);
 		return r;
 	}
 	/* What the heuristics worker cannot be handed is refused here, with its key. */
 	if (strpbrk(cmd, "\r\n") != NULL || strlen(name) + strlen(cmd) > CONFIG_HEURISTICS_EXEC_MAX) {
-		ctx->err = fail(ctx->errbuf, ctx->err_len, -EINVAL, "%s: %s", key,
+		ctx->err = config_fail(ctx->errbuf, ctx->err_len, -EINVAL, "%s: %s", key,
 		    strpbrk(cmd, "\r\n") != NULL ? "the command holds a line break" :
 		    "the command is too long");
 		free(cmd);
@@ -356,7 +366,7 @@ collect_exec(const char *key, bool is_string, void *arg)
 	if (names == NULL || cmds == NULL ||
 	    (h->exec_names[h->exec_count] = strdup(name)) == NULL) {
 		free(cmd);
-		ctx->err = fail(ctx->errbuf, ctx->err_len, -ENOMEM, "out of memory");
+		ctx->err = config_fail(ctx->errbuf, ctx->err_len, -ENOMEM, "out of memory");
 		return -ENOMEM;
 	}
 	h->exec_cmds[h->exec_count++] = cmd;
@@ -373,7 +383,7 @@ config_read_heuristics(const struct config_source *src, const struct qdevice_set
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	r = opt_string(src, "quorum.device.heuristics.mode", &mode, err, err_len);
+	r = config_opt_string(src, "quorum.device.heuristics.mode", &mode, err, err_len);
 	if (r != 0)
 		return r;
 	if (mode == NULL) {
@@ -383,7 +393,7 @@ config_read_heuristics(const struct config_source *src, const struct qdevice_set
 	} else {
 		r = utils_parse_bool(mode);
 		if (r < 0) {
-			r = fail(err, err_len, -EINVAL,
+			r = config_fail(err, err_len, -EINVAL,
 			    "quorum.device.heuristics.mode: \"%s\" is not on, off or sync", mode);
 			free(mode);
 			return r;
@@ -407,7 +417,7 @@ config_read_heuristics(const struct config_source *src, const struct qdevice_set
 	if (r == 0) {
 		r = src->iter(src->ctx, EXEC_PREFIX, collect_exec, &ctx);
 		if (r != 0 && ctx.err == 0)
-			r = fail(err, err_len, r, "cannot list the heuristics commands (%s)",
+			r = config_fail(err, err_len, r, "cannot list the heuristics commands (%s)",
 			    strerror(-r));
 	}
 	if (r != 0) {
@@ -473,9 +483,9 @@ split_hosts(struct qdevice_config *c, char *err, size_t err_len)
 			p++;
 		if (*p == '\0' || *p == ',') {
 			if (item == 0 && *p == '\0')
-				return fail(err, err_len, -EINVAL, "%s is empty", key);
+				return config_fail(err, err_len, -EINVAL, "%s is empty", key);
 			if (want_item)
-				return fail(err, err_len, -EINVAL,
+				return config_fail(err, err_len, -EINVAL,
 				    "%s: \"%s\": item %zu of the list is empty", key, c->host,
 				    item + 1);
 			if (*p == '\0')
@@ -490,16 +500,16 @@ split_hosts(struct qdevice_config *c, char *err, size_t err_len)
 			p++;
 		len = (size_t)(p - start);
 		if (item == CONFIG_MAX_HOSTS)
-			return fail(err, err_len, -EINVAL,
+			return config_fail(err, err_len, -EINVAL,
 			    "%s: \"%s\" lists more than %d hosts", key, c->host,
 			    CONFIG_MAX_HOSTS);
 		grown = realloc(c->hosts, (item + 1) * sizeof(*grown));
 		if (grown == NULL)
-			return fail(err, err_len, -ENOMEM, "%s: out of memory", key);
+			return config_fail(err, err_len, -ENOMEM, "%s: out of memory", key);
 		c->hosts = grown;
 		c->hosts[item] = strndup(start, len);
 		if (c->hosts[item] == NULL)
-			return fail(err, err_len, -ENOMEM, "%s: out of memory", key);
+			return config_fail(err, err_len, -ENOMEM, "%s: out of memory", key);
 		c->host_count = ++item;
 		want_item = false;
 	}
@@ -525,7 +535,7 @@ read_net(const struct config_source *src, const struct qdevice_settings *s,
 		return r;
 	c->port = (uint16_t)u;
 
-	r = opt_string(src, "quorum.device.net.tls", &str, err, err_len);
+	r = config_opt_string(src, "quorum.device.net.tls", &str, err, err_len);
 	if (r != 0)
 		return r;
 	c->tls = TLS_MODE_ON;
@@ -536,7 +546,7 @@ read_net(const struct config_source *src, const struct qdevice_settings *s,
 			c->tls = r == 1 ? TLS_MODE_ON : TLS_MODE_OFF;
 			r = 0;
 		} else {
-			r = fail(err, err_len, -EINVAL,
+			r = config_fail(err, err_len, -EINVAL,
 			    "quorum.device.net.tls: \"%s\" is not on, off or required", str);
 		}
 		free(str);
@@ -545,7 +555,7 @@ read_net(const struct config_source *src, const struct qdevice_settings *s,
 			return r;
 	}
 
-	r = opt_string(src, "quorum.device.net.algorithm", &str, err, err_len);
+	r = config_opt_string(src, "quorum.device.net.algorithm", &str, err, err_len);
 	if (r != 0)
 		return r;
 	c->algorithm = ALGORITHM_FFSPLIT;
@@ -559,10 +569,12 @@ read_net(const struct config_source *src, const struct qdevice_settings *s,
 		} else if (strcmp(str, "test") == 0) {
 			c->algorithm = ALGORITHM_TEST;
 			if (!s->net_test_algorithm_enabled)
-				r = fail(err, err_len, -EINVAL, "quorum.device.net.algorithm: "
+				r = config_fail(err, err_len, -EINVAL,
+				    "quorum.device.net.algorithm: "
 				    "test is only allowed with -S net_test_algorithm_enabled=on");
 		} else {
-			r = fail(err, err_len, -EINVAL, "quorum.device.net.algorithm: \"%s\" is "
+			r = config_fail(err, err_len, -EINVAL,
+			    "quorum.device.net.algorithm: \"%s\" is "
 			    "not one of ffsplit, 2nodelms, lms, test", str);
 		}
 		free(str);
@@ -571,7 +583,7 @@ read_net(const struct config_source *src, const struct qdevice_settings *s,
 			return r;
 	}
 
-	r = opt_string(src, "quorum.device.net.tie_breaker", &str, err, err_len);
+	r = config_opt_string(src, "quorum.device.net.tie_breaker", &str, err, err_len);
 	if (r != 0)
 		return r;
 	c->tie_breaker.mode = TIE_BREAKER_LOWEST;
@@ -585,7 +597,8 @@ read_net(const struct config_source *src, const struct qdevice_settings *s,
 			c->tie_breaker.mode = TIE_BREAKER_NODE_ID;
 			c->tie_breaker.node_id = (uint32_t)v;
 		} else {
-			r = fail(err, err_len, -EINVAL, "quorum.device.net.tie_breaker: \"%s\" is "
+			r = config_fail(err, err_len, -EINVAL,
+			    "quorum.device.net.tie_breaker: \"%s\" is "
 			    "not lowest, highest or a node id", str);
 		}
 		free(str);
@@ -602,13 +615,13 @@ read_net(const struct config_source *src, const struct qdevice_settings *s,
 
 	r = ranged(src, "quorum.device.net.force_ip_version", 0, 0, 6, &u, err, err_len);
 	if (r == 0 && u != 0 && u != 4 && u != 6)
-		r = fail(err, err_len, -EINVAL,
+		r = config_fail(err, err_len, -EINVAL,
 		    "quorum.device.net.force_ip_version: %u is not 0, 4 or 6", (unsigned)u);
 	if (r != 0)
 		return r;
 	c->force_ip_version = (int)u;
 
-	r = opt_string(src, "quorum.device.net.keep_active_partition_tie_breaker", &str,
+	r = config_opt_string(src, "quorum.device.net.keep_active_partition_tie_breaker", &str,
 	    err, err_len);
 	if (r != 0)
 		return r;
@@ -616,7 +629,7 @@ read_net(const struct config_source *src, const struct qdevice_settings *s,
 	if (str != NULL) {
 		r = utils_parse_bool(str);
 		if (r < 0)
-			r = fail(err, err_len, -EINVAL, "quorum.device.net."
+			r = config_fail(err, err_len, -EINVAL, "quorum.device.net."
 			    "keep_active_partition_tie_breaker: \"%s\" is not on or off", str);
 		else
 			c->kap_tie_breaker = r == 1;
@@ -638,7 +651,7 @@ config_read(const struct config_source *src, const struct qdevice_settings *s,
 	if (r != 0)
 		return r;
 	if (strcmp(model, "net") != 0) {
-		r = fail(err, err_len, -EINVAL,
+		r = config_fail(err, err_len, -EINVAL,
 		    "quorum.device.model: \"%s\" is not supported (only net)", model);
 		free(model);
 		return r;
@@ -647,7 +660,7 @@ config_read(const struct config_source *src, const struct qdevice_settings *s,
 
 	r = get_u32_any(src, "runtime.votequorum.this_node_id", &c->node_id, err, err_len);
 	if (r == -ENOENT)
-		return fail(err, err_len, r, "runtime.votequorum.this_node_id is not set "
+		return config_fail(err, err_len, r, "runtime.votequorum.this_node_id is not set "
 		    "(is corosync running with votequorum?)");
 	if (r != 0)
 		return r;

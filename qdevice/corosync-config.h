@@ -138,6 +138,20 @@ bool	config_heuristics_equal(const struct config_heuristics *a,
 	    const struct config_heuristics *b);
 
 /*
+ * For every reader of corosync's keys (qdevice-tool --plan too). config_fail
+ * formats what is wrong into err and returns r. config_opt_string reads an
+ * optional string key: 0 with *out malloc'd, or 0 with *out NULL when it is
+ * absent. config_node_indexes gives the distinct <i> of nodelist.node.<i>.*,
+ * ascending, in malloc'd *out (NULL when there is none).
+ */
+int	config_fail(char *err, size_t err_len, int r, const char *fmt, ...)
+	    __attribute__((format(printf, 4, 5)));
+int	config_opt_string(const struct config_source *src, const char *key, char **out,
+	    char *err, size_t err_len);
+int	config_node_indexes(const struct config_source *src, uint32_t **out, size_t *count,
+	    char *err, size_t err_len);
+
+/*
  * logging.debug, overridden by logging.logger_subsys.QDEVICE.debug.
  * Absent or unknown words count as off.
  */

@@ -11,30 +11,14 @@
 #include <string.h>
 #include <strings.h>
 
-#include <corosync/cmap.h>
-#include <corosync/corotypes.h>
-
 #include "common/ipc.h"
 #include "common/utils.h"
+#include "cmap-source.h"
 #include "plan-input.h"
 #include "settings.h"
 
 #define NODE_PREFIX	"nodelist.node."
 #define IPC_TIMEOUT_MS	5000
-
-static int
-fail(char *err, size_t err_len, int r, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int
-fail(char *err, size_t err_len, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, err_len, fmt, ap);
-	va_end(ap);
-	return r;
-}
 
 void
 plan_env_init(struct plan_env *e)
@@ -98,7 +82,8 @@ get_u32_key(const struct config_source *src, const char *key, uint32_t *out, cha
 	if (r == 0)
 		*out = (uint32_t)v;
 	else if (r != -ENOENT)
-		fail(err, err_len, r, "%s: not a number in [0, %u]", key, (unsigned)UINT32_MAX);
+		config_fail(err, err_len, r, "%s: not a number in [0, %u]", key,
+		    (unsigned)UINT32_MAX);
 	return r;
 }
 
@@ -116,7 +101,7 @@ get_flag(const struct config_source *src, const char *key, bool *out, char *err,
 		r = utils_parse_bool(s);
 		free(s);
 		if (r < 0)
-			return fail(err, err_len, -EINVAL, "%s: not a yes/no value", key);
+			return config_fail(err, err_len, -EINVAL, "%s: not a yes/no value", key);
 		*out = r == 1;
 		return 0;
 	}
@@ -124,53 +109,12 @@ get_flag(const struct config_source *src, const char *key, bool *out, char *err,
 	if (r == -ENOENT)
 		return 0;
 	if (r != 0)
-		return fail(err, err_len, r, "%s: not 0 or 1", key);
+		return config_fail(err, err_len, r, "%s: not 0 or 1", key);
 	*out = v == 1;
 	return 0;
 }
 
 /* ---- node list ---- */
-
-struct node_indexes {
-	uint32_t	*v;
-	size_t		 count;
-	int		 err;
-};
-
-/* The distinct <i> of nodelist.node.<i>.<field>. */
-static int
-collect_node_index(const char *key, bool is_string, void *arg)
-{
-	struct node_indexes *set = arg;
-	const char *p = key + strlen(NODE_PREFIX);
-	unsigned long idx;
-	uint32_t *grown;
-	char *end;
-
-	(void)is_string;
-	if (*p < '0' || *p > '9')
-		return 0;
-	idx = strtoul(p, &end, 10);
-	if (*end != '.' || idx > UINT32_MAX)
-		return 0;
-	for (size_t i = 0; i < set->count; i++)
-		if (set->v[i] == idx)
-			return 0;
-	grown = realloc(set->v, (set->count + 1) * sizeof(*grown));
-	if (grown == NULL)
-		return set->err = -ENOMEM;
-	set->v = grown;
-	set->v[set->count++] = (uint32_t)idx;
-	return 0;
-}
-
-static int
-cmp_index(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static int
 cmp_node(const void *a, const void *b)
@@ -178,21 +122,6 @@ cmp_node(const void *a, const void *b)
 	const struct plan_node *x = a, *y = b;
 
 	return x->id < y->id ? -1 : x->id > y->id;
-}
-
-static int
-opt_string(const struct config_source *src, const char *key, char **out, char *err,
-    size_t err_len)
-{
-	int r = src->get_string(src->ctx, key, out);
-
-	*out = r == 0 ? *out : NULL;
-	if (r == -ENOENT)
-		return 0;
-	if (r != 0)
-		return fail(err, err_len, r, "%s: cannot read it as text (%s)", key,
-		    strerror(-r));
-	return 0;
 }
 
 static int
@@ -205,11 +134,11 @@ read_node(const struct config_source *src, uint32_t idx, struct plan_node *n, ch
 	snprintf(key, sizeof(key), NODE_PREFIX "%u.nodeid", (unsigned)idx);
 	r = get_u32_key(src, key, &n->id, err, err_len);
 	if (r == -ENOENT)
-		return fail(err, err_len, r, "%s is not set: the node's id is unknown", key);
+		return config_fail(err, err_len, r, "%s is not set: the node's id is unknown", key);
 	if (r != 0)
 		return r;
 	if (n->id == 0)
-		return fail(err, err_len, -ERANGE, "%s: node id 0 is not allowed", key);
+		return config_fail(err, err_len, -ERANGE, "%s: node id 0 is not allowed", key);
 	snprintf(key, sizeof(key), NODE_PREFIX "%u.quorum_votes", (unsigned)idx);
 	r = get_u32_key(src, key, &n->votes, err, err_len);
 	if (r == -ENOENT)
@@ -217,11 +146,11 @@ read_node(const struct config_source *src, uint32_t idx, struct plan_node *n, ch
 	else if (r != 0)
 		return r;
 	snprintf(key, sizeof(key), NODE_PREFIX "%u.name", (unsigned)idx);
-	if ((r = opt_string(src, key, &n->name, err, err_len)) != 0)
+	if ((r = config_opt_string(src, key, &n->name, err, err_len)) != 0)
 		return r;
 	for (unsigned l = 0; l < PLAN_MAX_LINKS; l++) {
 		snprintf(key, sizeof(key), NODE_PREFIX "%u.ring%u_addr", (unsigned)idx, l);
-		if ((r = opt_string(src, key, &n->addrs[l], err, err_len)) != 0)
+		if ((r = config_opt_string(src, key, &n->addrs[l], err, err_len)) != 0)
 			return r;
 	}
 	n->heuristics = HEURISTICS_UNDEFINED;
@@ -232,44 +161,39 @@ static int
 read_nodes(const struct config_source *src, struct plan_cluster *c, struct plan_env *e,
     char *err, size_t err_len)
 {
-	struct node_indexes set = { NULL, 0, 0 };
-	uint32_t local_pos = UINT32_MAX, links = 0;
+	uint32_t local_pos = UINT32_MAX, links = 0, *idx = NULL;
+	size_t count = 0;
 	int r;
 
-	r = src->iter(src->ctx, NODE_PREFIX, collect_node_index, &set);
-	if (r != 0 || set.err != 0) {
-		r = set.err != 0 ? set.err : r;
-		r = fail(err, err_len, r, "cannot read the node list (%s)", strerror(-r));
+	if ((r = config_node_indexes(src, &idx, &count, err, err_len)) != 0)
+		return r;
+	if (count == 0) {
+		r = config_fail(err, err_len, -ENOENT, "nodelist: no node is configured");
 		goto out;
 	}
-	if (set.count == 0) {
-		r = fail(err, err_len, -ENOENT, "nodelist: no node is configured");
+	if (count > PLAN_MAX_NODES) {
+		r = config_fail(err, err_len, -E2BIG, "nodelist: %zu nodes, the planner models at "
+		    "most %d", count, PLAN_MAX_NODES);
 		goto out;
 	}
-	if (set.count > PLAN_MAX_NODES) {
-		r = fail(err, err_len, -E2BIG, "nodelist: %zu nodes, the planner models at "
-		    "most %d", set.count, PLAN_MAX_NODES);
-		goto out;
-	}
-	qsort(set.v, set.count, sizeof(*set.v), cmp_index);
-	c->nodes = calloc(set.count, sizeof(*c->nodes));
+	c->nodes = calloc(count, sizeof(*c->nodes));
 	if (c->nodes == NULL) {
-		r = fail(err, err_len, -ENOMEM, "out of memory");
+		r = config_fail(err, err_len, -ENOMEM, "out of memory");
 		goto out;
 	}
-	c->node_count = set.count;
-	for (size_t i = 0; i < set.count; i++)
-		if ((r = read_node(src, set.v[i], &c->nodes[i], err, err_len)) != 0)
+	c->node_count = count;
+	for (size_t i = 0; i < count; i++)
+		if ((r = read_node(src, idx[i], &c->nodes[i], err, err_len)) != 0)
 			goto out;
 	/* nodelist.local_node_pos counts entries in index order. */
 	if (e->local_node_id == 0 && get_u32_key(src, "nodelist.local_node_pos", &local_pos,
-	    err, err_len) == 0 && local_pos < set.count)
+	    err, err_len) == 0 && local_pos < count)
 		e->local_node_id = c->nodes[local_pos].id;
 	qsort(c->nodes, c->node_count, sizeof(*c->nodes), cmp_node);
 	for (size_t i = 0; i < c->node_count; i++) {
 		if (i > 0 && c->nodes[i].id == c->nodes[i - 1].id) {
-			r = fail(err, err_len, -EINVAL, "nodelist: node id %u is configured twice",
-			    (unsigned)c->nodes[i].id);
+			r = config_fail(err, err_len, -EINVAL,
+			    "nodelist: node id %u is configured twice", (unsigned)c->nodes[i].id);
 			goto out;
 		}
 		for (unsigned l = 0; l < PLAN_MAX_LINKS; l++)
@@ -279,7 +203,7 @@ read_nodes(const struct config_source *src, struct plan_cluster *c, struct plan_
 	c->link_count = (size_t)__builtin_popcount(links);
 	r = 0;
 out:
-	free(set.v);
+	free(idx);
 	return r;
 }
 
@@ -310,17 +234,17 @@ read_atb_nodes(const char *s, struct plan_cluster *c, char *err, size_t err_len)
 			break;
 		id = strtoul(p, &end, 10);
 		if (end == p || id == 0 || id > UINT32_MAX || *p == '-')
-			return fail(err, err_len, -EINVAL, "quorum.auto_tie_breaker_node: "
+			return config_fail(err, err_len, -EINVAL, "quorum.auto_tie_breaker_node: "
 			    "\"%s\" is not lowest, highest or a list of node ids", s);
 		grown = realloc(c->atb_nodes, (c->atb_node_count + 1) * sizeof(*grown));
 		if (grown == NULL)
-			return fail(err, err_len, -ENOMEM, "out of memory");
+			return config_fail(err, err_len, -ENOMEM, "out of memory");
 		c->atb_nodes = grown;
 		c->atb_nodes[c->atb_node_count++] = (uint32_t)id;
 		p = end;
 	}
 	if (c->atb_node_count == 0)
-		return fail(err, err_len, -EINVAL, "quorum.auto_tie_breaker_node is empty");
+		return config_fail(err, err_len, -EINVAL, "quorum.auto_tie_breaker_node is empty");
 	return 0;
 }
 
@@ -359,7 +283,7 @@ read_quorum(const struct config_source *src, struct plan_cluster *c, char *err,
 			c->wait_for_all = true;
 	}
 	c->atb_mode = PLAN_ATB_LOWEST;
-	if ((r = opt_string(src, "quorum.auto_tie_breaker_node", &atb, err, err_len)) != 0)
+	if ((r = config_opt_string(src, "quorum.auto_tie_breaker_node", &atb, err, err_len)) != 0)
 		return r;
 	if (atb != NULL) {
 		r = read_atb_nodes(atb, c, err, err_len);
@@ -387,14 +311,14 @@ read_device(const struct config_source *src, struct plan_cluster *c, struct plan
 	char *model = NULL;
 	int r;
 
-	if ((r = opt_string(src, "quorum.device.model", &model, err, err_len)) != 0)
+	if ((r = config_opt_string(src, "quorum.device.model", &model, err, err_len)) != 0)
 		return r;
 	if (model == NULL)
 		return 0;
 	free(model);
 	c->has_device = true;
 	if (settings_init(&s) != 0)
-		return fail(err, err_len, -ENOMEM, "out of memory");
+		return config_fail(err, err_len, -ENOMEM, "out of memory");
 	s.net_test_algorithm_enabled = true;	/* plan what is configured, whatever it is */
 	config_init(&q);
 	r = config_read(src, &s, &q, err, err_len);
@@ -414,7 +338,7 @@ read_device(const struct config_source *src, struct plan_cluster *c, struct plan
 		if (dup_str(&e->arbiter_host, q.host) != 0 ||
 		    dup_str(&e->nss_db_dir, s.net_nss_db_dir) != 0 ||
 		    dup_str(&e->client_cert_nickname, s.net_nss_client_cert_nickname) != 0)
-			r = fail(err, err_len, -ENOMEM, "out of memory");
+			r = config_fail(err, err_len, -ENOMEM, "out of memory");
 	} else {
 		/* config_read names the key; say it is the device's. */
 		size_t n = strlen(err);
@@ -482,8 +406,9 @@ plan_input_read(const struct config_source *cfg, const struct config_source *sta
 	    (r = read_quorum(cfg, c, err, err_len)) != 0 ||
 	    (r = read_device(cfg, c, e, err, err_len)) != 0)
 		return r;
-	if ((r = opt_string(cfg, "totem.cluster_name", &e->cluster_name, err, err_len)) != 0 ||
-	    (r = opt_string(cfg, "totem.transport", &e->transport, err, err_len)) != 0)
+	if ((r = config_opt_string(cfg, "totem.cluster_name", &e->cluster_name, err,
+	    err_len)) != 0 ||
+	    (r = config_opt_string(cfg, "totem.transport", &e->transport, err, err_len)) != 0)
 		return r;
 	/* The effective timeouts; 0 (unknown) when corosync did not publish them. */
 	if ((r = get_u32_key(cfg, "runtime.config.totem.token", &e->token_ms, err,
@@ -493,7 +418,7 @@ plan_input_read(const struct config_source *cfg, const struct config_source *sta
 	    err_len)) != 0 && r != -ENOENT)
 		return r;
 	if (stats != NULL && read_links(stats, c, e) != 0)
-		return fail(err, err_len, -ENOMEM, "out of memory");
+		return config_fail(err, err_len, -ENOMEM, "out of memory");
 	return 0;
 }
 
@@ -609,79 +534,6 @@ read_qdevice(const char *path, struct plan_cluster *c, struct plan_env *e)
 	free(reply);
 }
 
-/* ---- cmap as a config_source ---- */
-
-static int
-cs_errno(cs_error_t err)
-{
-	switch (err) {
-	case CS_OK:			return 0;
-	case CS_ERR_NOT_EXIST:		return -ENOENT;
-	case CS_ERR_INVALID_PARAM:	return -EINVAL;
-	case CS_ERR_NO_MEMORY:		return -ENOMEM;
-	case CS_ERR_TRY_AGAIN:		return -EAGAIN;
-	case CS_ERR_ACCESS:		return -EACCES;
-	default:			return -EIO;
-	}
-}
-
-static int
-cm_string(void *ctx, const char *key, char **out)
-{
-	return cs_errno(cmap_get_string(*(cmap_handle_t *)ctx, key, out));
-}
-
-static int
-cm_u8(void *ctx, const char *key, uint8_t *out)
-{
-	return cs_errno(cmap_get_uint8(*(cmap_handle_t *)ctx, key, out));
-}
-
-static int
-cm_u32(void *ctx, const char *key, uint32_t *out)
-{
-	return cs_errno(cmap_get_uint32(*(cmap_handle_t *)ctx, key, out));
-}
-
-static int
-cm_u64(void *ctx, const char *key, uint64_t *out)
-{
-	return cs_errno(cmap_get_uint64(*(cmap_handle_t *)ctx, key, out));
-}
-
-static int
-cm_iter(void *ctx, const char *prefix, config_iter_fn fn, void *arg)
-{
-	cmap_handle_t h = *(cmap_handle_t *)ctx;
-	char key[CMAP_KEYNAME_MAXLEN + 1];
-	cmap_iter_handle_t iter;
-	cmap_value_types_t type;
-	cs_error_t err;
-	size_t len;
-	int r = 0;
-
-	if ((err = cmap_iter_init(h, prefix, &iter)) != CS_OK)
-		return cs_errno(err);
-	while ((err = cmap_iter_next(h, iter, key, &len, &type)) == CS_OK)
-		if ((r = fn(key, type == CMAP_VALUETYPE_STRING, arg)) != 0)
-			break;
-	if (r == 0 && err != CS_ERR_NO_SECTIONS)
-		r = cs_errno(err);
-	cmap_iter_finalize(h, iter);
-	return r;
-}
-
-static void
-cmap_source(struct config_source *src, cmap_handle_t *h)
-{
-	src->ctx = h;
-	src->get_string = cm_string;
-	src->get_u8 = cm_u8;
-	src->get_u32 = cm_u32;
-	src->get_u64 = cm_u64;
-	src->iter = cm_iter;
-}
-
 int
 plan_input_live(const char *qdevice_socket, struct plan_cluster *c, struct plan_env *e,
     char *err, size_t err_len)
@@ -694,11 +546,12 @@ plan_input_live(const char *qdevice_socket, struct plan_cluster *c, struct plan_
 
 	cs = cmap_initialize(&cfg_h);
 	if (cs != CS_OK)
-		return fail(err, err_len, cs_errno(cs), "cannot connect to corosync's "
-		    "configuration map (is corosync running?): error %d", (int)cs);
+		return config_fail(err, err_len, cmap_source_errno(cs),
+		    "cannot connect to corosync's configuration map (is corosync running?): "
+		    "error %d", (int)cs);
 	have_stats = cmap_initialize_map(&stats_h, CMAP_MAP_STATS) == CS_OK;
-	cmap_source(&cfg, &cfg_h);
-	cmap_source(&stats, &stats_h);
+	cmap_source_init(&cfg, &cfg_h);
+	cmap_source_init(&stats, &stats_h);
 	r = plan_input_read(&cfg, have_stats ? &stats : NULL, c, e, err, err_len);
 	if (have_stats)
 		cmap_finalize(stats_h);

@@ -260,25 +260,19 @@ explain_log_record(struct explain_log *log, uint8_t event, uint32_t trigger,
 static const char *
 event_word(uint8_t event)
 {
-	switch (event) {
-	case ALGO_EV_CONFIG_LIST:
-		return "config_list";
-	case ALGO_EV_MEMBERSHIP_LIST:
-		return "membership_list";
-	case ALGO_EV_QUORUM_LIST:
-		return "quorum_list";
-	case ALGO_EV_HEURISTICS_CHANGE:
-		return "heuristics_change";
-	case ALGO_EV_ASK_FOR_VOTE:
-		return "ask_for_vote";
-	case ALGO_EV_VOTE_INFO_REPLY:
-		return "vote_info_reply";
-	case ALGO_EV_DISCONNECT:
-		return "disconnect";
-	case ALGO_EV_TIMER:
-		return "timer";
-	}
-	return "unknown";
+	static const char *const words[] = {
+		[ALGO_EV_CONFIG_LIST] = "config_list",
+		[ALGO_EV_MEMBERSHIP_LIST] = "membership_list",
+		[ALGO_EV_QUORUM_LIST] = "quorum_list",
+		[ALGO_EV_HEURISTICS_CHANGE] = "heuristics_change",
+		[ALGO_EV_ASK_FOR_VOTE] = "ask_for_vote",
+		[ALGO_EV_VOTE_INFO_REPLY] = "vote_info_reply",
+		[ALGO_EV_DISCONNECT] = "disconnect",
+		[ALGO_EV_TIMER] = "timer",
+	};
+
+	return event < sizeof(words) / sizeof(words[0]) && words[event] != NULL ?
+	    words[event] : "unknown";
 }
 
 /* The algorithm's short name, as -S and corosync.conf spell it. */
@@ -303,6 +297,27 @@ heuristics_word(uint8_t h)
 	return h == HEURISTICS_PASS ? "Pass" : h == HEURISTICS_FAIL ? "Fail" : "Undefined";
 }
 
+/* The rules whose words need no figures from the record. */
+static const char *const rule_words[ALGO_RULE_COUNT] = {
+	[ALGO_RULE_TEST_ALWAYS_ACK] = "test algorithm: always ACK",
+	[ALGO_RULE_NO_LISTS_YET] = "no config or membership list yet: ask later",
+	[ALGO_RULE_WAITING_FOR_STABLE_MEMBERSHIP] =
+	    "waiting for stable membership: the clients' lists or ring ids disagree",
+	[ALGO_RULE_RING_DISAGREEMENT] =
+	    "waiting for stable membership: a partition member reports another ring id",
+	[ALGO_RULE_NO_RING_YET] = "waiting: no client has reported a ring id yet",
+	[ALGO_RULE_ONLY_PARTITION] = "the only partition",
+	[ALGO_RULE_HEURISTICS_SCORE] = "heuristics result",
+	[ALGO_RULE_HIGHEST_SCORE] = "highest score (nodes + heuristics)",
+	[ALGO_RULE_ACTIVE_CLIENTS] = "equal size and score: more connected clients",
+	[ALGO_RULE_KEEP_ACTIVE_PARTITION] = "equal size and score: keep active partition",
+	[ALGO_RULE_LARGEST_PARTITION] = "largest partition",
+	[ALGO_RULE_NEWCOMER] = "another partition already holds ACK",
+	[ALGO_RULE_BOTH_NODES_MEMBERS] = "both nodes in the membership",
+	[ALGO_RULE_ONLY_CLIENT] = "the only connected client",
+	[ALGO_RULE_REPEAT_LAST] = "repeats its last decision",
+};
+
 /* The rule in words, as an admin reads it; the JSON has the stable word too. */
 static void
 write_reason(FILE *out, const struct explain_record *d)
@@ -310,71 +325,34 @@ write_reason(FILE *out, const struct explain_record *d)
 	bool ffsplit = d->algorithm == ALGORITHM_FFSPLIT;
 
 	switch (d->rule) {
-	case ALGO_RULE_TEST_ALWAYS_ACK:
-		fputs("test algorithm: always ACK", out);
-		break;
-	case ALGO_RULE_NO_LISTS_YET:
-		fputs("no config or membership list yet: ask later", out);
-		break;
-	case ALGO_RULE_WAITING_FOR_STABLE_MEMBERSHIP:
-		fputs("waiting for stable membership: the clients' lists or ring ids disagree",
-		    out);
-		break;
-	case ALGO_RULE_RING_DISAGREEMENT:
-		fputs("waiting for stable membership: a partition member reports another ring id",
-		    out);
-		break;
-	case ALGO_RULE_NO_RING_YET:
-		fputs("waiting: no client has reported a ring id yet", out);
-		break;
 	case ALGO_RULE_MAJORITY:
 		fprintf(out, "largest partition: more than half of the %" PRIu32
 		    " configured nodes", d->config_size);
-		break;
+		return;
 	case ALGO_RULE_NO_QUORATE_PARTITION:
 		fprintf(out, "no partition holds half of the %" PRIu32 " configured nodes",
 		    d->config_size);
-		break;
+		return;
 	case ALGO_RULE_ONLY_PARTITION:
-		fputs(ffsplit ? "equal size: the other half is not connected" :
-		    "the only partition", out);
+		if (ffsplit) {
+			fputs("equal size: the other half is not connected", out);
+			return;
+		}
 		break;
 	case ALGO_RULE_HEURISTICS_SCORE:
-		fputs(ffsplit ? "equal size: heuristics score" : "heuristics result", out);
-		break;
-	case ALGO_RULE_HIGHEST_SCORE:
-		fputs("highest score (nodes + heuristics)", out);
-		break;
-	case ALGO_RULE_ACTIVE_CLIENTS:
-		fputs("equal size and score: more connected clients", out);
-		break;
-	case ALGO_RULE_KEEP_ACTIVE_PARTITION:
-		fputs("equal size and score: keep active partition", out);
+		if (ffsplit) {
+			fputs("equal size: heuristics score", out);
+			return;
+		}
 		break;
 	case ALGO_RULE_TIE_BREAKER:
 		fprintf(out, "tie_breaker %s", tie_breaker_word(d->tie_breaker_mode));
 		if (d->tie_breaker_node != 0)
 			fprintf(out, " (node %" PRIu32 ")", d->tie_breaker_node);
-		break;
-	case ALGO_RULE_LARGEST_PARTITION:
-		fputs("largest partition", out);
-		break;
-	case ALGO_RULE_NEWCOMER:
-		fputs("another partition already holds ACK", out);
-		break;
-	case ALGO_RULE_BOTH_NODES_MEMBERS:
-		fputs("both nodes in the membership", out);
-		break;
-	case ALGO_RULE_ONLY_CLIENT:
-		fputs("the only connected client", out);
-		break;
-	case ALGO_RULE_REPEAT_LAST:
-		fputs("repeats its last decision", out);
-		break;
-	default:
-		fputs(algo_rule_name(d->rule), out);
-		break;
+		return;
 	}
+	fputs(d->rule < ALGO_RULE_COUNT && rule_words[d->rule] != NULL ? rule_words[d->rule] :
+	    algo_rule_name(d->rule), out);
 }
 
 static void
@@ -658,21 +636,13 @@ json_node(FILE *out, const struct qnetd_cluster *cl, const struct qnetd_client *
 	fputc('}', out);
 }
 
-struct json_walk {
-	FILE	*out;
-	bool	*first;
-};
-
 static void
-json_cluster(const struct qnetd_cluster *cl, void *arg)
+json_cluster(FILE *out, const struct qnetd_cluster *cl)
 {
-	struct json_walk *w = arg;
 	const struct explain_log *log = &cl->explain;
 	uint64_t now = clock_now_ns();
-	FILE *out = w->out;
 
-	fputs(*w->first ? "{\"name\":" : ",{\"name\":", out);
-	*w->first = false;
+	fputs("{\"name\":", out);
 	json_write_string_n(out, cl->name, cl->name_len);
 	fprintf(out, ",\"algorithm\":\"%s\",\"journal_size\":%zu,\"decisions_total\":%" PRIu64
 	    ",\"nodes\":[", algorithm_word(cl->view.clients[0]->algorithm),
@@ -696,20 +666,12 @@ int
 qnetd_explain_write_json_items(const struct qnetd_instance *inst, const char *cluster_name,
     bool *first, FILE *out)
 {
-	struct json_walk w = { .out = out, .first = first };
-
-	return qnetd_for_each_cluster(inst, cluster_name, json_cluster, &w, "", out);
+	return qnetd_for_each_cluster_json(inst, cluster_name, json_cluster, first, out);
 }
 
 int
 qnetd_explain_write_json(const struct qnetd_instance *inst, const char *cluster_name,
     FILE *out)
 {
-	bool first = true;
-	struct json_walk w = { .out = out, .first = &first };
-	int r = qnetd_for_each_cluster(inst, cluster_name, json_cluster, &w, "{\"clusters\":[", out);
-
-	if (r == 0)
-		fputs("]}\n", out);
-	return r;
+	return qnetd_for_each_cluster_json(inst, cluster_name, json_cluster, NULL, out);
 }

@@ -348,11 +348,11 @@ write_client_json(FILE *out, const struct qnetd_client *c)
 }
 
 static void
-write_cluster_json(FILE *out, const struct qnetd_cluster *cl, bool first_cluster)
+write_cluster_json(FILE *out, const struct qnetd_cluster *cl)
 {
 	const struct algo_client *first = cl->view.clients[0];
 
-	fputs(first_cluster ? "{\"name\":" : ",{\"name\":", out);
+	fputs("{\"name\":", out);
 	json_write_string_n(out, cl->name, cl->name_len);
 	fprintf(out, ",\"algorithm\":\"%s\",\"kap_tie_breaker\":%s",
 	    decision_algorithm_name(first->algorithm), all_kap(cl) ? "true" : "false");
@@ -367,8 +367,9 @@ write_cluster_json(FILE *out, const struct qnetd_cluster *cl, bool first_cluster
 }
 
 struct json_walk {
-	FILE	*out;
-	bool	*first;
+	FILE			*out;
+	bool			*first;
+	qnetd_cluster_json_fn	*fn;
 };
 
 static void
@@ -376,31 +377,39 @@ json_cluster(const struct qnetd_cluster *cl, void *arg)
 {
 	struct json_walk *w = arg;
 
-	write_cluster_json(w->out, cl, *w->first);
+	if (!*w->first)
+		fputc(',', w->out);
 	*w->first = false;
+	w->fn(w->out, cl);
+}
+
+int
+qnetd_for_each_cluster_json(const struct qnetd_instance *inst, const char *cluster_name,
+    qnetd_cluster_json_fn *fn, bool *first, FILE *out)
+{
+	bool none_yet = true;
+	struct json_walk w = { .out = out, .first = first != NULL ? first : &none_yet, .fn = fn };
+	int r;
+
+	/* Straight to out, no copy: with many clients the list runs to tens of MB. */
+	r = qnetd_for_each_cluster(inst, cluster_name, json_cluster, &w,
+	    first != NULL ? "" : "{\"clusters\":[", out);
+	if (r == 0 && first == NULL)
+		fputs("]}\n", out);
+	return r;
 }
 
 int
 qnetd_list_write_json_items(const struct qnetd_instance *inst, const char *cluster_name,
     bool *first, FILE *out)
 {
-	struct json_walk w = { .out = out, .first = first };
-
-	return qnetd_for_each_cluster(inst, cluster_name, json_cluster, &w, "", out);
+	return qnetd_for_each_cluster_json(inst, cluster_name, write_cluster_json, first, out);
 }
 
 int
 qnetd_list_write_json(const struct qnetd_instance *inst, const char *cluster_name, FILE *out)
 {
-	bool first = true;
-	struct json_walk w = { .out = out, .first = &first };
-	int r;
-
-	/* Straight to out, no copy: with many clients the list runs to tens of MB. */
-	r = qnetd_for_each_cluster(inst, cluster_name, json_cluster, &w, "{\"clusters\":[", out);
-	if (r == 0)
-		fputs("]}\n", out);
-	return r;
+	return qnetd_for_each_cluster_json(inst, cluster_name, write_cluster_json, NULL, out);
 }
 
 /* ---- Prometheus ---- */

@@ -30,6 +30,16 @@ typedef void	qnetd_cluster_fn(const struct qnetd_cluster *cl, void *arg);
 int	qnetd_for_each_cluster(const struct qnetd_instance *inst, const char *cluster_name,
 	    qnetd_cluster_fn *fn, void *arg, const char *prefix, FILE *out);
 
+/*
+ * Through qnetd_for_each_cluster, fn's JSON object for each cluster,
+ * comma-separated. With first NULL, the whole document {"clusters":[...]};
+ * else only the objects, continuing a list where *first says whether one
+ * came before. Also used by explain.c.
+ */
+typedef void	qnetd_cluster_json_fn(FILE *out, const struct qnetd_cluster *cl);
+int	qnetd_for_each_cluster_json(const struct qnetd_instance *inst,
+	    const char *cluster_name, qnetd_cluster_json_fn *fn, bool *first, FILE *out);
+
 /* The same facts as one JSON object each (schema in qnetd-tool(8)). */
 void	qnetd_status_write_json(const struct qnetd_instance *inst,
 	    const struct qnetd_totals *t, FILE *out);

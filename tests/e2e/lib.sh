@@ -14,6 +14,20 @@
 # ---------------------------------------------------------------------------------------
 # Settings (environment overrides)
 # ---------------------------------------------------------------------------------------
+# A suite that tests our builds sets LAB_OURS before sourcing this file: "qdevice"
+# (qdevice and qdevice-tool), "qnetd" (qnetd and qnetd-tool) or both; those then default
+# to QNET_BUILD's (the tree's build/ unless set) instead of Debian's. A variable the
+# caller set (QDEVICE_BIN=...) always wins. LAB_TOP is the source tree.
+LAB_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+: "${QNET_BUILD:=$LAB_TOP/build}"
+if [[ " ${LAB_OURS:-} " == *" qdevice "* ]]; then
+	: "${QDEVICE_BIN:=$QNET_BUILD/qdevice/qdevice}"
+	: "${QDEVICE_TOOL:=$QNET_BUILD/qdevice/qdevice-tool}"
+fi
+if [[ " ${LAB_OURS:-} " == *" qnetd "* ]]; then
+	: "${QNETD_BIN:=$QNET_BUILD/qnetd/qnetd}"
+	: "${QNETD_TOOL:=$QNET_BUILD/qnetd/qnetd-tool}"
+fi
 : "${COROSYNC_BIN:=/usr/sbin/corosync}"
 : "${QUORUMTOOL:=/usr/sbin/corosync-quorumtool}"
 : "${CMAPCTL:=/usr/sbin/corosync-cmapctl}"
@@ -976,6 +990,13 @@ lab_state() {
 	lab_query "$h"
 	_lab_spec_match "$@"
 }
+
+# The two settled states of a 2-node cluster with a quorum device, for lab_settled:
+# both nodes quorate with the device's vote (3) or without it (2).
+# shellcheck disable=SC2034
+LAB_BOTH_FULL=("n1 members=1,2 quorate=yes votes=3" "n2 members=1,2 quorate=yes votes=3")
+# shellcheck disable=SC2034
+LAB_BOTH_BARE=("n1 members=1,2 quorate=yes votes=2" "n2 members=1,2 quorate=yes votes=2")
 
 # lab_settled "NODE KEY=V..." ...: the settled-state assertion. For every spec: wait for
 # NODE to see the membership in members= (if given), then require all of the spec to hold

@@ -15,18 +15,12 @@
 # shellcheck disable=SC2016,SC2034
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-TOP=$(cd "$HERE/../.." && pwd)
-: "${QNET_BUILD:=$TOP/build}"
-: "${QDEVICE_BIN:=$QNET_BUILD/qdevice/qdevice}"
-: "${QDEVICE_TOOL:=$QNET_BUILD/qdevice/qdevice-tool}"
-: "${QNETD_BIN:=$QNET_BUILD/qnetd/qnetd}"
-: "${QNETD_TOOL:=$QNET_BUILD/qnetd/qnetd-tool}"
+LAB_OURS="qdevice qnetd"
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
 
 command -v python3 >/dev/null || { echo "# python3 not found"; echo "0 passed, 1 failed"; exit 1; }
 
-BOTH_FULL=("n1 members=1,2 quorate=yes votes=3" "n2 members=1,2 quorate=yes votes=3")
 PLAN_RC=0 PLAN_OUT="" PLAN_ERR=""
 
 # plan HOST ARGS...: qdevice-tool --plan ARGS on HOST; output in PLAN_OUT, stderr in
@@ -85,14 +79,14 @@ lab_create 2
 lab_start_qnetd -s off
 lab_write_config algorithm=ffsplit tie_breaker=lowest tls=off
 lab_start_cluster
-LAB_HOLD=2 check "start: both nodes quorate with 3 votes" lab_settled "${BOTH_FULL[@]}"
+LAB_HOLD=2 check "start: both nodes quorate with 3 votes" lab_settled "${LAB_BOTH_FULL[@]}"
 
 # --- JSON ---------------------------------------------------------------------------------
 plan n1 -j -p "$LAB_QDEVICE_SOCK"
 JSON_OUT=$PLAN_OUT JSON_RC=$PLAN_RC
 check "json: parses, schema 1, every row has the required fields" json_holds 'd["schema"] == 1'
 check "json: follows schema 1 as tests/lib/planjson.py reads it" eval \
-    'python3 "$TOP/tests/lib/planjson.py" validate <<<"$JSON_OUT"'
+    'python3 "$LAB_TOP/tests/lib/planjson.py" validate <<<"$JSON_OUT"'
 check "json: the cluster as configured" json_holds \
     'd["cluster"]["name"] == "e2e" and d["cluster"]["local_node_id"] == 1' \
     '[(n["id"], n["name"], n["votes"]) for n in d["cluster"]["nodes"]] == [(1, "n1", 1), (2, "n2", 1)]' \

@@ -5,14 +5,9 @@
 # quorate, and healing restores 3 votes.
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-TOP=$(cd "$HERE/../.." && pwd)
-: "${QNET_BUILD:=$TOP/build}"
-: "${QDEVICE_BIN:=$QNET_BUILD/qdevice/qdevice}"
-: "${QDEVICE_TOOL:=$QNET_BUILD/qdevice/qdevice-tool}"
+LAB_OURS=qdevice
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
-
-both_full=("n1 members=1,2 quorate=yes votes=3" "n2 members=1,2 quorate=yes votes=3")
 
 lab_create 2
 lab_make_certs
@@ -28,13 +23,13 @@ run_case() {	# ALGORITHM TIE_BREAKER WINNER LOSER
 	lab_wait_until 30 eval '[[ $(lab_members n1) == 1,2 && $(lab_members n2) == 1,2 ]]' ||
 		lab_die "setup: corosync nodes did not form one membership"
 	lab_start_qdevice
-	LAB_HOLD=2 check "$alg/$tb: both nodes quorate with 3 votes" lab_settled "${both_full[@]}"
+	LAB_HOLD=2 check "$alg/$tb: both nodes quorate with 3 votes" lab_settled "${LAB_BOTH_FULL[@]}"
 	lab_partition n1 n2
 	check "$alg/$tb, n1|n2: $win quorate (2 votes), $lose not" \
 	    lab_settled "$win members=${win#n} quorate=yes votes=2" \
 		"$lose members=${lose#n} quorate=no votes=1"
 	lab_heal
-	check "$alg/$tb, healed: both nodes quorate with 3 votes" lab_settled "${both_full[@]}"
+	check "$alg/$tb, healed: both nodes quorate with 3 votes" lab_settled "${LAB_BOTH_FULL[@]}"
 	lab_stop_cluster
 }
 

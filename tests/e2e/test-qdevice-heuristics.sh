@@ -6,15 +6,11 @@
 # split although the tie-breaker favours n1. Clearing the flag makes n1 pass again.
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-TOP=$(cd "$HERE/../.." && pwd)
-: "${QNET_BUILD:=$TOP/build}"
-: "${QDEVICE_BIN:=$QNET_BUILD/qdevice/qdevice}"
-: "${QDEVICE_TOOL:=$QNET_BUILD/qdevice/qdevice-tool}"
+LAB_OURS=qdevice
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
 
 FLAG=/etc/corosync/heuristics-fail
-both_full=("n1 members=1,2 quorate=yes votes=3" "n2 members=1,2 quorate=yes votes=3")
 
 heuristics_result() {	# HOST WORD: qdevice-tool -s shows "Heuristics result: WORD"
 	lab_qdevice_tool "$1" -s | grep -Eq "^Heuristics result:[[:space:]]+$2\$"
@@ -36,14 +32,14 @@ lab_write_config algorithm=ffsplit tie_breaker=lowest tls=on heuristics=on \
     "heuristics.exec_flag=/bin/sh -c \"test ! -e $FLAG\""
 lab_start_cluster
 
-LAB_HOLD=2 check "heuristics pass: both nodes quorate with 3 votes" lab_settled "${both_full[@]}"
+LAB_HOLD=2 check "heuristics pass: both nodes quorate with 3 votes" lab_settled "${LAB_BOTH_FULL[@]}"
 check "n1 reports heuristics Pass" heuristics_result n1 Pass
 check "qnetd sees Pass for node 1" lab_wait_until 10 qnetd_sees 1 Pass
 
 touch "$(lab_path n1 $FLAG)"
 check "n1 reports heuristics Fail after the flag appears" lab_wait_until 15 heuristics_result n1 Fail
 check "qnetd sees Fail for node 1 (heuristics change)" lab_wait_until 10 qnetd_sees 1 Fail
-check "a failing check alone does not cost quorum" lab_settled "${both_full[@]}"
+check "a failing check alone does not cost quorum" lab_settled "${LAB_BOTH_FULL[@]}"
 
 lab_partition n1 n2
 check "n1 failing, n1|n2: n2 wins (2 votes) despite tie_breaker lowest" \
@@ -51,7 +47,7 @@ check "n1 failing, n1|n2: n2 wins (2 votes) despite tie_breaker lowest" \
 
 rm -f "$(lab_path n1 $FLAG)"
 lab_heal
-check "healed: both nodes quorate with 3 votes" lab_settled "${both_full[@]}"
+check "healed: both nodes quorate with 3 votes" lab_settled "${LAB_BOTH_FULL[@]}"
 check "n1 reports heuristics Pass again" lab_wait_until 15 heuristics_result n1 Pass
 
 lab_partition n1 n2

@@ -7,15 +7,9 @@
 # the vote comes back through the same walk, again from the first host.
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-TOP=$(cd "$HERE/../.." && pwd)
-: "${QNET_BUILD:=$TOP/build}"
-: "${QDEVICE_BIN:=$QNET_BUILD/qdevice/qdevice}"
-: "${QDEVICE_TOOL:=$QNET_BUILD/qdevice/qdevice-tool}"
+LAB_OURS=qdevice
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
-
-both_full=("n1 members=1,2 quorate=yes votes=3" "n2 members=1,2 quorate=yes votes=3")
-both_bare=("n1 members=1,2 quorate=yes votes=2" "n2 members=1,2 quorate=yes votes=2")
 
 # uses_arbiter HOST: -s -v names the arbiter as the second of two addresses.
 uses_arbiter() {
@@ -41,7 +35,7 @@ lab_write_config tls=off host="${LAB_LINK_ADDR[n2/0]}, $LAB_ARB_ADDR" net.connec
 lab_start_cluster
 
 LAB_HOLD=2 check "host list, first refused: both nodes quorate with 3 votes" \
-    lab_settled "${both_full[@]}"
+    lab_settled "${LAB_BOTH_FULL[@]}"
 check "qdevice-tool -s -v on n1 and n2: QNetd address is the arbiter, 2 of 2" \
     eval 'uses_arbiter n1 && uses_arbiter n2'
 check "qdevice-tool -s -j on n1: qnetd_address fields" json_address n1
@@ -49,8 +43,8 @@ check "qdevice-tool -s (not -v) stays upstream's: no QNetd address line" \
     eval '! lab_qdevice_tool n1 -s | grep -q "^QNetd address:"'
 
 lab_kill_qnetd
-LAB_HOLD=1 check "qnetd killed: the device vote is gone" lab_settled "${both_bare[@]}"
+LAB_HOLD=1 check "qnetd killed: the device vote is gone" lab_settled "${LAB_BOTH_BARE[@]}"
 lab_start_qnetd -s off
 LAB_HOLD=2 check "qnetd back: both nodes quorate with 3 votes again" \
-    lab_settled "${both_full[@]}"
+    lab_settled "${LAB_BOTH_FULL[@]}"
 check "after the reconnect: still the arbiter, 2 of 2" eval 'uses_arbiter n1 && uses_arbiter n2'

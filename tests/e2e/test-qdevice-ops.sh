@@ -14,14 +14,10 @@
 # Run as root: tests/e2e/test-qdevice-ops.sh (about 1.5 minutes).
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-TOP=$(cd "$HERE/../.." && pwd)
-: "${QNET_BUILD:=$TOP/build}"
-: "${QDEVICE_BIN:=$QNET_BUILD/qdevice/qdevice}"
-: "${QDEVICE_TOOL:=$QNET_BUILD/qdevice/qdevice-tool}"
+LAB_OURS=qdevice
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
 
-BOTH_FULL=("n1 members=1,2 quorate=yes votes=3" "n2 members=1,2 quorate=yes votes=3")
 HOOK=/var/lib/corosync/hook.sh
 EVENTS=/var/lib/corosync/events.log
 MARKER=/var/lib/corosync/heur-fail
@@ -148,7 +144,7 @@ lab_write_config algorithm=ffsplit tie_breaker=lowest tls=on heuristics=on \
     "heuristics.exec_check=/usr/bin/test ! -e $MARKER" heuristics.interval=2000
 LAB_QDEVICE_ARGS=(-S "event_hook=$HOOK,event_hook_timeout=2000")
 lab_start_cluster
-LAB_HOLD=2 check "start: both nodes quorate with 3 votes" lab_settled "${BOTH_FULL[@]}"
+LAB_HOLD=2 check "start: both nodes quorate with 3 votes" lab_settled "${LAB_BOTH_FULL[@]}"
 
 # --- JSON ----------------------------------------------------------------------------------
 check "json: n1's status parses and matches the cluster" check_json n1 \
@@ -227,7 +223,7 @@ held_since() {		# LINE: n1's qdevice held an ACK from LINE of its log on
 }
 check "qnetd back: the reconnect's ACK was held until the ring was shown whole" \
     held_since "$qd_lines"
-LAB_HOLD=2 check "qnetd back: both nodes quorate with 3 votes" lab_settled "${BOTH_FULL[@]}"
+LAB_HOLD=2 check "qnetd back: both nodes quorate with 3 votes" lab_settled "${LAB_BOTH_FULL[@]}"
 check "metrics: n1 counted the reconnect and the held vote" check_metrics n1 \
     'm["qdevice_connects_total"] == 2 and m["qdevice_disconnects_total"] == 1' \
     "m[\"qdevice_votes_held_total\"] >= ${held0:-0} + 1" \
@@ -242,7 +238,7 @@ check "cert: qdevice warns that its certificate expires soon" lab_wait_until 10 
     grep -Eq "Client certificate \"$SHORT_NICK\" expires in (9|10) day\(s\)" \
     "$LAB_DIR/logs/n2-qdevice.log"
 LAB_HOLD=2 check "cert: n2 connects with it: both nodes quorate with 3 votes" \
-    lab_settled "${BOTH_FULL[@]}"
+    lab_settled "${LAB_BOTH_FULL[@]}"
 check "cert: the JSON shows the days left" check_json n2 \
     'd["certificate_days_left"] in (9, 10) and d["state"] == "Connected"'
 check "cert: the text output does not" \

@@ -7,16 +7,11 @@
 # qdevice runs without -d here so the logging switch is visible.
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-TOP=$(cd "$HERE/../.." && pwd)
-: "${QNET_BUILD:=$TOP/build}"
-: "${QDEVICE_BIN:=$QNET_BUILD/qdevice/qdevice}"
-: "${QDEVICE_TOOL:=$QNET_BUILD/qdevice/qdevice-tool}"
+LAB_OURS=qdevice
 CFGTOOL=${CFGTOOL:-/usr/sbin/corosync-cfgtool}
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
 LAB_DEBUG=0
-
-both_full=("n1 members=1,2 quorate=yes votes=3" "n2 members=1,2 quorate=yes votes=3")
 
 heuristics_result() {	# HOST WORD
 	lab_qdevice_tool "$1" -s | grep -Eq "^Heuristics result:[[:space:]]+$2\$"
@@ -47,7 +42,7 @@ lab_start_qnetd -s on -c on
 lab_write_config "${base[@]}" heuristics.exec_ok=/bin/true
 lab_start_cluster
 
-LAB_HOLD=2 check "start: both nodes quorate with 3 votes" lab_settled "${both_full[@]}"
+LAB_HOLD=2 check "start: both nodes quorate with 3 votes" lab_settled "${LAB_BOTH_FULL[@]}"
 check "start: n1 heuristics Pass" heuristics_result n1 Pass
 
 reload "${base[@]}" heuristics.exec_ok=/bin/false
@@ -83,7 +78,7 @@ check "node list with node 3: qdevice-tool shows it" \
     lab_wait_until 10 eval 'lab_qdevice_tool n1 -s | grep -q "Node ID = 3"'
 check "node list with node 3: qnetd has the changed config list" \
     lab_wait_until 10 eval 'lab_qnetd_tool -l | grep -Ec "Configured node list:.*\<3\>" | grep -qx 2'
-check "node list with node 3: still quorate with 3 votes" lab_settled "${both_full[@]}"
+check "node list with node 3: still quorate with 3 votes" lab_settled "${LAB_BOTH_FULL[@]}"
 
 before=$(debug_lines n1)
 check "without -d and logging.debug: no debug lines" test "$before" -eq 0

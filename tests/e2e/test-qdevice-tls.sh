@@ -6,15 +6,9 @@
 #     with -S net_allow_expired_server_cert=on.
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-TOP=$(cd "$HERE/../.." && pwd)
-: "${QNET_BUILD:=$TOP/build}"
-: "${QDEVICE_BIN:=$QNET_BUILD/qdevice/qdevice}"
-: "${QDEVICE_TOOL:=$QNET_BUILD/qdevice/qdevice-tool}"
+LAB_OURS=qdevice
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
-
-both_full=("n1 members=1,2 quorate=yes votes=3" "n2 members=1,2 quorate=yes votes=3")
-both_bare=("n1 members=1,2 quorate=yes votes=2" "n2 members=1,2 quorate=yes votes=2")
 
 status_has() {		# HOST REGEX: a line of qdevice-tool -s -v matches
 	lab_qdevice_tool "$1" -s -v | grep -Eq "$2"
@@ -36,7 +30,7 @@ lab_make_certs
 lab_start_qnetd -s on -c on
 lab_write_config algorithm=ffsplit tie_breaker=lowest tls=off
 lab_start_cluster
-LAB_HOLD=2 check "tls off: both nodes quorate with 3 votes" lab_settled "${both_full[@]}"
+LAB_HOLD=2 check "tls off: both nodes quorate with 3 votes" lab_settled "${LAB_BOTH_FULL[@]}"
 check "tls off: qdevice-tool shows TLS Unsupported, TLS active No" \
     eval 'status_has n1 $'"'"'^TLS:\t\t\tUnsupported$'"'"' && status_has n1 $'"'"'^TLS active:\t\tNo$'"'"''
 lab_stop_cluster
@@ -62,7 +56,7 @@ check "qnetd certificate replaced by an expired one" expire_server_cert
 lab_start_qnetd -s on -c on
 lab_write_config algorithm=ffsplit tie_breaker=lowest tls=on
 lab_start_cluster
-check "expired qnetd certificate: no qdevice vote" lab_settled "${both_bare[@]}"
+check "expired qnetd certificate: no qdevice vote" lab_settled "${LAB_BOTH_BARE[@]}"
 check "expired qnetd certificate: qdevice not connected" \
     eval '! status_has n1 $'"'"'^State:\t\t\tConnected$'"'"''
 lab_stop_cluster
@@ -70,4 +64,4 @@ lab_stop_cluster
 LAB_QDEVICE_ARGS=(-S net_allow_expired_server_cert=on)
 lab_start_cluster
 check "expired certificate allowed by -S: both nodes quorate with 3 votes" \
-    lab_settled "${both_full[@]}"
+    lab_settled "${LAB_BOTH_FULL[@]}"

@@ -6,14 +6,9 @@
 # Also checks what qdevice-tool reports and that qnetd sees TLS-verified clients.
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-TOP=$(cd "$HERE/../.." && pwd)
-: "${QNET_BUILD:=$TOP/build}"
-: "${QDEVICE_BIN:=$QNET_BUILD/qdevice/qdevice}"
-: "${QDEVICE_TOOL:=$QNET_BUILD/qdevice/qdevice-tool}"
+LAB_OURS=qdevice
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
-
-both_full=("n1 members=1,2 quorate=yes votes=3" "n2 members=1,2 quorate=yes votes=3")
 
 # status_has HOST REGEX [-v]: the tool's status output has a line matching REGEX.
 status_has() {
@@ -28,7 +23,7 @@ lab_start_qnetd -s on -c on
 lab_write_config algorithm=ffsplit tie_breaker=lowest tls=on
 lab_start_cluster
 
-LAB_HOLD=2 check "both nodes quorate with 3 votes" lab_settled "${both_full[@]}"
+LAB_HOLD=2 check "both nodes quorate with 3 votes" lab_settled "${LAB_BOTH_FULL[@]}"
 check "qdevice-tool -s on n1: State Connected" status_has n1 $'^State:\t\t\tConnected$'
 check "qdevice-tool -s on n2: ffsplit, lowest" \
     eval 'status_has n2 $'"'"'^Algorithm:\t\tFifty-Fifty split$'"'"' &&
@@ -47,7 +42,7 @@ check "n1|n2: n2's qdevice still connected, not casting its vote" \
     eval 'status_has n2 $'"'"'^Poll timer running:\tYes$'"'"' -v'
 
 lab_heal
-check "healed: both nodes quorate with 3 votes" lab_settled "${both_full[@]}"
+check "healed: both nodes quorate with 3 votes" lab_settled "${LAB_BOTH_FULL[@]}"
 
 check "qdevice-tool -H stops qdevice on n2" lab_qdevice_tool n2 -H
 check "qdevice on n2 exits after -H" lab_wait_until 10 eval '! lab_running n2 qdevice'

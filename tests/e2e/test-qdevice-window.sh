@@ -17,17 +17,13 @@
 # Run as root: tests/e2e/test-qdevice-window.sh (about 2.5 minutes).
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-TOP=$(cd "$HERE/../.." && pwd)
-: "${QNET_BUILD:=$TOP/build}"
-: "${QDEVICE_BIN:=$QNET_BUILD/qdevice/qdevice}"
-: "${QDEVICE_TOOL:=$QNET_BUILD/qdevice/qdevice-tool}"
+LAB_OURS=qdevice
 : "${WINDOW_ROUNDS:=2}"
 : "${WINDOW_MAX_EXTRA_MS:=3000}"
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
 
 N1_WINS=("n1 members=1 quorate=yes votes=2" "n2 members=2 quorate=no votes=1")
-BOTH_FULL=("n1 members=1,2 quorate=yes votes=3" "n2 members=1,2 quorate=yes votes=3")
 
 # qdevice_log HOST: the log of HOST's current qdevice instance (from its last start line).
 qdevice_log() {
@@ -62,7 +58,7 @@ n2_alone_quorate() {
 window_try() {
 	local label=$1 fault
 	shift
-	LAB_HOLD=2 lab_settled "${BOTH_FULL[@]}" || lab_die "$label: cluster not healthy"
+	LAB_HOLD=2 lab_settled "${LAB_BOTH_FULL[@]}" || lab_die "$label: cluster not healthy"
 	lab_kill_qdevice n2
 	lab_wait_until 20 lab_state n2 votes=2 ||
 		lab_log "n2 still counts 3 votes 20 s after its qdevice died"
@@ -132,4 +128,4 @@ check "guard off: qnetd's ACK for the old ring was cast (upstream's timing)" \
 check "guard off: the vote counted again by the late message was withdrawn at once" \
     grep -q "withdrawing it again" <<<"$log"
 lab_heal
-LAB_HOLD=2 check "healed: both nodes quorate with 3 votes" lab_settled "${BOTH_FULL[@]}"
+LAB_HOLD=2 check "healed: both nodes quorate with 3 votes" lab_settled "${LAB_BOTH_FULL[@]}"

@@ -15,103 +15,7 @@
 #include <cmocka.h>
 
 #include "qdevice/plan-input.h"
-
-/* ---- typed key/values, handed out like cmap does ---- */
-
-enum vtype { S, U8, U32, U64 };
-
-struct key {
-	const char	*name;
-	enum vtype	 type;
-	const char	*value;
-};
-
-struct store {
-	const struct key	*keys;
-	size_t			 count;
-};
-
-static const struct key *
-lookup(void *ctx, const char *name)
-{
-	const struct store *st = ctx;
-
-	for (size_t i = 0; i < st->count; i++)
-		if (strcmp(st->keys[i].name, name) == 0)
-			return &st->keys[i];
-	return NULL;
-}
-
-static int
-typed(void *ctx, const char *name, enum vtype want, uint64_t *out)
-{
-	const struct key *k = lookup(ctx, name);
-
-	if (k == NULL)
-		return -ENOENT;
-	if (k->type != want)
-		return -EINVAL;
-	*out = strtoull(k->value, NULL, 10);
-	return 0;
-}
-
-static int
-st_string(void *ctx, const char *name, char **out)
-{
-	const struct key *k = lookup(ctx, name);
-
-	if (k == NULL)
-		return -ENOENT;
-	if (k->type != S)
-		return -EINVAL;
-	*out = strdup(k->value);
-	return *out == NULL ? -ENOMEM : 0;
-}
-
-static int
-st_u8(void *ctx, const char *name, uint8_t *out)
-{
-	uint64_t v;
-	int r = typed(ctx, name, U8, &v);
-
-	*out = r == 0 ? (uint8_t)v : *out;
-	return r;
-}
-
-static int
-st_u32(void *ctx, const char *name, uint32_t *out)
-{
-	uint64_t v;
-	int r = typed(ctx, name, U32, &v);
-
-	*out = r == 0 ? (uint32_t)v : *out;
-	return r;
-}
-
-static int
-st_u64(void *ctx, const char *name, uint64_t *out)
-{
-	return typed(ctx, name, U64, out);
-}
-
-/* Prefix matches in the table's order (tables below are written sorted). */
-static int
-st_iter(void *ctx, const char *prefix, config_iter_fn fn, void *arg)
-{
-	const struct store *st = ctx;
-	int r;
-
-	for (size_t i = 0; i < st->count; i++) {
-		if (strncmp(st->keys[i].name, prefix, strlen(prefix)) != 0)
-			continue;
-		if ((r = fn(st->keys[i].name, st->keys[i].type == S, arg)) != 0)
-			return r;
-	}
-	return 0;
-}
-
-#define SOURCE(st)	{ &(st), st_string, st_u8, st_u32, st_u64, st_iter }
-#define STORE(keys)	{ keys, sizeof(keys) / sizeof(keys[0]) }
+#include "tests/unit/fake-config-source.h"
 
 struct run {
 	struct plan_cluster	c;
@@ -120,12 +24,14 @@ struct run {
 };
 
 static int
-read_keys(struct run *r, const struct key *cfg, size_t n, const struct key *stats,
+read_keys(struct run *r, const struct kv *cfg, size_t n, const struct kv *stats,
     size_t sn)
 {
-	struct store cs = { cfg, n }, ss = { stats, sn };
-	struct config_source cfg_src = SOURCE(cs), stats_src = SOURCE(ss);
+	struct kv_table ct = { cfg, n }, st = { stats, sn };
+	struct config_source cfg_src, stats_src;
 
+	fake_config_source(&cfg_src, &ct);
+	fake_config_source(&stats_src, &st);
 	memset(r, 0, sizeof(*r));
 	plan_env_init(&r->e);
 	return plan_input_read(&cfg_src, stats != NULL ? &stats_src : NULL, &r->c, &r->e,
@@ -147,46 +53,46 @@ run_fini(struct run *r)
 }
 
 /* Three nodes listed out of id order, two links, an lms device, two_node off. */
-static const struct key three[] = {
-	{ "nodelist.node.0.name", S, "c" },
-	{ "nodelist.node.0.nodeid", U32, "30" },
-	{ "nodelist.node.0.quorum_votes", U32, "2" },
-	{ "nodelist.node.0.ring0_addr", S, "10.0.0.30" },
-	{ "nodelist.node.0.ring1_addr", S, "10.1.0.30" },
-	{ "nodelist.node.1.name", S, "a" },
-	{ "nodelist.node.1.nodeid", U32, "10" },
-	{ "nodelist.node.1.ring0_addr", S, "10.0.0.10" },
-	{ "nodelist.node.1.ring1_addr", S, "10.1.0.10" },
-	{ "nodelist.node.2.nodeid", S, "20" },
-	{ "nodelist.node.2.ring0_addr", S, "10.0.0.20" },
-	{ "quorum.auto_tie_breaker", U8, "1" },
-	{ "quorum.auto_tie_breaker_node", S, "30 10" },
-	{ "quorum.device.model", S, "net" },
-	{ "quorum.device.net.algorithm", S, "lms" },
-	{ "quorum.device.net.host", S, "192.0.2.9" },
-	{ "quorum.device.net.port", S, "5500" },
-	{ "quorum.device.net.tie_breaker", S, "20" },
-	{ "quorum.device.net.tls", S, "required" },
-	{ "quorum.device.timeout", U32, "12000" },
-	{ "quorum.device.votes", U32, "2" },
-	{ "quorum.expected_votes", U32, "6" },
-	{ "quorum.last_man_standing", S, "on" },
-	{ "runtime.config.totem.consensus", U32, "3600" },
-	{ "runtime.config.totem.token", U32, "3000" },
-	{ "runtime.votequorum.this_node_id", U32, "20" },
-	{ "totem.cluster_name", S, "lab" },
-	{ "totem.transport", S, "knet" },
+static const struct kv three[] = {
+	{ "nodelist.node.0.name", T_STR, "c" },
+	{ "nodelist.node.0.nodeid", T_U32, "30" },
+	{ "nodelist.node.0.quorum_votes", T_U32, "2" },
+	{ "nodelist.node.0.ring0_addr", T_STR, "10.0.0.30" },
+	{ "nodelist.node.0.ring1_addr", T_STR, "10.1.0.30" },
+	{ "nodelist.node.1.name", T_STR, "a" },
+	{ "nodelist.node.1.nodeid", T_U32, "10" },
+	{ "nodelist.node.1.ring0_addr", T_STR, "10.0.0.10" },
+	{ "nodelist.node.1.ring1_addr", T_STR, "10.1.0.10" },
+	{ "nodelist.node.2.nodeid", T_STR, "20" },
+	{ "nodelist.node.2.ring0_addr", T_STR, "10.0.0.20" },
+	{ "quorum.auto_tie_breaker", T_U8, "1" },
+	{ "quorum.auto_tie_breaker_node", T_STR, "30 10" },
+	{ "quorum.device.model", T_STR, "net" },
+	{ "quorum.device.net.algorithm", T_STR, "lms" },
+	{ "quorum.device.net.host", T_STR, "192.0.2.9" },
+	{ "quorum.device.net.port", T_STR, "5500" },
+	{ "quorum.device.net.tie_breaker", T_STR, "20" },
+	{ "quorum.device.net.tls", T_STR, "required" },
+	{ "quorum.device.timeout", T_U32, "12000" },
+	{ "quorum.device.votes", T_U32, "2" },
+	{ "quorum.expected_votes", T_U32, "6" },
+	{ "quorum.last_man_standing", T_STR, "on" },
+	{ "runtime.config.totem.consensus", T_U32, "3600" },
+	{ "runtime.config.totem.token", T_U32, "3000" },
+	{ "runtime.votequorum.this_node_id", T_U32, "20" },
+	{ "totem.cluster_name", T_STR, "lab" },
+	{ "totem.transport", T_STR, "knet" },
 };
 
-static const struct key three_stats[] = {
-	{ "stats.knet.node10.link0.connected", U8, "1" },
-	{ "stats.knet.node10.link0.latency_ave", U32, "2500" },
-	{ "stats.knet.node10.link0.latency_max", U32, "4100" },
-	{ "stats.knet.node10.link0.latency_samples", U32, "9" },
-	{ "stats.knet.node10.link1.connected", U8, "0" },
-	{ "stats.knet.node10.link1.latency_ave", U32, "0" },
-	{ "stats.knet.node10.link1.latency_max", U32, "0" },
-	{ "stats.knet.node10.link1.latency_samples", U32, "0" },
+static const struct kv three_stats[] = {
+	{ "stats.knet.node10.link0.connected", T_U8, "1" },
+	{ "stats.knet.node10.link0.latency_ave", T_U32, "2500" },
+	{ "stats.knet.node10.link0.latency_max", T_U32, "4100" },
+	{ "stats.knet.node10.link0.latency_samples", T_U32, "9" },
+	{ "stats.knet.node10.link1.connected", T_U8, "0" },
+	{ "stats.knet.node10.link1.latency_ave", T_U32, "0" },
+	{ "stats.knet.node10.link1.latency_max", T_U32, "0" },
+	{ "stats.knet.node10.link1.latency_samples", T_U32, "0" },
 };
 
 static void
@@ -256,18 +162,18 @@ reads_a_three_node_cluster(void **state)
 static void
 two_node_implies_wait_for_all_unless_set(void **state)
 {
-	static const struct key on[] = {
-		{ "nodelist.node.0.nodeid", U32, "1" },
-		{ "nodelist.node.1.nodeid", U32, "2" },
-		{ "quorum.two_node", U8, "1" },
-		{ "runtime.votequorum.this_node_id", U32, "2" },
+	static const struct kv on[] = {
+		{ "nodelist.node.0.nodeid", T_U32, "1" },
+		{ "nodelist.node.1.nodeid", T_U32, "2" },
+		{ "quorum.two_node", T_U8, "1" },
+		{ "runtime.votequorum.this_node_id", T_U32, "2" },
 	};
-	static const struct key off[] = {
-		{ "nodelist.local_node_pos", U32, "0" },
-		{ "nodelist.node.0.nodeid", U32, "2" },
-		{ "nodelist.node.1.nodeid", U32, "1" },
-		{ "quorum.two_node", U8, "1" },
-		{ "quorum.wait_for_all", U8, "0" },
+	static const struct kv off[] = {
+		{ "nodelist.local_node_pos", T_U32, "0" },
+		{ "nodelist.node.0.nodeid", T_U32, "2" },
+		{ "nodelist.node.1.nodeid", T_U32, "1" },
+		{ "quorum.two_node", T_U8, "1" },
+		{ "quorum.wait_for_all", T_U8, "0" },
 	};
 	struct run r;
 
@@ -295,33 +201,33 @@ two_node_implies_wait_for_all_unless_set(void **state)
 static void
 errors_name_what_is_unknown(void **state)
 {
-	static const struct key none[] = {
-		{ "totem.cluster_name", S, "lab" },
+	static const struct kv none[] = {
+		{ "totem.cluster_name", T_STR, "lab" },
 	};
-	static const struct key no_id[] = {
-		{ "nodelist.node.0.nodeid", U32, "1" },
-		{ "nodelist.node.1.ring0_addr", S, "10.0.0.2" },
+	static const struct kv no_id[] = {
+		{ "nodelist.node.0.nodeid", T_U32, "1" },
+		{ "nodelist.node.1.ring0_addr", T_STR, "10.0.0.2" },
 	};
-	static const struct key dup[] = {
-		{ "nodelist.node.0.nodeid", U32, "4" },
-		{ "nodelist.node.1.nodeid", U32, "4" },
+	static const struct kv dup[] = {
+		{ "nodelist.node.0.nodeid", T_U32, "4" },
+		{ "nodelist.node.1.nodeid", T_U32, "4" },
 	};
-	static const struct key bad_votes[] = {
-		{ "nodelist.node.0.nodeid", U32, "1" },
-		{ "nodelist.node.0.quorum_votes", S, "many" },
+	static const struct kv bad_votes[] = {
+		{ "nodelist.node.0.nodeid", T_U32, "1" },
+		{ "nodelist.node.0.quorum_votes", T_STR, "many" },
 	};
-	static const struct key bad_atb[] = {
-		{ "nodelist.node.0.nodeid", U32, "1" },
-		{ "quorum.auto_tie_breaker_node", S, "1 x" },
+	static const struct kv bad_atb[] = {
+		{ "nodelist.node.0.nodeid", T_U32, "1" },
+		{ "quorum.auto_tie_breaker_node", T_STR, "1 x" },
 	};
-	static const struct key bad_device[] = {
-		{ "nodelist.node.0.nodeid", U32, "1" },
-		{ "quorum.device.model", S, "net" },
-		{ "runtime.votequorum.this_node_id", U32, "1" },
-		{ "totem.cluster_name", S, "lab" },
+	static const struct kv bad_device[] = {
+		{ "nodelist.node.0.nodeid", T_U32, "1" },
+		{ "quorum.device.model", T_STR, "net" },
+		{ "runtime.votequorum.this_node_id", T_U32, "1" },
+		{ "totem.cluster_name", T_STR, "lab" },
 	};
 	static const struct {
-		const struct key	*keys;
+		const struct kv	*keys;
 		size_t			 n;
 		const char		*says;
 	} cases[] = {
@@ -348,10 +254,10 @@ errors_name_what_is_unknown(void **state)
 static void
 qdevice_status_is_read(void **state)
 {
-	static const struct key two[] = {
-		{ "nodelist.node.0.nodeid", U32, "1" },
-		{ "nodelist.node.1.nodeid", U32, "2" },
-		{ "runtime.votequorum.this_node_id", U32, "2" },
+	static const struct kv two[] = {
+		{ "nodelist.node.0.nodeid", T_U32, "1" },
+		{ "nodelist.node.1.nodeid", T_U32, "2" },
+		{ "runtime.votequorum.this_node_id", T_U32, "2" },
 	};
 	struct run r;
 

@@ -15,22 +15,16 @@
 
 #include "qdevice/corosync-config.h"
 #include "qdevice/settings.h"
+#include "tests/unit/fake-config-source.h"
 
-/* ---- a key/value store standing in for cmap ---- */
-
-enum kv_type { T_STR, T_U8, T_U32, T_U64 };
-
-struct kv {
-	const char	*key;
-	enum kv_type	 type;
-	const char	*val;	/* NULL in an override: delete the key */
-};
+/* ---- the base configuration and its overrides ---- */
 
 #define MAX_KV	96
 
 struct fake {
-	struct kv	kv[MAX_KV];
-	size_t		n;
+	struct kv	 kv[MAX_KV];
+	size_t		 n;
+	struct kv_table	 table;		/* what the source reads: kv[0..n) */
 };
 
 static const struct kv base_kv[] = {
@@ -44,6 +38,7 @@ static const struct kv base_kv[] = {
 	{ "nodelist.node.1.ring0_addr", T_STR, "10.0.0.2" },
 };
 
+/* Set, replace or, when o->val is NULL, delete o->key. */
 static void
 fake_set(struct fake *f, const struct kv *o)
 {
@@ -72,95 +67,7 @@ fake_make(struct fake *f, const struct kv *over, size_t n)
 		fake_set(f, &base_kv[i]);
 	for (size_t i = 0; i < n; i++)
 		fake_set(f, &over[i]);
-}
-
-static const struct kv *
-fake_find(struct fake *f, const char *key)
-{
-	for (size_t i = 0; i < f->n; i++)
-		if (strcmp(f->kv[i].key, key) == 0)
-			return &f->kv[i];
-	return NULL;
-}
-
-static int
-get_string(void *ctx, const char *key, char **out)
-{
-	const struct kv *kv = fake_find(ctx, key);
-
-	if (kv == NULL)
-		return -ENOENT;
-	if (kv->type != T_STR)
-		return -EINVAL;
-	*out = strdup(kv->val);
-	return *out != NULL ? 0 : -ENOMEM;
-}
-
-static int
-get_num(void *ctx, const char *key, enum kv_type type, uint64_t *out)
-{
-	const struct kv *kv = fake_find(ctx, key);
-
-	if (kv == NULL)
-		return -ENOENT;
-	if (kv->type != type)
-		return -EINVAL;
-	*out = strtoull(kv->val, NULL, 10);
-	return 0;
-}
-
-static int
-get_u8(void *ctx, const char *key, uint8_t *out)
-{
-	uint64_t v;
-	int r = get_num(ctx, key, T_U8, &v);
-
-	if (r == 0)
-		*out = (uint8_t)v;
-	return r;
-}
-
-static int
-get_u32(void *ctx, const char *key, uint32_t *out)
-{
-	uint64_t v;
-	int r = get_num(ctx, key, T_U32, &v);
-
-	if (r == 0)
-		*out = (uint32_t)v;
-	return r;
-}
-
-static int
-get_u64(void *ctx, const char *key, uint64_t *out)
-{
-	return get_num(ctx, key, T_U64, out);
-}
-
-static int
-cmp_kv(const void *a, const void *b)
-{
-	return strcmp(((const struct kv *)a)->key, ((const struct kv *)b)->key);
-}
-
-/* Keys in sorted order, as cmap hands them out. */
-static int
-iter(void *ctx, const char *prefix, config_iter_fn fn, void *arg)
-{
-	struct fake *f = ctx;
-	struct kv sorted[MAX_KV];
-	int r;
-
-	memcpy(sorted, f->kv, f->n * sizeof(sorted[0]));
-	qsort(sorted, f->n, sizeof(sorted[0]), cmp_kv);
-	for (size_t i = 0; i < f->n; i++) {
-		if (strncmp(sorted[i].key, prefix, strlen(prefix)) != 0)
-			continue;
-		r = fn(sorted[i].key, sorted[i].type == T_STR, arg);
-		if (r != 0)
-			return r;
-	}
-	return 0;
+	f->table = (struct kv_table){ f->kv, f->n };
 }
 
 struct env {
@@ -177,7 +84,7 @@ setup(void **state)
 	struct env *e = calloc(1, sizeof(*e));
 
 	assert_non_null(e);
-	e->src = (struct config_source){ &e->f, get_string, get_u8, get_u32, get_u64, iter };
+	fake_config_source(&e->src, &e->f.table);
 	assert_int_equal(settings_init(&e->s), 0);
 	config_init(&e->c);
 	*state = e;

@@ -76,6 +76,11 @@ def message(mtype, *options, length=None):
 msg = message
 
 
+def echo_request(seq):
+    """What a client sends every heartbeat interval to stay alive (dead-peer detection)."""
+    return message(ECHO_REQUEST, u32(OPT_SEQ, seq))
+
+
 def ring_tlv(ring):
     return tlv(OPT_RING_ID, struct.pack(">IQ", ring[0], ring[1]))
 

@@ -35,8 +35,14 @@ def session():
     sock.sendall(w.node_list(4, w.LIST_MEMBERSHIP, (1, 2), ring=ring))
     sock.sendall(w.node_list(5, w.LIST_QUORUM, (1, 2), quorate=1))
     deadline = time.time() + max(hold, 2)
+    # An echo request every 2 s, well inside the 8 s heartbeat: qnetd drops a client
+    # silent for 1.5 heartbeats, and a loaded machine stretches a test past 12 s.
+    next_echo, echo_seq = time.time() + 2, 100
     sock.settimeout(0.5)
     while time.time() < deadline:
+        if time.time() >= next_echo:
+            sock.sendall(w.echo_request(echo_seq))
+            next_echo, echo_seq = time.time() + 2, echo_seq + 1
         try:
             m = w.read_msg(sock)
         except socket.timeout:

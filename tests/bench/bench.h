@@ -39,6 +39,16 @@ struct bench_opts {
 	bool		 nodelay;	/* TCP_NODELAY on our sockets (default; qdevice has Nagle on) */
 	unsigned	 ramp_stall_s;	/* give up the ramp when no progress for this long */
 	bool		 verbose;
+
+	/* --failover (failover.c): the clients lose qnetd, then reconnect as qdevice does */
+	bool		 failover;
+	const char	*failover_ready_file;	/* created once every client holds its vote */
+	const char	*failover_pid_file;	/* the new qnetd's pid, read once it listens */
+	unsigned	 failover_timeout_s;	/* bound on each failover step */
+	unsigned	 refused_min_ms;	/* retry after a refused connect: MIN..MAX */
+	unsigned	 refused_max_ms;
+	unsigned	 lost_retry_max_ms;	/* after a lost connection: random() % this */
+	unsigned	 connect_timeout_ms;	/* qdevice's connect timer */
 };
 
 /*
@@ -65,6 +75,7 @@ enum bench_phase {
 	PHASE_RAMP = 0,		/* connect everybody */
 	PHASE_SETTLE,		/* everybody connected; let the first votes land */
 	PHASE_MEASURE,		/* the window: count echoes, run membership changes */
+	PHASE_FAILOVER,		/* qnetd goes away and comes back: qdevice's reconnect pacing */
 	PHASE_STOP,		/* close everything and exit */
 };
 
@@ -103,15 +114,39 @@ struct worker_stats {
 	struct hist	decision;	/* first list sent -> last node has its vote */
 	struct hist	node_decision;	/* per node: its list sent -> its vote */
 	double		cpu_window_s;	/* this worker's own CPU time in the window */
+
+	/* failover phase only */
+	_Atomic uint32_t	acked;		/* clients holding ACK now */
+	_Atomic uint32_t	revoted;	/* lost in the failover, ACK again since */
+	uint64_t		fo_handshakes;	/* INIT_REPLY ok during the failover */
+	uint64_t		fo_refused;	/* connects refused during the failover */
+	uint64_t		fo_timeouts;	/* connect timer expiries during the failover */
+	double			fo_cpu_s;	/* this worker's own CPU time in the failover */
 };
 
 struct bench_shared {
 	_Atomic int		phase;	/* enum bench_phase */
 	struct worker_stats	w[BENCH_MAX_WORKERS];
+	/* --failover: per client (cluster * nodes + node - 1), when it held ACK again; 0 = not yet */
+	uint64_t		*revote_ns;
 };
 
 /* worker.c: run one worker until PHASE_STOP; returns the exit status. */
 int	bench_worker_run(const struct bench_opts *o, struct bench_shared *sh, unsigned index);
+
+/*
+ * failover.c: qdevice's reconnect delay in the failover phase
+ * (docs/protocol.md 2.10): after a lost connection, after a refused
+ * connect, after the connect timer fired before TCP was up. rnd is random.
+ */
+enum failover_retry { RETRY_LOST, RETRY_REFUSED, RETRY_TIMED_OUT };
+uint64_t	failover_retry_delay_ns(const struct bench_opts *o, enum failover_retry why,
+		    uint64_t rnd);
+/* failover.c: the parent's part: wait for the loss, probe, wait for the votes, report. */
+int		failover_run(const struct bench_opts *o, struct bench_shared *sh, const pid_t *pids,
+		    unsigned workers);
+/* qnetd-bench.c: tell the workers to stop and reap them (bounded). */
+void		bench_stop_workers(struct bench_shared *sh, const pid_t *pids, unsigned workers);
 
 /* stats.c: CPU time (utime + stime) and resident set size of a process and its children. */
 struct proc_sample {

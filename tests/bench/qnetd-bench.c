@@ -59,7 +59,15 @@ usage(FILE *f)
 	    "  --nagle                 leave Nagle on for the bench's sockets, as qdevice does\n"
 	    "                          (default: TCP_NODELAY, so client-side stalls do not count)\n"
 	    "  --ramp-stall S          stop the ramp when the connected count has not grown for S s (default 30)\n"
-	    "  --verbose               print every connection error\n",
+	    "  --verbose               print every connection error\n"
+	    "  --failover              instead of the window: once all hold ACK, create the ready\n"
+	    "                          file, wait for qnetd to vanish and come back, time the votes\n"
+	    "  --failover-ready-file F --failover-pid-file F (the new qnetd's pid, for its CPU)\n"
+	    "  --failover-timeout S    bound on each failover step (default 120)\n"
+	    "  --refused-retry-ms A-B  after a refused connect retry in A..B ms (default 500-1500;\n"
+	    "                          upstream qdevice: the connect timeout, 8000)\n"
+	    "  --lost-retry-max-ms N   after a lost connection wait random() %% N ms (default 4500)\n"
+	    "  --connect-timeout-ms N  qdevice's connect timer in the failover (default 8000)\n",
 	    BENCH_MAX_NODES, BENCH_MAX_WORKERS);
 }
 
@@ -67,7 +75,8 @@ enum {
 	OPT_HOST = 256, OPT_PORT, OPT_CLUSTERS, OPT_NODES, OPT_HB, OPT_DURATION, OPT_TLS,
 	OPT_NO_TLS, OPT_NSSDB, OPT_PID, OPT_PART_EVERY, OPT_PART_FRAC, OPT_WORKERS, OPT_RATE,
 	OPT_INFLIGHT, OPT_RAMP_TIMEOUT, OPT_SETTLE_TIMEOUT, OPT_SUFFIX, OPT_TLS_CACHE,
-	OPT_NAGLE, OPT_RAMP_STALL, OPT_VERBOSE, OPT_HELP,
+	OPT_NAGLE, OPT_RAMP_STALL, OPT_VERBOSE, OPT_HELP, OPT_FAILOVER, OPT_FO_READY,
+	OPT_FO_PID, OPT_FO_TIMEOUT, OPT_REFUSED_RETRY, OPT_LOST_RETRY, OPT_CONNECT_TIMEOUT,
 };
 
 static const struct option long_opts[] = {
@@ -94,6 +103,13 @@ static const struct option long_opts[] = {
 	{ "ramp-stall", required_argument, NULL, OPT_RAMP_STALL },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "failover", no_argument, NULL, OPT_FAILOVER },
+	{ "failover-ready-file", required_argument, NULL, OPT_FO_READY },
+	{ "failover-pid-file", required_argument, NULL, OPT_FO_PID },
+	{ "failover-timeout", required_argument, NULL, OPT_FO_TIMEOUT },
+	{ "refused-retry-ms", required_argument, NULL, OPT_REFUSED_RETRY },
+	{ "lost-retry-max-ms", required_argument, NULL, OPT_LOST_RETRY },
+	{ "connect-timeout-ms", required_argument, NULL, OPT_CONNECT_TIMEOUT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -107,6 +123,27 @@ num(const char *name, const char *s, long long min, long long max, unsigned *out
 		return -1;
 	}
 	*out = (unsigned)v;
+	return 0;
+}
+
+/* "MIN-MAX" or "N" (both the same), in ms */
+static int
+ms_range(const char *s, unsigned *lo, unsigned *hi)
+{
+	char buf[32];
+	char *dash;
+
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	dash = strchr(buf, '-');
+	if (dash != NULL)
+		*dash = '\0';
+	if (num("refused-retry-ms", buf, 0, 600000, lo) != 0)
+		return -1;
+	*hi = *lo;
+	if (dash != NULL && num("refused-retry-ms", dash + 1, *lo, 600000, hi) != 0)
+		return -1;
 	return 0;
 }
 
@@ -149,6 +186,11 @@ parse_args(int argc, char **argv, struct bench_opts *o)
 	o->cluster_suffix = ".bench.test";
 	o->nodelay = true;
 	o->ramp_stall_s = 30;
+	o->failover_timeout_s = 120;
+	o->refused_min_ms = 500;
+	o->refused_max_ms = 1500;
+	o->lost_retry_max_ms = 4500;	/* 0.9 x cast_vote_timer_interval, 5 s by default */
+	o->connect_timeout_ms = 8000;	/* 0.8 x the 10 s device timeout */
 
 	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
 		switch (c) {
@@ -179,6 +221,13 @@ parse_args(int argc, char **argv, struct bench_opts *o)
 		case OPT_NAGLE:		o->nodelay = false; break;
 		case OPT_RAMP_STALL:	bad |= num("ramp-stall", optarg, 1, 86400, &o->ramp_stall_s); break;
 		case OPT_VERBOSE:	o->verbose = true; break;
+		case OPT_FAILOVER:	o->failover = true; break;
+		case OPT_FO_READY:	o->failover_ready_file = optarg; break;
+		case OPT_FO_PID:	o->failover_pid_file = optarg; break;
+		case OPT_FO_TIMEOUT:	bad |= num("failover-timeout", optarg, 1, 3600, &o->failover_timeout_s); break;
+		case OPT_REFUSED_RETRY:	bad |= ms_range(optarg, &o->refused_min_ms, &o->refused_max_ms); break;
+		case OPT_LOST_RETRY:	bad |= num("lost-retry-max-ms", optarg, 0, 600000, &o->lost_retry_max_ms); break;
+		case OPT_CONNECT_TIMEOUT: bad |= num("connect-timeout-ms", optarg, 1, 600000, &o->connect_timeout_ms); break;
 		case OPT_HELP:
 		case 'h':
 			usage(stdout);
@@ -298,8 +347,8 @@ add_up(const struct bench_shared *sh, unsigned workers, struct totals *t)
 	}
 }
 
-static void
-stop_workers(struct bench_shared *sh, const pid_t *pids, unsigned workers)
+void
+bench_stop_workers(struct bench_shared *sh, const pid_t *pids, unsigned workers)
 {
 	uint64_t deadline = bench_now_ns() + STOP_WAIT_S * NS_PER_S;
 	unsigned left = 0;
@@ -363,6 +412,13 @@ main(int argc, char **argv)
 	}
 	memset(sh, 0, sizeof(*sh));
 	atomic_store(&sh->phase, PHASE_RAMP);
+	/* shared with the workers (mapped before they fork): when each client voted again */
+	sh->revote_ns = mmap(NULL, (size_t)(total ? total : 1) * sizeof(uint64_t),
+	    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (sh->revote_ns == MAP_FAILED) {
+		perror("qnetd-bench: mmap");
+		return 1;
+	}
 
 	printf("qnetd-bench: %u clients (%u clusters x %u nodes), %s, heartbeat %u ms, "
 	    "%u s window, %u workers, target %s port %u\n", total, o.clusters, o.nodes,
@@ -380,7 +436,7 @@ main(int argc, char **argv)
 
 		if (p < 0) {
 			perror("qnetd-bench: fork");
-			stop_workers(sh, pids, o.workers);
+			bench_stop_workers(sh, pids, o.workers);
 			return 1;
 		}
 		if (p == 0) {
@@ -429,6 +485,15 @@ main(int argc, char **argv)
 		atomic_store(&sh->phase, PHASE_SETTLE);
 		sleep_ms(SETTLE_S * 1000);
 	}
+	if (o.failover) {
+		if (interrupted || any_exited || connected != total) {
+			fprintf(stderr, "qnetd-bench: failover: %u of %u connected after the ramp\n",
+			    connected, total);
+			bench_stop_workers(sh, pids, o.workers);
+			return 1;
+		}
+		return failover_run(&o, sh, pids, o.workers);
+	}
 	atomic_store(&sh->phase, PHASE_MEASURE);
 	t_m0 = bench_now_ns();
 	proc_sample(o.qnetd_pid, &m0);
@@ -437,7 +502,7 @@ main(int argc, char **argv)
 	proc_sample(o.qnetd_pid, &m1);
 	t_m1 = bench_now_ns();
 	connected = sum_connected(sh, o.workers, &gave_up, &all_done, &any_exited);
-	stop_workers(sh, pids, o.workers);
+	bench_stop_workers(sh, pids, o.workers);
 
 	add_up(sh, o.workers, &t);
 	for (unsigned i = 0; i < o.workers; i++)

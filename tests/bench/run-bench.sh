@@ -11,6 +11,9 @@
 #            [--servers "ours debian"] [--duration S] [--nodes N] [--hb-ms MS]
 #            [--partition-every S] [--out FILE] [--keep]
 #        tests/bench/run-bench.sh --table-from DIR   (table of a --keep'ed run)
+#        tests/bench/run-bench.sh --failover GAP_S [--policies "500-1500 8000"] [--clients ..]
+#            [--servers ..]   (TLS clients lose qnetd (SIGKILL), a new one starts on the
+#            same address, port and NSS DB GAP_S later; per refused-retry policy, see README)
 # Environment: QNETD_BIN, DEBIAN_QNETD, BENCH_BIN, QNETD_CERTUTIL, QDEVICE_CERTUTIL,
 #   BENCH_RATE / BENCH_INFLIGHT (plaintext connects/s and handshakes at once, 1000 / 200),
 #   BENCH_TLS_RATE / BENCH_TLS_INFLIGHT (TLS, 100 / 16), BENCH_WORKERS (2),
@@ -46,10 +49,12 @@ PART_EVERY=5
 OUT=""
 KEEP=0
 TABLE_FROM=""
+FAILOVER_GAP=""			# --failover: seconds between the kill and the new qnetd
+POLICIES="500-1500 8000"	# refused-connect retry: ours, upstream's connect timer
 CLUSTER_SUFFIX=.bench.test	# the client certificate is for *.bench.test
 
 usage() {
-	sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
 	exit "${1:-0}"
 }
 
@@ -66,6 +71,8 @@ while [ $# -gt 0 ]; do
 	--out)		OUT=$2; shift;;
 	--keep)		KEEP=1;;
 	--table-from)	TABLE_FROM=$2; shift;;
+	--failover)	FAILOVER_GAP=$2; shift;;
+	--policies)	POLICIES=$2; shift;;
 	-h|--help)	usage 0;;
 	*)		echo "run-bench.sh: unknown option $1" >&2; usage 2;;
 	esac
@@ -218,17 +225,23 @@ trap 'log interrupted; exit 130' INT
 trap 'log terminated; exit 143' TERM
 
 # ---- certificates (docs/protocol.md 6): one CA, the server cert, one cluster cert ----
-# The cluster certificate's CN is a wildcard, so every simulated cluster
-# "cNNNNNN.bench.test" passes qnetd's name check with one client DB.
+# qnetd matches the cluster name byte for byte (no wildcards), so the one
+# cluster certificate lists every simulated cluster "cNNNNNN.bench.test" as
+# a DNS alternative name (signed here with certutil -8, which
+# qnetd-certutil -s does not offer). One argument holds at most 128 KiB:
+# about 6,500 names; more clusters than that fail the name check.
 make_certs() {
-	local q=$WORK/qnetd-db n=$WORK/node-db
+	local q=$WORK/qnetd-db n=$WORK/node-db names max_cl=0 c
+	for c in $CLIENTS; do [ $(((c + NODES - 1) / NODES)) -gt "$max_cl" ] && max_cl=$(((c + NODES - 1) / NODES)); done
+	[ "$max_cl" -gt 6500 ] && { log "only the first 6500 clusters get a name in the certificate"; max_cl=6500; }
+	names=$(awk -v n="$max_cl" -v s="$CLUSTER_SUFFIX" 'BEGIN { for (i = 0; i < n; i++) printf "%sc%06d%s", i ? "," : "", i, s }')
 	log "creating certificates in $WORK"
 	"$QNETD_CERTUTIL" -i -d "$q" >"$WORK/certs.log" 2>&1 &&
 	"$QDEVICE_CERTUTIL" -i -c "$q/qnetd-cacert.crt" -d "$n" >>"$WORK/certs.log" 2>&1 &&
-	"$QDEVICE_CERTUTIL" -r -n "*$CLUSTER_SUFFIX" -d "$n" >>"$WORK/certs.log" 2>&1 &&
-	"$QNETD_CERTUTIL" -s -c "$n/qdevice-net-node.crq" -n "*$CLUSTER_SUFFIX" -d "$q" \
-	    >>"$WORK/certs.log" 2>&1 &&
-	"$QDEVICE_CERTUTIL" -M -c "$q/cluster-*$CLUSTER_SUFFIX.crt" -d "$n" \
+	"$QDEVICE_CERTUTIL" -r -n "bench$CLUSTER_SUFFIX" -d "$n" >>"$WORK/certs.log" 2>&1 &&
+	certutil -C -c "QNet CA" -i "$n/qdevice-net-node.crq" -o "$q/cluster-bench.crt" \
+	    -m 1000 -v 12 -8 "$names" -d "$q" -f "$q/pwdfile.txt" >>"$WORK/certs.log" 2>&1 &&
+	"$QDEVICE_CERTUTIL" -M -c "$q/cluster-bench.crt" -d "$n" \
 	    >>"$WORK/certs.log" 2>&1 ||
 		{ cat "$WORK/certs.log" >&2; die "certificate setup failed"; }
 }
@@ -298,6 +311,115 @@ run_one() {
 	load_result "$srv" "$mode" "$n" "$out"
 	stop_server
 }
+
+# start_server SERVER TAG PORT EXTRA_S: a daemon in the background, SERVER_PID set;
+# 0 once it listens
+start_server() {
+	local bin
+	bin=$(server_bin "$1")
+	# shellcheck disable=SC2086
+	"$bin" -f -l 127.0.0.1 -p "$3" -s on -c on $SERVER_EXTRA \
+	    -S "nss_db_dir=$WORK/qnetd-db,lock_file=$WORK/$2.pid,local_socket_file=$WORK/$2.sock$4" \
+	    >"$WORK/$2.server.log" 2>&1 &
+	SERVER_PID=$!
+}
+
+wait_listening() {
+	for _ in $(seq 1 200); do
+		listening "$1" && return 0
+		kill -0 "$SERVER_PID" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+# run_failover SERVER CLIENTS POLICY: qnetd A serves every client until all
+# hold ACK; A is SIGKILLed (a dead host), and GAP s later qnetd B starts on
+# the same address and port with the same NSS DB (the floating address has
+# moved); the bench times every client's vote back from B's first connect.
+run_failover() {
+	local srv=$1 n=$2 policy=$3 port tag clusters adv="" out ready rc
+	RUN=$((RUN + 1))
+	port=$((PORT + RUN))
+	while listening "$port"; do port=$((port + 1)); done
+	[ "$srv" = ours ] && [ "$OURS_WORKERS" -gt 1 ] && adv=",worker_processes=$OURS_WORKERS"
+	tag="failover-$srv-$n-$policy"
+	clusters=$(((n + NODES - 1) / NODES))
+	ready=$WORK/$tag.ready
+	start_server "$srv" "$tag-a" "$port" "$adv"
+	if ! wait_listening "$port"; then
+		log "$tag: qnetd A did not start"; tail -5 "$WORK/$tag-a.server.log" >&2
+		stop_server; return
+	fi
+	log "$tag: A pid $SERVER_PID on port $port, $n TLS clients, refused retry $policy ms, gap $FAILOVER_GAP s"
+	out=$WORK/$tag.bench.txt
+	# shellcheck disable=SC2086
+	timeout $((BENCH_RAMP_TIMEOUT + 400)) "$BENCH_BIN" --host 127.0.0.1 --port "$port" \
+	    --clusters "$clusters" --nodes "$NODES" --hb-ms "$HB_MS" --tls \
+	    --nssdb "$WORK/node-db" --partition-every 0 --workers "$BENCH_WORKERS" \
+	    --rate "$BENCH_TLS_RATE" --inflight "$BENCH_TLS_INFLIGHT" \
+	    --ramp-timeout "$BENCH_RAMP_TIMEOUT" --cluster-suffix "$CLUSTER_SUFFIX" \
+	    --failover --failover-ready-file "$ready" --failover-pid-file "$WORK/$tag.b-pid" \
+	    --refused-retry-ms "$policy" $BENCH_EXTRA >"$out" 2>"$WORK/$tag.bench.err" &
+	BENCH_PID=$!
+	for _ in $(seq 1 $(((BENCH_RAMP_TIMEOUT + 150) * 10))); do
+		[ -e "$ready" ] && break
+		kill -0 "$BENCH_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if [ -e "$ready" ]; then
+		kill -KILL "$SERVER_PID" 2>/dev/null	# the host dies: no FIN from qnetd's side
+		wait "$SERVER_PID" 2>/dev/null
+		SERVER_PID=""
+		sleep "$FAILOVER_GAP"
+		start_server "$srv" "$tag-b" "$port" "$adv"
+		echo "$SERVER_PID" >"$WORK/$tag.b-pid"
+	fi
+	wait "$BENCH_PID"; rc=$?
+	BENCH_PID=""
+	[ "$rc" = 0 ] || { log "$tag: bench exit $rc"; tail -3 "$WORK/$tag.bench.err" >&2; }
+	sed 's/^/    /' "$out" | grep -v RESULT >&2
+	load_result "$srv" "$policy" "$n" "$out"
+	stop_server
+}
+
+print_failover_table() {
+	local n srv p
+	echo "failover: TLS clients ($NODES per cluster, heartbeat $HB_MS ms), qnetd killed, new qnetd on the same address after $FAILOVER_GAP s; $(nproc) CPUs shared with the load generator"
+	echo "times from the new qnetd's first accepted TCP connect; 'refused retry' = pause after a refused connect (8000 = upstream qdevice's connect timer)"
+	echo
+	echo "| clients | server | refused retry ms | re-voted | all back s | p50 s | p99 s | max s | handshakes/s | new qnetd CPU s | CPU % | refused connects | bench CPU s |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+	for n in $CLIENTS; do
+		for srv in $SERVERS; do
+			for p in $POLICIES; do
+				awk -v c="$n" -v s="$srv" -v p="$p" -v rv="$(val "$srv" "$p" "$n" revoted)" \
+				    -v all="$(val "$srv" "$p" "$n" all_ms)" -v p50="$(val "$srv" "$p" "$n" p50_ms)" \
+				    -v p99="$(val "$srv" "$p" "$n" p99_ms)" -v mx="$(val "$srv" "$p" "$n" max_ms)" \
+				    -v hs="$(val "$srv" "$p" "$n" hs_per_s)" -v cpu="$(val "$srv" "$p" "$n" qnetd_cpu_s)" \
+				    -v pct="$(val "$srv" "$p" "$n" qnetd_cpu_pct)" -v rf="$(val "$srv" "$p" "$n" refused)" \
+				    -v bc="$(val "$srv" "$p" "$n" bench_cpu_s)" 'function s_(x) { return x == "-" ? x : sprintf("%.2f", x / 1000) }
+				    BEGIN { printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+				        c, s, p, rv, s_(all), s_(p50), s_(p99), s_(mx), hs, cpu, pct, rf, bc }'
+			done
+		done
+	done
+}
+
+if [ -n "$FAILOVER_GAP" ]; then
+	[ "$HB_MS" = 1000 ] && HB_MS=8000	# qdevice's default heartbeat (0.8 x 10 s)
+	log "failover: load $(cut -d' ' -f1-3 /proc/loadavg) before start; $(nproc) CPUs"
+	for n in $CLIENTS; do
+		for srv in $SERVERS; do
+			for p in $POLICIES; do
+				run_failover "$srv" "$n" "$p"
+			done
+		done
+	done
+	log "failover: load $(cut -d' ' -f1-3 /proc/loadavg) at the end"
+	if [ -n "$OUT" ]; then print_failover_table | tee "$OUT"; else print_failover_table; fi
+	exit 0
+fi
 
 log "load: $(cut -d' ' -f1-3 /proc/loadavg) before start; $(nproc) CPUs"
 for mode in $MODES; do

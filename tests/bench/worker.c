@@ -59,6 +59,9 @@ struct bclient {
 	bool		 tls_on;
 	unsigned	 attempts;
 	uint64_t	 connect_start_ns;
+	uint32_t	 index;		/* cluster * nodes + node_id - 1, over all workers */
+	bool		 fo_lost;	/* lost in the failover, no ACK since */
+	bool		 fo_timed_out;	/* the connect timer fired */
 
 	uint32_t	 seq;		/* upstream's last_msg_seq_num: starts at 1 */
 	uint32_t	 expect_seq;	/* of the PREINIT / INIT being answered */
@@ -151,6 +154,12 @@ static bool
 measuring(const struct worker *w)
 {
 	return w->phase == PHASE_MEASURE;
+}
+
+static bool
+failing_over(const struct worker *w)
+{
+	return w->phase == PHASE_FAILOVER;
 }
 
 static void
@@ -438,8 +447,12 @@ client_close(struct worker *w, struct bclient *c)
 	if (c->waiting_vote && c->cl->event_active)
 		event_abort(w, c->cl);
 	/* qnetd may have dropped this node before ACKing the other side: not a split brain */
-	if (c->vote == VOTE_ACK)
+	if (c->vote == VOTE_ACK) {
 		c->cl->both_acked_ns = 0;
+		atomic_fetch_sub(&w->st->acked, 1);
+	}
+	if (failing_over(w) && w->sh->revote_ns[c->index] == 0)
+		c->fo_lost = true;
 	c->vote = 0;
 	c->waiting_vote = false;
 	c->echo_outstanding = false;
@@ -463,6 +476,8 @@ static void
 client_fail(struct worker *w, struct bclient *c, uint64_t *counter, bool retry)
 {
 	bool was_connected = c->state == CS_CONNECTED;
+	/* past the TCP connect or not: qdevice paces the two differently */
+	bool got_through = c->state > CS_CONNECTING;
 	uint64_t now = bench_now_ns();
 
 	if (counter != NULL)
@@ -470,6 +485,19 @@ client_fail(struct worker *w, struct bclient *c, uint64_t *counter, bool retry)
 	client_close(w, c);
 	if (was_connected)
 		w->st->disconnects++;
+	if (failing_over(w) && retry) {
+		enum failover_retry why = got_through ? RETRY_LOST : RETRY_REFUSED;
+
+		/* timed out before TCP was up: again at once; past it: like a lost one */
+		if (c->fo_timed_out && !got_through)
+			why = RETRY_TIMED_OUT;
+		else if (why == RETRY_REFUSED)
+			w->st->fo_refused++;
+		c->fo_timed_out = false;
+		c->state = CS_IDLE;
+		timer_set(w, c, now + failover_retry_delay_ns(w->o, why, rnd(w)));
+		return;
+	}
 	if (!retry || w->phase == PHASE_STOP || ++c->attempts >= MAX_ATTEMPTS) {
 		c->state = CS_DEAD;
 		timer_clear(w, c);
@@ -541,7 +569,8 @@ start_connect(struct worker *w, struct bclient *c, uint64_t now)
 	w->inflight++;
 	if (w->st->first_connect_ns == 0)
 		w->st->first_connect_ns = now;
-	timer_set(w, c, now + HANDSHAKE_TIMEOUT_NS);
+	timer_set(w, c, now + (failing_over(w) ?
+	    (uint64_t)w->o->connect_timeout_ms * NS_PER_MS : HANDSHAKE_TIMEOUT_NS));
 	set_events(w, c);
 }
 
@@ -601,6 +630,15 @@ note_vote(struct worker *w, struct bclient *c, uint8_t vote, const struct ring_i
 
 	if ((vote != VOTE_ACK && vote != VOTE_NACK) || !ring_id_equal(ring, &c->ring))
 		return;
+	if (vote == VOTE_ACK && c->vote != VOTE_ACK)
+		atomic_fetch_add(&w->st->acked, 1);
+	else if (vote != VOTE_ACK && c->vote == VOTE_ACK)
+		atomic_fetch_sub(&w->st->acked, 1);
+	if (vote == VOTE_ACK && c->fo_lost) {
+		c->fo_lost = false;
+		w->sh->revote_ns[c->index] = now;
+		atomic_fetch_add(&w->st->revoted, 1);
+	}
 	c->vote = vote;
 	if (!c->waiting_vote)
 		return;
@@ -751,6 +789,8 @@ on_init_reply(struct worker *w, struct bclient *c, const struct msg *m, uint64_t
 		return -EPROTO;
 	}
 	hist_add(&w->st->handshake, now - c->connect_start_ns);
+	if (failing_over(w))
+		w->st->fo_handshakes++;
 	if (m->supported_options_set && lists_option(m, OPT_KEEP_ACTIVE_PARTITION_TIE_BREAKER) &&
 	    queue_set_option_kap(c) != 0)
 		return -EIO;
@@ -1021,6 +1061,10 @@ run_timers(struct worker *w, uint64_t now)
 			break;
 		default:
 			report(w, c, "handshake timed out", NULL);
+			if (failing_over(w)) {
+				c->fo_timed_out = true;
+				w->st->fo_timeouts++;
+			}
 			client_fail(w, c, &w->st->connect_errors, true);
 			break;
 		}
@@ -1031,6 +1075,20 @@ static void
 run_connects(struct worker *w, uint64_t now)
 {
 	double burst = w->rate / 50.0 > 1.0 ? w->rate / 50.0 : 1.0;
+
+	/* real qdevices do not queue for each other: no pacing in the failover */
+	if (failing_over(w)) {
+		while (w->q_head != NULL) {
+			struct bclient *c = w->q_head;
+
+			w->q_head = c->next_q;
+			if (w->q_head == NULL)
+				w->q_tail = NULL;
+			c->queued = false;
+			start_connect(w, c, now);
+		}
+		return;
+	}
 
 	w->tokens += (double)(now - w->tokens_ns) * w->rate / (double)NS_PER_S;
 	if (w->tokens > burst)
@@ -1106,6 +1164,7 @@ setup(struct worker *w)
 
 			c->cl = cl;
 			c->node_id = k + 1;
+			c->index = i * o->nodes + k;
 			c->seq = 1;
 			c->heap_idx = NOT_IN_HEAP;
 			c->state = CS_IDLE;
@@ -1209,6 +1268,10 @@ bench_worker_run(const struct bench_opts *o, struct bench_shared *sh, unsigned i
 			}
 			if (phase == PHASE_STOP && w.phase == PHASE_MEASURE)
 				w.st->cpu_window_s += own_cpu_s();
+			if (phase == PHASE_FAILOVER)
+				w.st->fo_cpu_s = -own_cpu_s();
+			if (phase == PHASE_STOP && w.phase == PHASE_FAILOVER)
+				w.st->fo_cpu_s += own_cpu_s();
 			w.phase = phase;
 		}
 	}

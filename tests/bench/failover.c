@@ -1,0 +1,281 @@
+/*
+ * tests/bench/failover.c: --failover. Once every client holds ACK, the
+ * workers switch to qdevice's reconnect pacing (docs/protocol.md 2.10) and
+ * the parent tells the driving script (a "ready" file) to kill qnetd and
+ * start a new one on the same address. The parent then takes the moment
+ * the new qnetd accepts its first TCP connection as time zero and waits
+ * until every client holds ACK again. Report: per client time to ACK,
+ * handshakes/s of the reconnect storm, the new qnetd's CPU time.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+#define NS_PER_MS	1000000ULL
+#define NS_PER_S	1000000000ULL
+#define PROBE_MS	5	/* how often the parent tries the address while nobody listens */
+
+static void
+nap_ms(unsigned ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+uint64_t
+failover_retry_delay_ns(const struct bench_opts *o, enum failover_retry why, uint64_t rnd)
+{
+	uint64_t span;
+
+	switch (why) {
+	case RETRY_LOST:
+		/* qdevice sleeps random() % (0.9 x cast_vote_timer_interval) ms */
+		return o->lost_retry_max_ms ? (rnd % o->lost_retry_max_ms) * NS_PER_MS : 0;
+	case RETRY_REFUSED:
+		/* upstream: when the connect timer fires; ours: a jittered short pause */
+		span = (uint64_t)(o->refused_max_ms - o->refused_min_ms) + 1;
+		return ((uint64_t)o->refused_min_ms + rnd % span) * NS_PER_MS;
+	case RETRY_TIMED_OUT:
+	default:
+		return 0;	/* the connect timer has already paced this attempt */
+	}
+}
+
+static unsigned
+sum_u32(const struct bench_shared *sh, unsigned workers, size_t offset)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < workers; i++)
+		n += atomic_load((_Atomic uint32_t *)((char *)&sh->w[i] + offset));
+	return n;
+}
+
+/* Wait until f(sum) holds, polling every ms; false on timeout. */
+static bool
+wait_count(const struct bench_shared *sh, unsigned workers, size_t offset, unsigned want,
+    bool at_least, uint64_t deadline, unsigned poll_ms)
+{
+	for (;;) {
+		unsigned n = sum_u32(sh, workers, offset);
+
+		if (at_least ? n >= want : n <= want)
+			return true;
+		if (bench_now_ns() > deadline)
+			return false;
+		nap_ms(poll_ms);
+	}
+}
+
+/* One non-blocking TCP connect to the address, waiting at most PROBE_MS. */
+static bool
+probe(const struct bench_opts *o)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	struct pollfd pfd;
+	int fd, err = 0;
+	socklen_t elen = sizeof(err);
+	bool ok = false;
+
+	memset(&ss, 0, sizeof(ss));
+	if (strchr(o->host, ':') != NULL) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons(o->port);
+		if (inet_pton(AF_INET6, o->host, &a->sin6_addr) != 1)
+			return false;
+		len = sizeof(*a);
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+
+		a->sin_family = AF_INET;
+		a->sin_port = htons(o->port);
+		if (inet_pton(AF_INET, o->host, &a->sin_addr) != 1)
+			return false;
+		len = sizeof(*a);
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	if (connect(fd, (struct sockaddr *)&ss, len) == 0) {
+		ok = true;
+	} else if (errno == EINPROGRESS) {
+		pfd.fd = fd;
+		pfd.events = POLLOUT;
+		/* no answer in time = backlog full or nobody there yet: try again later */
+		if (poll(&pfd, 1, PROBE_MS) == 1 &&
+		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) == 0 && err == 0)
+			ok = true;
+	}
+	close(fd);
+	return ok;
+}
+
+static pid_t
+read_pid_file(const char *path)
+{
+	FILE *f;
+	long v = 0;
+
+	if (path == NULL)
+		return 0;
+	for (int tries = 0; tries < 100; tries++) {
+		f = fopen(path, "r");
+		if (f != NULL) {
+			int n = fscanf(f, "%ld", &v);
+
+			fclose(f);
+			if (n == 1 && v > 0)
+				return (pid_t)v;
+		}
+		nap_ms(10);
+	}
+	return 0;
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double
+at_ms(const uint64_t *v, size_t n, double q)
+{
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	i = (size_t)(q * (double)(n - 1) + 0.5);
+	return (double)v[i] / 1e6;
+}
+
+int
+failover_run(const struct bench_opts *o, struct bench_shared *sh, const pid_t *pids,
+    unsigned workers)
+{
+	unsigned total = o->clusters * o->nodes, revoted, refused = 0, timeouts = 0;
+	uint64_t limit = (uint64_t)o->failover_timeout_s * NS_PER_S;
+	uint64_t t_ready, t_lost, t0, t_all, handshakes = 0, *lat;
+	struct proc_sample b0 = { 0 }, b1 = { 0 };
+	double bench_cpu = 0, span_s, cpu_s = -1;
+	size_t n = 0;
+	pid_t qpid;
+	int fd;
+
+	if (!wait_count(sh, workers, offsetof(struct worker_stats, acked), total, true,
+	    bench_now_ns() + limit, 10)) {
+		fprintf(stderr, "qnetd-bench: failover: only %u of %u clients hold ACK\n",
+		    sum_u32(sh, workers, offsetof(struct worker_stats, acked)), total);
+		bench_stop_workers(sh, pids, workers);
+		return 1;
+	}
+	atomic_store(&sh->phase, PHASE_FAILOVER);
+	nap_ms(100);	/* the workers poll the phase every 20 ms */
+	t_ready = bench_now_ns();
+	if (o->failover_ready_file != NULL) {
+		fd = open(o->failover_ready_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			perror("qnetd-bench: failover ready file");
+			bench_stop_workers(sh, pids, workers);
+			return 1;
+		}
+		close(fd);
+	}
+	printf("failover: %u clients hold ACK; waiting for qnetd to go away\n", total);
+	fflush(stdout);
+	if (!wait_count(sh, workers, offsetof(struct worker_stats, connected), 0, false,
+	    t_ready + limit, 1)) {
+		fprintf(stderr, "qnetd-bench: failover: the clients did not lose qnetd\n");
+		bench_stop_workers(sh, pids, workers);
+		return 1;
+	}
+	t_lost = bench_now_ns();
+	/* time zero: the first TCP connect that gets through, ours or a client's */
+	for (;;) {
+		if (probe(o))
+			break;
+		if (sum_u32(sh, workers, offsetof(struct worker_stats, connected)) > 0)
+			break;
+		if (bench_now_ns() - t_lost > limit) {
+			fprintf(stderr, "qnetd-bench: failover: nobody listened within %u s\n",
+			    o->failover_timeout_s);
+			bench_stop_workers(sh, pids, workers);
+			return 1;
+		}
+		nap_ms(PROBE_MS);
+	}
+	t0 = bench_now_ns();
+	qpid = read_pid_file(o->failover_pid_file);
+	proc_sample(qpid, &b0);
+	for (;;) {
+		uint64_t now = bench_now_ns();
+
+		revoted = sum_u32(sh, workers, offsetof(struct worker_stats, revoted));
+		if (revoted >= total || now - t0 > limit)
+			break;
+		nap_ms(5);
+	}
+	t_all = bench_now_ns();
+	proc_sample(qpid, &b1);
+	bench_stop_workers(sh, pids, workers);
+
+	lat = calloc(total ? total : 1, sizeof(*lat));
+	if (lat == NULL) {
+		perror("qnetd-bench: calloc");
+		return 1;
+	}
+	for (unsigned i = 0; i < total; i++)
+		if (sh->revote_ns[i] != 0)
+			lat[n++] = sh->revote_ns[i] > t0 ? sh->revote_ns[i] - t0 : 0;
+	qsort(lat, n, sizeof(*lat), cmp_u64);
+	if (n > 0)
+		t_all = t0 + lat[n - 1];	/* the last vote, not when we noticed it */
+	for (unsigned i = 0; i < workers; i++) {
+		handshakes += sh->w[i].fo_handshakes;
+		refused += (unsigned)sh->w[i].fo_refused;
+		timeouts += (unsigned)sh->w[i].fo_timeouts;
+		bench_cpu += sh->w[i].fo_cpu_s > 0 ? sh->w[i].fo_cpu_s : 0;
+	}
+	span_s = (double)(t_all - t0) / 1e9;
+	if (b0.ok && b1.ok)
+		cpu_s = b1.cpu_s - b0.cpu_s;
+	printf("failover: lost after %.0f ms; new qnetd reached %.0f ms later "
+	    "(first TCP connect through, probed every %d ms)\n",
+	    (double)(t_lost - t_ready) / 1e6, (double)(t0 - t_lost) / 1e6, PROBE_MS);
+	printf("failover: %zu/%u clients hold ACK again, the last %.0f ms after time zero; "
+	    "per client p50 %.0f ms p99 %.0f ms max %.0f ms\n", n, total,
+	    (double)(t_all - t0) / 1e6, at_ms(lat, n, 0.5), at_ms(lat, n, 0.99),
+	    at_ms(lat, n, 1.0));
+	printf("failover: %llu handshakes (%.0f/s until the last vote), %u refused connects, "
+	    "%u connect timeouts; new qnetd CPU %.2f s (%.0f%% of a core) in that time; "
+	    "bench workers %.2f CPU s\n", (unsigned long long)handshakes,
+	    span_s > 0 ? (double)handshakes / span_s : 0, refused, timeouts, cpu_s,
+	    span_s > 0 && cpu_s >= 0 ? 100.0 * cpu_s / span_s : 0, bench_cpu);
+	printf("RESULT mode=failover clients=%u revoted=%zu lost_ms=%.0f all_ms=%.0f "
+	    "p50_ms=%.0f p99_ms=%.0f max_ms=%.0f handshakes=%llu hs_per_s=%.0f refused=%u "
+	    "timeouts=%u qnetd_cpu_s=%.2f qnetd_cpu_pct=%.0f bench_cpu_s=%.2f "
+	    "refused_retry_ms=%u-%u\n", total, n, (double)(t_lost - t_ready) / 1e6,
+	    (double)(t_all - t0) / 1e6, at_ms(lat, n, 0.5), at_ms(lat, n, 0.99),
+	    at_ms(lat, n, 1.0), (unsigned long long)handshakes,
+	    span_s > 0 ? (double)handshakes / span_s : 0, refused, timeouts, cpu_s,
+	    span_s > 0 && cpu_s >= 0 ? 100.0 * cpu_s / span_s : 0, bench_cpu,
+	    o->refused_min_ms, o->refused_max_ms);
+	free(lat);
+	return n == total ? 0 : 1;
+}

@@ -512,7 +512,8 @@ leftovers() {	# what of those paths still exists, without the shared directories
 	while read -r p; do
 		case $p in /. | /etc | /etc/default | /lib | /lib/systemd | /lib/systemd/system | \
 		    /usr | /usr/bin | /usr/sbin | /usr/lib | /usr/lib/sysusers.d | /usr/lib/tmpfiles.d | /usr/share | \
-		    /usr/share/doc | /usr/share/man | /usr/share/man/man8 | /etc/corosync) continue ;;
+		    /usr/share/doc | /usr/share/man | /usr/share/man/man8 | /etc/corosync | \
+		    /usr/lib/ocf | /usr/lib/ocf/resource.d) continue ;;	# resource-agents (pcs, crmsh) has them
 		esac
 		if [ -e "$root$p" ] || [ -L "$root$p" ]; then echo "$p"; fi
 	done <"$dir/paths"

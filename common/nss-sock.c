@@ -17,7 +17,9 @@
 #include <secerr.h>
 #include <secder.h>
 #include <secitem.h>
+#include <sechash.h>
 
+#include "cert-cache.h"
 #include "nss-sock.h"
 
 const char *
@@ -271,18 +273,66 @@ has_ssl_layer(PRFileDesc *fd)
 	return ssl_layer != PR_INVALID_IO_LAYER && PR_GetIdentitiesLayer(fd, ssl_layer) != NULL;
 }
 
+/*
+ * The client certificate's chain is verified by NSS's own
+ * SSL_AuthCertificate, as without this hook; a certificate that passed is
+ * then remembered (common/cert-cache.h) so that the other nodes of its
+ * cluster, reconnecting in the same storm, skip the database searches of
+ * the chain walk. A failure is never remembered. Proof that the peer holds
+ * the certificate's key is checked by the TLS layer for every handshake.
+ */
+static SECStatus
+server_auth_certificate(void *arg, PRFileDesc *fd, PRBool check_sig, PRBool is_server)
+{
+	struct nss_server_tls *tls = arg;
+	CERTCertificate *cert = SSL_PeerCertificate(fd);
+	uint8_t digest[CERT_CACHE_DIGEST_LEN];
+	bool have_digest = false;
+	PRTime now = PR_Now(), not_before, not_after, until;
+	SECStatus rv;
+
+	if (cert != NULL && tls->verified != NULL &&
+	    HASH_HashBuf(HASH_AlgSHA256, digest, cert->derCert.data, cert->derCert.len) ==
+	    SECSuccess) {
+		have_digest = true;
+		if (cert_cache_holds(tls->verified, digest, now)) {
+			CERT_DestroyCertificate(cert);
+			return SECSuccess;
+		}
+	}
+	rv = SSL_AuthCertificate(CERT_GetDefaultCertDB(), fd, check_sig, is_server);
+	if (rv == SECSuccess) {
+		tls->chains_verified++;
+		if (have_digest && CERT_GetCertTimes(cert, &not_before, &not_after) == SECSuccess) {
+			until = now + (PRTime)NSS_VERIFIED_CERT_TTL_S * PR_USEC_PER_SEC;
+			/* a failed insert only costs the next handshake a full verification */
+			(void)cert_cache_remember(tls->verified, digest,
+			    not_after < until ? not_after : until);
+		}
+	}
+	if (cert != NULL)
+		CERT_DestroyCertificate(cert);
+	return rv;
+}
+
 int
 nss_server_tls_load(struct nss_server_tls *tls, const char *nickname,
-    bool require_client_cert)
+    bool require_client_cert, uint32_t verified_cache_size)
 {
 	memset(tls, 0, sizeof(*tls));
+	if (verified_cache_size > 0) {
+		tls->verified = cert_cache_create(verified_cache_size);
+		if (tls->verified == NULL)
+			return -ENOMEM;
+	}
 	tls->cert = PK11_FindCertFromNickname(nickname, NULL);
-	if (tls->cert == NULL)
+	if (tls->cert == NULL) {
+		nss_server_tls_fini(tls);
 		return -ENOENT;
+	}
 	tls->key = PK11_FindKeyByAnyCert(tls->cert, NULL);
 	if (tls->key == NULL) {
-		CERT_DestroyCertificate(tls->cert);
-		tls->cert = NULL;
+		nss_server_tls_fini(tls);
 		return -ENOKEY;
 	}
 	tls->require_client_cert = require_client_cert;
@@ -309,7 +359,8 @@ nss_server_tls_load(struct nss_server_tls *tls, const char *nickname,
 	    SSL_OptionSet(tls->model, SSL_REQUEST_CERTIFICATE,
 		require_client_cert ? PR_TRUE : PR_FALSE) != SECSuccess ||
 	    SSL_OptionSet(tls->model, SSL_REQUIRE_CERTIFICATE,
-		require_client_cert ? PR_TRUE : PR_FALSE) != SECSuccess)
+		require_client_cert ? PR_TRUE : PR_FALSE) != SECSuccess ||
+	    SSL_AuthCertificateHook(tls->model, server_auth_certificate, tls) != SECSuccess)
 		goto fail;
 	return 0;
 fail:
@@ -326,6 +377,7 @@ nss_server_tls_fini(struct nss_server_tls *tls)
 		SECKEY_DestroyPrivateKey(tls->key);
 	if (tls->cert != NULL)
 		CERT_DestroyCertificate(tls->cert);
+	cert_cache_destroy(tls->verified);
 	memset(tls, 0, sizeof(*tls));
 }
 

@@ -45,14 +45,23 @@ int	nss_sock_native_fd(PRFileDesc *fd);
 int	nss_sock_adopt(int native_fd, PRFileDesc **out);
 
 /* Server side TLS: loaded once, shared by all clients. */
+struct cert_cache;
 struct nss_server_tls {
 	PRFileDesc		*model;		/* configured once, imported per connection */
 	CERTCertificate		*cert;
 	SECKEYPrivateKey	*key;
 	bool			 require_client_cert;
+	struct cert_cache	*verified;	/* NULL: every chain verified in full */
+	uint64_t		 chains_verified;	/* full verifications that passed */
 };
+/*
+ * Client certificates whose chain verified are taken as verified for
+ * NSS_VERIFIED_CERT_TTL_S (or until they expire, if sooner); at most
+ * verified_cache_size of them (0: no cache). See common/cert-cache.h.
+ */
+#define NSS_VERIFIED_CERT_TTL_S	60
 int	nss_server_tls_load(struct nss_server_tls *tls, const char *nickname,
-	    bool require_client_cert);
+	    bool require_client_cert, uint32_t verified_cache_size);
 void	nss_server_tls_fini(struct nss_server_tls *tls);
 /* Wrap *fd in TLS server mode; the handshake runs inside later recv/send. */
 int	nss_sock_start_tls_server(PRFileDesc **fd, const struct nss_server_tls *tls);

@@ -41,6 +41,8 @@ struct qnetd_stats {
 	uint64_t	tls_handshakes_unplaced;	/* no place for it (accept-gate.h) */
 	uint64_t	tls_places_released;	/* place lost before the handshake ended */
 	uint64_t	tls_places_used;	/* a gauge, but sums across workers all the same */
+	uint64_t	client_chains_verified;	/* from inst->tls (common/nss-sock.h) */
+	uint64_t	client_cert_cache_hits;
 	uint64_t	decode_errors;
 	/* the event hooks' figures (common/hooks.h), copied in by shard_totals_of() */
 	uint64_t	hooks_dropped;

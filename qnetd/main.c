@@ -98,7 +98,8 @@ setup_tls(struct qnetd_instance *inst)
 		    nss_sock_error());
 		return -1;
 	}
-	r = nss_server_tls_load(&inst->tls, s->cert_nickname, s->client_cert_required);
+	r = nss_server_tls_load(&inst->tls, s->cert_nickname, s->client_cert_required,
+	    s->client_cert_cache_size);
 	if (r != 0) {
 		qb_log(LOG_ERR, "cannot load certificate \"%s\" and its key from %s: %s",
 		    s->cert_nickname, s->nss_db_dir, nss_sock_error());

@@ -40,6 +40,7 @@ qnetd_settings_defaults(struct qnetd_settings *s)
 	s->event_hook_max_running = 16;
 	s->worker_processes = 1;
 	s->explain_journal_size = 32;
+	s->client_cert_cache_size = 4096;
 }
 
 static char **
@@ -99,6 +100,8 @@ static const struct u32_setting u32_settings[] = {
 	    QNETD_MAX_WORKER_PROCESSES },
 	{ "explain_journal_size", offsetof(struct qnetd_settings, explain_journal_size), 0,
 	    QNETD_MAX_EXPLAIN_JOURNAL },
+	{ "client_cert_cache_size", offsetof(struct qnetd_settings, client_cert_cache_size), 0,
+	    QNETD_MAX_CLIENT_CERT_CACHE },
 };
 
 int

@@ -16,6 +16,7 @@
 #define QNETD_DEFAULT_SOCKET_FILE	"/var/run/corosync-qnetd/corosync-qnetd.sock"
 #define QNETD_MAX_WORKER_PROCESSES	64
 #define QNETD_MAX_EXPLAIN_JOURNAL	1024
+#define QNETD_MAX_CLIENT_CERT_CACHE	1048576
 
 enum qnetd_tls { QNETD_TLS_OFF = 0, QNETD_TLS_ON = 1, QNETD_TLS_REQUIRED = 2 };
 
@@ -59,6 +60,8 @@ struct qnetd_settings {
 	uint32_t	 worker_processes;
 	/* ours: decisions each cluster keeps for qnetd-tool --explain; 0: none */
 	uint32_t	 explain_journal_size;
+	/* ours: verified client certificates remembered (common/cert-cache.h); 0: none */
+	uint32_t	 client_cert_cache_size;
 };
 
 enum qnetd_settings_action {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/cert-cache.h"
 #include "common/hooks.h"
 #include "shard-totals.h"
 
@@ -19,6 +20,8 @@ shard_totals_of(const struct qnetd_instance *inst, struct qnetd_totals *t)
 	t->stats.tls_handshakes_unplaced = inst->gate.unplaced_total;
 	t->stats.tls_places_released = inst->gate.released_total;
 	t->stats.tls_places_used = inst->gate.places_used;
+	t->stats.client_chains_verified = inst->tls.chains_verified;
+	t->stats.client_cert_cache_hits = cert_cache_hits(inst->tls.verified);
 	t->stats.hooks_dropped = hooks_dropped(inst->hooks);
 	t->stats.hooks_timed_out = hooks_timed_out(inst->hooks);
 	t->stats.hooks_running = hooks_running(inst->hooks);

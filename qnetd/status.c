@@ -497,6 +497,13 @@ qnetd_metrics_write(const struct qnetd_instance *inst, const struct qnetd_totals
 		{ "qnetd_client_cert_failures_total",
 		    "Clients dropped for a missing or mismatched certificate.",
 		    offsetof(struct qnetd_stats, cert_check_failures) },
+		{ "qnetd_client_chains_verified_total",
+		    "Client certificate chains verified in full (and passed).",
+		    offsetof(struct qnetd_stats, client_chains_verified) },
+		{ "qnetd_client_cert_cache_hits_total",
+		    "TLS handshakes whose client certificate had passed verification within "
+		    "the last minute (client_cert_cache_size).",
+		    offsetof(struct qnetd_stats, client_cert_cache_hits) },
 		{ "qnetd_decode_errors_total", "Messages that could not be decoded.",
 		    offsetof(struct qnetd_stats, decode_errors) },
 		{ "qnetd_tls_handshakes_without_place_total",

@@ -204,6 +204,17 @@ def case_foreign_cert(a):
     return "certificate for another cluster announcing %s: dropped" % a.cluster
 
 
+def case_untrusted_cert(a):
+    """A certificate naming our cluster, issued by a CA that carries our
+    CA's name but not its key: the chain does not verify, so no INIT may be
+    served, however often it is tried (a failed verification is never
+    remembered by the server's cache of verified certificates)."""
+    c = tls_session(a, a.cluster, a.cert)
+    if c is not None and not send_init_expect_drop(c, 9):
+        raise AssertionError("a certificate of an untrusted CA was served")
+    return "certificate of an untrusted CA announcing %s: refused" % a.cluster
+
+
 def case_rename_after_tls(a):
     """The certificate of --cluster passes its check (first message over TLS),
     then a PREINIT names --target: the server must drop us, not let that
@@ -427,6 +438,7 @@ CASES = {
     "no-client-cert": case_no_client_cert,
     "foreign-cert": case_foreign_cert,
     "own-cert": case_own_cert,
+    "untrusted-cert": case_untrusted_cert,
     "rename-after-tls": case_rename_after_tls,
     "init-code": case_init_code,
     "slowloris": case_slowloris,

@@ -110,7 +110,44 @@ make_pems() {
 	openssl x509 -inform DER -in "$crt" -out "$c/other.pem" >>"$log" 2>&1 ||
 		lab_die "setup: cannot read cluster-$OTHER_CLUSTER.crt"
 	cat "$c/other.key" >>"$c/other.pem"
-	lab_log "PEM files ready: real.pem (cluster $LAB_CLUSTER), other.pem ($OTHER_CLUSTER)"
+	# A CA with our CA's name ("CN=QNet CA") but its own key, and a certificate
+	# it issued for our cluster: only a signature check tells them apart.
+	{
+		openssl req -x509 -newkey rsa:2048 -nodes -keyout "$c/fake-ca.key" \
+		    -subj "/CN=QNet CA" -days 30 -addext basicConstraints=critical,CA:TRUE \
+		    -out "$c/fake-ca.pem" &&
+		openssl req -new -newkey rsa:2048 -nodes -keyout "$c/untrusted.key" \
+		    -subj "/CN=$LAB_CLUSTER" -out "$c/untrusted.csr" &&
+		openssl x509 -req -in "$c/untrusted.csr" -CA "$c/fake-ca.pem" \
+		    -CAkey "$c/fake-ca.key" -set_serial 102 -days 30 -out "$c/untrusted.pem" &&
+		cat "$c/untrusted.key" >>"$c/untrusted.pem"
+	} >>"$log" 2>&1 || lab_die "setup: openssl cannot make the untrusted certificate"
+	lab_log "PEM files ready: real.pem (cluster $LAB_CLUSTER), other.pem ($OTHER_CLUSTER)," \
+	    "untrusted.pem ($LAB_CLUSTER, from another CA named QNet CA)"
+}
+
+# One counter of qnetd-tool --metrics.
+metric() {
+	lab_qnetd_tool --metrics 2>/dev/null | awk -v m="$1" '$1 == m { print $2 }'
+}
+
+# Client certificates verified once are remembered (common/cert-cache.h):
+# the same certificate twice within a minute costs one chain verification,
+# and the untrusted one, tried twice, is refused twice and never counted.
+cert_cache_case() {
+	local h0 v0 h1 v1
+	h0=$(metric qnetd_client_cert_cache_hits_total)
+	v0=$(metric qnetd_client_chains_verified_total)
+	hostile own-cert --cert "$CERTS/other.pem" --cluster "$OTHER_CLUSTER" &&
+		hostile own-cert --cert "$CERTS/other.pem" --cluster "$OTHER_CLUSTER" ||
+		return 1
+	hostile untrusted-cert --cert "$CERTS/untrusted.pem" --node 9 &&
+		hostile untrusted-cert --cert "$CERTS/untrusted.pem" --node 9 || return 1
+	h1=$(metric qnetd_client_cert_cache_hits_total)
+	v1=$(metric qnetd_client_chains_verified_total)
+	echo "# cache hits $h0 -> $h1, chains verified $v0 -> $v1"
+	[[ -n $h0 && -n $v0 && -n $h1 && -n $v1 ]] &&
+		((h1 - h0 >= 1 && v1 - v0 <= 1 && (h1 - h0) + (v1 - v0) == 2))
 }
 
 # The TLS-off qnetd runs with few descriptors (OFF_NOFILE), for the exhaustion case.
@@ -255,6 +292,10 @@ hostile_case "$OTHER_CLUSTER's certificate announcing $LAB_CLUSTER: disconnected
     foreign-cert --cert "$CERTS/other.pem" --node 9
 hostile_case "$OTHER_CLUSTER's verified TLS session renamed to $LAB_CLUSTER by PREINIT: disconnected" \
     rename-after-tls --cert "$CERTS/other.pem" --cluster "$OTHER_CLUSTER" --target "$LAB_CLUSTER"
+hostile_case "certificate for $LAB_CLUSTER from another CA named QNet CA: refused" \
+    untrusted-cert --cert "$CERTS/untrusted.pem" --node 9
+check "verified certificates remembered a minute: one verification for two handshakes, untrusted one refused twice" \
+    cert_cache_case
 
 # --------------------------------------------------------------------------------------
 # the real cluster's own certificate, inconsistent INITs

@@ -91,6 +91,11 @@ has_key() {
     certutil -K -d "$1" -f "$1/pwdfile.txt" | grep -F "$2"
 }
 
+# key_type DB NICK TYPE: certutil -K lists NICK's private key as TYPE (rsa, ec)
+key_type() {
+    certutil -K -d "$1" -f "$1/pwdfile.txt" | grep -E "^< *[0-9]+> $3 .*:$2\$"
+}
+
 valid() {
     certutil -V -d "$1" -n "$2" -u "$3" | grep -x 'certutil: certificate is valid'
 }
@@ -167,6 +172,11 @@ qnetd_ok() {
         "field '$db' 'QNet CA' 'Serial Number' '101 (0x65)' &&
          field '$db' 'QNetd Cert' 'Serial Number' '102 (0x66)'"
     check "$tag: QNetd Cert valid as SSL server" valid "$db" "QNetd Cert" V
+    # ours makes an ECDSA server key (man qnetd-certutil), Debian's certutil's RSA default
+    local srv_key=ec
+    [ "$tag" = debian ] && srv_key=rsa
+    check "$tag: QNetd Cert's key is $srv_key, the CA's rsa" eval \
+        "key_type '$db' 'QNetd Cert' $srv_key && key_type '$db' 'QNet CA' rsa"
     check "$tag: QNet CA valid as SSL CA" valid "$db" "QNet CA" L
 }
 

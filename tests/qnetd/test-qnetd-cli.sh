@@ -77,6 +77,11 @@ for _ in $(seq 50); do "$TOOL" -s -p "$sock" >/dev/null 2>&1 && break; sleep 0.1
 
 check "READY=1 is sent to NOTIFY_SOCKET" eval 'sleep 0.2; grep -qx "READY=1" "$dir/notify.out"'
 check "pid file holds our pid" eval '[[ $(cat "$dir/q.pid") == "$qnetd_pid" ]]'
+# listen_backlog defaults to 4096 (man qnetd), as far as the kernel's somaxconn allows
+listen_backlog() { ss -Hltn "sport = :$port" | awk '{ print $3; exit }'; }
+check "the listening socket's backlog is 4096 (or somaxconn, if lower)" eval \
+    'max=$(cat /proc/sys/net/core/somaxconn); want=$((max < 4096 ? max : 4096));
+     echo "# backlog $(listen_backlog), want $want"; [[ $(listen_backlog) == "$want" ]]'
 check "a second instance refuses the held lock" eval \
     '"$QNETD" -f -s off -p "$port" -S "$adv" 2>&1 | grep -qi "another instance"'
 check "qnetd-tool -s shows the wildcard address and TLS off" eval \

@@ -49,6 +49,9 @@ struct bench_opts {
 	unsigned	 refused_max_ms;
 	unsigned	 lost_retry_max_ms;	/* after a lost connection: random() % this */
 	unsigned	 connect_timeout_ms;	/* qdevice's connect timer */
+
+	/* --storm (failover.c): qnetd listens, every client connects at once, paced as above */
+	bool		 storm;
 };
 
 /*
@@ -121,6 +124,14 @@ struct worker_stats {
 	uint64_t		fo_handshakes;	/* INIT_REPLY ok during the failover */
 	uint64_t		fo_refused;	/* connects refused during the failover */
 	uint64_t		fo_timeouts;	/* connect timer expiries during the failover */
+	uint64_t		fo_tls_done;	/* TLS handshakes completed (client side) */
+	uint64_t		fo_tls_abandoned;	/* ... of them closed before their vote */
+
+	/* the first TLS handshake's parameters (IANA code points) */
+	bool			tls_info_set;
+	uint16_t		tls_version;
+	uint16_t		tls_group;	/* key exchange group */
+	uint16_t		tls_sig_scheme;	/* the server's signature */
 	double			fo_cpu_s;	/* this worker's own CPU time in the failover */
 };
 
@@ -139,12 +150,17 @@ int	bench_worker_run(const struct bench_opts *o, struct bench_shared *sh, unsign
  * (docs/protocol.md 2.10): after a lost connection, after a refused
  * connect, after the connect timer fired before TCP was up. rnd is random.
  */
+struct proc_sample;
+
 enum failover_retry { RETRY_LOST, RETRY_REFUSED, RETRY_TIMED_OUT };
 uint64_t	failover_retry_delay_ns(const struct bench_opts *o, enum failover_retry why,
 		    uint64_t rnd);
 /* failover.c: the parent's part: wait for the loss, probe, wait for the votes, report. */
 int		failover_run(const struct bench_opts *o, struct bench_shared *sh, const pid_t *pids,
 		    unsigned workers);
+/* failover.c: --storm, the parent's part once the workers run: wait for the votes, report. */
+int		storm_run(const struct bench_opts *o, struct bench_shared *sh, const pid_t *pids,
+		    unsigned workers, const struct proc_sample *before);
 /* qnetd-bench.c: tell the workers to stop and reap them (bounded). */
 void		bench_stop_workers(struct bench_shared *sh, const pid_t *pids, unsigned workers);
 

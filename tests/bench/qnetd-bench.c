@@ -45,7 +45,8 @@ usage(FILE *f)
 	    "  --hb-ms N               heartbeat interval sent in INIT (default 1000)\n"
 	    "  --duration S            measurement window in seconds (default 30)\n"
 	    "  --tls | --no-tls        STARTTLS with a client certificate, or plaintext (default --tls)\n"
-	    "  --nssdb DIR             client NSS DB with \"Cluster Cert\" (default /etc/corosync/qdevice/net/nssdb)\n"
+	    "  --nssdb DIR             client NSS DB with \"Cluster Cert\" (default /etc/corosync/qdevice/net/nssdb);\n"
+	    "                          \"%%u\" in DIR: the worker's index (a DB per worker)\n"
 	    "  --qnetd-pid PID         sample CPU time and RSS of this process and its children\n"
 	    "  --partition-every S     membership changes: every S seconds (0 = off; default 5)\n"
 	    "  --partition-frac F      ... in this share of the clusters (default 0.1)\n"
@@ -67,7 +68,10 @@ usage(FILE *f)
 	    "  --refused-retry-ms A-B  after a refused connect retry in A..B ms (default 500-1500;\n"
 	    "                          upstream qdevice: the connect timeout, 8000)\n"
 	    "  --lost-retry-max-ms N   after a lost connection wait random() %% N ms (default 4500)\n"
-	    "  --connect-timeout-ms N  qdevice's connect timer in the failover (default 8000)\n",
+	    "  --connect-timeout-ms N  qdevice's connect timer in the failover (default 8000)\n"
+	    "  --storm                 no ramp: every client connects at once to the listening\n"
+	    "                          qnetd, paced as in the failover; time every vote\n"
+	    "                          (bounded by --failover-timeout)\n",
 	    BENCH_MAX_NODES, BENCH_MAX_WORKERS);
 }
 
@@ -77,6 +81,7 @@ enum {
 	OPT_INFLIGHT, OPT_RAMP_TIMEOUT, OPT_SETTLE_TIMEOUT, OPT_SUFFIX, OPT_TLS_CACHE,
 	OPT_NAGLE, OPT_RAMP_STALL, OPT_VERBOSE, OPT_HELP, OPT_FAILOVER, OPT_FO_READY,
 	OPT_FO_PID, OPT_FO_TIMEOUT, OPT_REFUSED_RETRY, OPT_LOST_RETRY, OPT_CONNECT_TIMEOUT,
+	OPT_STORM,
 };
 
 static const struct option long_opts[] = {
@@ -110,6 +115,7 @@ static const struct option long_opts[] = {
 	{ "refused-retry-ms", required_argument, NULL, OPT_REFUSED_RETRY },
 	{ "lost-retry-max-ms", required_argument, NULL, OPT_LOST_RETRY },
 	{ "connect-timeout-ms", required_argument, NULL, OPT_CONNECT_TIMEOUT },
+	{ "storm", no_argument, NULL, OPT_STORM },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -228,6 +234,7 @@ parse_args(int argc, char **argv, struct bench_opts *o)
 		case OPT_REFUSED_RETRY:	bad |= ms_range(optarg, &o->refused_min_ms, &o->refused_max_ms); break;
 		case OPT_LOST_RETRY:	bad |= num("lost-retry-max-ms", optarg, 0, 600000, &o->lost_retry_max_ms); break;
 		case OPT_CONNECT_TIMEOUT: bad |= num("connect-timeout-ms", optarg, 1, 600000, &o->connect_timeout_ms); break;
+		case OPT_STORM:		o->storm = true; break;
 		case OPT_HELP:
 		case 'h':
 			usage(stdout);
@@ -247,6 +254,10 @@ parse_args(int argc, char **argv, struct bench_opts *o)
 	}
 	if (strlen(o->cluster_suffix) > 64) {
 		fprintf(stderr, "qnetd-bench: --cluster-suffix is too long\n");
+		return -1;
+	}
+	if (o->storm && o->failover) {
+		fprintf(stderr, "qnetd-bench: --storm and --failover exclude each other\n");
 		return -1;
 	}
 	if (o->workers > o->clusters)
@@ -411,7 +422,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	memset(sh, 0, sizeof(*sh));
-	atomic_store(&sh->phase, PHASE_RAMP);
+	/* --storm: the workers start in the failover's pacing, nobody holding a vote */
+	atomic_store(&sh->phase, o.storm ? PHASE_FAILOVER : PHASE_RAMP);
 	/* shared with the workers (mapped before they fork): when each client voted again */
 	sh->revote_ns = mmap(NULL, (size_t)(total ? total : 1) * sizeof(uint64_t),
 	    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -447,6 +459,8 @@ main(int argc, char **argv)
 		}
 		pids[i] = p;
 	}
+	if (o.storm)
+		return storm_run(&o, sh, pids, o.workers, &base);
 
 	/* ramp: until everybody is connected (or gave up), bounded */
 	next_progress = t_start + 5 * NS_PER_S;

@@ -14,12 +14,17 @@
 #        tests/bench/run-bench.sh --failover GAP_S [--policies "500-1500 8000"] [--clients ..]
 #            [--servers ..]   (TLS clients lose qnetd (SIGKILL), a new one starts on the
 #            same address, port and NSS DB GAP_S later; per refused-retry policy, see README)
+#        tests/bench/run-bench.sh --storm [--clients ..] [--servers ..] [--connect-timer MS]
+#            (qnetd listens, every TLS client connects at once with qdevice's pacing; time
+#            to every vote, qnetd CPU per handshake against the public-key floor; README)
 # Environment: QNETD_BIN, DEBIAN_QNETD, BENCH_BIN, QNETD_CERTUTIL, QDEVICE_CERTUTIL,
 #   BENCH_RATE / BENCH_INFLIGHT (plaintext connects/s and handshakes at once, 1000 / 200),
 #   BENCH_TLS_RATE / BENCH_TLS_INFLIGHT (TLS, 100 / 16), BENCH_WORKERS (2),
 #   BENCH_EXTRA (more qnetd-bench options), SERVER_EXTRA (more options for both daemons),
 #   BENCH_RAMP_TIMEOUT (s to connect everybody, 300; TLS 10,000 needs ~700 here without
-#   workers), OURS_WORKERS (our qnetd's -S worker_processes, 1).
+#   workers), OURS_WORKERS (our qnetd's -S worker_processes, 1; --storm runs ours with 1
+#   process and, when > 1, again with this many), STORM_TIMEOUT (s until every vote, 300),
+#   NSS_FLOOR_BIN (the NSS floor program, built by make bench).
 
 set -uo pipefail
 
@@ -38,6 +43,8 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 : "${SERVER_EXTRA:=}"
 : "${BENCH_RAMP_TIMEOUT:=300}"
 : "${OURS_WORKERS:=1}"	# our qnetd's -S worker_processes
+: "${STORM_TIMEOUT:=300}"
+: "${NSS_FLOOR_BIN:=$(dirname "$BENCH_BIN")/nss-floor}"
 
 CLIENTS="1000 5000 10000 20000"
 MODES="plain tls"
@@ -51,10 +58,12 @@ KEEP=0
 TABLE_FROM=""
 FAILOVER_GAP=""			# --failover: seconds between the kill and the new qnetd
 POLICIES="500-1500 8000"	# refused-connect retry: ours, upstream's connect timer
+STORM=0				# --storm: everybody connects at once to a listening qnetd
+CONNECT_TIMER=60000		# --storm: qdevice's connect timer (8000 there); long to measure throughput
 CLUSTER_SUFFIX=.bench.test	# the client certificate is for *.bench.test
 
 usage() {
-	sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'
 	exit "${1:-0}"
 }
 
@@ -73,6 +82,8 @@ while [ $# -gt 0 ]; do
 	--table-from)	TABLE_FROM=$2; shift;;
 	--failover)	FAILOVER_GAP=$2; shift;;
 	--policies)	POLICIES=$2; shift;;
+	--storm)	STORM=1;;
+	--connect-timer) CONNECT_TIMER=$2; shift;;
 	-h|--help)	usage 0;;
 	*)		echo "run-bench.sh: unknown option $1" >&2; usage 2;;
 	esac
@@ -84,9 +95,9 @@ die() { echo "run-bench.sh: $*" >&2; exit 1; }
 
 server_bin() {
 	case $1 in
-	ours)	echo "$QNETD_BIN";;
+	ours|ours-w*)	echo "$QNETD_BIN";;
 	debian)	echo "$DEBIAN_QNETD";;
-	*)	die "unknown server $1 (ours, debian)";;
+	*)	die "unknown server $1 (ours, ours-wN, debian)";;
 	esac
 }
 
@@ -144,7 +155,187 @@ print_table() {
 	done
 }
 
+# ---- reconnect storm (issue 18) ----
+
+# measure_floor TAG: the public-key floor of one full TLS handshake on
+# qnetd's side, on this machine now, one process, CPU time: openssl's
+# (`openssl speed`: sign/s and verify/s of RSA-2048 and ECDSA P-256, ECDH
+# P-256 and X25519 derives/s) and NSS's own (nss-floor, with qnetd's keys).
+# floor = 1 sign (server key) + 1 verify (CA key: the client certificate's
+# signature) + 1 verify (client key: its CertificateVerify) + 1 ECDH, for
+# P-256 and X25519; pick_floor takes the group the handshakes negotiated.
+measure_floor() {
+	local client=rsa
+	certutil -L -d "$WORK/node-db-0" -n "Cluster Cert" 2>/dev/null | grep -qi 'elliptic curve' && client=ec
+	{
+		openssl speed -seconds 2 rsa2048 ecdsap256 ecdhp256 ecdhx25519 2>/dev/null
+		"$NSS_FLOOR_BIN" -d "$WORK/qnetd-db" -k "$client" -c 300
+	} >"$WORK/$1.floor.txt" 2>&1
+	parse_floor "$1"
+	log "$1: keys server $(val2 "$1" server_key), CA $(val2 "$1" ca_key), client $client; floor P-256 / X25519: openssl $(val2 "$1" floor_ossl_p256_ms) / $(val2 "$1" floor_ossl_x25519_ms) ms, NSS $(val2 "$1" floor_nss_p256_ms) / $(val2 "$1" floor_nss_x25519_ms) ms"
+}
+
+# parse_floor TAG: the figures of $WORK/TAG.floor.txt into R
+parse_floor() {
+	local tag=$1 f=$WORK/$1.floor.txt line kv g sk ck lk rsa_s rsa_v ec_s ec_v p256 x25519
+	read -r rsa_s rsa_v < <(awk '/^rsa 2048 bits/ { print $(NF - 1), $NF }' "$f")
+	read -r ec_s ec_v < <(awk '/ecdsa \(nistp256\)/ { print $(NF - 1), $NF }' "$f")
+	p256=$(awk '/ecdh \(nistp256\)/ { print $NF }' "$f")
+	x25519=$(awk '/ecdh \(X25519\)/ { print $NF }' "$f")
+	line=$(grep '^FLOOR ' "$f")
+	for kv in ${line#FLOOR }; do R["$tag/${kv%%=*}"]=${kv#*=}; done
+	if [ -z "$rsa_v" ] || [ -z "$ec_v" ] || [ -z "$p256" ] || [ -z "$x25519" ] || [ -z "$line" ]; then
+		log "$tag: no openssl speed or nss-floor figures (see $f)"
+		return
+	fi
+	# ms per op of the key types nss-floor found
+	sk=$(awk -v t="$(val2 "$tag" server_key)" -v r="$rsa_s" -v e="$ec_s" 'BEGIN { printf "%.4f", 1000 / (t == "ec" ? e : r) }')
+	ck=$(awk -v t="$(val2 "$tag" ca_key)" -v r="$rsa_v" -v e="$ec_v" 'BEGIN { printf "%.4f", 1000 / (t == "ec" ? e : r) }')
+	lk=$(awk -v t="$(val2 "$tag" client_key)" -v r="$rsa_v" -v e="$ec_v" 'BEGIN { printf "%.4f", 1000 / (t == "ec" ? e : r) }')
+	for g in p256 x25519; do
+		R["$tag/floor_ossl_${g}_ms"]=$(awk -v a="$sk" -v b="$ck" -v c="$lk" \
+		    -v e="$([ $g = p256 ] && echo "$p256" || echo "$x25519")" \
+		    'BEGIN { printf "%.3f", a + b + c + 1000 / e }')
+	done
+	R["$tag/ossl_per_s"]="rsa2048-sign:$rsa_s,rsa2048-verify:$rsa_v,ecdsap256-sign:$ec_s,ecdsap256-verify:$ec_v,ecdhp256:$p256,ecdhx25519:$x25519"
+}
+
+val2() { echo "${R[$1/$2]:--}"; }
+
+# pick_floor TAG: floor_ossl_ms and floor_nss_ms for the group the run negotiated
+pick_floor() {
+	local g
+	case $(val2 "$1" tls_group) in
+	29)	g=x25519;;
+	*)	g=p256;;	# secp256r1 (23), or nothing was negotiated
+	esac
+	R["$1/floor_group"]=$g
+	R["$1/floor_ossl_ms"]=$(val2 "$1" "floor_ossl_${g}_ms")
+	if [ "$g" = x25519 ]; then
+		R["$1/floor_nss_ms"]=$(val2 "$1" floor_nss_x25519_ms)
+	else
+		R["$1/floor_nss_ms"]=$(val2 "$1" floor_nss_p256_ms)
+	fi
+}
+
+
+# run_storm SERVER CLIENTS: qnetd listens; every client connects at once
+# (no rate or in-flight cap in the bench), retries paced as qdevice's
+# (refused: 0.5-1.5 s, lost: random() % 4.5 s, connect timer CONNECT_TIMER);
+# the floor is measured just before, on the same machine.
+run_storm() {
+	local srv=$1 n=$2 port tag clusters adv="" procs=1 out rc w
+	RUN=$((RUN + 1))
+	port=$((PORT + RUN))
+	while listening "$port"; do port=$((port + 1)); done
+	case $srv in
+	ours-w*)	w=${srv#ours-w}; adv=",worker_processes=$w"; procs=$w
+			[ "$BENCH_WORKERS" -lt "$procs" ] && procs=$BENCH_WORKERS;;
+	esac
+	tag="storm-$srv-$n"
+	clusters=$(((n + NODES - 1) / NODES))
+	if [ $((clusters * NODES / procs + 100)) -gt "$FD_LIMIT" ]; then
+		clusters=$(((FD_LIMIT - 100) * procs / NODES))
+		log "$tag: only $((clusters * NODES)) clients fit the open files limit"
+	fi
+	R["$tag/run_clients"]=$((clusters * NODES))
+	measure_floor "$tag"
+	start_server "$srv" "$tag" "$port" "$adv"
+	if ! wait_listening "$port"; then
+		log "$tag: qnetd did not start"; tail -5 "$WORK/$tag.server.log" >&2
+		stop_server; return
+	fi
+	log "$tag: $(server_bin "$srv") pid $SERVER_PID on port $port, $((clusters * NODES)) TLS clients at once, connect timer $CONNECT_TIMER ms, load $(cut -d' ' -f1 /proc/loadavg)"
+	out=$WORK/$tag.bench.txt
+	# shellcheck disable=SC2086
+	timeout $((STORM_TIMEOUT + 120)) "$BENCH_BIN" --host 127.0.0.1 --port "$port" \
+	    --clusters "$clusters" --nodes "$NODES" --hb-ms "$HB_MS" --tls \
+	    --nssdb "$WORK/node-db-%u" --partition-every 0 --workers "$BENCH_WORKERS" \
+	    --cluster-suffix "$CLUSTER_SUFFIX" --qnetd-pid "$SERVER_PID" --storm \
+	    --connect-timeout-ms "$CONNECT_TIMER" --refused-retry-ms 500-1500 \
+	    --failover-timeout "$STORM_TIMEOUT" $BENCH_EXTRA >"$out" 2>"$WORK/$tag.bench.err" &
+	BENCH_PID=$!
+	wait "$BENCH_PID"; rc=$?
+	BENCH_PID=""
+	[ "$rc" = 0 ] || { log "$tag: bench exit $rc"; tail -3 "$WORK/$tag.bench.err" >&2; }
+	kill -0 "$SERVER_PID" 2>/dev/null || log "$tag: qnetd exited during the run: $(tail -2 "$WORK/$tag.server.log")"
+	sed 's/^/    /' "$out" | grep -v RESULT >&2
+	load_storm "$tag"
+	log "$tag: qnetd CPU per handshake / floor ($(val2 "$tag" floor_group)): $(ratio "$(val2 "$tag" cpu_ms_per_hs)" "$(val2 "$tag" floor_ossl_ms)") x openssl's, $(ratio "$(val2 "$tag" cpu_ms_per_hs)" "$(val2 "$tag" floor_nss_ms)") x NSS's"
+	stop_server
+}
+
+# load_storm TAG: the RESULT line of $WORK/TAG.bench.txt into R, and the floor to compare with
+load_storm() {
+	local line kv
+	line=$(grep '^RESULT ' "$WORK/$1.bench.txt")
+	for kv in ${line#RESULT }; do R["$1/${kv%%=*}"]=${kv#*=}; done
+	[ -n "$line" ] && R["$1/run_clients"]=$(val2 "$1" clients)
+	pick_floor "$1"
+}
+
+storm_label() {
+	case $1 in
+	ours)		echo "ours, 1 process";;
+	ours-w*)	echo "ours, ${1#ours-w} worker processes";;
+	debian)		echo "Debian 3.0.3";;
+	*)		echo "$1";;
+	esac
+}
+
+print_storm_table() {
+	local n srv t
+	echo "reconnect storm: qnetd listening, every TLS client ($NODES per cluster, heartbeat $HB_MS ms) connects at once; connect timer $CONNECT_TIMER ms, refused retry 0.5-1.5 s"
+	echo "$(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), shared with the load generator ($BENCH_WORKERS workers; its CPU, the client side of every handshake, in the last column); server options: ${SERVER_EXTRA:-none (listen backlog: the default, ours 4096, Debian's 10)}; net.core.somaxconn $(cat /proc/sys/net/core/somaxconn 2>/dev/null), tcp_max_syn_backlog $(cat /proc/sys/net/ipv4/tcp_max_syn_backlog 2>/dev/null), tcp_syncookies $(cat /proc/sys/net/ipv4/tcp_syncookies 2>/dev/null)"
+	echo "times from the first connect; CPU/handshake = qnetd CPU (all its processes) until the last vote / TLS handshakes completed (abandoned ones included); floor = 1 sign (server key) + 1 verify (CA key) + 1 verify (client key) + 1 ECDH of the negotiated group, one core, measured before each row (RSA = 2048, EC = P-256)"
+	echo
+	echo "| clients | server | voted | all voted s | p50 s | p99 s | max s | handshakes/s | TLS handshakes (abandoned) | qnetd CPU s (% of a core) | CPU ms/handshake | group, keys srv/CA/client | floor openssl ms | x floor | floor NSS ms | x floor | refused | timer expiries | bench CPU s |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+	for n in $CLIENTS; do
+		for srv in $STORM_SERVERS; do
+			t="storm-$srv-$n"
+			[ -n "${R[$t/run_clients]:-}" ] || continue
+			awk -v c="$(val2 "$t" run_clients)" -v s="$(storm_label "$srv")" \
+			    -v rv="$(val2 "$t" revoted)" -v all="$(val2 "$t" all_ms)" \
+			    -v p50="$(val2 "$t" p50_ms)" -v p99="$(val2 "$t" p99_ms)" \
+			    -v mx="$(val2 "$t" max_ms)" -v hs="$(val2 "$t" hs_per_s)" \
+			    -v td="$(val2 "$t" tls_done)" -v ab="$(val2 "$t" tls_abandoned)" \
+			    -v cpu="$(val2 "$t" qnetd_cpu_s)" -v pct="$(val2 "$t" qnetd_cpu_pct)" \
+			    -v per="$(val2 "$t" cpu_ms_per_hs)" -v fo="$(val2 "$t" floor_ossl_ms)" \
+			    -v fn="$(val2 "$t" floor_nss_ms)" -v rf="$(val2 "$t" refused)" \
+			    -v to="$(val2 "$t" timeouts)" -v bc="$(val2 "$t" bench_cpu_s)" -v g="$(val2 "$t" floor_group), $(val2 "$t" server_key)/$(val2 "$t" ca_key)/$(val2 "$t" client_key)" '
+			    function s_(x) { return x == "-" ? x : sprintf("%.1f", x / 1000) }
+			    function r_(a, b) { return (a == "-" || b == "-" || b + 0 <= 0 || a + 0 < 0) ? "-" : sprintf("%.1f", a / b) }
+			    BEGIN {
+				voted = (rv == "-") ? "-" : rv (rv + 0 < c + 0 ? " of " c : "")
+				if (rv != "-" && rv + 0 < c + 0) all = "-"
+				printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s (%s) | %s (%s%%) | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+				    c, s, voted, s_(all), s_(p50), s_(p99), s_(mx), hs, td, ab, cpu, pct,
+				    per, g, fo, r_(per, fo), fn, r_(per, fn), rf, to, bc }'
+		done
+	done
+}
+
 # --table-from: only print the table of an earlier run kept with --keep
+if [ -n "$TABLE_FROM" ] && compgen -G "$TABLE_FROM/storm-*.bench.txt" >/dev/null; then
+	WORK=$TABLE_FROM CLIENTS="" STORM_SERVERS=""
+	for f in "$TABLE_FROM"/storm-*.bench.txt; do
+		t=$(basename "$f" .bench.txt)
+		n=${t##*-} srv=${t#storm-} srv=${srv%-*}
+		parse_floor "$t"
+		load_storm "$t"
+		case " $CLIENTS " in *" $n "*) ;; *) CLIENTS="$CLIENTS $n";; esac
+		case " $STORM_SERVERS " in *" $srv "*) ;; *) STORM_SERVERS="$STORM_SERVERS $srv";; esac
+	done
+	CLIENTS=$(tr ' ' '\n' <<<"$CLIENTS" | sort -n | xargs)
+	# ours, then ours-wN by N, then the rest (debian)
+	STORM_SERVERS=$(tr ' ' '\n' <<<"$STORM_SERVERS" | awk 'NF { k = $0 == "ours" ? 0 : $0 ~ /^ours-w/ ? 1 : 2
+	    printf "%d %09d %s\n", k, k == 1 ? substr($0, 7) : 0, $0 }' | sort | cut -d' ' -f3 | xargs)
+	HB_MS=$(grep -o 'heartbeat [0-9]*' "$f" | head -1 | cut -d' ' -f2)
+	CONNECT_TIMER=$(val2 "$t" connect_timer_ms) SERVER_EXTRA="(see the run's log)"
+	print_storm_table
+	exit 0
+fi
 if [ -n "$TABLE_FROM" ]; then
 	declare -A R
 	CLIENTS="" MODES="" SERVERS=""
@@ -168,10 +359,12 @@ fi
 for s in $SERVERS; do
 	[ -x "$(server_bin "$s")" ] || die "$s server $(server_bin "$s") is not executable"
 done
-if [ ! -x "$BENCH_BIN" ]; then
-	log "building qnetd-bench (make -C $TOP/build bench)"
+if [ ! -x "$BENCH_BIN" ] || { [ "$STORM" = 1 ] && [ ! -x "$NSS_FLOOR_BIN" ]; }; then
+	log "building qnetd-bench and nss-floor (make -C $TOP/build bench)"
 	make -C "$TOP/build" bench >/dev/null || die "cannot build $BENCH_BIN"
 fi
+[ "$STORM" = 0 ] || [ -x "$NSS_FLOOR_BIN" ] || die "no $NSS_FLOOR_BIN (make bench builds it)"
+[ "$STORM" = 0 ] || command -v openssl >/dev/null || die "openssl is needed for the storm's floor"
 for m in $MODES; do
 	case $m in plain|tls) ;; *) die "unknown mode $m (plain, tls)";; esac
 done
@@ -233,7 +426,8 @@ trap 'log terminated; exit 143' TERM
 make_certs() {
 	local q=$WORK/qnetd-db n=$WORK/node-db names max_cl=0 c
 	for c in $CLIENTS; do [ $(((c + NODES - 1) / NODES)) -gt "$max_cl" ] && max_cl=$(((c + NODES - 1) / NODES)); done
-	[ "$max_cl" -gt 6500 ] && { log "only the first 6500 clusters get a name in the certificate"; max_cl=6500; }
+	# (--storm gives each bench worker its own certificate below)
+	[ "$max_cl" -gt 6500 ] && { [ "$STORM" = 1 ] || log "only the first 6500 clusters get a name in the certificate"; max_cl=6500; }
 	names=$(awk -v n="$max_cl" -v s="$CLUSTER_SUFFIX" 'BEGIN { for (i = 0; i < n; i++) printf "%sc%06d%s", i ? "," : "", i, s }')
 	log "creating certificates in $WORK"
 	"$QNETD_CERTUTIL" -i -d "$q" >"$WORK/certs.log" 2>&1 &&
@@ -244,6 +438,30 @@ make_certs() {
 	"$QDEVICE_CERTUTIL" -M -c "$q/cluster-bench.crt" -d "$n" \
 	    >>"$WORK/certs.log" 2>&1 ||
 		{ cat "$WORK/certs.log" >&2; die "certificate setup failed"; }
+	[ "$STORM" = 1 ] && make_worker_certs
+}
+
+# --storm: one client DB per bench worker (qnetd-bench --nssdb DIR-%u), its
+# certificate naming only that worker's clusters (worker i has clusters i,
+# i + W, ...): 20,000 clients fit (10,000 names would not fit one argument)
+# and each handshake carries 1/W of the names.
+make_worker_certs() {
+	local q=$WORK/qnetd-db i d names max_cl=0 c
+	for c in $CLIENTS; do [ $(((c + NODES - 1) / NODES)) -gt "$max_cl" ] && max_cl=$(((c + NODES - 1) / NODES)); done
+	for ((i = 0; i < BENCH_WORKERS; i++)); do
+		d=$WORK/node-db-$i
+		names=$(awk -v n="$max_cl" -v w="$BENCH_WORKERS" -v i="$i" -v s="$CLUSTER_SUFFIX" \
+		    'BEGIN { for (k = i; k < n; k += w) printf "%sc%06d%s", (k > i ? "," : ""), k, s }')
+		[ -n "$names" ] || continue	# more workers than clusters
+		[ ${#names} -lt 120000 ] || die "too many clusters per bench worker: raise BENCH_WORKERS"
+		"$QDEVICE_CERTUTIL" -i -c "$q/qnetd-cacert.crt" -d "$d" >>"$WORK/certs.log" 2>&1 &&
+		"$QDEVICE_CERTUTIL" -r -n "bench-w$i$CLUSTER_SUFFIX" -d "$d" >>"$WORK/certs.log" 2>&1 &&
+		certutil -C -c "QNet CA" -i "$d/qdevice-net-node.crq" -o "$q/cluster-bench-w$i.crt" \
+		    -m $((1001 + i)) -v 12 -8 "$names" -d "$q" -f "$q/pwdfile.txt" >>"$WORK/certs.log" 2>&1 &&
+		"$QDEVICE_CERTUTIL" -M -c "$q/cluster-bench-w$i.crt" -d "$d" >>"$WORK/certs.log" 2>&1 ||
+			{ cat "$WORK/certs.log" >&2; die "certificate setup for bench worker $i failed"; }
+	done
+	log "storm: $BENCH_WORKERS client DBs, a certificate each for its worker's clusters"
 }
 make_certs	# the servers want their DB for "-s on" even in plaintext runs
 
@@ -405,6 +623,27 @@ print_failover_table() {
 		done
 	done
 }
+
+if [ "$STORM" = 1 ]; then
+	[ "$HB_MS" = 1000 ] && HB_MS=8000	# qdevice's default heartbeat (0.8 x 10 s)
+	STORM_SERVERS=""
+	for srv in $SERVERS; do
+		# STORM_WORKERS_ONLY=1: ours only with its workers (one process holding
+		# 10,000+ TLS connections takes minutes: README "Capacity")
+		[ "$srv" = ours ] && [ "${STORM_WORKERS_ONLY:-0}" = 1 ] && [ "$OURS_WORKERS" -gt 1 ] ||
+			STORM_SERVERS="$STORM_SERVERS $srv"
+		[ "$srv" = ours ] && [ "$OURS_WORKERS" -gt 1 ] && STORM_SERVERS="$STORM_SERVERS ours-w$OURS_WORKERS"
+	done
+	log "storm: load $(cut -d' ' -f1-3 /proc/loadavg) before start; $(nproc) CPUs; servers$STORM_SERVERS"
+	for n in $CLIENTS; do
+		for srv in $STORM_SERVERS; do
+			run_storm "$srv" "$n"
+		done
+	done
+	log "storm: load $(cut -d' ' -f1-3 /proc/loadavg) at the end"
+	if [ -n "$OUT" ]; then print_storm_table | tee "$OUT"; else print_storm_table; fi
+	exit 0
+fi
 
 if [ -n "$FAILOVER_GAP" ]; then
 	[ "$HB_MS" = 1000 ] && HB_MS=8000	# qdevice's default heartbeat (0.8 x 10 s)

@@ -17,7 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cert.h>
+#include <keyhi.h>
 #include <nss.h>
+#include <pk11pub.h>
 #include <ssl.h>
 
 #include "common/msg.h"
@@ -62,6 +65,7 @@ struct bclient {
 	uint32_t	 index;		/* cluster * nodes + node_id - 1, over all workers */
 	bool		 fo_lost;	/* lost in the failover, no ACK since */
 	bool		 fo_timed_out;	/* the connect timer fired */
+	bool		 tls_done;	/* this connection's TLS handshake completed */
 
 	uint32_t	 seq;		/* upstream's last_msg_seq_num: starts at 1 */
 	uint32_t	 expect_seq;	/* of the PREINIT / INIT being answered */
@@ -87,7 +91,10 @@ struct bclient {
 	uint8_t		 vote;
 };
 
+struct worker;
+
 struct bcluster {
+	struct worker	*w;		/* the owner */
 	char		 name[96];
 	size_t		 name_len;
 	struct bclient	*nodes;
@@ -127,6 +134,10 @@ struct worker {
 	unsigned		 event_cursor;
 	uint64_t		 rng;
 	unsigned		 errors_printed;
+
+	/* "Cluster Cert" and its key, looked up once (--tls) */
+	CERTCertificate		*client_cert;
+	SECKEYPrivateKey	*client_key;
 };
 
 /* ---- small helpers ---- */
@@ -453,6 +464,13 @@ client_close(struct worker *w, struct bclient *c)
 	}
 	if (failing_over(w) && w->sh->revote_ns[c->index] == 0)
 		c->fo_lost = true;
+	/* qnetd did a full handshake for this connection, which went before its vote */
+	if (failing_over(w) && c->tls_done && c->vote != VOTE_ACK) {
+		if (c->state != CS_CONNECTED)
+			w->st->fo_tls_done++;	/* on_init_reply counts the others */
+		w->st->fo_tls_abandoned++;
+	}
+	c->tls_done = false;
 	c->vote = 0;
 	c->waiting_vote = false;
 	c->echo_outstanding = false;
@@ -510,6 +528,48 @@ client_fail(struct worker *w, struct bclient *c, uint64_t *counter, bool retry)
 	timer_set(w, c, now + 200 * NS_PER_MS + rnd(w) % (1000 * NS_PER_MS));
 }
 
+/* NSS: this client's TLS handshake is complete (our Finished is out). */
+static void
+tls_handshake_done(PRFileDesc *fd, void *arg)
+{
+	struct bclient *c = arg;
+	struct worker_stats *st = c->cl->w->st;
+	SSLChannelInfo info;
+
+	c->tls_done = true;
+	/* what the handshakes negotiate (the same for all): for the report's floor */
+	if (!st->tls_info_set &&
+	    SSL_GetChannelInfo(fd, &info, sizeof(info)) == SECSuccess) {
+		st->tls_version = info.protocolVersion;
+		st->tls_group = (uint16_t)info.keaGroup;
+		st->tls_sig_scheme = (uint16_t)info.signatureScheme;
+		st->tls_info_set = true;
+	}
+}
+
+/*
+ * NSS asks for our certificate: the one found at setup. NSS_GetClientAuthData
+ * (nss_sock_start_tls_client's hook, as qdevice) searches the DB by nickname
+ * on every handshake, a cost of the load generator, not of qnetd.
+ */
+static SECStatus
+client_auth_data(void *arg, PRFileDesc *fd, CERTDistNames *ca_names, CERTCertificate **cert,
+    SECKEYPrivateKey **key)
+{
+	struct worker *w = arg;
+
+	(void)fd;
+	(void)ca_names;
+	*cert = CERT_DupCertificate(w->client_cert);
+	*key = SECKEY_CopyPrivateKey(w->client_key);
+	if (*key == NULL) {
+		CERT_DestroyCertificate(*cert);
+		*cert = NULL;
+		return SECFailure;
+	}
+	return SECSuccess;
+}
+
 /* Write what is queued; start TLS once STARTTLS has left. 0 or -EIO. */
 static int
 pump_out(struct worker *w, struct bclient *c)
@@ -533,6 +593,9 @@ pump_out(struct worker *w, struct bclient *c)
 			return -EIO;
 		/* Each simulated node is its own qdevice: no session resumption. */
 		if (!w->o->tls_cache && SSL_OptionSet(c->fd, SSL_NO_CACHE, PR_TRUE) != SECSuccess)
+			return -EIO;
+		if (SSL_HandshakeCallback(c->fd, tls_handshake_done, c) != SECSuccess ||
+		    SSL_GetClientAuthDataHook(c->fd, client_auth_data, w) != SECSuccess)
 			return -EIO;
 		c->tls_on = true;
 		c->state = CS_WAIT_INIT_REPLY;
@@ -789,8 +852,10 @@ on_init_reply(struct worker *w, struct bclient *c, const struct msg *m, uint64_t
 		return -EPROTO;
 	}
 	hist_add(&w->st->handshake, now - c->connect_start_ns);
-	if (failing_over(w))
+	if (failing_over(w)) {
 		w->st->fo_handshakes++;
+		w->st->fo_tls_done += c->tls_done;
+	}
 	if (m->supported_options_set && lists_option(m, OPT_KEEP_ACTIVE_PARTITION_TIE_BREAKER) &&
 	    queue_set_option_kap(c) != 0)
 		return -EIO;
@@ -1109,6 +1174,23 @@ run_connects(struct worker *w, uint64_t now)
 
 /* ---- setup, phases, main loop ---- */
 
+/* --nssdb with "%u": this worker's own DB (its certificate names only its clusters) */
+static char *
+worker_nssdb(const char *pattern, unsigned index)
+{
+	const char *at = strstr(pattern, "%u");
+	size_t len = strlen(pattern) + 16;
+	char *path = malloc(len);
+
+	if (path == NULL)
+		return NULL;
+	if (at == NULL)
+		snprintf(path, len, "%s", pattern);
+	else
+		snprintf(path, len, "%.*s%u%s", (int)(at - pattern), pattern, index, at + 2);
+	return path;
+}
+
 static int
 setup(struct worker *w)
 {
@@ -1116,6 +1198,7 @@ setup(struct worker *w)
 	PRNetAddr *addrs;
 	size_t naddr;
 	unsigned ci = 0;
+	char *db = NULL;
 	int r;
 
 	/*
@@ -1123,15 +1206,30 @@ setup(struct worker *w)
 	 * 32-bucket softoken session table makes every TLS record cost O(sockets)
 	 * and would make this load generator, not qnetd, the bottleneck.
 	 */
-	if (o->tls)
-		r = NSS_Initialize(o->nssdb, "", "", SECMOD_DB, NSS_INIT_READONLY) == SECSuccess &&
+	if (o->tls) {
+		db = worker_nssdb(o->nssdb, w->index);
+		r = db != NULL &&
+		    NSS_Initialize(db, "", "", SECMOD_DB, NSS_INIT_READONLY) == SECSuccess &&
 		    NSS_SetDomesticPolicy() == SECSuccess ? 0 : -EIO;
-	else
+	} else {
 		r = nss_sock_init_nodb();
+	}
 	if (r != 0) {
 		fprintf(stderr, "qnetd-bench[w%u]: cannot initialise NSS%s%s: %s\n", w->index,
-		    o->tls ? " with " : "", o->tls ? o->nssdb : "", nss_sock_error());
+		    o->tls ? " with " : "", db != NULL ? db : "", nss_sock_error());
+		free(db);
 		return -1;
+	}
+	free(db);
+	if (o->tls) {
+		w->client_cert = PK11_FindCertFromNickname(CLIENT_NICKNAME, NULL);
+		w->client_key = w->client_cert != NULL ?
+		    PK11_FindKeyByAnyCert(w->client_cert, NULL) : NULL;
+		if (w->client_key == NULL) {
+			fprintf(stderr, "qnetd-bench[w%u]: no \"%s\" with its key in %s\n", w->index,
+			    CLIENT_NICKNAME, o->nssdb);
+			return -1;
+		}
 	}
 	if (nss_sock_resolve(o->host, o->port, 0, &addrs, &naddr) != 0) {
 		fprintf(stderr, "qnetd-bench[w%u]: cannot resolve %s\n", w->index, o->host);
@@ -1154,6 +1252,7 @@ setup(struct worker *w)
 	for (unsigned i = w->index; i < o->clusters; i += o->workers, ci++) {
 		struct bcluster *cl = &w->clusters[ci];
 
+		cl->w = w;
 		snprintf(cl->name, sizeof(cl->name), "c%06u%s", i, o->cluster_suffix);
 		cl->name_len = strlen(cl->name);
 		cl->n = o->nodes;
@@ -1246,6 +1345,13 @@ bench_worker_run(const struct bench_opts *o, struct bench_shared *sh, unsigned i
 		return 1;
 	}
 	w.tokens_ns = bench_now_ns();
+	if (o->storm) {
+		/* --storm: nobody holds a vote yet and everybody connects now, qdevice-paced */
+		w.phase = PHASE_FAILOVER;
+		for (unsigned i = 0; i < w.nclients; i++)
+			w.clients[i].fo_lost = true;
+		w.st->fo_cpu_s = -own_cpu_s();
+	}
 
 	while (w.phase != PHASE_STOP) {
 		uint64_t now = bench_now_ns(), wake = next_wakeup(&w, now);
@@ -1287,6 +1393,10 @@ bench_worker_run(const struct bench_opts *o, struct bench_shared *sh, unsigned i
 	free(w.heap);
 	free(w.clients);
 	free(w.clusters);
+	if (w.client_key != NULL)
+		SECKEY_DestroyPrivateKey(w.client_key);
+	if (w.client_cert != NULL)
+		CERT_DestroyCertificate(w.client_cert);
 	nss_sock_shutdown();
 	atomic_store(&w.st->exited, true);
 	return 0;

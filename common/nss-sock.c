@@ -191,13 +191,19 @@ nss_sock_accept(PRFileDesc *listener, PRFileDesc **out, char *addr_str, size_t a
 int
 nss_sock_connect(const PRNetAddr *addr, PRFileDesc **out)
 {
+	return nss_sock_connect_from(addr, NULL, out);
+}
+
+int
+nss_sock_connect_from(const PRNetAddr *addr, const PRNetAddr *source, PRFileDesc **out)
+{
 	PRFileDesc *fd;
 
 	*out = NULL;
 	fd = PR_OpenTCPSocket(PR_NetAddrFamily(addr));
 	if (fd == NULL)
 		return -EIO;
-	if (prepare_socket(fd) != 0) {
+	if (prepare_socket(fd) != 0 || (source != NULL && PR_Bind(fd, source) != PR_SUCCESS)) {
 		PR_Close(fd);
 		return -EIO;
 	}

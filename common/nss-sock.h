@@ -37,6 +37,8 @@ int	nss_sock_accept(PRFileDesc *listener, PRFileDesc **out, char *addr_str,
 
 /* Start a non-blocking connect to one resolved address; -EINPROGRESS is normal. */
 int	nss_sock_connect(const PRNetAddr *addr, PRFileDesc **out);
+/* The same from a given local address (port 0: any); the load generator's clients. */
+int	nss_sock_connect_from(const PRNetAddr *addr, const PRNetAddr *source, PRFileDesc **out);
 /* After the fd became writable: 0 connected, -EINPROGRESS still pending, <0 failed. */
 int	nss_sock_connect_finish(PRFileDesc *fd);
 

@@ -37,6 +37,8 @@ struct bench_opts {
 	const char	*cluster_suffix;	/* cluster names are cNNNNNN<suffix> */
 	bool		 tls_cache;	/* allow TLS session resumption (default off) */
 	bool		 nodelay;	/* TCP_NODELAY on our sockets (default; qdevice has Nagle on) */
+	bool		 verify_server;	/* walk qnetd's certificate chain (default) */
+	bool		 spread_sources;	/* client i connects from 127.1.(i / 250).(i % 250 + 1) */
 	unsigned	 ramp_stall_s;	/* give up the ramp when no progress for this long */
 	bool		 verbose;
 

@@ -58,6 +58,10 @@ usage(FILE *f)
 	    "  --cluster-suffix STR    cluster names are cNNNNNN<STR> (default .bench.test)\n"
 	    "  --tls-cache             allow TLS session resumption between connections\n"
 	    "  --nagle                 leave Nagle on for the bench's sockets, as qdevice does\n"
+	    "  --no-verify-server      take qnetd's certificate without verifying its chain\n"
+	    "                          (client-side CPU only; qnetd's work is unchanged)\n"
+	    "  --spread-sources        each client connects from its own address in 127.1.0.0/16\n"
+	    "                          (as nodes do; qnetd's accept gate counts per address)\n"
 	    "                          (default: TCP_NODELAY, so client-side stalls do not count)\n"
 	    "  --ramp-stall S          stop the ramp when the connected count has not grown for S s (default 30)\n"
 	    "  --verbose               print every connection error\n"
@@ -79,7 +83,7 @@ enum {
 	OPT_HOST = 256, OPT_PORT, OPT_CLUSTERS, OPT_NODES, OPT_HB, OPT_DURATION, OPT_TLS,
 	OPT_NO_TLS, OPT_NSSDB, OPT_PID, OPT_PART_EVERY, OPT_PART_FRAC, OPT_WORKERS, OPT_RATE,
 	OPT_INFLIGHT, OPT_RAMP_TIMEOUT, OPT_SETTLE_TIMEOUT, OPT_SUFFIX, OPT_TLS_CACHE,
-	OPT_NAGLE, OPT_RAMP_STALL, OPT_VERBOSE, OPT_HELP, OPT_FAILOVER, OPT_FO_READY,
+	OPT_NAGLE, OPT_SPREAD, OPT_NO_VERIFY, OPT_RAMP_STALL, OPT_VERBOSE, OPT_HELP, OPT_FAILOVER, OPT_FO_READY,
 	OPT_FO_PID, OPT_FO_TIMEOUT, OPT_REFUSED_RETRY, OPT_LOST_RETRY, OPT_CONNECT_TIMEOUT,
 	OPT_STORM,
 };
@@ -105,6 +109,8 @@ static const struct option long_opts[] = {
 	{ "cluster-suffix", required_argument, NULL, OPT_SUFFIX },
 	{ "tls-cache", no_argument, NULL, OPT_TLS_CACHE },
 	{ "nagle", no_argument, NULL, OPT_NAGLE },
+	{ "spread-sources", no_argument, NULL, OPT_SPREAD },
+	{ "no-verify-server", no_argument, NULL, OPT_NO_VERIFY },
 	{ "ramp-stall", required_argument, NULL, OPT_RAMP_STALL },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -191,6 +197,7 @@ parse_args(int argc, char **argv, struct bench_opts *o)
 	o->settle_timeout_ms = 5000;
 	o->cluster_suffix = ".bench.test";
 	o->nodelay = true;
+	o->verify_server = true;
 	o->ramp_stall_s = 30;
 	o->failover_timeout_s = 120;
 	o->refused_min_ms = 500;
@@ -225,6 +232,8 @@ parse_args(int argc, char **argv, struct bench_opts *o)
 		case OPT_SUFFIX:	o->cluster_suffix = optarg; break;
 		case OPT_TLS_CACHE:	o->tls_cache = true; break;
 		case OPT_NAGLE:		o->nodelay = false; break;
+		case OPT_SPREAD:	o->spread_sources = true; break;
+		case OPT_NO_VERIFY:	o->verify_server = false; break;
 		case OPT_RAMP_STALL:	bad |= num("ramp-stall", optarg, 1, 86400, &o->ramp_stall_s); break;
 		case OPT_VERBOSE:	o->verbose = true; break;
 		case OPT_FAILOVER:	o->failover = true; break;

@@ -24,7 +24,8 @@
 #   BENCH_RAMP_TIMEOUT (s to connect everybody, 300; TLS 10,000 needs ~700 here without
 #   workers), OURS_WORKERS (our qnetd's -S worker_processes, 1; --storm runs ours with 1
 #   process and, when > 1, again with this many), STORM_TIMEOUT (s until every vote, 300),
-#   NSS_FLOOR_BIN (the NSS floor program, built by make bench).
+#   NSS_FLOOR_BIN (the NSS floor program, built by make bench), BENCH_CLIENT_KEY (--storm:
+#   rsa, as qdevice-net-certutil makes them, or ec, which saves the load generator's CPU).
 
 set -uo pipefail
 
@@ -44,6 +45,7 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 : "${BENCH_RAMP_TIMEOUT:=300}"
 : "${OURS_WORKERS:=1}"	# our qnetd's -S worker_processes
 : "${STORM_TIMEOUT:=300}"
+: "${BENCH_CLIENT_KEY:=rsa}"	# --storm: rsa (as qdevice-net-certutil) or ec (a cheaper load generator)
 : "${NSS_FLOOR_BIN:=$(dirname "$BENCH_BIN")/nss-floor}"
 
 CLIENTS="1000 5000 10000 20000"
@@ -455,7 +457,13 @@ make_worker_certs() {
 		[ -n "$names" ] || continue	# more workers than clusters
 		[ ${#names} -lt 120000 ] || die "too many clusters per bench worker: raise BENCH_WORKERS"
 		"$QDEVICE_CERTUTIL" -i -c "$q/qnetd-cacert.crt" -d "$d" >>"$WORK/certs.log" 2>&1 &&
-		"$QDEVICE_CERTUTIL" -r -n "bench-w$i$CLUSTER_SUFFIX" -d "$d" >>"$WORK/certs.log" 2>&1 &&
+		if [ "$BENCH_CLIENT_KEY" = ec ]; then
+			# as qdevice-net-certutil -r, with a P-256 key (README "Reconnect storm")
+			certutil -R -s "CN=bench-w$i$CLUSTER_SUFFIX" -o "$d/qdevice-net-node.crq" -d "$d" \
+			    -f "$d/pwdfile.txt" -z "$d/noise.txt" -k ec -q nistp256 >>"$WORK/certs.log" 2>&1
+		else
+			"$QDEVICE_CERTUTIL" -r -n "bench-w$i$CLUSTER_SUFFIX" -d "$d" >>"$WORK/certs.log" 2>&1
+		fi &&
 		certutil -C -c "QNet CA" -i "$d/qdevice-net-node.crq" -o "$q/cluster-bench-w$i.crt" \
 		    -m $((1001 + i)) -v 12 -8 "$names" -d "$q" -f "$q/pwdfile.txt" >>"$WORK/certs.log" 2>&1 &&
 		"$QDEVICE_CERTUTIL" -M -c "$q/cluster-bench-w$i.crt" -d "$d" >>"$WORK/certs.log" 2>&1 ||

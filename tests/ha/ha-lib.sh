@@ -12,22 +12,17 @@
 
 HA_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 HA_TOP=$(cd "$HA_HERE/../.." && pwd)
-HA_BUILD=${QNET_BUILD:-$HA_TOP/build}
 
-# --- binaries: ours, as the drills use them ---------------------------------------------
-: "${QNETD_BIN:=$HA_BUILD/qnetd/qnetd}"
-: "${QNETD_TOOL:=$HA_BUILD/qnetd/qnetd-tool}"
-: "${QDEVICE_BIN:=$HA_BUILD/qdevice/qdevice}"
-: "${QDEVICE_TOOL:=$HA_BUILD/qdevice/qdevice-tool}"
+# --- binaries: ours, as the drills use them (daemons and tools: lib.sh's LAB_OURS) -------
+LAB_OURS="qnetd qdevice"
 : "${QNETD_CERTUTIL:=$HA_TOP/certs/qnetd-certutil}"
 : "${QDEVICE_CERTUTIL:=$HA_TOP/certs/qdevice-net-certutil}"
 : "${HA_AGENT:=$HA_TOP/ha/qnetd}"	# the OCF agent under test (ocf:qnet:qnetd)
 : "${PACEMAKERD:=/usr/sbin/pacemakerd}"
-export QNETD_BIN QNETD_TOOL QDEVICE_BIN QDEVICE_TOOL QNETD_CERTUTIL QDEVICE_CERTUTIL
-
 : "${LAB_DUMP_LINES:=25}"
 # shellcheck source=../e2e/lib.sh
 . "$HA_HERE/../e2e/lib.sh"
+export QNETD_BIN QNETD_TOOL QDEVICE_BIN QDEVICE_TOOL QNETD_CERTUTIL QDEVICE_CERTUTIL
 
 HA_ARBITERS=(a1 a2 a3)
 HA_VIP=198.18.0.50		# the floating address (inside the lab's /24)

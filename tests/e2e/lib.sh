@@ -713,10 +713,26 @@ lab_start_qdevice() {
 	done
 }
 
-# lab_start_cluster: corosync on every node, then qdevice on every node.
+# lab_start_cluster: corosync on every node, then, once every node sees the others (or
+# after 30 s), qdevice on every node. Corosync 3.1.7 aborts (votequorum's nodeinfo
+# handler asserts it knows the sender) when a peer's device message reaches it in the
+# middle of forming the first membership; a CI run met that with qdevice started 1 s
+# after corosync. Admins start qdevice on a running cluster, as we now do.
 lab_start_cluster() {
 	lab_start_corosync
-	[[ ${LAB_CONF[device]:-on} == none ]] || lab_start_qdevice
+	[[ ${LAB_CONF[device]:-on} == none ]] && return 0
+	lab_wait_until 30 _lab_all_see_all ||
+		lab_log "not every node sees all ${#LAB_NODES[@]} nodes after 30 s; starting qdevice anyway"
+	lab_start_qdevice
+}
+
+# _lab_all_see_all: every node's membership is every node of the lab.
+_lab_all_see_all() {
+	local h want
+	want=$(IFS=,; echo "${LAB_NODES[*]#n}")
+	for h in "${LAB_NODES[@]}"; do
+		lab_query "$h" && [[ $Q_MEMBERS == "$want" ]] || return 1
+	done
 }
 
 # lab_stop_cluster: orderly stop of every node's qdevice, then corosync.

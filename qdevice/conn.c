@@ -4,10 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <qb/qblist.h>
 
+#include "common/clock.h"
 #include "common/nss-sock.h"
 #include "common/tlv.h"
 #include "conn.h"
@@ -197,15 +197,6 @@ add_to_loop(struct conn *c, short events)
 	return 0;
 }
 
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /*
  * An address with others after it gets the time left divided by the
  * addresses left (itself included), so one that never answers cannot use
@@ -218,7 +209,7 @@ static int
 arm_share(struct conn *c)
 {
 	size_t left = c->addr_count - c->addr_next + 1;
-	uint64_t now = now_ns(), share;
+	uint64_t now = clock_now_ns(), share;
 
 	if (c->deadline_ns == 0 || left <= 1)
 		return 0;
@@ -320,7 +311,7 @@ conn_connect(struct conn *c, const char *const *hosts, size_t host_count, uint16
 			return -ENOMEM;	/* conn_destroy() frees what was copied */
 		c->host_count++;
 	}
-	c->deadline_ns = budget_ms > 0 ? now_ns() + (uint64_t)budget_ms * 1000000ULL : 0;
+	c->deadline_ns = budget_ms > 0 ? clock_now_ns() + (uint64_t)budget_ms * NS_PER_MS : 0;
 	for (size_t i = 0; i < host_count; i++) {
 		r = add_host_addresses(c, i, port, ip_version);
 		if (r == -ENOMEM)

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/nss-sock.h"
 #include "corosync-config.h"
 #include "plan-probe.h"
@@ -271,22 +272,13 @@ plan_probe_interfaces(struct plan_iface_addr **out, size_t *count, char *err, si
 	return 0;
 }
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 enum plan_connect_result
 plan_probe_connect(const struct plan_ip *addr, uint16_t port, uint32_t timeout_ms,
     uint32_t *ms, char *err, size_t err_len)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = ip_to_sockaddr(addr, port, &ss);
-	uint64_t start = now_ms();
+	uint64_t start = clock_now_ms();
 	enum plan_connect_result r;
 	int fd, e = 0;
 
@@ -306,7 +298,7 @@ plan_probe_connect(const struct plan_ip *addr, uint16_t port, uint32_t timeout_m
 		goto failed;
 	}
 	for (;;) {
-		uint64_t spent = now_ms() - start;
+		uint64_t spent = clock_now_ms() - start;
 		struct pollfd p = { .fd = fd, .events = POLLOUT };
 		int pr;
 
@@ -339,7 +331,7 @@ failed:
 	r = e == ECONNREFUSED ? PLAN_CONNECT_REFUSED :
 	    e == ETIMEDOUT ? PLAN_CONNECT_TIMEOUT : PLAN_CONNECT_ERROR;
 out:
-	*ms = (uint32_t)(now_ms() - start);
+	*ms = (uint32_t)(clock_now_ms() - start);
 	close(fd);
 	return r;
 }
@@ -507,7 +499,7 @@ probe_cert(struct plan_probe *p, const struct plan_env *env)
 static void
 probe_arbiter(struct plan_probe *p, const struct plan_env *env, uint32_t timeout_ms)
 {
-	uint64_t start = now_ms();
+	uint64_t start = clock_now_ms();
 
 	/* quorum.device.net.host may list several hosts (qdevice(8)): all their addresses. */
 	plan_probe_resolve_list(env->arbiter_host, &p->arbiter);
@@ -515,7 +507,7 @@ probe_arbiter(struct plan_probe *p, const struct plan_env *env, uint32_t timeout
 		return;
 	/* Like qdevice, try the addresses in list and resolver order; stop at the first that answers. */
 	for (size_t i = 0; i < p->arbiter.count; i++) {
-		uint64_t spent = now_ms() - start;
+		uint64_t spent = clock_now_ms() - start;
 
 		if (spent >= timeout_ms && i > 0)
 			break;

@@ -15,7 +15,7 @@
 #include "common/clock.h"
 #include "client.h"
 #include "client-io.h"
-#include "instance.h"
+#include "settings.h"
 
 /*
  * Backpressure for a client that sends requests faster than it reads the
@@ -34,7 +34,7 @@
 static size_t
 read_stop_len(const struct qnetd_client *c)
 {
-	size_t max = c->instance->settings->max_client_send_buffers;
+	size_t max = c->conns->settings->max_client_send_buffers;
 	size_t reserve = max / 4 > PUSH_RESERVE_MIN ? max / 4 : PUSH_RESERVE_MIN;
 
 	return max > reserve ? max - reserve : 1;
@@ -118,7 +118,7 @@ header_done(struct qnetd_client *c)
 {
 	uint16_t type = msg_header_type(c->hdr);
 	uint32_t len = msg_header_length(c->hdr);
-	size_t max = c->instance->settings->max_client_receive_size;
+	size_t max = c->conns->settings->max_client_receive_size;
 
 	c->body_len = len;
 	c->body_got = 0;
@@ -155,7 +155,7 @@ message_done(struct qnetd_client *c)
 		if (qnetd_client_handshake_end(c) && !c->init_received)
 			qnetd_client_dpd_set_interval(c, QNETD_PRE_INIT_HB_MS);
 	}
-	c->instance->conn_ops->message(c, c->body, MSG_HEADER_LEN + c->body_len);
+	c->conns->ops->message(c, c->body, MSG_HEADER_LEN + c->body_len);
 }
 
 /*
@@ -186,7 +186,7 @@ feed(struct qnetd_client *c, const uint8_t *p, size_t n, uint64_t deadline)
 			if (c->hdr_got < MSG_HEADER_LEN)
 				break;
 			header_done(c);
-			if (!c->tls_started && c->instance->tls_loaded &&
+			if (!c->tls_started && c->conns->tls_loaded &&
 			    msg_header_type(c->hdr) == MSG_TYPE_STARTTLS &&
 			    c->body_len < n) {
 				/*
@@ -270,7 +270,7 @@ read_failed(struct qnetd_client *c, ssize_t n)
 		qnetd_client_disconnect(c, "connection closed by peer");
 	} else if (c->tls_started && !c->tls_message_seen) {
 		qb_log(LOG_WARNING, "%s: TLS handshake failed: %s", c->ident, nss_sock_error());
-		c->instance->stats.tls_handshake_failures++;
+		c->conns->stats->tls_handshake_failures++;
 		qnetd_client_disconnect(c, "TLS handshake failed");
 	} else {
 		qb_log(c->tls_started ? LOG_WARNING : LOG_INFO, "%s: receive failed: %s",
@@ -341,21 +341,21 @@ read_exact_step(struct qnetd_client *c)
 static int
 read_greedy_step(struct qnetd_client *c, uint64_t deadline)
 {
-	struct qnetd_instance *inst = c->instance;
+	struct qnetd_conns *conns = c->conns;
 	size_t used;
 	ssize_t n;
 
 	if (input_blocked(c))
 		return c->closing ? -1 : 0;
-	n = nss_sock_recv(c->fd, inst->recv_buf, inst->recv_buf_size);
+	n = nss_sock_recv(c->fd, conns->recv_buf, conns->recv_buf_size);
 	if (n == -EAGAIN)
 		return 0;
 	if (n <= 0) {
 		read_failed(c, n);
 		return -1;
 	}
-	used = feed(c, inst->recv_buf, (size_t)n, deadline);
-	if (keep_unread(c, inst->recv_buf + used, (size_t)n - used) < 0)
+	used = feed(c, conns->recv_buf, (size_t)n, deadline);
+	if (keep_unread(c, conns->recv_buf + used, (size_t)n - used) < 0)
 		return -1;
 	if (c->unread_len > 0)
 		return 1;
@@ -367,25 +367,25 @@ read_greedy_step(struct qnetd_client *c, uint64_t deadline)
 	 */
 	if (c->tls_started)
 		return nss_sock_tls_buffered(c->fd) > 0 ? 1 : 0;
-	return (size_t)n == inst->recv_buf_size ? 1 : 0;
+	return (size_t)n == conns->recv_buf_size ? 1 : 0;
 }
 
 static bool
 use_greedy_reads(struct qnetd_client *c)
 {
-	struct qnetd_instance *inst = c->instance;
+	struct qnetd_conns *conns = c->conns;
 
 	/* Before INIT a STARTTLS is expected: its TLS bytes must stay in the socket. */
-	if (!c->tls_started && inst->tls_loaded && !c->init_received)
+	if (!c->tls_started && conns->tls_loaded && !c->init_received)
 		return false;
 	/* The front reads only the PREINIT; all behind it belongs to the worker. */
-	if (inst->front != NULL)
+	if (conns->first_message_only)
 		return false;
-	if (inst->recv_buf == NULL) {
-		inst->recv_buf = malloc(RECV_CHUNK);
-		if (inst->recv_buf == NULL)
+	if (conns->recv_buf == NULL) {
+		conns->recv_buf = malloc(RECV_CHUNK);
+		if (conns->recv_buf == NULL)
 			return false;	/* exact reads still work */
-		inst->recv_buf_size = RECV_CHUNK;
+		conns->recv_buf_size = RECV_CHUNK;
 	}
 	return true;
 }
@@ -419,7 +419,7 @@ resume_later(struct qnetd_client *c)
 {
 	if (c->resume_queued)
 		return;
-	if (qb_loop_timer_add(c->instance->loop, QB_LOOP_MED, 0, c, resume_input,
+	if (qb_loop_timer_add(c->conns->loop, QB_LOOP_MED, 0, c, resume_input,
 	    &c->resume_timer) != 0) {
 		qnetd_client_disconnect(c, "cannot queue its input");
 		return;
@@ -450,7 +450,7 @@ qnetd_client_io(void *data, int revents)
 		 * Past the handshake budget of this wakeup (accept-gate.h) the
 		 * socket stays readable for the next one: the set is level-triggered.
 		 */
-		if (accept_gate_budget_spent(&c->instance->gate, c->instance->poll_set.batch))
+		if (accept_gate_budget_spent(&c->conns->gate, c->conns->poll_set.batch))
 			return;
 		hs_start = clock_now_ns();
 		if (revents & POLLIN)
@@ -491,14 +491,14 @@ qnetd_client_io(void *data, int revents)
 	if (!c->closing)
 		qnetd_client_flush(c);
 	if (hs_start != 0)
-		accept_gate_budget_charge(&c->instance->gate, clock_now_ns() - hs_start);
+		accept_gate_budget_charge(&c->conns->gate, clock_now_ns() - hs_start);
 }
 
 struct qnetd_client *
-qnetd_client_adopt(struct qnetd_instance *inst, PRFileDesc *fd, const char *addr_str,
+qnetd_client_adopt(struct qnetd_conns *conns, PRFileDesc *fd, const char *addr_str,
     const uint8_t *first, size_t first_len)
 {
-	struct qnetd_client *c = qnetd_client_start(inst, fd, addr_str);
+	struct qnetd_client *c = qnetd_client_start(conns, fd, addr_str);
 
 	if (c == NULL)
 		return NULL;

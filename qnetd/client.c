@@ -15,7 +15,7 @@
 #include "client.h"
 #include "client-io.h"
 #include "dpd.h"
-#include "instance.h"
+#include "settings.h"
 
 /* Clients freed per turn of the loop, so that a mass disconnect leaves room for I/O. */
 #define REAP_BATCH	64
@@ -43,25 +43,52 @@ qnetd_client_update_ident(struct qnetd_client *c)
 		snprintf(c->ident, sizeof(c->ident), "client %s (cluster %s)", c->addr_str, name);
 }
 
+int
+qnetd_conns_init(struct qnetd_conns *conns, const struct qnetd_settings *s, qb_loop_t *loop,
+    const struct qnetd_conn_ops *ops, struct qnetd_conn_stats *stats)
+{
+	conns->settings = s;
+	conns->loop = loop;
+	conns->ops = ops;
+	conns->stats = stats;
+	qb_list_init(&conns->clients);
+	qb_list_init(&conns->closing);
+	conns->poll_set.epfd = -1;
+	qnetd_dpd_init(&conns->dpd, loop, clock_now_ns, qnetd_client_dead);
+	return poll_set_init(&conns->poll_set, loop, qnetd_client_io);
+}
+
+void
+qnetd_conns_fini(struct qnetd_conns *conns)
+{
+	qnetd_dpd_fini(&conns->dpd);
+	poll_set_fini(&conns->poll_set);
+	free(conns->send_buf);
+	conns->send_buf = NULL;
+	free(conns->recv_buf);
+	conns->recv_buf = NULL;
+	conns->recv_buf_size = 0;
+}
+
 struct qnetd_client *
-qnetd_client_create(struct qnetd_instance *inst, PRFileDesc *fd, const char *addr_str)
+qnetd_client_create(struct qnetd_conns *conns, PRFileDesc *fd, const char *addr_str)
 {
 	struct qnetd_client *c = calloc(1, sizeof(*c));
 
 	if (c == NULL)
 		return NULL;
-	c->instance = inst;
+	c->conns = conns;
 	c->fd = fd;
 	c->native_fd = fd != NULL ? nss_sock_native_fd(fd) : -1;
 	snprintf(c->addr_str, sizeof(c->addr_str), "%s", addr_str);
-	c->id = ++inst->next_client_id;
+	c->id = ++conns->next_id;
 	qb_list_init(&c->send_queue);
 	c->want_read = true;	/* as poll_set_add() registers it */
 	algo_client_init(&c->algo);
 	qnetd_client_update_ident(c);
 	dpd_entry_init(&c->dpd);
-	qb_list_add_tail(&c->list, &inst->clients);
-	inst->client_count++;
+	qb_list_add_tail(&c->list, &conns->clients);
+	conns->count++;
 	qnetd_client_dpd_set_interval(c, QNETD_PRE_INIT_HB_MS);
 	return c;
 }
@@ -107,7 +134,7 @@ qnetd_client_gate_lost_place(struct accept_gate_entry *e, enum accept_gate_loss 
 void
 qnetd_client_handshake_begin(struct qnetd_client *c)
 {
-	struct accept_gate *gate = &c->instance->gate;
+	struct accept_gate *gate = &c->conns->gate;
 	struct in6_addr peer;
 
 	if (c->tls_handshaking)
@@ -126,14 +153,14 @@ qnetd_client_handshake_end(struct qnetd_client *c)
 	if (!c->tls_handshaking)
 		return false;
 	c->tls_handshaking = false;
-	accept_gate_release(&c->instance->gate, &c->gate_entry);
+	accept_gate_release(&c->conns->gate, &c->gate_entry);
 	return true;
 }
 
 static void
 stop_timers(struct qnetd_client *c)
 {
-	qb_loop_t *loop = c->instance->loop;
+	qb_loop_t *loop = c->conns->loop;
 
 	qnetd_dpd_untrack(&c->dpd);
 	if (c->algo_timer_armed) {
@@ -151,19 +178,19 @@ qnetd_client_destroy(struct qnetd_client *c)
 		return;
 	/* Freed before its turn (server shutdown): the reaper must not see it. */
 	if (c->closing) {
-		struct qnetd_instance *inst = c->instance;
+		struct qnetd_conns *conns = c->conns;
 
 		qb_list_del(&c->closing_link);
-		if (qb_list_empty(&inst->closing) && inst->reap_armed) {
-			qb_loop_timer_del(inst->loop, inst->reap_timer);
-			inst->reap_armed = false;
+		if (qb_list_empty(&conns->closing) && conns->reap_armed) {
+			qb_loop_timer_del(conns->loop, conns->reap_timer);
+			conns->reap_armed = false;
 		}
 	}
 	stop_timers(c);
 	qnetd_client_handshake_end(c);
 	if (c->fd != NULL) {
 		if (!c->closing)
-			poll_set_del(&c->instance->poll_set, c->native_fd);
+			poll_set_del(&c->conns->poll_set, c->native_fd);
 		nss_sock_close(c->fd);
 	}
 	qb_list_for_each_entry_safe(item, next, &c->send_queue, list) {
@@ -171,13 +198,13 @@ qnetd_client_destroy(struct qnetd_client *c)
 		free(item);
 	}
 	qb_list_del(&c->list);
-	c->instance->client_count--;
-	c->instance->conn_ops->gone(c->instance);
+	c->conns->count--;
+	c->conns->ops->gone(c->conns);
 	algo_client_fini(&c->algo);
 	free(c->cluster_name);
 	/* Its input timer must not run on freed memory. */
 	if (c->resume_queued)
-		qb_loop_timer_del(c->instance->loop, c->resume_timer);
+		qb_loop_timer_del(c->conns->loop, c->resume_timer);
 	free(c->body);
 	free(c->unread);
 	free(c);
@@ -193,13 +220,13 @@ static void	reap_closing(void *data);
  * timer can be deleted in any state and is freed with the loop.
  */
 static void
-arm_reaper(struct qnetd_instance *inst)
+arm_reaper(struct qnetd_conns *conns)
 {
-	if (inst->reap_armed || qb_list_empty(&inst->closing))
+	if (conns->reap_armed || qb_list_empty(&conns->closing))
 		return;
-	if (qb_loop_timer_add(inst->loop, QB_LOOP_HIGH, 0, inst, reap_closing,
-	    &inst->reap_timer) == 0)
-		inst->reap_armed = true;
+	if (qb_loop_timer_add(conns->loop, QB_LOOP_HIGH, 0, conns, reap_closing,
+	    &conns->reap_timer) == 0)
+		conns->reap_armed = true;
 	else
 		qb_log(LOG_ERR, "cannot schedule the teardown of closed connections: "
 		    "they are freed with the next one");
@@ -208,18 +235,18 @@ arm_reaper(struct qnetd_instance *inst)
 static void
 reap_closing(void *data)
 {
-	struct qnetd_instance *inst = data;
+	struct qnetd_conns *conns = data;
 	unsigned n;
 
-	inst->reap_armed = false;
-	for (n = 0; n < REAP_BATCH && !qb_list_empty(&inst->closing); n++) {
-		struct qnetd_client *c = qb_list_first_entry(&inst->closing,
+	conns->reap_armed = false;
+	for (n = 0; n < REAP_BATCH && !qb_list_empty(&conns->closing); n++) {
+		struct qnetd_client *c = qb_list_first_entry(&conns->closing,
 		    struct qnetd_client, closing_link);
 
-		inst->conn_ops->closed(c);
+		conns->ops->closed(c);
 		qnetd_client_destroy(c);
 	}
-	arm_reaper(inst);
+	arm_reaper(conns);
 }
 
 /* Stop all events for c and free it on the loop's next turn. */
@@ -228,12 +255,12 @@ schedule_teardown(struct qnetd_client *c)
 {
 	c->closing = true;
 	if (c->fd != NULL)
-		poll_set_del(&c->instance->poll_set, c->native_fd);
+		poll_set_del(&c->conns->poll_set, c->native_fd);
 	stop_timers(c);
 	qnetd_client_handshake_end(c);
 	/* Not now: we may be deep inside this client's callbacks. */
-	qb_list_add_tail(&c->closing_link, &c->instance->closing);
-	arm_reaper(c->instance);
+	qb_list_add_tail(&c->closing_link, &c->conns->closing);
+	arm_reaper(c->conns);
 }
 
 void
@@ -242,7 +269,7 @@ qnetd_client_disconnect(struct qnetd_client *c, const char *reason)
 	if (c->closing)
 		return;
 	qb_log(LOG_INFO, "%s: disconnecting: %s", c->ident, reason);
-	c->instance->conn_ops->disconnecting(c, reason);
+	c->conns->ops->disconnecting(c, reason);
 	schedule_teardown(c);
 }
 
@@ -260,9 +287,9 @@ qnetd_client_queue_raw(struct qnetd_client *c, const uint8_t *data, size_t len)
 
 	if (c->closing)
 		return 0;
-	if (len > c->instance->settings->max_client_send_size)
+	if (len > c->conns->settings->max_client_send_size)
 		return -EMSGSIZE;
-	if (c->send_queue_len >= c->instance->settings->max_client_send_buffers)
+	if (c->send_queue_len >= c->conns->settings->max_client_send_buffers)
 		return -ENOBUFS;
 	item = malloc(sizeof(*item) + len);
 	if (item == NULL)
@@ -283,7 +310,7 @@ qnetd_client_queue(struct qnetd_client *c, const struct msg *m)
 
 	if (c->closing)
 		return 0;
-	tlv_buf_init(&b, c->instance->settings->max_client_send_size);
+	tlv_buf_init(&b, c->conns->settings->max_client_send_size);
 	r = msg_encode(m, &b);
 	if (r == 0)
 		r = qnetd_client_queue_raw(c, b.data, b.len);
@@ -311,7 +338,7 @@ qnetd_client_set_poll_mask(struct qnetd_client *c, bool want_write)
 		return;
 	c->want_write = want_write;
 	c->want_read = want_read;
-	if (poll_set_mod_events(&c->instance->poll_set, c->native_fd, want_read, want_write,
+	if (poll_set_mod_events(&c->conns->poll_set, c->native_fd, want_read, want_write,
 	    c) != 0)
 		qnetd_client_disconnect(c, "cannot update poll events");
 }
@@ -329,15 +356,15 @@ qnetd_client_set_poll_mask(struct qnetd_client *c, bool want_write)
 static size_t
 gather(struct qnetd_client *c)
 {
-	struct qnetd_instance *inst = c->instance;
+	struct qnetd_conns *conns = c->conns;
 	struct qnetd_send_item *item;
 	size_t total = 0, count = 0;
 
 	if (c->send_queue_len < 2)
 		return 0;
-	if (inst->send_buf == NULL) {
-		inst->send_buf = malloc(SEND_CHUNK);
-		if (inst->send_buf == NULL)
+	if (conns->send_buf == NULL) {
+		conns->send_buf = malloc(SEND_CHUNK);
+		if (conns->send_buf == NULL)
 			return 0;	/* one send per message still works */
 	}
 	qb_list_for_each_entry(item, &c->send_queue, list) {
@@ -345,7 +372,7 @@ gather(struct qnetd_client *c)
 
 		if (left > SEND_CHUNK - total)
 			break;
-		memcpy(inst->send_buf + total, item->data + item->sent, left);
+		memcpy(conns->send_buf + total, item->data + item->sent, left);
 		total += left;
 		count++;
 	}
@@ -388,7 +415,7 @@ qnetd_client_flush(struct qnetd_client *c)
 		struct qnetd_send_item *head = qb_list_first_entry(&c->send_queue,
 		    struct qnetd_send_item, list);
 		size_t len = gather(c);
-		const uint8_t *p = len > 0 ? c->instance->send_buf : head->data + head->sent;
+		const uint8_t *p = len > 0 ? c->conns->send_buf : head->data + head->sent;
 		ssize_t n;
 
 		if (len == 0)
@@ -425,7 +452,7 @@ qnetd_client_dead(struct dpd_entry *e, uint64_t idle_ns)
 		/* Its input waits because it does not read our replies: no reprieve. */
 		qb_log(LOG_WARNING, "%s: has not read its replies for %llu ms (%zu queued)",
 		    c->ident, (unsigned long long)(idle_ns / NS_PER_MS), c->send_queue_len);
-		c->instance->stats.dpd_expiries++;
+		c->conns->stats->dpd_expiries++;
 		qnetd_client_disconnect(c, "dead peer: replies not read");
 		return true;
 	}
@@ -433,13 +460,13 @@ qnetd_client_dead(struct dpd_entry *e, uint64_t idle_ns)
 	if (pending > 0) {
 		qb_log(LOG_DEBUG, "%s: silent for %llu ms but %zu bytes wait to be read",
 		    c->ident, (unsigned long long)(idle_ns / NS_PER_MS), pending);
-		c->instance->stats.dpd_reprieves++;
+		c->conns->stats->dpd_reprieves++;
 		return false;
 	}
 	qb_log(LOG_WARNING, "%s: no message for %llu ms (heartbeat x %.2f)", c->ident,
 	    (unsigned long long)(idle_ns / NS_PER_MS),
-	    c->instance->settings->dpd_interval_coefficient);
-	c->instance->stats.dpd_expiries++;
+	    c->conns->settings->dpd_interval_coefficient);
+	c->conns->stats->dpd_expiries++;
 	qnetd_client_disconnect(c, "dead peer");
 	return true;
 }
@@ -447,30 +474,30 @@ qnetd_client_dead(struct dpd_entry *e, uint64_t idle_ns)
 void
 qnetd_client_dpd_set_interval(struct qnetd_client *c, uint32_t hb_ms)
 {
-	const struct qnetd_settings *s = c->instance->settings;
+	const struct qnetd_settings *s = c->conns->settings;
 	uint64_t timeout_ns = (uint64_t)(s->dpd_interval_coefficient * (double)hb_ms *
 	    (double)NS_PER_MS);
 
 	if (!s->dpd_enabled || c->closing)
 		return;
-	if (qnetd_dpd_track(&c->instance->dpd, &c->dpd, timeout_ns) != 0)
+	if (qnetd_dpd_track(&c->conns->dpd, &c->dpd, timeout_ns) != 0)
 		qnetd_client_disconnect(c, "cannot track the client for dead-peer detection");
 }
 
 
 struct qnetd_client *
-qnetd_client_start(struct qnetd_instance *inst, PRFileDesc *fd, const char *addr_str)
+qnetd_client_start(struct qnetd_conns *conns, PRFileDesc *fd, const char *addr_str)
 {
-	struct qnetd_client *c = qnetd_client_create(inst, fd, addr_str);
+	struct qnetd_client *c = qnetd_client_create(conns, fd, addr_str);
 
 	if (c == NULL) {
 		qb_log(LOG_ERR, "client %s dropped: out of memory", addr_str);
 		nss_sock_close(fd);
 		/* A worker's front counted this client: it is gone (destroy says so below). */
-		inst->conn_ops->gone(inst);
+		conns->ops->gone(conns);
 		return NULL;
 	}
-	if (poll_set_add(&inst->poll_set, c->native_fd, false, c) != 0) {
+	if (poll_set_add(&conns->poll_set, c->native_fd, false, c) != 0) {
 		qb_log(LOG_ERR, "%s: cannot watch the socket", c->ident);
 		c->closing = true;	/* not in the poll set: destroy must not remove it */
 		qnetd_client_destroy(c);

@@ -22,13 +22,15 @@
 #include "accept-gate.h"
 #include "algorithms/algorithm.h"
 #include "dpd.h"
+#include "poll-set.h"
 
-struct qnetd_instance;
+struct qnetd_settings;
 struct qnetd_cluster;
 struct qnetd_client;
+struct qnetd_conns;
 
 /*
- * The layers above a connection, as callbacks: one set per instance, wired
+ * The layers above a connection, as callbacks: one set per process, wired
  * once by qnetd_instance_init() (session.c). Each runs on the loop's thread.
  */
 struct qnetd_conn_ops {
@@ -38,9 +40,52 @@ struct qnetd_conn_ops {
 	void	(*disconnecting)(struct qnetd_client *c, const char *reason);
 	/* c's teardown turn came, just before it is freed: let go of it above. */
 	void	(*closed)(struct qnetd_client *c);
-	/* A connection of inst is gone, whether or not it got as far as a client. */
-	void	(*gone)(struct qnetd_instance *inst);
+	/* A connection is gone, whether or not it got as far as a client. */
+	void	(*gone)(struct qnetd_conns *conns);
 };
+
+/* The connection layer's own counters, summed with the process's (instance.h). */
+struct qnetd_conn_stats {
+	uint64_t	dpd_expiries;
+	uint64_t	dpd_reprieves;	/* silent past the timeout, but input was waiting */
+	uint64_t	tls_handshake_failures;
+};
+
+/*
+ * What all connections of one process share. The instance embeds it and
+ * fills the borrowed pointers (instance.c); client.c sees nothing else of it.
+ */
+struct qnetd_conns {
+	const struct qnetd_settings	*settings;	/* borrowed */
+	qb_loop_t			*loop;		/* borrowed */
+	const struct qnetd_conn_ops	*ops;
+	struct qnetd_conn_stats		*stats;		/* borrowed: in the process's */
+	struct poll_set			 poll_set;	/* client sockets */
+	struct qnetd_dpd		 dpd;
+	struct accept_gate		 gate;		/* TLS handshake places */
+	struct qb_list_head		 clients;
+	uint32_t			 count;
+	uint64_t			 next_id;
+	/* clients whose teardown is due, freed by one zero-delay timer (client.c) */
+	struct qb_list_head		 closing;
+	qb_loop_timer_handle		 reap_timer;
+	bool				 reap_armed;
+	bool				 tls_loaded;	/* a server certificate: STARTTLS offered */
+	/* front of worker processes: a client's first message is all it reads */
+	bool				 first_message_only;
+	uint8_t				*recv_buf;	/* shared by all clients' greedy reads; lazy */
+	size_t				 recv_buf_size;
+	uint8_t				*send_buf;	/* shared gathering chunk for flushes; lazy */
+};
+
+/*
+ * Set up conns (zeroed by its owner) with its poll set and dead-peer timer;
+ * the owner sets up the accept gate, whose callbacks are its own.
+ */
+int	qnetd_conns_init(struct qnetd_conns *conns, const struct qnetd_settings *s,
+	    qb_loop_t *loop, const struct qnetd_conn_ops *ops, struct qnetd_conn_stats *stats);
+/* Free what qnetd_conns_init() set up, and the shared buffers; no client is left. */
+void	qnetd_conns_fini(struct qnetd_conns *conns);
 
 struct qnetd_send_item {
 	struct qb_list_head	 list;
@@ -50,8 +95,8 @@ struct qnetd_send_item {
 };
 
 struct qnetd_client {
-	struct qb_list_head	 list;		/* instance->clients */
-	struct qnetd_instance	*instance;	/* borrowed */
+	struct qb_list_head	 list;		/* conns->clients */
+	struct qnetd_conns	*conns;		/* borrowed */
 	PRFileDesc		*fd;		/* NULL in unit tests */
 	int			 native_fd;
 	char			 addr_str[80];	/* "addr:port" */
@@ -65,7 +110,7 @@ struct qnetd_client {
 	bool			 tls_peer_verified;
 	bool			 tls_message_seen;	/* a message arrived over TLS: handshake done */
 	bool			 tls_handshaking;	/* between STARTTLS and the 1st TLS message */
-	struct accept_gate_entry gate_entry;	/* its handshake in instance->gate */
+	struct accept_gate_entry gate_entry;	/* its handshake in conns->gate */
 	char			*cluster_name;	/* NUL-free copy from PREINIT */
 	size_t			 cluster_name_len;
 	struct qnetd_cluster	*cluster;	/* borrowed; set once INIT succeeded */
@@ -101,16 +146,16 @@ struct qnetd_client {
 	bool			 want_read;
 	bool			 read_paused;
 
-	struct dpd_entry	 dpd;		/* its place in instance->dpd */
+	struct dpd_entry	 dpd;		/* its place in conns->dpd */
 	qb_loop_timer_handle	 algo_timer;
 	bool			 algo_timer_armed;
 
 	bool			 closing;	/* teardown scheduled; ignore all events */
-	struct qb_list_head	 closing_link;	/* instance->closing, while closing */
+	struct qb_list_head	 closing_link;	/* conns->closing, while closing */
 };
 
 /* Allocate a client for an accepted socket (fd may be NULL for tests). */
-struct qnetd_client	*qnetd_client_create(struct qnetd_instance *inst, PRFileDesc *fd,
+struct qnetd_client	*qnetd_client_create(struct qnetd_conns *conns, PRFileDesc *fd,
 			    const char *addr_str);
 /* Free immediately: socket, timers, queue. Only from a safe point. */
 void	qnetd_client_destroy(struct qnetd_client *c);
@@ -137,13 +182,13 @@ void	qnetd_client_gate_lost_place(struct accept_gate_entry *e, enum accept_gate_
  * A client for a connected socket, watched in the poll set. NULL when it
  * could not be set up: the socket is closed and the reason logged.
  */
-struct qnetd_client	*qnetd_client_start(struct qnetd_instance *inst, PRFileDesc *fd,
+struct qnetd_client	*qnetd_client_start(struct qnetd_conns *conns, PRFileDesc *fd,
 			    const char *addr_str);
 /*
  * Worker process: a socket the front handed over, with the bytes of the
  * first message it read from it (dispatched at once). NULL when dropped.
  */
-struct qnetd_client	*qnetd_client_adopt(struct qnetd_instance *inst, PRFileDesc *fd,
+struct qnetd_client	*qnetd_client_adopt(struct qnetd_conns *conns, PRFileDesc *fd,
 			    const char *addr_str, const uint8_t *first, size_t first_len);
 /* Front process: the socket went to a worker; free c without a word to the peer. */
 void	qnetd_client_forget(struct qnetd_client *c);

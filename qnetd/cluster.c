@@ -159,8 +159,8 @@ qnetd_cluster_leave(struct qnetd_client *c, bool server_shutdown)
 	explain_log_forget(&cl->explain, c->algo.node_id);
 	c->cluster = NULL;
 	if (cl->view.count == 0) {
-		qb_map_rm(c->instance->clusters, cl->name);
-		c->instance->cluster_count--;
+		qb_map_rm(cl->instance->clusters, cl->name);
+		cl->instance->cluster_count--;
 		qb_log(LOG_DEBUG, "cluster %s has no clients left",
 		    utils_name_for_log(shown, sizeof(shown), cl->name, cl->name_len));
 		cluster_free(cl);
@@ -171,12 +171,14 @@ void
 qnetd_client_note_vote(struct qnetd_client *c, uint8_t vote)
 {
 	if (vote == VOTE_ACK || vote == VOTE_NACK) {
+		struct qnetd_instance *inst = qnetd_instance_of(c);
+
 		if (vote == VOTE_ACK)
-			c->instance->stats.acks_sent++;
+			inst->stats.acks_sent++;
 		else
-			c->instance->stats.nacks_sent++;
+			inst->stats.nacks_sent++;
 		if (c->decision_wait_ns != 0) {
-			qnetd_stats_observe_latency(c->instance,
+			qnetd_stats_observe_latency(inst,
 			    clock_now_ns() - c->decision_wait_ns);
 			c->decision_wait_ns = 0;
 		}
@@ -197,7 +199,7 @@ static void	algo_timer_fired(void *data);
 static void
 apply_timer(struct qnetd_client *c, const struct algo_plan *plan)
 {
-	qb_loop_t *loop = c->instance->loop;
+	qb_loop_t *loop = c->conns->loop;
 
 	if (plan->timer == ALGO_TIMER_KEEP)
 		return;

@@ -56,7 +56,7 @@ send_vote_reply(struct qnetd_client *c, struct msg *m, uint8_t vote)
 static int
 check_tls(struct qnetd_client *c, const struct msg *m)
 {
-	const struct qnetd_settings *s = c->instance->settings;
+	const struct qnetd_settings *s = c->conns->settings;
 	char shown[UTILS_NAME_LOG_SIZE];
 
 	if (!c->tls_started) {
@@ -70,7 +70,7 @@ check_tls(struct qnetd_client *c, const struct msg *m)
 		return 0;
 	if (c->fd == NULL || !nss_sock_has_peer_cert(c->fd)) {
 		qb_log(LOG_WARNING, "%s: no client certificate", c->ident);
-		c->instance->stats.cert_check_failures++;
+		qnetd_instance_of(c)->stats.cert_check_failures++;
 		qnetd_client_disconnect(c, "client certificate missing");
 		return -1;
 	}
@@ -78,7 +78,7 @@ check_tls(struct qnetd_client *c, const struct msg *m)
 		qb_log(LOG_WARNING, "%s: client certificate is not for cluster \"%s\"",
 		    c->ident, utils_name_for_log(shown, sizeof(shown), c->cluster_name,
 		    c->cluster_name_len));
-		c->instance->stats.cert_check_failures++;
+		qnetd_instance_of(c)->stats.cert_check_failures++;
 		qnetd_client_disconnect(c, "client certificate name does not match the cluster name");
 		return -1;
 	}
@@ -127,13 +127,13 @@ handle_preinit(struct qnetd_client *c, const struct msg *m, const uint8_t *buf, 
 	 * clusters routed to it: another name there would split that cluster
 	 * between two processes, each deciding on its own.
 	 */
-	if (c->preinit_received && (c->tls_started || c->instance->shard_fd >= 0) &&
+	if (c->preinit_received && (c->tls_started || qnetd_instance_of(c)->shard_fd >= 0) &&
 	    (m->cluster_name_len != c->cluster_name_len ||
 	    memcmp(m->cluster_name, c->cluster_name, c->cluster_name_len) != 0)) {
 		qb_log(LOG_WARNING, "%s: PREINIT names another cluster %s", c->ident,
 		    c->tls_started ? "over TLS" : "after its hand-over to this worker");
 		if (c->tls_started)
-			c->instance->stats.cert_check_failures++;
+			qnetd_instance_of(c)->stats.cert_check_failures++;
 		qnetd_client_disconnect(c, "cluster name changed");
 		return;
 	}
@@ -147,9 +147,9 @@ handle_preinit(struct qnetd_client *c, const struct msg *m, const uint8_t *buf, 
 	c->cluster_name_len = m->cluster_name_len;
 	c->preinit_received = true;
 	qnetd_client_update_ident(c);
-	if (c->instance->front != NULL) {
+	if (qnetd_instance_of(c)->front != NULL) {
 		/* The worker owning the cluster replies to this same PREINIT. */
-		shard_front_route(c->instance->front, c, buf, len);
+		shard_front_route(qnetd_instance_of(c)->front, c, buf, len);
 		return;
 	}
 
@@ -157,9 +157,9 @@ handle_preinit(struct qnetd_client *c, const struct msg *m, const uint8_t *buf, 
 	r.seq_set = m->seq_set;
 	r.seq = m->seq;
 	r.tls_supported_set = true;
-	r.tls_supported = (uint8_t)c->instance->settings->tls;
+	r.tls_supported = (uint8_t)c->conns->settings->tls;
 	r.tls_client_cert_required_set = true;
-	r.tls_client_cert_required = c->instance->settings->client_cert_required;
+	r.tls_client_cert_required = c->conns->settings->client_cert_required;
 	send_msg(c, &r);
 }
 
@@ -182,12 +182,12 @@ handle_starttls(struct qnetd_client *c, const struct msg *m)
 		c->tls_started = true;	/* unit tests: no socket to wrap */
 		return;
 	}
-	if (!c->instance->tls_loaded) {
+	if (!c->conns->tls_loaded) {
 		qb_log(LOG_WARNING, "%s: STARTTLS while TLS is disabled", c->ident);
 		qnetd_client_disconnect(c, "TLS is disabled on this server");
 		return;
 	}
-	if (nss_sock_start_tls_server(&c->fd, &c->instance->tls) != 0) {
+	if (nss_sock_start_tls_server(&c->fd, &qnetd_instance_of(c)->tls) != 0) {
 		qb_log(LOG_ERR, "%s: cannot start TLS: %s", c->ident, nss_sock_error());
 		qnetd_client_disconnect(c, "TLS setup failed");
 		return;
@@ -208,7 +208,7 @@ tie_breakers_equal(const struct tie_breaker *a, const struct tie_breaker *b)
 static uint16_t
 check_against_cluster(struct qnetd_client *c, const struct msg *m)
 {
-	struct qnetd_cluster *cl = qnetd_cluster_find(c->instance, c->cluster_name);
+	struct qnetd_cluster *cl = qnetd_cluster_find(qnetd_instance_of(c), c->cluster_name);
 
 	if (cl == NULL)
 		return REPLY_NO_ERROR;
@@ -228,7 +228,7 @@ check_against_cluster(struct qnetd_client *c, const struct msg *m)
 static void
 handle_init(struct qnetd_client *c, const struct msg *m)
 {
-	const struct qnetd_settings *s = c->instance->settings;
+	const struct qnetd_settings *s = c->conns->settings;
 	uint16_t code = REPLY_NO_ERROR;
 	struct msg r;
 
@@ -265,7 +265,7 @@ handle_init(struct qnetd_client *c, const struct msg *m)
 		c->algo.tie_breaker = m->tie_breaker;
 		c->algo.algorithm = (uint8_t)m->algorithm;
 		c->algo.kap_enabled = s->keep_active_partition_tie_breaker;
-		if (qnetd_cluster_join(c->instance, c) != 0)
+		if (qnetd_cluster_join(qnetd_instance_of(c), c) != 0)
 			code = REPLY_INTERNAL_ERROR;
 	}
 	if (code == REPLY_NO_ERROR) {
@@ -309,7 +309,7 @@ handle_init(struct qnetd_client *c, const struct msg *m)
 static void
 handle_set_option(struct qnetd_client *c, const struct msg *m)
 {
-	const struct qnetd_settings *s = c->instance->settings;
+	const struct qnetd_settings *s = c->conns->settings;
 	struct msg r;
 
 	if (check_initialised(c, m) != 0)
@@ -548,7 +548,7 @@ qnetd_dispatch(struct qnetd_client *c, const uint8_t *buf, size_t len)
 	if (r != 0) {
 		qb_log(LOG_WARNING, "%s: cannot decode %s message: %s", c->ident,
 		    msg_type_name(m.type), msg_decode_error_name(r));
-		c->instance->stats.decode_errors++;
+		qnetd_instance_of(c)->stats.decode_errors++;
 		send_error(c, &m, REPLY_ERROR_DECODING_MSG);
 		msg_fini(&m);
 		return;

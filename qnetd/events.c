@@ -40,10 +40,11 @@ cluster_ends(struct qnetd_client *c, bool leaving)
 static void
 run(struct qnetd_client *c, bool leaving, const char *event, const char *const *vars)
 {
+	struct qnetd_instance *inst = qnetd_instance_of(c);
 	uint64_t born;
 	int r;
 
-	if (c->instance->hooks == NULL)
+	if (inst->hooks == NULL)
 		return;
 	/*
 	 * Per cluster, born at its creation number: neither one cluster's
@@ -51,8 +52,8 @@ run(struct qnetd_client *c, bool leaving, const char *event, const char *const *
 	 * events. Drops (-EBUSY) are counted and warned about in
 	 * common/hooks.c, in one line per interval, not one per event.
 	 */
-	born = c->cluster != NULL ? c->cluster->created_seq : c->instance->next_cluster_seq;
-	r = hooks_run(c->instance->hooks, c->cluster_name, born, cluster_ends(c, leaving),
+	born = c->cluster != NULL ? c->cluster->created_seq : inst->next_cluster_seq;
+	r = hooks_run(inst->hooks, c->cluster_name, born, cluster_ends(c, leaving),
 	    event, vars);
 	if (r < 0 && r != -EBUSY)
 		qb_log(LOG_WARNING, "%s: cannot start the event hook for %s: %s", c->ident,

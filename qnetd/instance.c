@@ -43,14 +43,9 @@ qnetd_instance_init(struct qnetd_instance *inst, struct qnetd_settings *s, qb_lo
 	inst->settings = s;
 	inst->loop = loop;
 	inst->started_ns = clock_now_ns();
-	inst->poll_set.epfd = -1;
 	inst->shard_fd = -1;
-	inst->conn_ops = &qnetd_session_ops;
-	qb_list_init(&inst->clients);
-	qb_list_init(&inst->closing);
-	accept_gate_init(&inst->gate, loop, &gate_ops, inst);
-	qnetd_dpd_init(&inst->dpd, loop, clock_now_ns, qnetd_client_dead);
-	r = poll_set_init(&inst->poll_set, loop, qnetd_client_io);
+	accept_gate_init(&inst->conns.gate, loop, &gate_ops, inst);
+	r = qnetd_conns_init(&inst->conns, s, loop, &qnetd_session_ops, &inst->stats.conn);
 	if (r != 0)
 		return r;
 	return qnetd_clusters_init(inst);
@@ -59,7 +54,7 @@ qnetd_instance_init(struct qnetd_instance *inst, struct qnetd_settings *s, qb_lo
 uint32_t
 qnetd_instance_total_clients(const struct qnetd_instance *inst)
 {
-	return inst->client_count + (inst->front != NULL ? shard_front_clients(inst->front) : 0);
+	return inst->conns.count + (inst->front != NULL ? shard_front_clients(inst->front) : 0);
 }
 
 #define ACCEPT_PAUSE_MS	200
@@ -182,7 +177,7 @@ accept_ready(int fd, int revents, void *data)
 			nss_sock_close(cfd);
 			continue;
 		}
-		c = qnetd_client_start(inst, cfd, addr);
+		c = qnetd_client_start(&inst->conns, cfd, addr);
 		if (c == NULL)
 			continue;
 		inst->stats.clients_accepted++;
@@ -217,19 +212,18 @@ qnetd_instance_fini(struct qnetd_instance *inst)
 	bool paused;
 
 	inst->shutting_down = true;
-	qb_list_for_each_entry_safe(c, next, &inst->clients, list) {
+	qb_list_for_each_entry_safe(c, next, &inst->conns.clients, list) {
 		qnetd_cluster_leave(c, true);
 		qnetd_client_destroy(c);
 	}
 	qnetd_clusters_fini(inst);
-	qnetd_dpd_fini(&inst->dpd);
-	poll_set_fini(&inst->poll_set);
+	qnetd_conns_fini(&inst->conns);
 	paused = !listener_watched(inst);
 	if (inst->accept_paused) {
 		qb_loop_timer_del(inst->loop, inst->accept_timer);
 		inst->accept_paused = false;
 	}
-	accept_gate_fini(&inst->gate);
+	accept_gate_fini(&inst->conns.gate);
 	inst->accept_gated = false;
 	if (inst->listener != NULL) {
 		if (inst->loop != NULL && !paused)
@@ -237,9 +231,9 @@ qnetd_instance_fini(struct qnetd_instance *inst)
 		nss_sock_close(inst->listener);
 		inst->listener = NULL;
 	}
-	if (inst->tls_loaded) {
+	if (inst->conns.tls_loaded) {
 		nss_server_tls_fini(&inst->tls);
-		inst->tls_loaded = false;
+		inst->conns.tls_loaded = false;
 	}
 	if (inst->shard_retry_armed) {
 		qb_loop_timer_del(inst->loop, inst->shard_retry);
@@ -253,9 +247,4 @@ qnetd_instance_fini(struct qnetd_instance *inst)
 	}
 	free(inst->shard_buf);
 	inst->shard_buf = NULL;
-	free(inst->send_buf);
-	inst->send_buf = NULL;
-	free(inst->recv_buf);
-	inst->recv_buf = NULL;
-	inst->recv_buf_size = 0;
 }

@@ -13,9 +13,7 @@
 #include <qb/qbmap.h>
 
 #include "common/nss-sock.h"
-#include "accept-gate.h"
-#include "dpd.h"
-#include "poll-set.h"
+#include "client.h"
 #include "settings.h"
 
 struct ipc_server;
@@ -33,9 +31,7 @@ struct qnetd_stats {
 	uint64_t	clients_refused;	/* over -m */
 	uint64_t	acks_sent;
 	uint64_t	nacks_sent;
-	uint64_t	dpd_expiries;
-	uint64_t	dpd_reprieves;	/* silent past the timeout, but input was waiting */
-	uint64_t	tls_handshake_failures;
+	struct qnetd_conn_stats conn;	/* the connection layer's (client.h) */
 	uint64_t	cert_check_failures;
 	/* filled from the accept gate's counters (shard_totals_of) */
 	uint64_t	tls_handshakes_unplaced;	/* no place for it (accept-gate.h) */
@@ -59,19 +55,9 @@ struct qnetd_instance {
 	struct qnetd_settings	*settings;	/* borrowed from main */
 	qb_loop_t		*loop;
 	PRFileDesc		*listener;
-	struct poll_set		 poll_set;	/* client sockets */
-	struct qnetd_dpd	 dpd;
-	struct nss_server_tls	 tls;
-	bool			 tls_loaded;
-	struct qb_list_head	 clients;
-	uint32_t		 client_count;
-	/* what client.c calls in the layers above it (client.h, session.c) */
-	const struct qnetd_conn_ops *conn_ops;
-	/* clients whose teardown is due, freed by one zero-delay timer (client.c) */
-	struct qb_list_head	 closing;
-	qb_loop_timer_handle	 reap_timer;
-	bool			 reap_armed;
-	uint64_t		 next_client_id;
+	struct nss_server_tls	 tls;		/* loaded: conns.tls_loaded */
+	/* the connections, their sockets, timers and handshake places (client.h) */
+	struct qnetd_conns	 conns;
 	qb_map_t		*clusters;	/* name -> struct qnetd_cluster */
 	uint32_t		 cluster_count;
 	uint64_t		 next_cluster_seq;
@@ -79,15 +65,11 @@ struct qnetd_instance {
 	bool			 shutting_down;
 	bool			 accept_paused;	/* listener unwatched after accept() failed */
 	bool			 accept_gated;	/* listener unwatched: the gate is at its cap */
-	struct accept_gate	 gate;		/* TLS handshake places (accept-gate.h) */
 	qb_loop_timer_handle	 accept_timer;
 	uint64_t		 started_ns;
 	struct qnetd_stats	 stats;
 	struct hooks		*hooks;		/* NULL-safe: no hook configured */
 	long			 cert_days_left;	/* valid when tls_loaded */
-	uint8_t			*recv_buf;	/* shared by all clients' greedy reads; lazy */
-	size_t			 recv_buf_size;
-	uint8_t			*send_buf;	/* shared gathering chunk for flushes; lazy */
 	/* -S worker_processes > 1 (shard.h): the front's routes, or a worker's link */
 	struct shard_front	*front;		/* front process: workers to route to */
 	int			 shard_fd;	/* worker process: control socket; else -1 */
@@ -98,6 +80,21 @@ struct qnetd_instance {
 	qb_loop_timer_handle	 shard_retry;	/* worker: sends them when the socket drains */
 	bool			 shard_retry_armed;
 };
+
+/* The instance that embeds conns. */
+static inline struct qnetd_instance *
+qnetd_instance_of_conns(const struct qnetd_conns *conns)
+{
+	return (struct qnetd_instance *)(void *)((char *)conns -
+	    offsetof(struct qnetd_instance, conns));
+}
+
+/* The instance whose connection c is. */
+static inline struct qnetd_instance *
+qnetd_instance_of(const struct qnetd_client *c)
+{
+	return qnetd_instance_of_conns(c->conns);
+}
 
 /* Set up everything but sockets (unit tests stop here). */
 int	qnetd_instance_init(struct qnetd_instance *inst, struct qnetd_settings *s,

@@ -105,7 +105,7 @@ setup_tls(struct qnetd_instance *inst)
 		    s->cert_nickname, s->nss_db_dir, nss_sock_error());
 		return -1;
 	}
-	inst->tls_loaded = true;
+	inst->conns.tls_loaded = true;
 	check_cert_expiry(inst);
 	return 0;
 }

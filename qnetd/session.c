@@ -21,14 +21,14 @@ static void
 session_closed(struct qnetd_client *c)
 {
 	/* At shutdown every cluster goes: no algorithm runs for those left. */
-	qnetd_cluster_leave(c, c->instance->shutting_down);
+	qnetd_cluster_leave(c, qnetd_instance_of(c)->shutting_down);
 }
 
 static void
-session_gone(struct qnetd_instance *inst)
+session_gone(struct qnetd_conns *conns)
 {
 	/* A worker's front counts its clients (shard.h); no-op elsewhere. */
-	shard_worker_notify(inst, SHARD_MSG_CLOSED);
+	shard_worker_notify(qnetd_instance_of_conns(conns), SHARD_MSG_CLOSED);
 }
 
 const struct qnetd_conn_ops qnetd_session_ops = {

@@ -252,14 +252,14 @@ handle_notice(struct shard_front *front, struct shard_worker_proc *w, const uint
 		if (count > INT32_MAX)
 			count = INT32_MAX;
 		w->handshakes += count;
-		accept_gate_remote(&front->inst->gate, (int32_t)count);
+		accept_gate_remote(&front->inst->conns.gate, (int32_t)count);
 		break;
 	case SHARD_MSG_HS_END:
 		count = count < w->handshakes ? count : w->handshakes;
 		if (count > INT32_MAX)
 			count = INT32_MAX;
 		w->handshakes -= count;
-		accept_gate_remote(&front->inst->gate, -(int32_t)count);
+		accept_gate_remote(&front->inst->conns.gate, -(int32_t)count);
 		break;
 	case SHARD_MSG_CLOSED:
 		w->clients -= count < w->clients ? count : w->clients;
@@ -384,6 +384,7 @@ shard_front_attach(struct shard_front *front, struct qnetd_instance *inst)
 			return r;
 	}
 	inst->front = front;
+	inst->conns.first_message_only = true;
 	arm_ping(front);
 	return 0;
 }

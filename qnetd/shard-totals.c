@@ -14,19 +14,19 @@ void
 shard_totals_of(const struct qnetd_instance *inst, struct qnetd_totals *t)
 {
 	memset(t, 0, sizeof(*t));
-	t->clients = inst->client_count;
+	t->clients = inst->conns.count;
 	t->clusters = inst->cluster_count;
 	t->stats = inst->stats;
-	t->stats.tls_handshakes_unplaced = inst->gate.unplaced_total;
-	t->stats.tls_places_released = inst->gate.released_total;
-	t->stats.tls_places_used = inst->gate.places_used;
+	t->stats.tls_handshakes_unplaced = inst->conns.gate.unplaced_total;
+	t->stats.tls_places_released = inst->conns.gate.released_total;
+	t->stats.tls_places_used = inst->conns.gate.places_used;
 	t->stats.client_chains_verified = inst->tls.chains_verified;
 	t->stats.client_cert_cache_hits = cert_cache_hits(inst->tls.verified);
 	t->stats.hooks_dropped = hooks_dropped(inst->hooks);
 	t->stats.hooks_timed_out = hooks_timed_out(inst->hooks);
 	t->stats.hooks_running = hooks_running(inst->hooks);
 	t->stats.hooks_queued = hooks_queued(inst->hooks);
-	t->tls_loaded = inst->tls_loaded;
+	t->tls_loaded = inst->conns.tls_loaded;
 	t->cert_days_left = inst->cert_days_left;
 }
 

@@ -157,7 +157,7 @@ adopt(struct qnetd_instance *inst, int fd, const uint8_t *buf, size_t len)
 		shard_worker_notify(inst, SHARD_MSG_CLOSED);
 		return;
 	}
-	qnetd_client_adopt(inst, pr, addr, buf + 3 + addr_len, len - 3 - addr_len);
+	qnetd_client_adopt(&inst->conns, pr, addr, buf + 3 + addr_len, len - 3 - addr_len);
 }
 
 static int

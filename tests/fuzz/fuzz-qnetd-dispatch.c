@@ -122,7 +122,7 @@ client_by_id(struct fuzz_ctx *x, uint64_t id)
 
 	if (id == 0)
 		return NULL;
-	qb_list_for_each_entry(c, &x->inst.clients, list)
+	qb_list_for_each_entry(c, &x->inst.conns.clients, list)
 		if (c->id == id)
 			return c;
 	return NULL;
@@ -138,7 +138,7 @@ slot_client(struct fuzz_ctx *x, unsigned slot)
 	if (c != NULL && !c->closing)
 		return c;
 	snprintf(addr, sizeof(addr), "fuzz:%u", slot);
-	c = qnetd_client_create(&x->inst, NULL, addr);
+	c = qnetd_client_create(&x->inst.conns, NULL, addr);
 	if (c == NULL)
 		fuzz_fail("qnetd_client_create failed");
 	x->slot_id[slot] = c->id;
@@ -197,7 +197,7 @@ check_invariants(struct fuzz_ctx *x)
 	void *value;
 	uint32_t clients = 0, clusters = 0;
 
-	qb_list_for_each_entry(c, &x->inst.clients, list) {
+	qb_list_for_each_entry(c, &x->inst.conns.clients, list) {
 		clients++;
 		check_queue(c, &x->settings);
 		if (c->cluster == NULL)
@@ -209,8 +209,8 @@ check_invariants(struct fuzz_ctx *x)
 		if (c->cluster_name_len != strlen(c->cluster_name))
 			fuzz_fail("%s: cluster name length is wrong", c->ident);
 	}
-	if (clients != x->inst.client_count)
-		fuzz_fail("client_count %u, list holds %u", (unsigned)x->inst.client_count,
+	if (clients != x->inst.conns.count)
+		fuzz_fail("client_count %u, list holds %u", (unsigned)x->inst.conns.count,
 		    (unsigned)clients);
 	it = qb_map_iter_create(x->inst.clusters);
 	if (it == NULL)
@@ -490,7 +490,7 @@ any_closing(struct fuzz_ctx *x)
 {
 	struct qnetd_client *c;
 
-	qb_list_for_each_entry(c, &x->inst.clients, list)
+	qb_list_for_each_entry(c, &x->inst.conns.clients, list)
 		if (c->closing)
 			return true;
 	return false;
@@ -600,13 +600,13 @@ ctx_teardown(struct fuzz_ctx *x)
 	if (x->shutdown)
 		goto fini;
 	/* Every client leaves the way a dropped connection does. */
-	qb_list_for_each_entry_safe(c, next, &x->inst.clients, list)
+	qb_list_for_each_entry_safe(c, next, &x->inst.conns.clients, list)
 		qnetd_client_disconnect(c, "fuzz input done");
 	run_jobs(x);
 	check_invariants(x);
-	if (x->inst.client_count != 0 || x->inst.cluster_count != 0)
+	if (x->inst.conns.count != 0 || x->inst.cluster_count != 0)
 		fuzz_fail("%u clients and %u clusters left after everyone left",
-		    (unsigned)x->inst.client_count, (unsigned)x->inst.cluster_count);
+		    (unsigned)x->inst.conns.count, (unsigned)x->inst.cluster_count);
 fini:
 	qnetd_instance_fini(&x->inst);
 	qb_loop_destroy(x->loop);

@@ -50,7 +50,7 @@ qnetd_fixture_teardown(void **state)
 struct qnetd_client *
 qnetd_fixture_client(struct qnetd_fixture *f, const char *addr)
 {
-	struct qnetd_client *c = qnetd_client_create(&f->inst, NULL, addr);
+	struct qnetd_client *c = qnetd_client_create(&f->inst.conns, NULL, addr);
 
 	assert_non_null(c);
 	return c;

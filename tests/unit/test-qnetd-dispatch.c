@@ -552,7 +552,7 @@ clusters_live_while_clients_do(void **state)
 	qnetd_client_destroy(b);
 	assert_int_equal(f->inst.cluster_count, 0);
 	assert_null(qnetd_cluster_find(&f->inst, "c1"));
-	assert_int_equal(f->inst.client_count, 0);
+	assert_int_equal(f->inst.conns.count, 0);
 }
 
 static void
@@ -691,7 +691,7 @@ pipelined_requests_are_all_answered(void **state)
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	assert_int_equal(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)), 0);
 	assert_int_equal(nss_sock_adopt(sv[0], &fd), 0);
-	c = qnetd_client_start(&f->inst, fd, "test:2");
+	c = qnetd_client_start(&f->inst.conns, fd, "test:2");
 	assert_non_null(c);
 	peer.fd = sv[1];
 
@@ -758,13 +758,13 @@ dead_peer_timer_drops_silent_clients(void **state)
 	m.heartbeat_interval = 200;	/* 300 ms */
 	qnetd_fixture_feed(talker, &m);
 	assert_int_equal(init_reply_code(talker), REPLY_NO_ERROR);
-	assert_int_equal(f->inst.client_count, 2);
+	assert_int_equal(f->inst.conns.count, 2);
 
 	assert_int_equal(qb_loop_timer_add(f->loop, QB_LOOP_LOW, 150 * 1000000ULL, f->loop,
 	    stop_loop, &t), 0);
 	qb_loop_run(f->loop);
 	/* quiet is gone (teardown job ran), its cluster still has talker */
-	assert_int_equal(f->inst.client_count, 1);
+	assert_int_equal(f->inst.conns.count, 1);
 	assert_false(talker->closing);
 	assert_int_equal(talker->cluster->view.count, 1);
 }

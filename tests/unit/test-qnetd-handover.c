@@ -116,7 +116,7 @@ busy_worker_gets_every_client_in_order(void **state)
 	assert_int_equal(shard_front_attach(&f.front, &f.q.inst), 0);
 
 	for (unsigned i = 0; i < CLIENTS; i++) {
-		struct qnetd_client *c = qnetd_client_create(&f.q.inst, NULL, "192.0.2.7:5403");
+		struct qnetd_client *c = qnetd_client_create(&f.q.inst.conns, NULL, "192.0.2.7:5403");
 		uint8_t preinit[16] = { 0 };
 
 		assert_non_null(c);

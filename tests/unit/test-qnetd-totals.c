@@ -32,9 +32,9 @@ fill(struct qnetd_totals *t, uint64_t base)
 	t->stats.clients_refused = base + 2;
 	t->stats.acks_sent = base + 3;
 	t->stats.nacks_sent = base + 4;
-	t->stats.dpd_expiries = base + 5;
-	t->stats.dpd_reprieves = base + 6;
-	t->stats.tls_handshake_failures = base + 7;
+	t->stats.conn.dpd_expiries = base + 5;
+	t->stats.conn.dpd_reprieves = base + 6;
+	t->stats.conn.tls_handshake_failures = base + 7;
 	t->stats.cert_check_failures = base + 8;
 	t->stats.decode_errors = base + 9;
 	for (size_t i = 0; i <= QNETD_LATENCY_BUCKETS; i++)

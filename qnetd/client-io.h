@@ -7,7 +7,7 @@
 
 #include <stdbool.h>
 
-#include "client.h"
+struct qnetd_client;
 
 /* Before INIT the client's heartbeat is unknown; upstream assumes the maximum. */
 #define QNETD_PRE_INIT_HB_MS	120000

@@ -27,39 +27,42 @@ get_string(void *ctx, const char *key, char **out)
 	return *out != NULL ? 0 : -ENOMEM;
 }
 
+/* key's number into *out, whose width type tells (uint8_t, uint32_t or uint64_t). */
 static int
-get_num(void *ctx, const char *key, enum kv_type type, uint64_t *out)
+get_num(void *ctx, const char *key, enum kv_type type, void *out)
 {
 	const struct kv *kv = find(ctx, key);
+	uint64_t v;
 
 	if (kv == NULL)
 		return -ENOENT;
 	if (kv->type != type)
 		return -EINVAL;
-	*out = strtoull(kv->val, NULL, 10);
+	v = strtoull(kv->val, NULL, 10);
+	switch (type) {
+	case T_U8:
+		*(uint8_t *)out = (uint8_t)v;
+		break;
+	case T_U32:
+		*(uint32_t *)out = (uint32_t)v;
+		break;
+	default:
+		*(uint64_t *)out = v;
+		break;
+	}
 	return 0;
 }
 
 static int
 get_u8(void *ctx, const char *key, uint8_t *out)
 {
-	uint64_t v;
-	int r = get_num(ctx, key, T_U8, &v);
-
-	if (r == 0)
-		*out = (uint8_t)v;
-	return r;
+	return get_num(ctx, key, T_U8, out);
 }
 
 static int
 get_u32(void *ctx, const char *key, uint32_t *out)
 {
-	uint64_t v;
-	int r = get_num(ctx, key, T_U32, &v);
-
-	if (r == 0)
-		*out = (uint32_t)v;
-	return r;
+	return get_num(ctx, key, T_U32, out);
 }
 
 static int

@@ -92,43 +92,60 @@ run_until_idle(qb_loop_t *loop, const struct hooks *h, unsigned max_ms)
 		run_loop_ms(loop, 50);
 }
 
+/* A fresh loop and hooks over the test script, with out_file emptied. */
+static struct hooks *
+start_hooks(qb_loop_t **loop, const char *program, unsigned timeout_ms, unsigned max_running)
+{
+	struct hooks *h;
+
+	*loop = qb_loop_create();
+	assert_non_null(*loop);
+	unlink(out_file);
+	assert_int_equal(hooks_create(&h, *loop, program, timeout_ms, max_running), 0);
+	return h;
+}
+
+static void
+stop_hooks(qb_loop_t *loop, struct hooks *h)
+{
+	hooks_destroy(h);
+	qb_loop_destroy(loop);
+}
+
 static void
 hook_gets_event_and_vars(void **state)
 {
 	const char *vars[] = { "QNET_NODE_ID=2", "QNET_CLUSTER=pve", NULL };
-	qb_loop_t *loop = qb_loop_create();
+	qb_loop_t *loop;
 	struct hooks *h;
 	char line[256] = "";
 
 	(void)state;
-	unlink(out_file);
-	assert_int_equal(hooks_create(&h, loop, script, 5000, 4), 0);
+	h = start_hooks(&loop, script, 5000, 4);
 	assert_int_equal(hooks_run(h, "pve", 1, false, "vote_changed", vars), 0);
 	assert_int_equal(hooks_running(h), 1);
 	run_until_idle(loop, h, 20000);
 	assert_int_equal(hooks_running(h), 0);	/* reaped */
 	first_line(line, sizeof(line));
 	assert_string_equal(line, "vote_changed vote_changed 2 pve\n");
-	hooks_destroy(h);
-	qb_loop_destroy(loop);
+	stop_hooks(loop, h);
 }
 
 static void
 slow_hooks_are_killed(void **state)
 {
-	qb_loop_t *loop = qb_loop_create();
+	qb_loop_t *loop;
 	struct hooks *h;
 
 	(void)state;
-	assert_int_equal(hooks_create(&h, loop, script, 200, 2), 0);
+	h = start_hooks(&loop, script, 200, 2);
 	assert_int_equal(hooks_run(h, NULL, 0, false, "slow", NULL), 0);
 	assert_int_equal(hooks_run(h, NULL, 0, false, "slow", NULL), 0);
 	assert_int_equal(hooks_running(h), 2);
 	run_until_idle(loop, h, 20000);
 	assert_int_equal(hooks_timed_out(h), 2);
 	assert_int_equal(hooks_running(h), 0);
-	hooks_destroy(h);
-	qb_loop_destroy(loop);
+	stop_hooks(loop, h);
 }
 
 /* The lines the hooks wrote to out_file, at most max; returns the count. */
@@ -158,23 +175,30 @@ queue_event(struct hooks *h, const char *key, uint64_t born, unsigned i)
 	return hooks_run(h, key, born, false, event, vars);
 }
 
+/* key's "slow" hook holds the one slot; events e0.. of key fill the queue behind it. */
+static void
+hold_slot_and_fill_queue(struct hooks *h, const char *key, uint64_t born)
+{
+	assert_int_equal(hooks_run(h, key, born, false, "slow", NULL), 0);
+	for (unsigned i = 0; i < HOOKS_QUEUE_PER_SLOT; i++)
+		assert_int_equal(queue_event(h, key, born, i), 0);
+	assert_int_equal(hooks_queued(h), HOOKS_QUEUE_PER_SLOT);
+}
+
 /* With every slot busy, events wait (bounded), then run in order; none is lost below the bound. */
 static void
 events_wait_for_a_slot(void **state)
 {
-	qb_loop_t *loop = qb_loop_create();
+	qb_loop_t *loop;
 	char lines[16][64], want[64];
 	struct hooks *h;
 	unsigned i;
 
 	(void)state;
-	unlink(out_file);
-	assert_int_equal(hooks_create(&h, loop, script, 300, 1), 0);
-	assert_int_equal(hooks_run(h, "a", 1, false, "slow", NULL), 0);	/* holds the one slot */
-	for (i = 0; i < HOOKS_QUEUE_PER_SLOT; i++)
-		assert_int_equal(queue_event(h, "a", 1, i), 0);
-	assert_int_equal(hooks_queued(h), HOOKS_QUEUE_PER_SLOT);
-	assert_int_equal(queue_event(h, "a", 1, i), -EBUSY);	/* never queued without bound */
+	h = start_hooks(&loop, script, 300, 1);
+	hold_slot_and_fill_queue(h, "a", 1);
+	/* never queued without bound */
+	assert_int_equal(queue_event(h, "a", 1, HOOKS_QUEUE_PER_SLOT), -EBUSY);
 	assert_int_equal(hooks_dropped(h), 1);
 	assert_int_equal(hooks_queued(h), HOOKS_QUEUE_PER_SLOT);
 	run_until_idle(loop, h, 20000);
@@ -186,8 +210,7 @@ events_wait_for_a_slot(void **state)
 		snprintf(want, sizeof(want), "e%u e%u  a\n", i, i);
 		assert_string_equal(lines[i], want);
 	}
-	hooks_destroy(h);
-	qb_loop_destroy(loop);
+	stop_hooks(loop, h);
 }
 
 /*
@@ -198,17 +221,14 @@ events_wait_for_a_slot(void **state)
 static void
 a_flooding_key_cannot_crowd_out_another(void **state)
 {
-	qb_loop_t *loop = qb_loop_create();
+	qb_loop_t *loop;
 	char lines[16][64];
 	struct hooks *h;
 	size_t n, real_seen = 0;
 
 	(void)state;
-	unlink(out_file);
-	assert_int_equal(hooks_create(&h, loop, script, 300, 1), 0);
-	assert_int_equal(hooks_run(h, "churn", 1, false, "slow", NULL), 0);
-	for (unsigned i = 0; i < HOOKS_QUEUE_PER_SLOT; i++)
-		assert_int_equal(queue_event(h, "churn", 1, i), 0);
+	h = start_hooks(&loop, script, 300, 1);
+	hold_slot_and_fill_queue(h, "churn", 1);
 	/* full: the churn key's newest event makes room for the real one */
 	assert_int_equal(queue_event(h, "real", 2, 100), 0);
 	assert_int_equal(hooks_dropped(h), 1);
@@ -229,8 +249,7 @@ a_flooding_key_cannot_crowd_out_another(void **state)
 		if (strstr(lines[i], " real\n") != NULL)
 			real_seen++;
 	assert_int_equal(real_seen, 2);
-	hooks_destroy(h);
-	qb_loop_destroy(loop);
+	stop_hooks(loop, h);
 }
 
 /* A short-lived key: its owner is born (one event) and ends (another). */
@@ -255,15 +274,14 @@ static void
 a_lasting_keys_burst_outlives_a_churn_of_short_lived_keys(void **state)
 {
 	const char *real_vars[] = { "QNET_CLUSTER=real", NULL };
-	qb_loop_t *loop = qb_loop_create();
+	qb_loop_t *loop;
 	char lines[16][64], want[64];
 	struct hooks *h;
 	unsigned born = 1;
 	size_t n;
 
 	(void)state;
-	unlink(out_file);
-	assert_int_equal(hooks_create(&h, loop, script, 300, 1), 0);
+	h = start_hooks(&loop, script, 300, 1);
 	assert_int_equal(hooks_run(h, "start", 0, false, "slow", NULL), 0);	/* holds the slot */
 	for (; born <= HOOKS_QUEUE_PER_SLOT; born++)
 		queue_short_life(h, born);
@@ -289,21 +307,19 @@ a_lasting_keys_burst_outlives_a_churn_of_short_lived_keys(void **state)
 			ran = ran || strcmp(lines[j], want) == 0;
 		assert_true(ran);
 	}
-	hooks_destroy(h);
-	qb_loop_destroy(loop);
+	stop_hooks(loop, h);
 }
 
 /* Events still waiting when the daemon stops get their turn too (within a hook timeout). */
 static void
 destroy_runs_waiting_events(void **state)
 {
-	qb_loop_t *loop = qb_loop_create();
+	qb_loop_t *loop;
 	char lines[4][64];
 	struct hooks *h;
 
 	(void)state;
-	unlink(out_file);
-	assert_int_equal(hooks_create(&h, loop, script, 5000, 1), 0);
+	h = start_hooks(&loop, script, 5000, 1);
 	assert_int_equal(hooks_run(h, NULL, 0, false, "late", NULL), 0);
 	assert_int_equal(queue_event(h, "", 0, 7), 0);
 	assert_int_equal(hooks_queued(h), 1);
@@ -318,13 +334,12 @@ destroy_runs_waiting_events(void **state)
 static void
 destroy_lets_running_hooks_finish(void **state)
 {
-	qb_loop_t *loop = qb_loop_create();
+	qb_loop_t *loop;
 	struct hooks *h;
 	char line[256] = "";
 
 	(void)state;
-	unlink(out_file);
-	assert_int_equal(hooks_create(&h, loop, script, 5000, 4), 0);
+	h = start_hooks(&loop, script, 5000, 4);
 	assert_int_equal(hooks_run(h, NULL, 0, false, "late", NULL), 0);
 	hooks_destroy(h);	/* at once, while the hook sleeps */
 	first_line(line, sizeof(line));
@@ -336,7 +351,7 @@ destroy_lets_running_hooks_finish(void **state)
 static void
 timeout_kills_what_the_hook_started(void **state)
 {
-	qb_loop_t *loop = qb_loop_create();
+	qb_loop_t *loop;
 	char pid_file[300];
 	struct hooks *h;
 	long child = 0;
@@ -346,7 +361,7 @@ timeout_kills_what_the_hook_started(void **state)
 	(void)state;
 	snprintf(pid_file, sizeof(pid_file), "%s.pid", out_file);
 	unlink(pid_file);
-	assert_int_equal(hooks_create(&h, loop, script, 300, 1), 0);
+	h = start_hooks(&loop, script, 300, 1);
 	assert_int_equal(hooks_run(h, NULL, 0, false, "spawner", NULL), 0);
 	run_until_idle(loop, h, 20000);
 	assert_int_equal(hooks_timed_out(h), 1);
@@ -373,48 +388,44 @@ timeout_kills_what_the_hook_started(void **state)
 		usleep(10000);
 	}
 	assert_true(gone);
-	hooks_destroy(h);
-	qb_loop_destroy(loop);
+	stop_hooks(loop, h);
 }
 
 /* The daemons ignore SIGPIPE; a hook's shell pipelines must not. */
 static void
 hooks_get_sigpipe_by_default(void **state)
 {
-	qb_loop_t *loop = qb_loop_create();
+	qb_loop_t *loop;
 	unsigned long long ignored = ~0ULL;
 	struct hooks *h;
 	char line[256] = "";
 
 	(void)state;
-	unlink(out_file);
 	signal(SIGPIPE, SIG_IGN);
-	assert_int_equal(hooks_create(&h, loop, script, 5000, 1), 0);
+	h = start_hooks(&loop, script, 5000, 1);
 	assert_int_equal(hooks_run(h, NULL, 0, false, "sigpipe", NULL), 0);
 	run_until_idle(loop, h, 20000);
 	first_line(line, sizeof(line));
 	assert_int_equal(sscanf(line, "SigIgn: %llx", &ignored), 1);
 	assert_int_equal(ignored & (1ULL << (SIGPIPE - 1)), 0);
 	signal(SIGPIPE, SIG_DFL);
-	hooks_destroy(h);
-	qb_loop_destroy(loop);
+	stop_hooks(loop, h);
 }
 
 static void
 no_program_means_disabled(void **state)
 {
-	qb_loop_t *loop = qb_loop_create();
+	qb_loop_t *loop;
 	struct hooks *h;
 
 	(void)state;
-	assert_int_equal(hooks_create(&h, loop, NULL, 1000, 1), 0);
+	h = start_hooks(&loop, NULL, 1000, 1);
 	assert_int_equal(hooks_run(h, NULL, 0, false, "anything", NULL), 0);
 	assert_int_equal(hooks_running(h), 0);
-	hooks_destroy(h);
-	assert_int_equal(hooks_create(&h, loop, "/nonexistent/hook", 1000, 1), 0);
+	stop_hooks(loop, h);
+	h = start_hooks(&loop, "/nonexistent/hook", 1000, 1);
 	assert_true(hooks_run(h, NULL, 0, false, "x", NULL) < 0);	/* spawn failure is reported */
-	hooks_destroy(h);
-	qb_loop_destroy(loop);
+	stop_hooks(loop, h);
 }
 
 int

@@ -44,6 +44,40 @@ answer(char **words, int count, FILE *out, void *arg)
 	return IPC_REPLY_OK;
 }
 
+/* What both tests' servers share; each adds its command and limits. */
+static const struct ipc_server_config base_cfg = {
+	.backlog = 8,
+	.max_receive = 1024,
+	.max_send = 4096,
+	.umask = -1,
+	.gid = -1,
+};
+
+/* cfg's server on dir/sock, dir a fresh temporary directory; returns its new loop. */
+static qb_loop_t *
+start_server(struct ipc_server_config *cfg, char dir[64], char path[128],
+    struct ipc_server **srv)
+{
+	qb_loop_t *loop;
+
+	snprintf(dir, 64, "/tmp/test-ipc.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, 128, "%s/sock", dir);
+	cfg->path = path;
+	loop = qb_loop_create();
+	assert_non_null(loop);
+	assert_int_equal(ipc_server_create(srv, loop, cfg), 0);
+	return loop;
+}
+
+static void
+stop_server(struct ipc_server *srv, qb_loop_t *loop, const char *dir)
+{
+	ipc_server_destroy(srv);
+	qb_loop_destroy(loop);
+	rmdir(dir);
+}
+
 static int
 connect_to(const char *path)
 {
@@ -164,26 +198,14 @@ static void
 idle_clients_expire(void **state)
 {
 	struct fixture f = { .idle = { -1, -1 }, .late = -1, .tool = -1 };
-	struct ipc_server_config cfg = {
-		.backlog = 8,
-		.max_clients = 2,
-		.conn_timeout_ms = 300,
-		.max_receive = 1024,
-		.max_send = 4096,
-		.umask = -1,
-		.gid = -1,
-		.command = answer,
-	};
+	struct ipc_server_config cfg = base_cfg;
 	qb_loop_timer_handle t;
 
 	(void)state;
-	snprintf(f.dir, sizeof(f.dir), "/tmp/test-ipc.XXXXXX");
-	assert_non_null(mkdtemp(f.dir));
-	snprintf(f.path, sizeof(f.path), "%s/sock", f.dir);
-	cfg.path = f.path;
-	f.loop = qb_loop_create();
-	assert_non_null(f.loop);
-	assert_int_equal(ipc_server_create(&f.srv, f.loop, &cfg), 0);
+	cfg.max_clients = 2;
+	cfg.conn_timeout_ms = 300;
+	cfg.command = answer;
+	f.loop = start_server(&cfg, f.dir, f.path, &f.srv);
 
 	assert_int_equal(qb_loop_timer_add(f.loop, QB_LOOP_LOW, 1 * MS, &f, connect_idle, &t), 0);
 	assert_int_equal(qb_loop_timer_add(f.loop, QB_LOOP_LOW, 50 * MS, &f, connect_late, &t), 0);
@@ -194,13 +216,11 @@ idle_clients_expire(void **state)
 
 	assert_int_equal(f.step_failed, 0);
 	assert_string_equal(f.reply, "OK\n2 word(s), first status\n");
-	ipc_server_destroy(f.srv);
-	qb_loop_destroy(f.loop);
 	close(f.idle[0]);
 	close(f.idle[1]);
 	close(f.late);
 	close(f.tool);
-	rmdir(f.dir);
+	stop_server(f.srv, f.loop, f.dir);
 }
 
 /* The command asked to be answered apart: says which process composed the reply. */
@@ -251,29 +271,18 @@ stop_loop(void *data)
 static void
 slow_commands_are_answered_apart(void **state)
 {
-	struct ipc_server_config cfg = {
-		.backlog = 8,
-		.max_receive = 1024,
-		.max_send = 4096,
-		.umask = -1,
-		.gid = -1,
-		.command = answer_with_pid,
-		.answer_apart = apart_if_list,
-	};
-	char dir[64] = "/tmp/test-ipc.XXXXXX", path[128], reply[256], want[64];
+	struct ipc_server_config cfg = base_cfg;
+	char dir[64], path[128], reply[256], want[64];
 	struct apart_fixture a = { .tool = -1 };
 	struct ipc_server *srv;
 	qb_loop_timer_handle t;
 	size_t got = 0;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/sock", dir);
-	cfg.path = path;
+	cfg.command = answer_with_pid;
+	cfg.answer_apart = apart_if_list;
 	a.path = path;
-	a.loop = qb_loop_create();
-	assert_non_null(a.loop);
-	assert_int_equal(ipc_server_create(&srv, a.loop, &cfg), 0);
+	a.loop = start_server(&cfg, dir, path, &srv);
 	assert_int_equal(qb_loop_timer_add(a.loop, QB_LOOP_LOW, 1 * MS, &a, send_list, &t), 0);
 	assert_int_equal(qb_loop_timer_add(a.loop, QB_LOOP_LOW, 200 * MS, a.loop, stop_loop, &t),
 	    0);
@@ -296,10 +305,8 @@ slow_commands_are_answered_apart(void **state)
 	snprintf(want, sizeof(want), "OK\npid %ld\n", (long)getpid());
 	assert_true(strncmp(reply, "OK\npid ", 7) == 0);
 	assert_string_not_equal(reply, want);
-	ipc_server_destroy(srv);
-	qb_loop_destroy(a.loop);
 	close(a.tool);
-	rmdir(dir);
+	stop_server(srv, a.loop, dir);
 }
 
 int

@@ -14,6 +14,7 @@
 
 #include "common/json.h"
 #include "common/utils.h"
+#include "test-util.h"
 
 /* The shown form of the first n bytes of s, in a static buffer. */
 static const char *
@@ -31,23 +32,14 @@ shown(const char *s)
 	return shown_n(s, strlen(s));
 }
 
-static char *
-json_of(const char *s)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *out = open_memstream(&text, &len);
-
-	assert_non_null(out);
-	json_write_string(out, s);
-	assert_int_equal(fclose(out), 0);
-	return text;
-}
-
 static void
 expect_json(const char *in, const char *want)
 {
-	char *got = json_of(in);
+	struct capture c;
+	char *got;
+
+	json_write_string(capture_start(&c), in);
+	got = capture_end(&c);
 
 	assert_string_equal(got, want);
 	free(got);

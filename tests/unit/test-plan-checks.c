@@ -22,6 +22,7 @@
 
 #include "qdevice/corosync-config.h"
 #include "qdevice/plan-checks.h"
+#include "test-util.h"
 
 #define MAX_NODES	6
 
@@ -641,23 +642,6 @@ test_probe_resolve(void **state)
 	assert_non_null(strstr(r.error, "a.invalid: "));
 }
 
-/* A listening loopback socket; returns its fd and port. */
-static int
-listen_loopback(uint16_t *port)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sin);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	assert_true(fd >= 0);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	assert_int_equal(listen(fd, 4), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	*port = ntohs(sin.sin_port);
-	return fd;
-}
-
 static void
 test_probe_connect(void **state)
 {
@@ -665,7 +649,7 @@ test_probe_connect(void **state)
 	uint16_t port;
 	uint32_t ms;
 	char err[128];
-	int fd = listen_loopback(&port);
+	int fd = listen_on_loopback(SOCK_STREAM, 4, &port);
 
 	(void)state;
 	assert_true(plan_ip_parse("127.0.0.1", &lo));
@@ -761,7 +745,7 @@ test_gather_loopback_arbiter(void **state)
 	struct world *w = *state;
 	struct plan_probe p;
 	uint16_t port;
-	int fd = listen_loopback(&port);
+	int fd = listen_on_loopback(SOCK_STREAM, 4, &port);
 
 	build(w, 2);
 	w->nodes[0].name = w->nodes[1].name = NULL;	/* no resolver traffic beyond loopback */

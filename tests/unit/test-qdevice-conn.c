@@ -30,6 +30,7 @@
 #include "common/nss-sock.h"
 #include "common/tlv.h"
 #include "qdevice/conn.h"
+#include "test-util.h"
 
 struct fx {
 	qb_loop_t	*loop;
@@ -158,22 +159,6 @@ static const struct conn_callbacks callbacks = {
 static const char *const only_v4_loopback[] = { "127.0.0.1" };
 
 static int
-listen_any(uint16_t *port)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sin);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	assert_true(fd >= 0);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	assert_int_equal(listen(fd, 16), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	*port = ntohs(sin.sin_port);
-	return fd;
-}
-
-static int
 setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
@@ -181,7 +166,7 @@ setup(void **state)
 	assert_non_null(f);
 	f->loop = qb_loop_create();
 	assert_non_null(f->loop);
-	f->listen_fd = listen_any(&f->port);
+	f->listen_fd = listen_on_loopback(SOCK_STREAM | SOCK_CLOEXEC, 16, &f->port);
 	f->peer = -1;
 	*state = f;
 	return 0;
@@ -202,12 +187,20 @@ teardown(void **state)
 	return 0;
 }
 
+/* A new f->conn starts towards hosts on f->port; conn_connect()'s result. */
+static int
+start_connect(struct fx *f, const char *const *hosts, size_t n, int ip_version,
+    uint32_t budget_ms)
+{
+	assert_int_equal(conn_create(&f->conn, f->loop, &callbacks, f), 0);
+	return conn_connect(f->conn, hosts, n, f->port, ip_version, budget_ms);
+}
+
 /* Connect the client and accept it on the server side. */
 static void
 connect_pair(struct fx *f)
 {
-	assert_int_equal(conn_create(&f->conn, f->loop, &callbacks, f), 0);
-	assert_int_equal(conn_connect(f->conn, only_v4_loopback, 1, f->port, 4, 0), 0);
+	assert_int_equal(start_connect(f, only_v4_loopback, 1, 4, 0), 0);
 	for (int i = 0; i < 100 && f->connected == 0 && f->failed == 0; i++)
 		run_ms(f, 10);
 	assert_int_equal(f->connected, 1);
@@ -257,35 +250,32 @@ byte_by_byte(void **state)
 	assert_int_equal(f->failed, 0);
 }
 
+/* Two echo replies arrive in one write; want_messages of them are delivered. */
 static void
-two_in_one_write(void **state)
+two_replies_in_one_write(struct fx *f, bool destroy_on_message, int want_messages)
 {
-	struct fx *f = *state;
 	uint8_t msg[128];
 	size_t len = echo_reply_bytes(msg, 64, 1);
 
 	len += echo_reply_bytes(msg + len, 64, 2);
 	connect_pair(f);
+	f->destroy_on_message = destroy_on_message;
 	write_all(f->peer, msg, len);
 	run_ms(f, 20);
-	assert_int_equal(f->messages, 2);
+	assert_int_equal(f->messages, want_messages);
 	assert_int_equal(f->failed, 0);
+}
+
+static void
+two_in_one_write(void **state)
+{
+	two_replies_in_one_write(*state, false, 2);
 }
 
 static void
 destroy_inside_message(void **state)
 {
-	struct fx *f = *state;
-	uint8_t msg[128];
-	size_t len = echo_reply_bytes(msg, 64, 1);
-
-	len += echo_reply_bytes(msg + len, 64, 2);
-	connect_pair(f);
-	f->destroy_on_message = true;
-	write_all(f->peer, msg, len);
-	run_ms(f, 20);
-	assert_int_equal(f->messages, 1);	/* nothing after the destroy */
-	assert_int_equal(f->failed, 0);
+	two_replies_in_one_write(*state, true, 1);	/* nothing after the destroy */
 }
 
 static void
@@ -360,6 +350,25 @@ count_fds(void)
 	return n;
 }
 
+/*
+ * r from start_connect() towards addresses that all refuse: refused at once
+ * (then f->conn is destroyed here), or one `failed` within 100 steps of step_ms.
+ */
+static void
+expect_refused(struct fx *f, int r, unsigned step_ms)
+{
+	if (r == 0) {
+		for (int i = 0; i < 100 && f->failed == 0; i++)
+			run_ms(f, step_ms);
+		assert_int_equal(f->failed, 1);
+		assert_int_equal(f->reason, DISCONNECT_CONNECT_FAILED);
+	} else {
+		assert_int_equal(r, -ECONNREFUSED);
+		conn_destroy(f->conn);
+		f->conn = NULL;
+	}
+}
+
 /* qnetd down: every attempt must give back its socket. */
 static void
 refused_attempts_leak_nothing(void **state)
@@ -374,18 +383,8 @@ refused_attempts_leak_nothing(void **state)
 		int r;
 
 		f->failed = 0;
-		assert_int_equal(conn_create(&f->conn, f->loop, &callbacks, f), 0);
-		r = conn_connect(f->conn, only_v4_loopback, 1, f->port, 4, 0);
-		if (r == 0) {
-			for (int j = 0; j < 100 && f->failed == 0; j++)
-				run_ms(f, 1);
-			assert_int_equal(f->failed, 1);
-			assert_int_equal(f->reason, DISCONNECT_CONNECT_FAILED);
-		} else {
-			assert_int_equal(r, -ECONNREFUSED);
-			conn_destroy(f->conn);
-			f->conn = NULL;
-		}
+		r = start_connect(f, only_v4_loopback, 1, 4, 0);
+		expect_refused(f, r, 1);
 		assert_null(f->conn);
 	}
 	assert_int_equal(count_fds(), before);
@@ -451,8 +450,7 @@ host_list_refused_then_listening(void **state)
 	static const char *const hosts[] = { "127.0.0.2", "127.0.0.1" };
 	struct fx *f = *state;
 
-	assert_int_equal(conn_create(&f->conn, f->loop, &callbacks, f), 0);
-	assert_int_equal(conn_connect(f->conn, hosts, 2, f->port, 0, 5000), 0);
+	assert_int_equal(start_connect(f, hosts, 2, 0, 5000), 0);
 	wait_outcome(f, 1000);
 	assert_int_equal(f->connected, 1);
 	assert_int_equal(f->failed, 0);
@@ -468,8 +466,7 @@ name_with_two_addresses(void **state)
 	static const char *const hosts[] = { "two.test" };
 	struct fx *f = *state;
 
-	assert_int_equal(conn_create(&f->conn, f->loop, &callbacks, f), 0);
-	assert_int_equal(conn_connect(f->conn, hosts, 1, f->port, 0, 5000), 0);
+	assert_int_equal(start_connect(f, hosts, 1, 0, 5000), 0);
 	wait_outcome(f, 1000);
 	assert_int_equal(f->connected, 1);
 	assert_int_equal(f->tried, 2);
@@ -487,8 +484,7 @@ unresolved_hosts_skipped_and_order_kept(void **state)
 	    "two.test" };
 	struct fx *f = *state;
 
-	assert_int_equal(conn_create(&f->conn, f->loop, &callbacks, f), 0);
-	assert_int_equal(conn_connect(f->conn, hosts, 4, f->port, 4, 5000), 0);
+	assert_int_equal(start_connect(f, hosts, 4, 4, 5000), 0);
 	wait_outcome(f, 1000);
 	assert_int_equal(f->connected, 1);
 	assert_int_equal(f->tried, 1);
@@ -502,8 +498,7 @@ no_host_resolves(void **state)
 	static const char *const hosts[] = { "no-such-host.invalid", "::1" };
 	struct fx *f = *state;
 
-	assert_int_equal(conn_create(&f->conn, f->loop, &callbacks, f), 0);
-	assert_int_equal(conn_connect(f->conn, hosts, 2, f->port, 4, 5000), -ENOENT);
+	assert_int_equal(start_connect(f, hosts, 2, 4, 5000), -ENOENT);
 }
 
 /*
@@ -546,8 +541,7 @@ silent_address_gives_way(void **state)
 	struct fx *f = *state;
 	int fillers[2], silent = silent_listener(f->port, fillers);
 
-	assert_int_equal(conn_create(&f->conn, f->loop, &callbacks, f), 0);
-	assert_int_equal(conn_connect(f->conn, hosts, 2, f->port, 4, 400), 0);
+	assert_int_equal(start_connect(f, hosts, 2, 4, 400), 0);
 	run_ms(f, 100);
 	assert_int_equal(f->connected, 0);	/* still waiting on the silent one */
 	assert_int_equal(f->failed, 0);
@@ -570,8 +564,7 @@ last_address_waits_for_caller(void **state)
 	struct fx *f = *state;
 	int fillers[2], silent = silent_listener(f->port, fillers);
 
-	assert_int_equal(conn_create(&f->conn, f->loop, &callbacks, f), 0);
-	assert_int_equal(conn_connect(f->conn, hosts, 1, f->port, 4, 100), 0);
+	assert_int_equal(start_connect(f, hosts, 1, 4, 100), 0);
 	run_ms(f, 400);
 	assert_int_equal(f->connected, 0);
 	assert_int_equal(f->failed, 0);
@@ -590,15 +583,8 @@ all_refused_fail_once(void **state)
 
 	close(f->listen_fd);
 	f->listen_fd = -1;
-	assert_int_equal(conn_create(&f->conn, f->loop, &callbacks, f), 0);
-	r = conn_connect(f->conn, hosts, 2, f->port, 4, 5000);
-	if (r == 0) {
-		wait_outcome(f, 1000);
-		assert_int_equal(f->failed, 1);
-		assert_int_equal(f->reason, DISCONNECT_CONNECT_FAILED);
-	} else {
-		assert_int_equal(r, -ECONNREFUSED);
-	}
+	r = start_connect(f, hosts, 2, 4, 5000);
+	expect_refused(f, r, 10);
 	assert_int_equal(f->tried, 3);
 	assert_int_equal(f->address_failures, 2);
 }

@@ -61,6 +61,25 @@ defaults(void **state)
 	assert_null(s.event_hook);
 }
 
+/* list parses without error into s. */
+static void
+parse_ok(struct qdevice_settings *s, const char *list)
+{
+	char err[256] = "";
+	int r = settings_parse(s, list, err, sizeof(err));
+
+	if (r != 0)
+		fail_msg("%s: got %d (%s)", list, r, err);
+}
+
+/* s holds the defaults, then list. */
+static void
+settings_from(struct qdevice_settings *s, const char *list)
+{
+	assert_int_equal(settings_init(s), 0);
+	parse_ok(s, list);
+}
+
 static void
 accepted(void **state)
 {
@@ -68,41 +87,39 @@ accepted(void **state)
 	char err[256];
 
 	(void)state;
-	assert_int_equal(settings_init(&s), 0);
-	assert_int_equal(settings_parse(&s, "lock_file=/tmp/q.pid,LOCAL_SOCKET_FILE=/tmp/q.sock,"
-	    "net_nss_db_dir=/tmp/db", err, sizeof(err)), 0);
+	settings_from(&s, "lock_file=/tmp/q.pid,LOCAL_SOCKET_FILE=/tmp/q.sock,"
+	    "net_nss_db_dir=/tmp/db");
 	assert_string_equal(s.lock_file, "/tmp/q.pid");
 	assert_string_equal(s.local_socket_file, "/tmp/q.sock");
 	assert_string_equal(s.net_nss_db_dir, "/tmp/db");
-	assert_int_equal(settings_parse(&s, "max_cs_try_again=1,ipc_max_clients=0,"
-	    "net_max_send_buffers=2,heuristics_min_timeout=250", err, sizeof(err)), 0);
+	parse_ok(&s, "max_cs_try_again=1,ipc_max_clients=0,"
+	    "net_max_send_buffers=2,heuristics_min_timeout=250");
 	assert_int_equal(s.max_cs_try_again, 1);
 	assert_int_equal(s.ipc_max_clients, 0);
 	assert_int_equal(s.net_max_send_buffers, 2);
 	assert_int_equal(s.heuristics_min_timeout_ms, 250);
-	assert_int_equal(settings_parse(&s, "heuristics_use_execvp=YES,"
-	    "net_test_algorithm_enabled=1,net_allow_expired_server_cert=on", err, sizeof(err)), 0);
+	parse_ok(&s, "heuristics_use_execvp=YES,"
+	    "net_test_algorithm_enabled=1,net_allow_expired_server_cert=on");
 	assert_true(s.heuristics_use_execvp);
 	assert_true(s.net_test_algorithm_enabled);
 	assert_true(s.net_allow_expired_server_cert);
-	assert_int_equal(settings_parse(&s, "master_wins=on", err, sizeof(err)), 0);
+	parse_ok(&s, "master_wins=on");
 	assert_int_equal(s.master_wins, MASTER_WINS_FORCE_ON);
-	assert_int_equal(settings_parse(&s, "master_wins=off", err, sizeof(err)), 0);
+	parse_ok(&s, "master_wins=off");
 	assert_int_equal(s.master_wins, MASTER_WINS_FORCE_OFF);
-	assert_int_equal(settings_parse(&s, "master_wins=Model", err, sizeof(err)), 0);
+	parse_ok(&s, "master_wins=Model");
 	assert_int_equal(s.master_wins, MASTER_WINS_MODEL);
-	assert_int_equal(settings_parse(&s, "votequorum_device_name=Other,"
-	    "net_nss_qnetd_cn=My Server,net_nss_client_cert_nickname=My Cert", err,
-	    sizeof(err)), 0);
+	parse_ok(&s, "votequorum_device_name=Other,"
+	    "net_nss_qnetd_cn=My Server,net_nss_client_cert_nickname=My Cert");
 	assert_string_equal(s.votequorum_device_name, "Other");
 	assert_string_equal(s.net_nss_qnetd_cn, "My Server");
-	assert_int_equal(settings_parse(&s, "vote_guard=off,event_hook=/usr/local/bin/hook,"
-	    "event_hook_timeout=100,event_hook_max_running=1", err, sizeof(err)), 0);
+	parse_ok(&s, "vote_guard=off,event_hook=/usr/local/bin/hook,"
+	    "event_hook_timeout=100,event_hook_max_running=1");
 	assert_false(s.vote_guard);
 	assert_string_equal(s.event_hook, "/usr/local/bin/hook");
 	assert_int_equal(s.event_hook_timeout_ms, 100);
 	assert_int_equal(s.event_hook_max_running, 1);
-	assert_int_equal(settings_parse(&s, "event_hook=/bin/other", err, sizeof(err)), 0);
+	parse_ok(&s, "event_hook=/bin/other");
 	assert_string_equal(s.event_hook, "/bin/other");
 	assert_int_equal(settings_check(&s, err, sizeof(err)), 0);
 	settings_fini(&s);
@@ -167,9 +184,7 @@ min_above_max(void **state)
 	char err[256];
 
 	(void)state;
-	assert_int_equal(settings_init(&s), 0);
-	assert_int_equal(settings_parse(&s, "net_min_connect_timeout=5000,"
-	    "net_max_connect_timeout=4000", err, sizeof(err)), 0);
+	settings_from(&s, "net_min_connect_timeout=5000,net_max_connect_timeout=4000");
 	assert_int_equal(settings_check(&s, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "net_min_connect_timeout"));
 	settings_fini(&s);

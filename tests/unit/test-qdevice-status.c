@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "qdevice/status.h"
+#include "test-util.h"
 
 struct fixture {
 	struct node_list	config, membership, quorum;
@@ -76,26 +77,59 @@ teardown(void **state)
 	return 0;
 }
 
-static char *
-render(const struct status_view *v, bool verbose)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *out = open_memstream(&buf, &len);
+enum form { TEXT, TEXT_VERBOSE, JSON, METRICS };
 
-	assert_non_null(out);
-	assert_int_equal(status_write(out, v, verbose), 0);
-	fclose(out);
-	return buf;
+/* v as qdevice-tool prints it in one form; free() the result. */
+static char *
+render_as(const struct status_view *v, enum form form)
+{
+	struct capture c;
+	FILE *out = capture_start(&c);
+	int r = -1;
+
+	switch (form) {
+	case TEXT:
+	case TEXT_VERBOSE:
+		r = status_write(out, v, form == TEXT_VERBOSE);
+		break;
+	case JSON:
+		r = status_write_json(out, v);
+		break;
+	case METRICS:
+		r = status_write_metrics(out, v);
+		break;
+	}
+	assert_int_equal(r, 0);
+	return capture_end(&c);
+}
+
+/* v in form holds every string of has and none of lacks (NULL-ended lists; NULL: none). */
+static void
+expect_text(const struct status_view *v, enum form form, const char *const *has,
+    const char *const *lacks)
+{
+	char *s = render_as(v, form);
+
+	assert_text_has_all(s, has);
+	assert_text_has_none(s, lacks);
+	free(s);
+}
+
+/* The fixture's view in form is exactly want. */
+static void
+expect_render(void **state, enum form form, const char *want)
+{
+	struct fixture *f = *state;
+	char *s = render_as(&f->v, form);
+
+	assert_string_equal(s, want);
+	free(s);
 }
 
 static void
 plain(void **state)
 {
-	struct fixture *f = *state;
-	char *s = render(&f->v, false);
-
-	assert_string_equal(s,
+	expect_render(state, TEXT,
 	    "Qdevice information\n"
 	    "-------------------\n"
 	    "Model:\t\t\tNet\n"
@@ -113,16 +147,12 @@ plain(void **state)
 	    "Tie-breaker:\t\tNode with lowest node ID\n"
 	    "State:\t\t\tConnected\n"
 	    "Heuristics result:\tPass\n");
-	free(s);
 }
 
 static void
 verbose(void **state)
 {
-	struct fixture *f = *state;
-	char *s = render(&f->v, true);
-
-	assert_string_equal(s,
+	expect_render(state, TEXT_VERBOSE,
 	    "Qdevice information\n"
 	    "-------------------\n"
 	    "Model:\t\t\tNet\n"
@@ -159,7 +189,21 @@ verbose(void **state)
 	    "TLS active:\t\tYes (client certificate sent)\n"
 	    "Connected since:\t2026-11-24T20:25:57\n"
 	    "Echo reply received:\t2026-11-24T20:26:04\n");
-	free(s);
+}
+
+/*
+ * What both variant tests start from: config version 7, tie-breaker node 3,
+ * never polled, the connect failed.
+ */
+static void
+not_connected(struct status_view *v)
+{
+	v->config_version_set = true;
+	v->config_version = 7;
+	v->tie_breaker = (struct tie_breaker){ TIE_BREAKER_NODE_ID, 3 };
+	v->last_poll = (time_t)-1;
+	v->poll_cast_vote = false;
+	v->state = STATUS_STATE_CONNECT_FAILED;
 }
 
 static void
@@ -167,79 +211,58 @@ variants(void **state)
 {
 	struct fixture *f = *state;
 	struct node_info dc = { 3, 12, 0 };
-	char *s;
+	static const char *const has[] = {
+		"Configuration version:\t7\nConfigured node list:\n",
+		"    2\tNode ID = 3, Data center ID = 12\n",
+		"Tie-breaker:\t\tNode with node ID 3\n",
+		"Last poll call:\t\tNever\n",
+		"Force IP version:\t6\n",
+		"TLS:\t\t\tRequired\n",
+		"Algorithm:\t\tLMS\n",
+		"KAP Tie-breaker:\tAlgorithm hard-coded\n",
+		"Poll timer running:\tYes\n",
+		"State:\t\t\tConnect failed\n",
+		NULL
+	};
+	/* Connection details only while connected. */
+	static const char *const lacks[] = {
+		"Heuristics result:", "TLS active:", "Connected since:", NULL
+	};
+	static const char *const disconnected[] = {
+		"KAP Tie-breaker:\tDisabled\n",
+		"Tie-breaker:\t\tNode with highest node ID\n",
+		"Poll timer running:\tNo\n",
+		"State:\t\t\tDisconnected\n",
+		NULL
+	};
 
-	f->v.config_version_set = true;
-	f->v.config_version = 7;
+	not_connected(&f->v);
 	node_list_add(&f->config, &dc);
-	f->v.tie_breaker = (struct tie_breaker){ TIE_BREAKER_NODE_ID, 3 };
 	f->v.heuristics_enabled = false;
-	f->v.state = STATUS_STATE_CONNECT_FAILED;
-	f->v.last_poll = (time_t)-1;
 	f->v.force_ip_version = 6;
-	f->v.poll_cast_vote = false;
 	f->v.algorithm = ALGORITHM_LMS;
 	f->v.tls = 2;
-	s = render(&f->v, true);
-	assert_non_null(strstr(s, "Configuration version:\t7\nConfigured node list:\n"));
-	assert_non_null(strstr(s, "    2\tNode ID = 3, Data center ID = 12\n"));
-	assert_non_null(strstr(s, "Tie-breaker:\t\tNode with node ID 3\n"));
-	assert_non_null(strstr(s, "Last poll call:\t\tNever\n"));
-	assert_non_null(strstr(s, "Force IP version:\t6\n"));
-	assert_non_null(strstr(s, "TLS:\t\t\tRequired\n"));
-	assert_non_null(strstr(s, "Algorithm:\t\tLMS\n"));
-	assert_non_null(strstr(s, "KAP Tie-breaker:\tAlgorithm hard-coded\n"));
-	assert_non_null(strstr(s, "Poll timer running:\tYes\n"));
-	assert_non_null(strstr(s, "State:\t\t\tConnect failed\n"));
-	assert_null(strstr(s, "Heuristics result:"));
-	/* Connection details only while connected. */
-	assert_null(strstr(s, "TLS active:"));
-	assert_null(strstr(s, "Connected since:"));
-	free(s);
+	expect_text(&f->v, TEXT_VERBOSE, has, lacks);
 
 	f->v.algorithm = ALGORITHM_FFSPLIT;
 	f->v.state = STATUS_STATE_CONNECTED;
 	f->v.server_supports_kap = false;
-	s = render(&f->v, true);
-	assert_non_null(strstr(s, "KAP Tie-breaker:\tUnsupported by QNetd\n"));
-	free(s);
+	expect_text(&f->v, TEXT_VERBOSE,
+	    (const char *const[]){ "KAP Tie-breaker:\tUnsupported by QNetd\n", NULL }, NULL);
 	f->v.kap_tie_breaker = false;
 	f->v.tie_breaker.mode = TIE_BREAKER_HIGHEST;
 	f->v.state = STATUS_STATE_DISCONNECTED;
 	f->v.poll_timer_running = false;
-	s = render(&f->v, true);
-	assert_non_null(strstr(s, "KAP Tie-breaker:\tDisabled\n"));
-	assert_non_null(strstr(s, "Tie-breaker:\t\tNode with highest node ID\n"));
-	assert_non_null(strstr(s, "Poll timer running:\tNo\n"));
-	assert_non_null(strstr(s, "State:\t\t\tDisconnected\n"));
-	free(s);
+	expect_text(&f->v, TEXT_VERBOSE, disconnected, NULL);
 	f->v.algorithm = ALGORITHM_TEST;
-	s = render(&f->v, true);
-	assert_non_null(strstr(s, "KAP Tie-breaker:\tUnsupported by algorithm\n"));
-	free(s);
-}
-
-
-static char *
-render_json(const struct status_view *v)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *out = open_memstream(&buf, &len);
-
-	assert_non_null(out);
-	assert_int_equal(status_write_json(out, v), 0);
-	fclose(out);
-	return buf;
+	expect_text(&f->v, TEXT_VERBOSE,
+	    (const char *const[]){ "KAP Tie-breaker:\tUnsupported by algorithm\n", NULL }, NULL);
 }
 
 static void
 json_full(void **state)
 {
-	struct fixture *f = *state;
-	char *s = render_json(&f->v);
-
-	assert_string_equal(s,
+	expect_render(state, JSON,
 	    "{\"model\":\"Net\",\"node_id\":1,\"timeout_ms\":10000,\"sync_timeout_ms\":30000,"
 	    "\"config_version\":null,"
 	    "\"config_node_list\":[{\"node_id\":1,\"data_center_id\":0},"
@@ -263,52 +286,49 @@ json_full(void **state)
 	    "\"qnetd_address_index\":null,\"qnetd_address_count\":null,"
 	    "\"certificate_days_left\":3650,\"event_hooks_running\":1,"
 	    "\"event_hooks_dropped\":2,\"event_hooks_timed_out\":3}\n");
-	free(s);
 }
 
 static void
 json_variants(void **state)
 {
 	struct fixture *f = *state;
+	static const char *const has[] = {
+		"\"config_version\":7,",
+		"\"tie_breaker\":{\"mode\":\"node_id\",\"node_id\":3}",
+		"\"last_poll\":null,\"last_poll_cast_vote\":false",
+		"\"vote\":\"NACK\",\"vote_held_ms\":420,",
+		"\"state\":\"Connect failed\"",
+		/* Connection facts only while connected. */
+		"\"tls_active\":false,\"client_certificate_sent\":false,"
+		    "\"connected_since\":null,\"echo_reply_received\":null",
+		"\"certificate_days_left\":-2,",
+		"\"cluster_name\":\"a\\\"b\\\\c\\n\",",
+		NULL
+	};
+	static const char *const not_polled[] = {
+		"\"vote\":\"none\",",
+		"\"certificate_days_left\":null,",
+		"\"tie_breaker\":{\"mode\":\"highest\",\"node_id\":0}",
+		NULL
+	};
 	char *s;
 
-	f->v.config_version_set = true;
-	f->v.config_version = 7;
-	f->v.tie_breaker = (struct tie_breaker){ TIE_BREAKER_NODE_ID, 3 };
-	f->v.last_poll = (time_t)-1;
-	f->v.poll_cast_vote = false;
+	not_connected(&f->v);
 	f->v.vote_held_ms = 420;
-	f->v.state = STATUS_STATE_CONNECT_FAILED;
 	f->v.cert_days_known = true;
 	f->v.cert_days_left = -2;
 	f->v.cluster_name = "a\"b\\c\n";
-	s = render_json(&f->v);
-	assert_non_null(strstr(s, "\"config_version\":7,"));
-	assert_non_null(strstr(s, "\"tie_breaker\":{\"mode\":\"node_id\",\"node_id\":3}"));
-	assert_non_null(strstr(s, "\"last_poll\":null,\"last_poll_cast_vote\":false"));
-	assert_non_null(strstr(s, "\"vote\":\"NACK\",\"vote_held_ms\":420,"));
-	assert_non_null(strstr(s, "\"state\":\"Connect failed\""));
-	/* Connection facts only while connected. */
-	assert_non_null(strstr(s, "\"tls_active\":false,\"client_certificate_sent\":false,"
-	    "\"connected_since\":null,\"echo_reply_received\":null"));
-	assert_non_null(strstr(s, "\"certificate_days_left\":-2,"));
-	assert_non_null(strstr(s, "\"cluster_name\":\"a\\\"b\\\\c\\n\","));
-	free(s);
+	expect_text(&f->v, JSON, has, NULL);
 
 	f->v.poll_timer_running = false;
 	f->v.cert_days_known = false;
 	f->v.tie_breaker.mode = TIE_BREAKER_HIGHEST;
-	s = render_json(&f->v);
-	assert_non_null(strstr(s, "\"vote\":\"none\","));
-	assert_non_null(strstr(s, "\"certificate_days_left\":null,"));
-	assert_non_null(strstr(s, "\"tie_breaker\":{\"mode\":\"highest\",\"node_id\":0}"));
+	expect_text(&f->v, JSON, not_polled, NULL);
 	/* One line, and the text output never shows our extras. */
+	s = render_as(&f->v, JSON);
 	assert_ptr_equal(strchr(s, '\n'), s + strlen(s) - 1);
 	free(s);
-	s = render(&f->v, true);
-	assert_null(strstr(s, "day"));
-	assert_null(strstr(s, "held"));
-	free(s);
+	expect_text(&f->v, TEXT_VERBOSE, NULL, (const char *const[]){ "day", "held", NULL });
 }
 
 
@@ -320,6 +340,7 @@ json_variants(void **state)
 static void
 address_in_use(void **state)
 {
+	static const char host[] = "QNetd host:\t\tqnetd-a, qnetd-b:5403\n";
 	struct fixture *f = *state;
 	char *s, *host_line;
 
@@ -328,30 +349,24 @@ address_in_use(void **state)
 	f->v.address_host = "qnetd-b";
 	f->v.address_index = 2;
 	f->v.address_count = 3;
-	s = render(&f->v, true);
-	host_line = strstr(s, "QNetd host:\t\tqnetd-a, qnetd-b:5403\n");
+	s = render_as(&f->v, TEXT_VERBOSE);
+	host_line = strstr(s, host);
 	assert_non_null(host_line);
 	assert_ptr_equal(strstr(s, "QNetd address:\t\t198.18.0.101:5403 (2 of 3)\n"),
-	    host_line + strlen("QNetd host:\t\tqnetd-a, qnetd-b:5403\n"));
+	    host_line + strlen(host));
 	free(s);
-	s = render(&f->v, false);
-	assert_null(strstr(s, "QNetd address:"));
-	free(s);
-	s = render_json(&f->v);
-	assert_non_null(strstr(s, "\"qnetd_address\":\"198.18.0.101:5403\","
-	    "\"qnetd_address_host\":\"qnetd-b\",\"qnetd_address_index\":2,"
-	    "\"qnetd_address_count\":3,"));
-	free(s);
+	expect_text(&f->v, TEXT, NULL, (const char *const[]){ "QNetd address:", NULL });
+	expect_text(&f->v, JSON, (const char *const[]){
+	    "\"qnetd_address\":\"198.18.0.101:5403\",\"qnetd_address_host\":\"qnetd-b\","
+	    "\"qnetd_address_index\":2,\"qnetd_address_count\":3,", NULL }, NULL);
 
 	/* Not connected: no line, JSON nulls. */
 	f->v.address = NULL;
 	f->v.state = STATUS_STATE_CONNECT_FAILED;
-	s = render(&f->v, true);
-	assert_null(strstr(s, "QNetd address:"));
-	free(s);
-	s = render_json(&f->v);
-	assert_non_null(strstr(s, "\"qnetd_address\":null,\"qnetd_address_host\":null,"));
-	free(s);
+	expect_text(&f->v, TEXT_VERBOSE, NULL, (const char *const[]){ "QNetd address:", NULL });
+	expect_text(&f->v, JSON,
+	    (const char *const[]){ "\"qnetd_address\":null,\"qnetd_address_host\":null,", NULL },
+	    NULL);
 }
 
 static void
@@ -361,10 +376,7 @@ metrics(void **state)
 	struct qdevice_stats st = { .connects = 2, .disconnects = 1, .acks_received = 5,
 	    .nacks_received = 1, .votes_held = 3, .held_votes_dropped = 1,
 	    .stale_votes_withdrawn = 0 };
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *out = open_memstream(&buf, &len);
-	static const char *const want[] = {
+	static const char *const has[] = {
 		"# TYPE qdevice_up gauge\nqdevice_up 1\n",
 		"qdevice_connected 1\n", "qdevice_quorate 1\n", "qdevice_vote_cast 1\n",
 		"qdevice_vote_held_seconds 0\n", "qdevice_expected_votes 3\n",
@@ -378,34 +390,26 @@ metrics(void **state)
 		"qdevice_stale_votes_withdrawn_total 0\n",
 		"qdevice_event_hooks_dropped_total 2\n",
 		"qdevice_event_hooks_timed_out_total 3\n",
+		NULL
+	};
+	/* Not polled, nothing known: -1 and no timestamp or certificate gauge. */
+	static const char *const unknown_has[] = {
+		"qdevice_vote_cast -1\n", "qdevice_vote_held_seconds 2\n",
+		"qdevice_connects_total 0\n", NULL
+	};
+	static const char *const unknown_lacks[] = {
+		"qdevice_last_poll_timestamp_seconds", "qdevice_certificate_days_left", NULL
 	};
 
-	assert_non_null(out);
 	f->v.stats = &st;
-	assert_int_equal(status_write_metrics(out, &f->v), 0);
-	fclose(out);
-	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
-		if (strstr(buf, want[i]) == NULL)
-			fail_msg("missing \"%s\" in:\n%s", want[i], buf);
-	free(buf);
+	expect_text(&f->v, METRICS, has, NULL);
 
-	/* Not polled, nothing known: -1 and no timestamp or certificate gauge. */
 	f->v.poll_timer_running = false;
 	f->v.last_poll = (time_t)-1;
 	f->v.cert_days_known = false;
 	f->v.vote_held_ms = 2500;
 	f->v.stats = NULL;
-	buf = NULL;
-	out = open_memstream(&buf, &len);
-	assert_non_null(out);
-	assert_int_equal(status_write_metrics(out, &f->v), 0);
-	fclose(out);
-	assert_non_null(strstr(buf, "qdevice_vote_cast -1\n"));
-	assert_non_null(strstr(buf, "qdevice_vote_held_seconds 2\n"));
-	assert_non_null(strstr(buf, "qdevice_connects_total 0\n"));
-	assert_null(strstr(buf, "qdevice_last_poll_timestamp_seconds"));
-	assert_null(strstr(buf, "qdevice_certificate_days_left"));
-	free(buf);
+	expect_text(&f->v, METRICS, unknown_has, unknown_lacks);
 }
 
 int

@@ -19,7 +19,6 @@
 struct ipc_server;
 struct hooks;
 struct shard_front;
-struct qnetd_conn_ops;
 
 /* Upper bounds (ms) of the decision latency histogram; +Inf is implied. */
 #define QNETD_LATENCY_BUCKETS	12

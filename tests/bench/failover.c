@@ -9,9 +9,9 @@
  * --storm: the same pacing and report without the first qnetd: qnetd
  * already listens and every client starts its first connect at once.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -84,31 +84,27 @@ wait_count(const struct bench_shared *sh, unsigned workers, size_t offset, unsig
 static bool
 probe(const struct bench_opts *o)
 {
+	/* host is a literal address (bench.h): no name lookup, IPv4 and IPv6 alike */
+	struct addrinfo hints = {
+		.ai_family = AF_UNSPEC,
+		.ai_socktype = SOCK_STREAM,
+		.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
+	};
+	struct addrinfo *ai;
 	struct sockaddr_storage ss;
 	socklen_t len;
+	char port[8];
 	struct pollfd pfd;
 	int fd, err = 0;
 	socklen_t elen = sizeof(err);
 	bool ok = false;
 
-	memset(&ss, 0, sizeof(ss));
-	if (strchr(o->host, ':') != NULL) {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons(o->port);
-		if (inet_pton(AF_INET6, o->host, &a->sin6_addr) != 1)
-			return false;
-		len = sizeof(*a);
-	} else {
-		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-
-		a->sin_family = AF_INET;
-		a->sin_port = htons(o->port);
-		if (inet_pton(AF_INET, o->host, &a->sin_addr) != 1)
-			return false;
-		len = sizeof(*a);
-	}
+	snprintf(port, sizeof(port), "%u", (unsigned)o->port);
+	if (getaddrinfo(o->host, port, &hints, &ai) != 0)
+		return false;
+	memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+	len = ai->ai_addrlen;
+	freeaddrinfo(ai);
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return false;

@@ -354,15 +354,6 @@ queue_preinit(struct bclient *c)
 }
 
 static int
-queue_starttls(struct bclient *c)
-{
-	struct msg m;
-
-	msgb_seq(&m, MSG_TYPE_STARTTLS, ++c->seq);
-	return queue_msg(c, &m);
-}
-
-static int
 queue_init(struct worker *w, struct bclient *c)
 {
 	struct msg m;
@@ -385,21 +376,13 @@ queue_set_option_kap(struct bclient *c)
 	return queue_msg(c, &m);
 }
 
+/* STARTTLS, ECHO_REQUEST, VOTE_INFO_REPLY: messages that carry only their seq. */
 static int
-queue_echo(struct bclient *c)
+queue_seq_only(struct bclient *c, uint16_t type, uint32_t seq)
 {
 	struct msg m;
 
-	msgb_seq(&m, MSG_TYPE_ECHO_REQUEST, ++c->echo_seq);
-	return queue_msg(c, &m);
-}
-
-static int
-queue_vote_info_reply(struct bclient *c, uint32_t seq)
-{
-	struct msg m;
-
-	msgb_seq(&m, MSG_TYPE_VOTE_INFO_REPLY, seq);
+	msgb_seq(&m, type, seq);
 	return queue_msg(c, &m);
 }
 
@@ -856,7 +839,7 @@ on_preinit_reply(struct worker *w, struct bclient *c, const struct msg *m)
 	tls = w->o->tls;
 	if (tls) {
 		c->state = CS_STARTTLS_SENDING;
-		return queue_starttls(c);
+		return queue_seq_only(c, MSG_TYPE_STARTTLS, ++c->seq);
 	}
 	c->state = CS_WAIT_INIT_REPLY;
 	return queue_init(w, c);
@@ -969,7 +952,7 @@ handle_msg(struct worker *w, struct bclient *c, const uint8_t *buf, size_t len, 
 		}
 		if (measuring(w))
 			w->st->vote_infos++;
-		r = queue_vote_info_reply(c, m.seq);
+		r = queue_seq_only(c, MSG_TYPE_VOTE_INFO_REPLY, m.seq);
 		note_vote(w, c, m.vote, &m.ring_id, now);
 		break;
 	default:
@@ -1097,7 +1080,7 @@ echo_tick(struct worker *w, struct bclient *c, uint64_t now)
 
 	if (c->echo_outstanding && measuring(w))
 		w->st->echo_missed++;
-	if (queue_echo(c) != 0) {
+	if (queue_seq_only(c, MSG_TYPE_ECHO_REQUEST, ++c->echo_seq) != 0) {
 		client_fail(w, c, &w->st->disconnects, true);
 		return;
 	}

@@ -684,11 +684,3 @@ fuzz_qnetd_dispatch_one(const uint8_t *data, size_t size)
 	ctx_teardown(&x);
 	return 0;
 }
-
-#ifndef FUZZ_REPLAY
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-	return fuzz_qnetd_dispatch_one(data, size);
-}
-#endif

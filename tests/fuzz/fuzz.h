@@ -1,8 +1,8 @@
 /*
  * tests/fuzz/fuzz.h: the fuzz entry points. Each fuzz-*.c exports one
  * function that runs a single input and aborts on any broken invariant;
- * libFuzzer's LLVMFuzzerTestOneInput() calls it, and so does
- * tests/unit/test-fuzz-regressions.c (built with -DFUZZ_REPLAY) for every
+ * libFuzzer's LLVMFuzzerTestOneInput() (fuzz-entry.c) calls it, and so does
+ * tests/unit/test-fuzz-regressions.c for every
  * file under tests/fuzz/corpus/. Neither target touches a socket.
  */
 #ifndef QNET_FUZZ_H

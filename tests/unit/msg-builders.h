@@ -1,7 +1,8 @@
 /*
  * tests/unit/msg-builders.h: the client and server messages the tests,
  * the load generator (tests/bench) and the fuzz seed writer
- * (tests/fuzz/gen-corpus.c) send, built one way. Each builder msg_init()s
+ * (tests/fuzz/gen-corpus.c) send, built one way, and the comparison the
+ * codec's round-trip checks share. Each builder msg_init()s
  * *m and sets the options upstream's peers send; callers change single
  * fields afterwards. Arrays point at static tables: only node lists need
  * node_list_fini().
@@ -37,5 +38,10 @@ void	msgb_init_reply(struct msg *m, uint32_t seq, uint32_t max_size);
 int	msgb_node_list(struct msg *m, uint32_t seq, uint8_t type, const uint32_t *ids,
 	    size_t n, uint64_t ring_seq);
 void	msgb_vote(struct msg *m, uint16_t type, uint32_t seq, uint8_t vote);
+/*
+ * Compare two messages field by field, _set flags included: the name of the
+ * first field that differs, or NULL when they are the same message.
+ */
+const char *msgb_diff(const struct msg *a, const struct msg *b);
 
 #endif

@@ -103,6 +103,21 @@ admit(int i, int host, uint64_t t_ms)
 	return accept_gate_admit(&gate, &hs[i].e, &k, t_ms * MS);
 }
 
+/*
+ * Handshakes 0, 1, ... from hosts first..last-1, per each, all admitted; the
+ * n-th at step_ms * n. Returns how many there are.
+ */
+static int
+admit_from_hosts(int first, int last, int per, uint64_t step_ms)
+{
+	int n = 0;
+
+	for (int host = first; host < last; host++)
+		for (int k = 0; k < per; k++, n++)
+			assert_true(admit(n, host, step_ms * (uint64_t)n));
+	return n;
+}
+
 static unsigned
 placed_from(int host)
 {
@@ -175,12 +190,10 @@ test_per_address_share(void **state)
 static void
 test_newcomer_takes_place_from_busiest(void **state)
 {
-	int n = 0;
+	int n;
 
 	(void)state;
-	for (int host = 2; host < 10; host++)
-		for (int k = 0; k < 4; k++, n++)
-			assert_true(admit(n, host, (uint64_t)n));
+	n = admit_from_hosts(2, 10, 4, 1);
 	assert_int_equal(gate.places_used, ACCEPT_GATE_PLACES);
 	assert_int_equal(accept_gate_blocking(&gate), 8);	/* far below the cap */
 	/* all spoke lately (none quiet); host 3's first is the least recently active */
@@ -206,13 +219,10 @@ test_newcomer_takes_place_from_busiest(void **state)
 static void
 test_no_swap_between_equals(void **state)
 {
-	int n = 0;
+	int n;
 
 	(void)state;
-	/* 16 addresses x 2 places */
-	for (int host = 2; host < 18; host++)
-		for (int k = 0; k < 2; k++, n++)
-			assert_true(admit(n, host, 0));
+	n = admit_from_hosts(2, 18, 2, 0);	/* 16 addresses x 2 places */
 	/* an address holding one already: 2 is not 1 + 2, no place */
 	assert_true(admit(n, 40, 1));	/* first: takes one (2 >= 0 + 2) */
 	n++;

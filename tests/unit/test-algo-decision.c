@@ -15,7 +15,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../qnetd/algorithms/algorithm.h"
+#include "qnetd/algorithms/algorithm.h"
+#include "tests/unit/algo-view.h"
 
 #define MAXN	8
 
@@ -29,35 +30,22 @@ struct node_row {
 	uint8_t		last;		/* last_result (lms, 2nodelms) */
 };
 
-struct world {
-	struct algo_client	 store[MAXN];
-	struct algo_client	*view[MAXN];
-	struct algo_cluster	 cluster;
-};
-
 static void
 fill(struct node_list *l, const uint32_t *ids)
 {
-	node_list_clear(l);
-	for (size_t i = 0; i < MAXN && ids[i] != 0; i++)
-		assert_int_equal(node_list_add_id(l, ids[i]), 0);
+	algo_view_fill(l, ids, MAXN);
 }
 
 static void
-world_init(struct world *w, uint8_t algo, struct tie_breaker tb, const uint32_t *prev,
+world_init(struct algo_view *w, uint8_t algo, struct tie_breaker tb, const uint32_t *prev,
     const struct node_row *rows)
 {
-	algo_cluster_init(&w->cluster);
+	algo_view_init(w);
 	if (prev != NULL)
 		fill(&w->cluster.quorate_partition, prev);
-	w->cluster.clients = w->view;
 	for (size_t i = 0; i < MAXN && rows[i].id != 0; i++) {
-		struct algo_client *c = &w->store[i];
+		struct algo_client *c = algo_view_add(w, rows[i].id, algo, tb);
 
-		algo_client_init(c);
-		c->node_id = rows[i].id;
-		c->algorithm = algo;
-		c->tie_breaker = tb;
 		c->kap_enabled = rows[i].kap;
 		c->heartbeat_interval_ms = 1000;
 		fill(&c->config, rows[i].cfg);
@@ -67,17 +55,7 @@ world_init(struct world *w, uint8_t algo, struct tie_breaker tb, const uint32_t 
 		c->ring_id = rows[i].ring;
 		c->last_heuristics = rows[i].heur;
 		c->last_result = rows[i].last;
-		w->view[i] = c;
-		w->cluster.count++;
 	}
-}
-
-static void
-world_fini(struct world *w)
-{
-	for (size_t i = 0; i < w->cluster.count; i++)
-		algo_client_fini(&w->store[i]);
-	algo_cluster_fini(&w->cluster);
 }
 
 struct event_row {
@@ -99,7 +77,7 @@ decide(uint8_t algo, struct tie_breaker tb, const uint32_t *prev, const struct n
 {
 	struct algo_plan plan[2];
 	struct algo_push pushes[2][MAXN];
-	struct world w[2];
+	struct algo_view w[2];
 	struct node_list nodes;
 
 	node_list_init(&nodes);
@@ -115,8 +93,8 @@ decide(uint8_t algo, struct tie_breaker tb, const uint32_t *prev, const struct n
 
 		world_init(&w[k], algo, tb, prev, rows);
 		for (size_t i = 0; i < w[k].cluster.count; i++)
-			if (w[k].view[i]->node_id == er->node)
-				ev.client = w[k].view[i];
+			if (w[k].ptrs[i]->node_id == er->node)
+				ev.client = w[k].ptrs[i];
 		assert_non_null(ev.client);
 		memset(&plan[k], 0, sizeof(plan[k]));
 		plan[k].pushes = pushes[k];
@@ -135,7 +113,7 @@ decide(uint8_t algo, struct tie_breaker tb, const uint32_t *prev, const struct n
 	assert_true(node_list_ids_equal(&w[0].cluster.quorate_partition,
 	    &w[1].cluster.quorate_partition));
 	for (int k = 0; k < 2; k++)
-		world_fini(&w[k]);
+		algo_view_fini(&w[k]);
 	node_list_fini(&nodes);
 	assert_true(d->made);
 	assert_int_equal(d->algorithm, algo);
@@ -170,6 +148,16 @@ check_partition(const struct algo_decision *d, size_t i, const uint32_t *ids, ui
 #define PASS		HEURISTICS_PASS
 #define FAIL		HEURISTICS_FAIL
 
+/* decide() with tie-breaker lowest and no previous partition: rule and vote as given. */
+static void
+decide_rule(uint8_t algo, const struct node_row *rows, const struct event_row *er, uint8_t rule,
+    uint8_t vote, struct algo_decision *d)
+{
+	decide(algo, LOWEST, NULL, rows, er, d);
+	assert_int_equal(d->rule, rule);
+	assert_int_equal(d->vote, vote);
+}
+
 /* ---- ffsplit ---- */
 
 /* Node 4's membership list completes a 2|2 split of four configured nodes. */
@@ -193,6 +181,16 @@ ffsplit_split(struct tie_breaker tb, const uint32_t *prev, uint8_t h1, uint8_t h
 	return d;
 }
 
+/* The split was decided by rule, with these scores for {1 2} and {3 4}; winner is 0 or 1. */
+static void
+check_halves(const struct algo_decision *d, uint8_t rule, int64_t score12, int64_t score34,
+    size_t winner)
+{
+	assert_int_equal(d->rule, rule);
+	check_partition(d, 0, IDS(1, 2), 2, score12, winner == 0);
+	check_partition(d, 1, IDS(3, 4), 2, score34, winner == 1);
+}
+
 static void
 ffsplit_tie_breaker_lowest(void **state)
 {
@@ -200,15 +198,13 @@ ffsplit_tie_breaker_lowest(void **state)
 	    HEURISTICS_UNDEFINED, false, true);
 
 	(void)state;
-	assert_int_equal(d.rule, ALGO_RULE_TIE_BREAKER);
+	check_halves(&d, ALGO_RULE_TIE_BREAKER, 2, 2, 0);
 	assert_int_equal(d.subject, 0);
 	assert_int_equal(d.config_size, 4);
 	assert_int_equal(d.tie_breaker_mode, TIE_BREAKER_LOWEST);
 	assert_int_equal(d.tie_breaker_node, 1);
 	assert_int_equal(d.partition_count, 2);
 	assert_int_equal(d.partitions_seen, 2);
-	check_partition(&d, 0, IDS(1, 2), 2, 2, true);
-	check_partition(&d, 1, IDS(3, 4), 2, 2, false);
 	assert_int_equal(d.partitions[1].representative, 3);
 	assert_int_equal(d.partitions[1].ring_id.node_id, 3);
 }
@@ -220,10 +216,8 @@ ffsplit_tie_breaker_highest(void **state)
 	    HEURISTICS_UNDEFINED, false, true);
 
 	(void)state;
-	assert_int_equal(d.rule, ALGO_RULE_TIE_BREAKER);
+	check_halves(&d, ALGO_RULE_TIE_BREAKER, 2, 2, 1);
 	assert_int_equal(d.tie_breaker_node, 4);
-	check_partition(&d, 0, IDS(1, 2), 2, 2, false);
-	check_partition(&d, 1, IDS(3, 4), 2, 2, true);
 }
 
 static void
@@ -233,9 +227,7 @@ ffsplit_heuristics_score(void **state)
 	    false, true);
 
 	(void)state;
-	assert_int_equal(d.rule, ALGO_RULE_HEURISTICS_SCORE);
-	check_partition(&d, 0, IDS(1, 2), 2, 2, false);
-	check_partition(&d, 1, IDS(3, 4), 2, 3, true);
+	check_halves(&d, ALGO_RULE_HEURISTICS_SCORE, 2, 3, 1);
 	assert_int_equal(d.partitions[1].heuristics, PASS);
 }
 
@@ -246,9 +238,7 @@ ffsplit_keep_active_partition(void **state)
 	    HEURISTICS_UNDEFINED, true, true);
 
 	(void)state;
-	assert_int_equal(d.rule, ALGO_RULE_KEEP_ACTIVE_PARTITION);
-	check_partition(&d, 1, IDS(3, 4), 2, 2, true);
-	check_partition(&d, 0, IDS(1, 2), 2, 2, false);
+	check_halves(&d, ALGO_RULE_KEEP_ACTIVE_PARTITION, 2, 2, 1);
 }
 
 /* Node 4 is not connected: {3 4} has one active client and a PASS: score 2 as {1 2}. */
@@ -259,9 +249,7 @@ ffsplit_active_clients(void **state)
 	    false, false);
 
 	(void)state;
-	assert_int_equal(d.rule, ALGO_RULE_ACTIVE_CLIENTS);
-	check_partition(&d, 0, IDS(1, 2), 2, 2, true);
-	check_partition(&d, 1, IDS(3, 4), 2, 2, false);
+	check_halves(&d, ALGO_RULE_ACTIVE_CLIENTS, 2, 2, 0);
 	assert_int_equal(d.partitions[1].active, 1);
 }
 
@@ -313,16 +301,13 @@ ffsplit_waiting_and_no_lists(void **state)
 	struct algo_decision d;
 
 	(void)state;
-	decide(ALGORITHM_FFSPLIT, LOWEST, NULL, rows, &hc, &d);
-	assert_int_equal(d.rule, ALGO_RULE_WAITING_FOR_STABLE_MEMBERSHIP);
+	decide_rule(ALGORITHM_FFSPLIT, rows, &hc, ALGO_RULE_WAITING_FOR_STABLE_MEMBERSHIP,
+	    VOTE_WAIT_FOR_REPLY, &d);
 	assert_int_equal(d.subject, 0);
-	assert_int_equal(d.vote, VOTE_WAIT_FOR_REPLY);
 	assert_int_equal(d.partition_count, 0);
 
-	decide(ALGORITHM_FFSPLIT, LOWEST, NULL, rows, &cfg, &d);
-	assert_int_equal(d.rule, ALGO_RULE_NO_LISTS_YET);
+	decide_rule(ALGORITHM_FFSPLIT, rows, &cfg, ALGO_RULE_NO_LISTS_YET, VOTE_ASK_LATER, &d);
 	assert_int_equal(d.subject, 3);
-	assert_int_equal(d.vote, VOTE_ASK_LATER);
 }
 
 /* ---- lms ---- */
@@ -356,31 +341,24 @@ lms_rules(void **state)
 	struct algo_decision d;
 
 	(void)state;
-	decide(ALGORITHM_LMS, LOWEST, NULL, scored, &ask3, &d);
-	assert_int_equal(d.rule, ALGO_RULE_HIGHEST_SCORE);
+	decide_rule(ALGORITHM_LMS, scored, &ask3, ALGO_RULE_HIGHEST_SCORE, VOTE_NACK, &d);
 	assert_int_equal(d.subject, 3);
-	assert_int_equal(d.vote, VOTE_NACK);
 	check_partition(&d, 0, IDS(1, 2), 2, 2, true);
 	check_partition(&d, 1, IDS(3), 1, 1, false);
 
-	decide(ALGORITHM_LMS, LOWEST, NULL, sized, &ask1, &d);
-	assert_int_equal(d.rule, ALGO_RULE_LARGEST_PARTITION);
-	assert_int_equal(d.vote, VOTE_ACK);
+	decide_rule(ALGORITHM_LMS, sized, &ask1, ALGO_RULE_LARGEST_PARTITION, VOTE_ACK, &d);
 	check_partition(&d, 0, IDS(1, 2), 2, 1, true);
 	check_partition(&d, 1, IDS(3), 1, 1, false);
 
-	decide(ALGORITHM_LMS, LOWEST, NULL, tied, &ask2, &d);
-	assert_int_equal(d.rule, ALGO_RULE_TIE_BREAKER);
-	assert_int_equal(d.vote, VOTE_NACK);
+	decide_rule(ALGORITHM_LMS, tied, &ask2, ALGO_RULE_TIE_BREAKER, VOTE_NACK, &d);
 	assert_int_equal(d.tie_breaker_mode, TIE_BREAKER_LOWEST);
 	assert_int_equal(d.tie_breaker_node, 1);
 	check_partition(&d, 0, IDS(1), 1, 1, true);
 	check_partition(&d, 1, IDS(2), 1, 1, false);
 
 	/* Node 2, in node 1's membership, still reports the old ring. */
-	decide(ALGORITHM_LMS, LOWEST, NULL, scored, &moved, &d);
-	assert_int_equal(d.rule, ALGO_RULE_RING_DISAGREEMENT);
-	assert_int_equal(d.vote, VOTE_WAIT_FOR_REPLY);
+	decide_rule(ALGORITHM_LMS, scored, &moved, ALGO_RULE_RING_DISAGREEMENT,
+	    VOTE_WAIT_FOR_REPLY, &d);
 }
 
 /* ---- 2nodelms and test ---- */
@@ -403,27 +381,19 @@ twonodelms_rules(void **state)
 	struct algo_decision d;
 
 	(void)state;
-	decide(ALGORITHM_2NODELMS, LOWEST, NULL, rows, &both, &d);
-	assert_int_equal(d.rule, ALGO_RULE_BOTH_NODES_MEMBERS);
-	assert_int_equal(d.vote, VOTE_ACK);
+	decide_rule(ALGORITHM_2NODELMS, rows, &both, ALGO_RULE_BOTH_NODES_MEMBERS, VOTE_ACK, &d);
 	assert_int_equal(d.partition_count, 1);
 	check_partition(&d, 0, IDS(1, 2), 2, 1, true);
 
-	decide(ALGORITHM_2NODELMS, LOWEST, NULL, rows, &heur, &d);
-	assert_int_equal(d.rule, ALGO_RULE_HEURISTICS_SCORE);
-	assert_int_equal(d.vote, VOTE_ACK);
+	decide_rule(ALGORITHM_2NODELMS, rows, &heur, ALGO_RULE_HEURISTICS_SCORE, VOTE_ACK, &d);
 	check_partition(&d, 0, IDS(1), 1, 1, false);
 	check_partition(&d, 1, IDS(2), 1, 2, true);
 
-	decide(ALGORITHM_2NODELMS, LOWEST, NULL, rows, &tie, &d);
-	assert_int_equal(d.rule, ALGO_RULE_TIE_BREAKER);
+	decide_rule(ALGORITHM_2NODELMS, rows, &tie, ALGO_RULE_TIE_BREAKER, VOTE_NACK, &d);
 	assert_int_equal(d.subject, 2);
-	assert_int_equal(d.vote, VOTE_NACK);
 	assert_int_equal(d.tie_breaker_node, 1);
 
-	decide(ALGORITHM_2NODELMS, LOWEST, NULL, rows, &ask, &d);
-	assert_int_equal(d.rule, ALGO_RULE_REPEAT_LAST);
-	assert_int_equal(d.vote, VOTE_NACK);
+	decide_rule(ALGORITHM_2NODELMS, rows, &ask, ALGO_RULE_REPEAT_LAST, VOTE_NACK, &d);
 }
 
 static void
@@ -434,10 +404,8 @@ test_algorithm_rule(void **state)
 	struct algo_decision d;
 
 	(void)state;
-	decide(ALGORITHM_TEST, LOWEST, NULL, rows, &ask, &d);
-	assert_int_equal(d.rule, ALGO_RULE_TEST_ALWAYS_ACK);
+	decide_rule(ALGORITHM_TEST, rows, &ask, ALGO_RULE_TEST_ALWAYS_ACK, VOTE_ACK, &d);
 	assert_int_equal(d.subject, 1);
-	assert_int_equal(d.vote, VOTE_ACK);
 	assert_string_equal(algo_rule_name(d.rule), "test_always_ack");
 }
 

@@ -11,9 +11,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <errno.h>
+#include <string.h>
 #include <cmocka.h>
 
-#include "../../qnetd/algorithms/algorithm.h"
+#include "qnetd/algorithms/algorithm.h"
+#include "tests/unit/algo-view.h"
 
 #define MAXN	8	/* clients per row, ids per list, steps, pushes */
 
@@ -103,39 +105,96 @@ struct scenario {
 #define INITIAL		NODE_LIST_INITIAL_CONFIG
 #define CHANGED		NODE_LIST_CHANGED_CONFIG
 
+/*
+ * The 2|2 split most ffsplit rows start from: 4 configured nodes, {1,2}
+ * on ring 1.8 and {3,4} on 3.8; node 4 has not reported its new
+ * membership yet (still the whole-cluster ring 1.4).
+ */
+static const struct client_row split_clients[] = {
+	{ .id = 1, .cfg = CFG4, .mem = { 1, 2 }, .ring = RING(1, 8) },
+	{ .id = 2, .cfg = CFG4, .mem = { 1, 2 }, .ring = RING(1, 8) },
+	{ .id = 3, .cfg = CFG4, .mem = { 3, 4 }, .ring = RING(3, 8) },
+	{ .id = 4, .cfg = CFG4, .mem = { 1, 2, 3, 4 }, .ring = RING(1, 4) },
+	{ .id = 0 },
+};
+
+/* The same split once node 4 has reported too: both halves settled. */
+static const struct client_row settled_clients[] = {
+	{ .id = 1, .cfg = CFG4, .mem = { 1, 2 }, .ring = RING(1, 8) },
+	{ .id = 2, .cfg = CFG4, .mem = { 1, 2 }, .ring = RING(1, 8) },
+	{ .id = 3, .cfg = CFG4, .mem = { 3, 4 }, .ring = RING(3, 8) },
+	{ .id = 4, .cfg = CFG4, .mem = { 3, 4 }, .ring = RING(3, 8) },
+	{ .id = 0 },
+};
+
+/* 2nodelms: both nodes ACKed on the whole-cluster ring 1.4. */
+static const struct client_row acked_pair_clients[] = {
+	{ .id = 1, .mem = { 1, 2 }, .ring = RING(1, 4), .last = ACK },
+	{ .id = 2, .mem = { 1, 2 }, .ring = RING(1, 4), .last = ACK },
+	{ .id = 0 },
+};
+
+/* The pair, node 2 with heuristics PASS, and a third client outside it. */
+static const struct client_row pair_and_third_clients[] = {
+	{ .id = 1, .mem = { 1, 2 }, .ring = RING(1, 4), .last = ACK },
+	{ .id = 2, .mem = { 1, 2 }, .ring = RING(1, 4), .last = ACK, .heur = PASS },
+	{ .id = 3, .mem = { 3 }, .ring = RING(3, 4), .last = ACK },
+	{ .id = 0 },
+};
+
 /* ---- harness ---------------------------------------------------------- */
 
-struct world {
-	struct algo_client	 store[MAXN];
-	size_t			 stored;
-	struct algo_client	*view[MAXN];
-	struct algo_cluster	 cluster;
-};
 
 static void
 fill_list(struct node_list *l, const uint32_t *ids)
 {
-	node_list_clear(l);
-	for (size_t i = 0; i < MAXN && ids[i] != 0; i++)
-		assert_int_equal(node_list_add_id(l, ids[i]), 0);
+	algo_view_fill(l, ids, MAXN);
+}
+
+/*
+ * The scenario's clients, in rows[] (MAXN of them, id 0 ending them): its
+ * own, or with a base (split_clients, settled_clients), the base's with
+ * sc's replacing those of the same node.
+ */
+static void
+scenario_clients(const struct scenario *sc, const struct client_row *base,
+    struct client_row *rows)
+{
+	size_t n = 0;
+
+	memset(rows, 0, MAXN * sizeof(*rows));
+	if (base == NULL) {
+		memcpy(rows, sc->c, MAXN * sizeof(*rows));
+		return;
+	}
+	while (n < MAXN && base[n].id != 0) {
+		rows[n] = base[n];
+		n++;
+	}
+	for (size_t i = 0; i < MAXN && sc->c[i].id != 0; i++) {
+		size_t k = 0;
+
+		while (k < n && rows[k].id != sc->c[i].id)
+			k++;
+		if (k == n)
+			fail_msg("%s: node %u is not in the base", sc->name, sc->c[i].id);
+		rows[k] = sc->c[i];
+	}
 }
 
 static void
-world_init(struct world *w, const struct scenario *sc, uint8_t algo_id)
+world_init(struct algo_view *w, const struct scenario *sc, const struct client_row *base,
+    uint8_t algo_id)
 {
-	algo_cluster_init(&w->cluster);
-	fill_list(&w->cluster.quorate_partition, sc->prev);
-	w->stored = 0;
-	for (size_t i = 0; i < MAXN && sc->c[i].id != 0; i++) {
-		const struct client_row *row = &sc->c[i];
-		struct algo_client *c = &w->store[i];
+	struct client_row rows[MAXN];
 
-		if (i > 0 && row->id <= sc->c[i - 1].id)
-			fail_msg("%s: clients must be sorted by node id", sc->name);
-		algo_client_init(c);
-		c->node_id = row->id;
-		c->algorithm = algo_id;
-		c->tie_breaker = sc->tb;
+	scenario_clients(sc, base, rows);
+	algo_view_init(w);
+	fill_list(&w->cluster.quorate_partition, sc->prev);
+	for (size_t i = 0; i < MAXN && rows[i].id != 0; i++) {
+		const struct client_row *row = &rows[i];
+		struct algo_client *c = algo_view_add(w, row->id, algo_id, sc->tb);
+
 		c->kap_enabled = row->kap;
 		c->heartbeat_interval_ms = sc->hb_ms != 0 ? sc->hb_ms : 1000;
 		fill_list(&c->config, row->cfg);
@@ -148,33 +207,21 @@ world_init(struct world *w, const struct scenario *sc, uint8_t algo_id)
 		c->last_result = row->last;
 		c->ffsplit_vote_seq = row->vseq;
 		c->timer_vote_seq = row->tseq;
-		w->view[i] = c;
-		w->stored++;
 	}
-	w->cluster.clients = w->view;
-	w->cluster.count = w->stored;
-}
-
-static void
-world_fini(struct world *w)
-{
-	for (size_t i = 0; i < w->stored; i++)
-		algo_client_fini(&w->store[i]);
-	algo_cluster_fini(&w->cluster);
 }
 
 static struct algo_client *
-world_find(struct world *w, uint32_t node_id)
+world_find(struct algo_view *w, uint32_t node_id)
 {
 	for (size_t i = 0; i < w->cluster.count; i++)
-		if (w->view[i]->node_id == node_id)
-			return w->view[i];
+		if (w->ptrs[i]->node_id == node_id)
+			return w->ptrs[i];
 	return NULL;
 }
 
 /* What the server stores once decide() succeeded (docs/protocol.md 2.4). */
 static void
-world_apply(struct world *w, const struct algo_event *ev)
+world_apply(struct algo_view *w, const struct algo_event *ev)
 {
 	struct algo_client *c = ev->client;
 
@@ -201,8 +248,8 @@ world_apply(struct world *w, const struct algo_event *ev)
 		break;
 	case ALGO_EV_DISCONNECT:
 		for (size_t i = 0, j = 0; i < w->cluster.count; i++)
-			if (w->view[i] != c)
-				w->view[j++] = w->view[i];
+			if (w->ptrs[i] != c)
+				w->ptrs[j++] = w->ptrs[i];
 		w->cluster.count--;
 		break;
 	default:
@@ -287,11 +334,12 @@ check_step(const struct scenario *sc, size_t k, const struct step *st,
 }
 
 static void
-run_scenario(const struct scenario *sc, const struct algorithm *algo)
+run_scenario(const struct scenario *sc, const struct client_row *base,
+    const struct algorithm *algo)
 {
-	struct world w;
+	struct algo_view w;
 
-	world_init(&w, sc, algo->id);
+	world_init(&w, sc, base, algo->id);
 	for (size_t k = 0; k < MAXN && sc->s[k].node != 0; k++) {
 		const struct step *st = &sc->s[k];
 		struct algo_push pushes[MAXN];
@@ -328,12 +376,12 @@ run_scenario(const struct scenario *sc, const struct algorithm *algo)
 			world_apply(&w, &ev);
 		node_list_fini(&nodes);
 	}
-	world_fini(&w);
+	algo_view_fini(&w);
 }
 
-#define RUN_ALL(rows, algo) do {					\
+#define RUN_ALL(rows, base, algo) do {					\
 	for (size_t i_ = 0; i_ < sizeof(rows) / sizeof((rows)[0]); i_++)	\
-		run_scenario(&(rows)[i_], (algo));			\
+		run_scenario(&(rows)[i_], (base), (algo));		\
 } while (0)
 
 /* ---- test (docs/protocol.md 3.1) ------------------------------------------- */
@@ -356,18 +404,12 @@ static const struct scenario test_rows[] = {
 /* ---- ffsplit (docs/protocol.md 3.2) ---------------------------------------- */
 
 /*
- * Most rows split 4 configured nodes into {1,2} (ring 1.8) and {3,4}
- * (ring 3.8); node 4 has not reported its new membership yet (still the
- * whole-cluster ring 1.4), and its report is the triggering step.
+ * These start from split_clients, their client rows replacing the split's
+ * of the same node; node 4's report is the triggering step.
  */
-static const struct scenario ffsplit_rows[] = {
+static const struct scenario ffsplit_split_rows[] = {
 	{ "3.5 ex1: 2:2 split, lowest picks {1,2}; ACKs follow both NACK replies",
-	    LOWEST, 0, { 0 }, {
-		{ .id = 1, .cfg = CFG4, .mem = { 1, 2 }, .ring = RING(1, 8) },
-		{ .id = 2, .cfg = CFG4, .mem = { 1, 2 }, .ring = RING(1, 8) },
-		{ .id = 3, .cfg = CFG4, .mem = { 3, 4 }, .ring = RING(3, 8) },
-		{ .id = 4, .cfg = CFG4, .mem = { 1, 2, 3, 4 }, .ring = RING(1, 4) },
-	}, {
+	    LOWEST, 0, { 0 }, { { 0 } }, {
 		{ MEMB(4, RING(3, 8), NONE, 3, 4), .vote = VOTE_NO_CHANGE,
 		    .push = { { 3, NACK, RING(3, 8), 1 }, { 4, NACK, RING(3, 8), 1 } },
 		    CS(SENDING_NACKS), QP(1, 2) },
@@ -381,9 +423,7 @@ static const struct scenario ffsplit_rows[] = {
 	{ "two-phase: stale seqs are ignored, ACKs wait for the last NACK reply",
 	    LOWEST, 0, { 0 }, {
 		{ .id = 1, .cfg = CFG4, .mem = { 1, 2 }, .ring = RING(1, 8), .vseq = 2 },
-		{ .id = 2, .cfg = CFG4, .mem = { 1, 2 }, .ring = RING(1, 8) },
 		{ .id = 3, .cfg = CFG4, .mem = { 3, 4 }, .ring = RING(3, 8), .vseq = 4 },
-		{ .id = 4, .cfg = CFG4, .mem = { 1, 2, 3, 4 }, .ring = RING(1, 4) },
 	}, {
 		{ MEMB(4, RING(3, 8), NONE, 3, 4), .vote = VOTE_NO_CHANGE,
 		    .push = { { 3, NACK, RING(3, 8), 5 }, { 4, NACK, RING(3, 8), 1 } } },
@@ -398,10 +438,7 @@ static const struct scenario ffsplit_rows[] = {
 	} },
 	{ "3.5 ex2: heuristics PASS on 3 and 4 outscore {1,2}",
 	    LOWEST, 0, { 0 }, {
-		{ .id = 1, .cfg = CFG4, .mem = { 1, 2 }, .ring = RING(1, 8) },
-		{ .id = 2, .cfg = CFG4, .mem = { 1, 2 }, .ring = RING(1, 8) },
 		{ .id = 3, .cfg = CFG4, .mem = { 3, 4 }, .ring = RING(3, 8), .heur = PASS },
-		{ .id = 4, .cfg = CFG4, .mem = { 1, 2, 3, 4 }, .ring = RING(1, 4) },
 	}, {
 		{ MEMB(4, RING(3, 8), PASS, 3, 4), .vote = VOTE_NO_CHANGE,
 		    .push = { { 1, NACK, RING(1, 8), 1 }, { 2, NACK, RING(1, 8), 1 } },
@@ -410,6 +447,58 @@ static const struct scenario ffsplit_rows[] = {
 		{ VIR(2, 1),
 		    .push = { { 3, ACK, RING(3, 8), 1 }, { 4, ACK, RING(3, 8), 1 } } },
 	} },
+	{ "unstable: config node sets differ",
+	    LOWEST, 0, { 0 }, {
+		{ .id = 1, .cfg = { 1, 2, 3 }, .mem = { 1, 2 }, .ring = RING(1, 8) },
+	}, {
+		{ MEMB(4, RING(3, 8), NONE, 3, 4), .vote = VOTE_WAIT_FOR_REPLY,
+		    CS(WAITING_FOR_STABLE_MEMBERSHIP) },
+	} },
+	{ "unstable: same membership, different rings",
+	    LOWEST, 0, { 0 }, {
+		{ .id = 2, .cfg = CFG4, .mem = { 1, 2 }, .ring = RING(1, 9) },
+	}, {
+		{ MEMB(4, RING(3, 8), NONE, 3, 4), .vote = VOTE_WAIT_FOR_REPLY },
+	} },
+	{ "unstable: a client that has not sent its config yet",
+	    LOWEST, 0, { 0 }, {
+		{ .id = 2, .mem = { 1, 2 }, .ring = RING(1, 8) },
+	}, {
+		{ MEMB(4, RING(3, 8), NONE, 3, 4), .vote = VOTE_WAIT_FOR_REPLY },
+	} },
+	{ "unstable: same ring, membership not a subset of a member's",
+	    LOWEST, 0, { 0 }, {
+		{ .id = 2, .cfg = CFG4, .mem = { 1, 2, 5 }, .ring = RING(1, 8) },
+	}, {
+		{ MEMB(4, RING(3, 8), NONE, 3, 4), .vote = VOTE_WAIT_FOR_REPLY },
+	} },
+};
+
+/* And these from settled_clients. */
+static const struct scenario ffsplit_settled_rows[] = {
+	{ "changed config: the new list is compared, and re-decides when equal",
+	    LOWEST, 0, { 0 }, { { 0 } }, {
+		{ CONFIG(1, CHANGED, 1, 2, 3), .vote = VOTE_WAIT_FOR_REPLY },
+		{ CONFIG(1, CHANGED, 4, 3, 2, 1), .vote = VOTE_NO_CHANGE,
+		    .push = { { 3, NACK, RING(3, 8), 1 }, { 4, NACK, RING(3, 8), 1 } } },
+	} },
+	{ "heuristics change re-decides with the new value",
+	    LOWEST, 0, { 1, 2 }, { { 0 } }, {
+		{ HEUR(3, PASS), .vote = VOTE_NO_CHANGE,
+		    .push = { { 1, NACK, RING(1, 8), 1 }, { 2, NACK, RING(1, 8), 1 } },
+		    QP(3, 4) },
+	} },
+	{ "disconnect re-decides without the leaver, who still counts as active",
+	    LOWEST, 0, { 1, 2 }, { { 0 } }, {
+		{ GONE(1),
+		    .push = { { 3, NACK, RING(3, 8), 1 }, { 4, NACK, RING(3, 8), 1 } },
+		    CS(SENDING_NACKS), QP(1, 2) },
+		{ VIR(3, 1) },
+		{ VIR(4, 1), .push = { { 2, ACK, RING(1, 8), 1 } }, CS(SENDING_ACKS) },
+	} },
+};
+
+static const struct scenario ffsplit_rows[] = {
 	{ "3.5 ex3: node 2 not connected, {3,4} has more active clients",
 	    LOWEST, 0, { 0 }, {
 		{ .id = 1, .cfg = CFG4, .mem = { 1, 2 }, .ring = RING(1, 8) },
@@ -420,50 +509,6 @@ static const struct scenario ffsplit_rows[] = {
 		    .push = { { 1, NACK, RING(1, 8), 1 } }, QP(3, 4) },
 		{ VIR(1, 1),
 		    .push = { { 3, ACK, RING(3, 8), 1 }, { 4, ACK, RING(3, 8), 1 } } },
-	} },
-	{ "3.5 ex4: KAP on everywhere keeps the previous partition {3,4}",
-	    LOWEST, 0, { 3, 4 }, {
-		{ .id = 1, .cfg = CFG4, .mem = { 1, 2 }, .ring = RING(1, 8), .kap = true },
-		{ .id = 2, .cfg = CFG4, .mem = { 1, 2 }, .ring = RING(1, 8), .kap = true },
-		{ .id = 3, .cfg = CFG4, .mem = { 3, 4 }, .ring = RING(3, 8), .kap = true },
-		{ .id = 4, .cfg = CFG4, .mem = { 1, 2, 3, 4 }, .ring = RING(1, 4), .kap = true },
-	}, {
-		{ MEMB(4, RING(3, 8), NONE, 3, 4), .vote = VOTE_NO_CHANGE,
-		    .push = { { 1, NACK, RING(1, 8), 1 }, { 2, NACK, RING(1, 8), 1 } },
-		    QP(3, 4) },
-	} },
-	{ "KAP off: the previous partition does not matter, lowest wins",
-	    LOWEST, 0, { 3, 4 }, {
-		{ .id = 1, .cfg = CFG4, .mem = { 1, 2 }, .ring = RING(1, 8) },
-		{ .id = 2, .cfg = CFG4, .mem = { 1, 2 }, .ring = RING(1, 8) },
-		{ .id = 3, .cfg = CFG4, .mem = { 3, 4 }, .ring = RING(3, 8) },
-		{ .id = 4, .cfg = CFG4, .mem = { 1, 2, 3, 4 }, .ring = RING(1, 4) },
-	}, {
-		{ MEMB(4, RING(3, 8), NONE, 3, 4), .vote = VOTE_NO_CHANGE,
-		    .push = { { 3, NACK, RING(3, 8), 1 }, { 4, NACK, RING(3, 8), 1 } },
-		    QP(1, 2) },
-	} },
-	{ "KAP applies per compared pair: 3 off, but 4 vs 2 both on keeps {3,4}",
-	    LOWEST, 0, { 3, 4 }, {
-		{ .id = 1, .cfg = CFG4, .mem = { 1, 2 }, .ring = RING(1, 8), .kap = true },
-		{ .id = 2, .cfg = CFG4, .mem = { 1, 2 }, .ring = RING(1, 8), .kap = true },
-		{ .id = 3, .cfg = CFG4, .mem = { 3, 4 }, .ring = RING(3, 8) },
-		{ .id = 4, .cfg = CFG4, .mem = { 1, 2, 3, 4 }, .ring = RING(1, 4), .kap = true },
-	}, {
-		{ MEMB(4, RING(3, 8), NONE, 3, 4), .vote = VOTE_NO_CHANGE,
-		    .push = { { 1, NACK, RING(1, 8), 1 }, { 2, NACK, RING(1, 8), 1 } },
-		    QP(3, 4) },
-	} },
-	{ "KAP on, both halves in the previous partition: tie-breaker decides",
-	    LOWEST, 0, { 1, 2, 3, 4 }, {
-		{ .id = 1, .cfg = CFG4, .mem = { 1, 2 }, .ring = RING(1, 8), .kap = true },
-		{ .id = 2, .cfg = CFG4, .mem = { 1, 2 }, .ring = RING(1, 8), .kap = true },
-		{ .id = 3, .cfg = CFG4, .mem = { 3, 4 }, .ring = RING(3, 8), .kap = true },
-		{ .id = 4, .cfg = CFG4, .mem = { 1, 2, 3, 4 }, .ring = RING(1, 4), .kap = true },
-	}, {
-		{ MEMB(4, RING(3, 8), NONE, 3, 4), .vote = VOTE_NO_CHANGE,
-		    .push = { { 3, NACK, RING(3, 8), 1 }, { 4, NACK, RING(3, 8), 1 } },
-		    QP(1, 2) },
 	} },
 	{ "3.5 ex5: {1,2,3}|{4}, the majority wins over PASS heuristics",
 	    LOWEST, 0, { 0 }, {
@@ -521,43 +566,6 @@ static const struct scenario ffsplit_rows[] = {
 		    .push = { { 1, ACK, RING(1, 8), 1 }, { 2, ACK, RING(1, 8), 1 } },
 		    CS(SENDING_ACKS), QP(1, 2) },
 	} },
-	{ "unstable: config node sets differ",
-	    LOWEST, 0, { 0 }, {
-		{ .id = 1, .cfg = { 1, 2, 3 }, .mem = { 1, 2 }, .ring = RING(1, 8) },
-		{ .id = 2, .cfg = CFG4, .mem = { 1, 2 }, .ring = RING(1, 8) },
-		{ .id = 3, .cfg = CFG4, .mem = { 3, 4 }, .ring = RING(3, 8) },
-		{ .id = 4, .cfg = CFG4, .mem = { 1, 2, 3, 4 }, .ring = RING(1, 4) },
-	}, {
-		{ MEMB(4, RING(3, 8), NONE, 3, 4), .vote = VOTE_WAIT_FOR_REPLY,
-		    CS(WAITING_FOR_STABLE_MEMBERSHIP) },
-	} },
-	{ "unstable: same membership, different rings",
-	    LOWEST, 0, { 0 }, {
-		{ .id = 1, .cfg = CFG4, .mem = { 1, 2 }, .ring = RING(1, 8) },
-		{ .id = 2, .cfg = CFG4, .mem = { 1, 2 }, .ring = RING(1, 9) },
-		{ .id = 3, .cfg = CFG4, .mem = { 3, 4 }, .ring = RING(3, 8) },
-		{ .id = 4, .cfg = CFG4, .mem = { 1, 2, 3, 4 }, .ring = RING(1, 4) },
-	}, {
-		{ MEMB(4, RING(3, 8), NONE, 3, 4), .vote = VOTE_WAIT_FOR_REPLY },
-	} },
-	{ "unstable: a client that has not sent its config yet",
-	    LOWEST, 0, { 0 }, {
-		{ .id = 1, .cfg = CFG4, .mem = { 1, 2 }, .ring = RING(1, 8) },
-		{ .id = 2, .mem = { 1, 2 }, .ring = RING(1, 8) },
-		{ .id = 3, .cfg = CFG4, .mem = { 3, 4 }, .ring = RING(3, 8) },
-		{ .id = 4, .cfg = CFG4, .mem = { 1, 2, 3, 4 }, .ring = RING(1, 4) },
-	}, {
-		{ MEMB(4, RING(3, 8), NONE, 3, 4), .vote = VOTE_WAIT_FOR_REPLY },
-	} },
-	{ "unstable: same ring, membership not a subset of a member's",
-	    LOWEST, 0, { 0 }, {
-		{ .id = 1, .cfg = CFG4, .mem = { 1, 2 }, .ring = RING(1, 8) },
-		{ .id = 2, .cfg = CFG4, .mem = { 1, 2, 5 }, .ring = RING(1, 8) },
-		{ .id = 3, .cfg = CFG4, .mem = { 3, 4 }, .ring = RING(3, 8) },
-		{ .id = 4, .cfg = CFG4, .mem = { 1, 2, 3, 4 }, .ring = RING(1, 4) },
-	}, {
-		{ MEMB(4, RING(3, 8), NONE, 3, 4), .vote = VOTE_WAIT_FOR_REPLY },
-	} },
 	{ "no partition can win: NACK to all, the round ends without ACKs",
 	    LOWEST, 0, { 1, 2, 3, 4, 5, 6 }, {
 		{ .id = 1, .cfg = { 1, 2, 3, 4, 5, 6 }, .mem = { 1, 2 }, .ring = RING(1, 8) },
@@ -580,17 +588,6 @@ static const struct scenario ffsplit_rows[] = {
 		{ VIR(5, 1), CS(SENDING_NACKS) },
 		{ VIR(6, 1), CS(WAITING_FOR_CHANGE) },
 	} },
-	{ "score: a FAIL lowers {1,2} below {3,4}",
-	    LOWEST, 0, { 0 }, {
-		{ .id = 1, .cfg = CFG4, .mem = { 1, 2 }, .ring = RING(1, 8), .heur = FAIL },
-		{ .id = 2, .cfg = CFG4, .mem = { 1, 2 }, .ring = RING(1, 8) },
-		{ .id = 3, .cfg = CFG4, .mem = { 3, 4 }, .ring = RING(3, 8) },
-		{ .id = 4, .cfg = CFG4, .mem = { 1, 2, 3, 4 }, .ring = RING(1, 4) },
-	}, {
-		{ MEMB(4, RING(3, 8), NONE, 3, 4), .vote = VOTE_NO_CHANGE,
-		    .push = { { 1, NACK, RING(1, 8), 1 }, { 2, NACK, RING(1, 8), 1 } },
-		    QP(3, 4) },
-	} },
 	{ "equal score: more active clients beats the tie-breaker",
 	    HIGHEST, 0, { 0 }, {
 		{ .id = 1, .cfg = CFG4, .mem = { 1, 2, 3, 4 }, .ring = RING(1, 4) },
@@ -599,74 +596,6 @@ static const struct scenario ffsplit_rows[] = {
 	}, {
 		{ MEMB(1, RING(1, 8), NONE, 1, 2), .vote = VOTE_NO_CHANGE,
 		    .push = { { 3, NACK, RING(3, 8), 1 } }, QP(1, 2) },
-	} },
-	{ "tie-breaker highest: {3,4}",
-	    HIGHEST, 0, { 0 }, {
-		{ .id = 1, .cfg = CFG4, .mem = { 1, 2 }, .ring = RING(1, 8) },
-		{ .id = 2, .cfg = CFG4, .mem = { 1, 2 }, .ring = RING(1, 8) },
-		{ .id = 3, .cfg = CFG4, .mem = { 3, 4 }, .ring = RING(3, 8) },
-		{ .id = 4, .cfg = CFG4, .mem = { 1, 2, 3, 4 }, .ring = RING(1, 4) },
-	}, {
-		{ MEMB(4, RING(3, 8), NONE, 3, 4), .vote = VOTE_NO_CHANGE,
-		    .push = { { 1, NACK, RING(1, 8), 1 }, { 2, NACK, RING(1, 8), 1 } },
-		    QP(3, 4) },
-	} },
-	{ "tie-breaker node id 3: {3,4}",
-	    NODE_ID(3), 0, { 0 }, {
-		{ .id = 1, .cfg = CFG4, .mem = { 1, 2 }, .ring = RING(1, 8) },
-		{ .id = 2, .cfg = CFG4, .mem = { 1, 2 }, .ring = RING(1, 8) },
-		{ .id = 3, .cfg = CFG4, .mem = { 3, 4 }, .ring = RING(3, 8) },
-		{ .id = 4, .cfg = CFG4, .mem = { 1, 2, 3, 4 }, .ring = RING(1, 4) },
-	}, {
-		{ MEMB(4, RING(3, 8), NONE, 3, 4), .vote = VOTE_NO_CHANGE,
-		    .push = { { 1, NACK, RING(1, 8), 1 }, { 2, NACK, RING(1, 8), 1 } },
-		    QP(3, 4) },
-	} },
-	{ "tie-breaker node id 5 in neither half: the first half {1,2} wins",
-	    NODE_ID(5), 0, { 0 }, {
-		{ .id = 1, .cfg = CFG4, .mem = { 1, 2 }, .ring = RING(1, 8) },
-		{ .id = 2, .cfg = CFG4, .mem = { 1, 2 }, .ring = RING(1, 8) },
-		{ .id = 3, .cfg = CFG4, .mem = { 3, 4 }, .ring = RING(3, 8) },
-		{ .id = 4, .cfg = CFG4, .mem = { 1, 2, 3, 4 }, .ring = RING(1, 4) },
-	}, {
-		{ MEMB(4, RING(3, 8), NONE, 3, 4), .vote = VOTE_NO_CHANGE,
-		    .push = { { 3, NACK, RING(3, 8), 1 }, { 4, NACK, RING(3, 8), 1 } },
-		    QP(1, 2) },
-	} },
-	{ "quirk: fresh heuristics count only when the sender represents",
-	    LOWEST, 0, { 0 }, {
-		{ .id = 1, .cfg = CFG4, .mem = { 1, 2 }, .ring = RING(1, 8) },
-		{ .id = 2, .cfg = CFG4, .mem = { 1, 2 }, .ring = RING(1, 8) },
-		{ .id = 3, .cfg = CFG4, .mem = { 3, 4 }, .ring = RING(3, 8) },
-		{ .id = 4, .cfg = CFG4, .mem = { 1, 2, 3, 4 }, .ring = RING(1, 4),
-		    .heur = PASS },
-	}, {
-		/* As 3's mate, 4 still counts its stored PASS: 3+ beats 2. */
-		{ MEMB(4, RING(3, 8), FAIL, 3, 4), .vote = VOTE_NO_CHANGE,
-		    .push = { { 1, NACK, RING(1, 8), 1 }, { 2, NACK, RING(1, 8), 1 } },
-		    QP(3, 4) },
-	} },
-	{ "changed config: the new list is compared, and re-decides when equal",
-	    LOWEST, 0, { 0 }, {
-		{ .id = 1, .cfg = CFG4, .mem = { 1, 2 }, .ring = RING(1, 8) },
-		{ .id = 2, .cfg = CFG4, .mem = { 1, 2 }, .ring = RING(1, 8) },
-		{ .id = 3, .cfg = CFG4, .mem = { 3, 4 }, .ring = RING(3, 8) },
-		{ .id = 4, .cfg = CFG4, .mem = { 3, 4 }, .ring = RING(3, 8) },
-	}, {
-		{ CONFIG(1, CHANGED, 1, 2, 3), .vote = VOTE_WAIT_FOR_REPLY },
-		{ CONFIG(1, CHANGED, 4, 3, 2, 1), .vote = VOTE_NO_CHANGE,
-		    .push = { { 3, NACK, RING(3, 8), 1 }, { 4, NACK, RING(3, 8), 1 } } },
-	} },
-	{ "heuristics change re-decides with the new value",
-	    LOWEST, 0, { 1, 2 }, {
-		{ .id = 1, .cfg = CFG4, .mem = { 1, 2 }, .ring = RING(1, 8) },
-		{ .id = 2, .cfg = CFG4, .mem = { 1, 2 }, .ring = RING(1, 8) },
-		{ .id = 3, .cfg = CFG4, .mem = { 3, 4 }, .ring = RING(3, 8) },
-		{ .id = 4, .cfg = CFG4, .mem = { 3, 4 }, .ring = RING(3, 8) },
-	}, {
-		{ HEUR(3, PASS), .vote = VOTE_NO_CHANGE,
-		    .push = { { 1, NACK, RING(1, 8), 1 }, { 2, NACK, RING(1, 8), 1 } },
-		    QP(3, 4) },
 	} },
 	{ "errors 18, 19, 14 store nothing; a valid pair then decides",
 	    LOWEST, 0, { 0 }, {
@@ -692,19 +621,6 @@ static const struct scenario ffsplit_rows[] = {
 		{ HEUR(2, PASS), .vote = VOTE_ASK_LATER },
 		{ QUORUM(2), .vote = VOTE_NO_CHANGE },
 		{ CONFIG(2, INITIAL, 1, 2), .vote = VOTE_ASK_LATER },
-	} },
-	{ "disconnect re-decides without the leaver, who still counts as active",
-	    LOWEST, 0, { 1, 2 }, {
-		{ .id = 1, .cfg = CFG4, .mem = { 1, 2 }, .ring = RING(1, 8) },
-		{ .id = 2, .cfg = CFG4, .mem = { 1, 2 }, .ring = RING(1, 8) },
-		{ .id = 3, .cfg = CFG4, .mem = { 3, 4 }, .ring = RING(3, 8) },
-		{ .id = 4, .cfg = CFG4, .mem = { 3, 4 }, .ring = RING(3, 8) },
-	}, {
-		{ GONE(1),
-		    .push = { { 3, NACK, RING(3, 8), 1 }, { 4, NACK, RING(3, 8), 1 } },
-		    CS(SENDING_NACKS), QP(1, 2) },
-		{ VIR(3, 1) },
-		{ VIR(4, 1), .push = { { 2, ACK, RING(1, 8), 1 } }, CS(SENDING_ACKS) },
 	} },
 	{ "disconnect of the winning half's last client moves the vote",
 	    LOWEST, 0, { 1, 2 }, {
@@ -837,7 +753,98 @@ static const struct scenario ffsplit_rows[] = {
 	} },
 };
 
+/*
+ * The 2|2 split above decided by node 4's membership report alone: the
+ * reply is NO_CHANGE, the losing half's clients get NACK (seq 1, their
+ * own ring) and the winning half becomes the quorate partition.
+ */
+struct split_row {
+	const char		*name;
+	struct tie_breaker	 tb;
+	uint32_t		 prev[MAXN];	/* quorate partition before the report */
+	uint8_t			 heur[5];	/* stored last_heuristics, by node id */
+	bool			 kap[5];	/* by node id */
+	uint8_t			 report_heur;	/* in node 4's report */
+	uint32_t		 winner;	/* 1: {1,2} wins, 3: {3,4} wins */
+};
+
+#define KAP_ALL		{ [1] = true, [2] = true, [3] = true, [4] = true }
+
+static const struct split_row split_rows[] = {
+	{ "3.5 ex4: KAP on everywhere keeps the previous partition {3,4}",
+	    LOWEST, { 3, 4 }, .kap = KAP_ALL, .winner = 3 },
+	{ "KAP off: the previous partition does not matter, lowest wins",
+	    LOWEST, { 3, 4 }, .winner = 1 },
+	{ "KAP applies per compared pair: 3 off, but 4 vs 2 both on keeps {3,4}",
+	    LOWEST, { 3, 4 }, .kap = { [1] = true, [2] = true, [4] = true }, .winner = 3 },
+	{ "KAP on, both halves in the previous partition: tie-breaker decides",
+	    LOWEST, { 1, 2, 3, 4 }, .kap = KAP_ALL, .winner = 1 },
+	{ "score: a FAIL lowers {1,2} below {3,4}",
+	    LOWEST, { 0 }, .heur = { [1] = FAIL }, .winner = 3 },
+	{ "tie-breaker highest: {3,4}", HIGHEST, { 0 }, .winner = 3 },
+	{ "tie-breaker node id 3: {3,4}", NODE_ID(3), { 0 }, .winner = 3 },
+	{ "tie-breaker node id 5 in neither half: the first half {1,2} wins",
+	    NODE_ID(5), { 0 }, .winner = 1 },
+	/* As 3's mate, 4 still counts its stored PASS: 3+ beats 2. */
+	{ "quirk: fresh heuristics count only when the sender represents",
+	    LOWEST, { 0 }, .heur = { [4] = PASS }, .report_heur = FAIL, .winner = 3 },
+};
+
+static void
+run_split(const struct split_row *r)
+{
+	const struct step report = { MEMB(4, RING(3, 8), r->report_heur, 3, 4),
+	    .vote = VOTE_NO_CHANGE };
+	uint32_t loser = r->winner == 1 ? 3 : 1;
+	struct scenario sc = { .name = r->name, .tb = r->tb };
+	struct step *st = &sc.s[0];
+
+	memcpy(sc.prev, r->prev, sizeof(sc.prev));
+	for (uint32_t id = 1; id <= 4; id++) {
+		sc.c[id - 1] = split_clients[id - 1];
+		sc.c[id - 1].heur = r->heur[id];
+		sc.c[id - 1].kap = r->kap[id];
+	}
+	*st = report;
+	for (uint32_t k = 0; k < 2; k++) {
+		st->push[k] = (struct want_push){ loser + k, NACK, RING(loser, 8), 1 };
+		st->qp[k] = r->winner + k;
+	}
+	st->check_qp = true;
+	run_scenario(&sc, NULL, &algorithm_ffsplit);
+}
+
 /* ---- 2nodelms (docs/protocol.md 3.3) --------------------------------------- */
+
+/* These start from acked_pair_clients. */
+static const struct scenario twonodelms_pair_rows[] = {
+	{ "3.5: both reach qnetd but not each other: lowest ACK, other NACK",
+	    LOWEST, 0, { 0 }, { { 0 } }, {
+		{ MEMB(1, RING(1, 8), NONE, 1), .vote = ACK },
+		{ MEMB(2, RING(2, 8), NONE, 2), .vote = NACK },
+		{ ASK(2), .vote = NACK },
+	} },
+	{ "quorum, heuristics change, replies, disconnect: no change, no push",
+	    LOWEST, 0, { 0 }, { { 0 } }, {
+		{ QUORUM(1), .vote = VOTE_NO_CHANGE },
+		{ HEUR(1, FAIL), .vote = VOTE_NO_CHANGE },
+		{ VIR(1, 1) },
+		{ GONE(1) },
+		{ MEMB(2, RING(2, 8), NONE, 2), .vote = ACK },
+	} },
+};
+
+/* These from pair_and_third_clients: the reporter's rival is the last other client. */
+static const struct scenario twonodelms_third_rows[] = {
+	{ "the other client is the last non-self one (lowest: 1 vs 3)",
+	    LOWEST, 0, { 0 }, { { 0 } }, {
+		{ MEMB(1, RING(1, 8), NONE, 1), .vote = ACK },
+	} },
+	{ "the other client is the last non-self one (highest: 3 vs 2)",
+	    HIGHEST, 0, { 0 }, { { 0 } }, {
+		{ MEMB(3, RING(3, 8), NONE, 3), .vote = NACK },
+	} },
+};
 
 static const struct scenario twonodelms_rows[] = {
 	{ "config list must have exactly 2 nodes (error 12)",
@@ -861,79 +868,11 @@ static const struct scenario twonodelms_rows[] = {
 		{ MEMB(1, RING(1, 8), NONE, 1, 2), .vote = ACK },
 		{ ASK(1), .vote = ACK },
 	} },
-	{ "3.5: both reach qnetd but not each other: lowest ACK, other NACK",
-	    LOWEST, 0, { 0 }, {
-		{ .id = 1, .mem = { 1, 2 }, .ring = RING(1, 4), .last = ACK },
-		{ .id = 2, .mem = { 1, 2 }, .ring = RING(1, 4), .last = ACK },
-	}, {
-		{ MEMB(1, RING(1, 8), NONE, 1), .vote = ACK },
-		{ MEMB(2, RING(2, 8), NONE, 2), .vote = NACK },
-		{ ASK(2), .vote = NACK },
-	} },
 	{ "3.5: peer dead, the only connected client ACKs over the tie-breaker",
 	    NODE_ID(2), 0, { 0 }, {
 		{ .id = 1, .mem = { 1, 2 }, .ring = RING(1, 4), .last = ACK },
 	}, {
 		{ MEMB(1, RING(1, 8), NONE, 1), .vote = ACK },
-	} },
-	{ "heuristics: PASS beats UNDEFINED before the tie-breaker",
-	    LOWEST, 0, { 0 }, {
-		{ .id = 1, .mem = { 1, 2 }, .ring = RING(1, 4), .last = ACK },
-		{ .id = 2, .mem = { 1, 2 }, .ring = RING(1, 4), .last = ACK },
-	}, {
-		{ MEMB(2, RING(2, 8), PASS, 2), .vote = ACK },
-		{ MEMB(1, RING(1, 8), NONE, 1), .vote = NACK },
-	} },
-	{ "heuristics: UNDEFINED beats FAIL before the tie-breaker",
-	    HIGHEST, 0, { 0 }, {
-		{ .id = 1, .mem = { 1, 2 }, .ring = RING(1, 4), .last = ACK },
-		{ .id = 2, .mem = { 1, 2 }, .ring = RING(1, 4), .last = ACK,
-		    .heur = FAIL },
-	}, {
-		{ MEMB(1, RING(1, 8), NONE, 1), .vote = ACK },
-		{ MEMB(2, RING(2, 8), FAIL, 2), .vote = NACK },
-	} },
-	{ "the other client is the last non-self one (lowest: 1 vs 3)",
-	    LOWEST, 0, { 0 }, {
-		{ .id = 1, .mem = { 1, 2 }, .ring = RING(1, 4), .last = ACK },
-		{ .id = 2, .mem = { 1, 2 }, .ring = RING(1, 4), .last = ACK,
-		    .heur = PASS },
-		{ .id = 3, .mem = { 3 }, .ring = RING(3, 4), .last = ACK },
-	}, {
-		{ MEMB(1, RING(1, 8), NONE, 1), .vote = ACK },
-	} },
-	{ "the other client is the last non-self one (highest: 3 vs 2)",
-	    HIGHEST, 0, { 0 }, {
-		{ .id = 1, .mem = { 1, 2 }, .ring = RING(1, 4), .last = ACK },
-		{ .id = 2, .mem = { 1, 2 }, .ring = RING(1, 4), .last = ACK,
-		    .heur = PASS },
-		{ .id = 3, .mem = { 3 }, .ring = RING(3, 4), .last = ACK },
-	}, {
-		{ MEMB(3, RING(3, 8), NONE, 3), .vote = NACK },
-	} },
-	{ "tie-breaker highest",
-	    HIGHEST, 0, { 0 }, {
-		{ .id = 1, .mem = { 1, 2 }, .ring = RING(1, 4), .last = ACK },
-		{ .id = 2, .mem = { 1, 2 }, .ring = RING(1, 4), .last = ACK },
-	}, {
-		{ MEMB(1, RING(1, 8), NONE, 1), .vote = NACK },
-		{ MEMB(2, RING(2, 8), NONE, 2), .vote = ACK },
-	} },
-	{ "tie-breaker node id 2",
-	    NODE_ID(2), 0, { 0 }, {
-		{ .id = 1, .mem = { 1, 2 }, .ring = RING(1, 4), .last = ACK },
-		{ .id = 2, .mem = { 1, 2 }, .ring = RING(1, 4), .last = ACK },
-	}, {
-		{ MEMB(1, RING(1, 8), NONE, 1), .vote = NACK },
-		{ MEMB(2, RING(2, 8), NONE, 2), .vote = ACK },
-	} },
-	{ "tie-breaker node id 5 (not connected): nobody",
-	    NODE_ID(5), 0, { 0 }, {
-		{ .id = 1, .mem = { 1, 2 }, .ring = RING(1, 4), .last = ACK },
-		{ .id = 2, .mem = { 1, 2 }, .ring = RING(1, 4), .last = ACK },
-	}, {
-		{ MEMB(1, RING(1, 8), NONE, 1), .vote = NACK },
-		{ MEMB(2, RING(2, 8), NONE, 2), .vote = NACK },
 	} },
 	{ "newcomer vs an ACKed other ring: NACK, not remembered",
 	    HIGHEST, 0, { 0 }, {
@@ -953,18 +892,50 @@ static const struct scenario twonodelms_rows[] = {
 		{ MEMB(2, RING(1, 8), NONE, 1, 2), .vote = ACK },
 		{ ASK(2), .vote = ACK },
 	} },
-	{ "quorum, heuristics change, replies, disconnect: no change, no push",
-	    LOWEST, 0, { 0 }, {
-		{ .id = 1, .mem = { 1, 2 }, .ring = RING(1, 4), .last = ACK },
-		{ .id = 2, .mem = { 1, 2 }, .ring = RING(1, 4), .last = ACK },
-	}, {
-		{ QUORUM(1), .vote = VOTE_NO_CHANGE },
-		{ HEUR(1, FAIL), .vote = VOTE_NO_CHANGE },
-		{ VIR(1, 1) },
-		{ GONE(1) },
-		{ MEMB(2, RING(2, 8), NONE, 2), .vote = ACK },
-	} },
 };
+
+/*
+ * Both nodes ACKed on ring 1.4 (acked_pair_clients) lost each other: each
+ * reports a membership of itself alone on its own new ring, first the node
+ * first.
+ */
+struct pair_row {
+	const char		*name;
+	struct tie_breaker	 tb;
+	uint32_t		 first;
+	uint8_t			 stored_heur[3];	/* by node id */
+	uint8_t			 report_heur[3];
+	uint8_t			 vote[3];		/* the reply to each report */
+};
+
+static const struct pair_row pair_rows[] = {
+	{ "heuristics: PASS beats UNDEFINED before the tie-breaker", LOWEST, 2,
+	    .report_heur = { [2] = PASS }, .vote = { [1] = NACK, [2] = ACK } },
+	{ "heuristics: UNDEFINED beats FAIL before the tie-breaker", HIGHEST, 1,
+	    .stored_heur = { [2] = FAIL }, .report_heur = { [2] = FAIL },
+	    .vote = { [1] = ACK, [2] = NACK } },
+	{ "tie-breaker highest", HIGHEST, 1, .vote = { [1] = NACK, [2] = ACK } },
+	{ "tie-breaker node id 2", NODE_ID(2), 1, .vote = { [1] = NACK, [2] = ACK } },
+	{ "tie-breaker node id 5 (not connected): nobody", NODE_ID(5), 1,
+	    .vote = { [1] = NACK, [2] = NACK } },
+};
+
+static void
+run_pair(const struct pair_row *r)
+{
+	struct scenario sc = { .name = r->name, .tb = r->tb };
+
+	for (uint32_t id = 1; id <= 2; id++) {
+		uint32_t n = id == 1 ? r->first : 3 - r->first;	/* who reports k-th */
+		const struct step report = { MEMB(n, RING(n, 8), r->report_heur[n], n),
+		    .vote = r->vote[n] };
+
+		sc.c[id - 1] = acked_pair_clients[id - 1];
+		sc.c[id - 1].heur = r->stored_heur[id];
+		sc.s[id - 1] = report;
+	}
+	run_scenario(&sc, acked_pair_clients, &algorithm_2nodelms);
+}
 
 /* ---- lms (docs/protocol.md 3.4) -------------------------------------------- */
 
@@ -980,18 +951,6 @@ static const struct scenario lms_rows[] = {
 		{ QUORUM(1), .vote = NACK, CANCEL },
 		{ QUORUM(2), .vote = ACK, CANCEL },
 		{ ASK(3), .vote = ACK, CANCEL },
-	} },
-	{ "3.5: 2:2, scores and sizes tie, lowest's partition ACKs",
-	    LOWEST, 0, { 0 }, {
-		{ .id = 1, .mem = { 1, 2 }, .ring = RING(1, 8), .last = ACK },
-		{ .id = 2, .mem = { 1, 2 }, .ring = RING(1, 8), .last = ACK },
-		{ .id = 3, .mem = { 3, 4 }, .ring = RING(3, 8), .last = ACK },
-		{ .id = 4, .mem = { 3, 4 }, .ring = RING(3, 8), .last = ACK },
-	}, {
-		{ QUORUM(1), .vote = ACK, CANCEL },
-		{ QUORUM(2), .vote = ACK, CANCEL },
-		{ QUORUM(3), .vote = NACK, CANCEL },
-		{ QUORUM(4), .vote = NACK, CANCEL },
 	} },
 	{ "3.5: the only connected client: one partition, ACK",
 	    HIGHEST, 0, { 0 }, {
@@ -1043,27 +1002,6 @@ static const struct scenario lms_rows[] = {
 	}, {
 		{ QUORUM(3), .vote = NACK, CANCEL },
 		{ QUORUM(2), .vote = ACK, CANCEL },
-	} },
-	{ "tie-breaker highest: 4's partition",
-	    HIGHEST, 0, { 0 }, {
-		{ .id = 1, .mem = { 1, 2 }, .ring = RING(1, 8), .last = ACK },
-		{ .id = 2, .mem = { 1, 2 }, .ring = RING(1, 8), .last = ACK },
-		{ .id = 3, .mem = { 3, 4 }, .ring = RING(3, 8), .last = ACK },
-		{ .id = 4, .mem = { 3, 4 }, .ring = RING(3, 8), .last = ACK },
-	}, {
-		{ QUORUM(3), .vote = ACK, CANCEL },
-		{ QUORUM(1), .vote = NACK, CANCEL },
-	} },
-	{ "quirk: tie-breaker node id ACKs only that node, not its mates",
-	    NODE_ID(2), 0, { 0 }, {
-		{ .id = 1, .mem = { 1, 2 }, .ring = RING(1, 8), .last = ACK },
-		{ .id = 2, .mem = { 1, 2 }, .ring = RING(1, 8), .last = ACK },
-		{ .id = 3, .mem = { 3, 4 }, .ring = RING(3, 8), .last = ACK },
-		{ .id = 4, .mem = { 3, 4 }, .ring = RING(3, 8), .last = ACK },
-	}, {
-		{ QUORUM(2), .vote = ACK, CANCEL },
-		{ QUORUM(1), .vote = NACK, CANCEL },
-		{ QUORUM(3), .vote = NACK, CANCEL },
 	} },
 	{ "quirk: lowest searches below INT32_MAX only",
 	    LOWEST, 0, { 0 }, {
@@ -1134,34 +1072,86 @@ static const struct scenario lms_rows[] = {
 	} },
 };
 
+/*
+ * Two partitions of two ({1,2} on ring 1.8, {3,4} on 3.8), equal in
+ * score and size, all ACKed before: each quorum list is answered CANCEL
+ * and the vote the tie-breaker gives.
+ */
+struct quad_row {
+	const char		*name;
+	struct tie_breaker	 tb;
+	struct {
+		uint32_t	 node;		/* 0 ends */
+		uint8_t		 vote;
+	} q[4];
+};
+
+static const struct quad_row quad_rows[] = {
+	{ "3.5: 2:2, scores and sizes tie, lowest's partition ACKs", LOWEST,
+	    { { 1, ACK }, { 2, ACK }, { 3, NACK }, { 4, NACK } } },
+	{ "tie-breaker highest: 4's partition", HIGHEST, { { 3, ACK }, { 1, NACK } } },
+	{ "quirk: tie-breaker node id ACKs only that node, not its mates", NODE_ID(2),
+	    { { 2, ACK }, { 1, NACK }, { 3, NACK } } },
+};
+
+static void
+run_quad(const struct quad_row *r)
+{
+	struct scenario sc = { .name = r->name, .tb = r->tb };
+
+	for (uint32_t id = 1; id <= 4; id++) {
+		uint32_t low = id <= 2 ? 1 : 3;
+		const struct client_row acked = { .id = id, .mem = { low, low + 1 },
+		    .ring = RING(low, 8), .last = ACK };
+
+		sc.c[id - 1] = acked;
+	}
+	for (size_t k = 0; k < 4 && r->q[k].node != 0; k++) {
+		const struct step ask = { QUORUM(r->q[k].node), .vote = r->q[k].vote, CANCEL };
+
+		sc.s[k] = ask;
+	}
+	run_scenario(&sc, NULL, &algorithm_lms);
+}
+
 /* ---- test functions --------------------------------------------------- */
 
 static void
 test_algorithm_rows(void **state)
 {
 	(void)state;
-	RUN_ALL(test_rows, &algorithm_test);
+	RUN_ALL(test_rows, NULL, &algorithm_test);
 }
 
 static void
 ffsplit_scenarios(void **state)
 {
 	(void)state;
-	RUN_ALL(ffsplit_rows, &algorithm_ffsplit);
+	RUN_ALL(ffsplit_split_rows, split_clients, &algorithm_ffsplit);
+	RUN_ALL(ffsplit_settled_rows, settled_clients, &algorithm_ffsplit);
+	RUN_ALL(ffsplit_rows, NULL, &algorithm_ffsplit);
+	for (size_t i = 0; i < sizeof(split_rows) / sizeof(split_rows[0]); i++)
+		run_split(&split_rows[i]);
 }
 
 static void
 twonodelms_scenarios(void **state)
 {
 	(void)state;
-	RUN_ALL(twonodelms_rows, &algorithm_2nodelms);
+	RUN_ALL(twonodelms_pair_rows, acked_pair_clients, &algorithm_2nodelms);
+	RUN_ALL(twonodelms_third_rows, pair_and_third_clients, &algorithm_2nodelms);
+	RUN_ALL(twonodelms_rows, NULL, &algorithm_2nodelms);
+	for (size_t i = 0; i < sizeof(pair_rows) / sizeof(pair_rows[0]); i++)
+		run_pair(&pair_rows[i]);
 }
 
 static void
 lms_scenarios(void **state)
 {
 	(void)state;
-	RUN_ALL(lms_rows, &algorithm_lms);
+	RUN_ALL(lms_rows, NULL, &algorithm_lms);
+	for (size_t i = 0; i < sizeof(quad_rows) / sizeof(quad_rows[0]); i++)
+		run_quad(&quad_rows[i]);
 }
 
 static void

@@ -111,6 +111,23 @@ track(struct peer *p)
 	assert_non_null(p->e.group);
 }
 
+/* p answered "keep" to its only offer: still tracked, fresh as of now. */
+static void
+assert_kept_after_one_offer(const struct peer *p)
+{
+	assert_int_equal(p->offered, 1);
+	assert_non_null(p->e.group);
+	assert_int_equal(p->e.last_msg_ns, fake_now);
+}
+
+/* A peer set up and tracked at once, when nothing else needs setting first. */
+static void
+peer_start(struct peer *p, int id, uint64_t timeout_ns)
+{
+	peer_init(p, id, timeout_ns);
+	track(p);
+}
+
 static int
 setup(void **state)
 {
@@ -161,12 +178,9 @@ expiry_order_follows_last_message(void **state)
 	struct peer a, b, c;
 
 	(void)state;
-	peer_init(&a, 1, 10 * MS);
-	peer_init(&b, 2, 10 * MS);
-	peer_init(&c, 3, 10 * MS);
-	track(&a);
-	track(&b);
-	track(&c);
+	peer_start(&a, 1, 10 * MS);
+	peer_start(&b, 2, 10 * MS);
+	peer_start(&c, 3, 10 * MS);
 	assert_ptr_equal(a.e.group, c.e.group);
 	assert_int_equal(qnetd_dpd_group_count(&dpd), 1);
 	fake_now += 1 * MS;
@@ -190,10 +204,8 @@ touch_moves_to_the_tail(void **state)
 	uint64_t start = fake_now, rounded = qnetd_dpd_rounded_timeout(10 * MS);
 
 	(void)state;
-	peer_init(&a, 1, 10 * MS);
-	peer_init(&b, 2, 10 * MS);
-	track(&a);
-	track(&b);
+	peer_start(&a, 1, 10 * MS);
+	peer_start(&b, 2, 10 * MS);
 	fake_now = start + 6 * MS;
 	qnetd_dpd_touch(&a.e, fake_now);
 	assert_int_equal(a.e.last_msg_ns, fake_now);
@@ -227,9 +239,7 @@ keep_alive_answer_retracks_as_fresh(void **state)
 	track(&a);
 	fake_now += 15 * MS;
 	run_until(1, 2000);
-	assert_int_equal(a.offered, 1);
-	assert_non_null(a.e.group);
-	assert_int_equal(a.e.last_msg_ns, fake_now);
+	assert_kept_after_one_offer(&a);
 	assert_int_equal(qnetd_dpd_group_count(&dpd), 1);
 	/* The clock stands still: the re-armed timer finds it fresh every time. */
 	run_until(-1, 40);
@@ -277,15 +287,13 @@ groups_freed_from_inside_the_callback(void **state)
 
 	(void)state;
 	peer_init(&a, 1, 10 * MS);
-	peer_init(&b, 2, 10 * MS);
-	peer_init(&c, 3, 12 * MS);
 	a.on_expire = untrack_the_victims;
 	victims[0] = &b;
 	victims[1] = &c;
 	track(&a);
 	qnetd_dpd_touch(&a.e, fake_now - 1);	/* a first */
-	track(&b);
-	track(&c);
+	peer_start(&b, 2, 10 * MS);
+	peer_start(&c, 3, 12 * MS);
 	assert_int_equal(qnetd_dpd_group_count(&dpd), 2);
 	/* Both timers are due before the loop turns: they fire in the same turn. */
 	sleep_ms(30);
@@ -333,9 +341,7 @@ callback_may_retrack_or_free(void **state)
 	track(gone);
 	fake_now += 15 * MS;
 	run_until(2, 2000);
-	assert_int_equal(a.offered, 1);
-	assert_non_null(a.e.group);
-	assert_int_equal(a.e.last_msg_ns, fake_now);
+	assert_kept_after_one_offer(&a);
 	/* The 10 ms group emptied and went; a's 50 ms group stays. */
 	assert_int_equal(qnetd_dpd_group_count(&dpd), 1);
 	qnetd_dpd_untrack(&a.e);

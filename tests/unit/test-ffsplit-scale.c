@@ -16,7 +16,8 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include "../../qnetd/algorithms/algorithm.h"
+#include "qnetd/algorithms/algorithm.h"
+#include "tests/unit/algo-view.h"
 
 #define MAX_CLIENTS	16
 
@@ -198,13 +199,6 @@ ref_select(const struct ref_round *r, const struct node_list *prev)
 
 /* ---- random views ----------------------------------------------------- */
 
-struct view {
-	struct algo_client	 store[MAX_CLIENTS];
-	struct algo_client	*ptrs[MAX_CLIENTS];
-	size_t			 stored;
-	struct algo_cluster	 cl;
-};
-
 static void
 random_list(struct node_list *l, uint32_t must_have)
 {
@@ -274,10 +268,11 @@ struct shape {
 };
 
 static void
-view_init(struct view *v, struct shape *sh)
+view_init(struct algo_view *v, struct shape *sh)
 {
 	struct tie_breaker tb = { TIE_BREAKER_LOWEST, 0 };
 	uint32_t ids[MAX_CLIENTS], id = 0, groups = 1 + rnd(3);
+	size_t n;
 
 	switch (rnd(3)) {
 	case 1:
@@ -288,13 +283,13 @@ view_init(struct view *v, struct shape *sh)
 		tb.node_id = 1 + rnd(8);
 		break;
 	}
-	algo_cluster_init(&v->cl);
-	random_list(&v->cl.quorate_partition, 0);
-	v->stored = 2 + rnd(5);
+	algo_view_init(v);
+	random_list(&v->cluster.quorate_partition, 0);
+	n = 2 + rnd(5);
 	sh->config = 0;
 	for (uint32_t g = 0; g < 3; g++)
 		sh->group_mem[g] = 0;
-	for (size_t i = 0; i < v->stored; i++) {
+	for (size_t i = 0; i < n; i++) {
 		id += 1 + rnd(2);	/* ascending and unique, as the server keeps them */
 		ids[i] = id;
 		sh->group_of[i] = (uint8_t)rnd(groups);
@@ -306,13 +301,9 @@ view_init(struct view *v, struct shape *sh)
 			sh->config |= 1u << extra;
 			sh->group_mem[rnd(groups)] |= 1u << extra;
 		}
-	for (size_t i = 0; i < v->stored; i++) {
-		struct algo_client *c = &v->store[i];
+	for (size_t i = 0; i < n; i++) {
+		struct algo_client *c = algo_view_add(v, ids[i], ALGORITHM_FFSPLIT, tb);
 
-		algo_client_init(c);
-		c->node_id = ids[i];
-		c->algorithm = ALGORITHM_FFSPLIT;
-		c->tie_breaker = tb;
 		c->kap_enabled = rnd(4) != 0;
 		c->ring_id = (struct ring_id){ .node_id = 1, .seq = 8 + sh->group_of[i] };
 		if (rnd(8) == 0)
@@ -322,18 +313,7 @@ view_init(struct view *v, struct shape *sh)
 			shaped_list(&c->config, sh->config);
 		if (rnd(12) != 0)
 			shaped_list(&c->membership, sh->group_mem[sh->group_of[i]]);
-		v->ptrs[i] = c;
 	}
-	v->cl.clients = v->ptrs;
-	v->cl.count = v->stored;
-}
-
-static void
-view_fini(struct view *v)
-{
-	for (size_t i = 0; i < v->stored; i++)
-		algo_client_fini(&v->store[i]);
-	algo_cluster_fini(&v->cl);
 }
 
 /* What a stable round must have produced, given the oracle's winner. */
@@ -385,22 +365,22 @@ own_list(struct node_list *l, uint32_t set, uint32_t node_id)
 }
 
 static void
-random_step(struct view *v, const struct shape *sh, int iter)
+random_step(struct algo_view *v, const struct shape *sh, int iter)
 {
-	struct algo_client *c = v->cl.clients[rnd((uint32_t)v->cl.count)];
+	struct algo_client *c = v->cluster.clients[rnd((uint32_t)v->cluster.count)];
 	struct algo_push pushes[MAX_CLIENTS];
 	struct algo_plan plan = { .pushes = pushes, .push_cap = MAX_CLIENTS };
 	struct node_list fresh, prev;
 	struct ring_id ring = { .node_id = 1, .seq = 8 + rnd(3) };
 	struct algo_event ev = { .client = c, .heuristics = (uint8_t)rnd(3) };
-	struct ref_round r = { .cl = &v->cl, .trig = c, .cfg = &c->config,
+	struct ref_round r = { .cl = &v->cluster, .trig = c, .cfg = &c->config,
 	    .mem = &c->membership, .ring = &c->ring_id, .heur = c->last_heuristics };
 	const struct node_list *win = NULL;
 	bool ask_later = false, stable;
 
 	node_list_init(&fresh);
 	node_list_init(&prev);
-	assert_int_equal(node_list_copy(&prev, &v->cl.quorate_partition), 0);
+	assert_int_equal(node_list_copy(&prev, &v->cluster.quorate_partition), 0);
 	switch (rnd(4)) {
 	case 0:
 		ev.type = ALGO_EV_HEURISTICS_CHANGE;
@@ -434,7 +414,7 @@ random_step(struct view *v, const struct shape *sh, int iter)
 	stable = !ask_later && ref_stable(&r);
 	if (stable)
 		win = ref_select(&r, &prev);
-	assert_int_equal(algorithm_ffsplit.decide(&v->cl, &ev, &plan), 0);
+	assert_int_equal(algorithm_ffsplit.decide(&v->cluster, &ev, &plan), 0);
 	assert_int_equal(plan.error, REPLY_NO_ERROR);
 	if (ask_later) {
 		assert_int_equal(plan.vote, VOTE_ASK_LATER);
@@ -443,7 +423,7 @@ random_step(struct view *v, const struct shape *sh, int iter)
 			fail_msg("iteration %d: event %d on node %u: vote %s, want %s", iter,
 			    ev.type, c->node_id, vote_name(plan.vote),
 			    vote_name(VOTE_WAIT_FOR_REPLY));
-		assert_int_equal(v->cl.ffsplit_state,
+		assert_int_equal(v->cluster.ffsplit_state,
 		    FFSPLIT_CLUSTER_WAITING_FOR_STABLE_MEMBERSHIP);
 		assert_int_equal(plan.push_count, 0);
 	} else {
@@ -466,10 +446,10 @@ random_step(struct view *v, const struct shape *sh, int iter)
 	} else {
 		size_t j = 0;
 
-		for (size_t i = 0; i < v->cl.count; i++)
-			if (v->cl.clients[i] != c)
-				v->cl.clients[j++] = v->cl.clients[i];
-		v->cl.count = j;
+		for (size_t i = 0; i < v->cluster.count; i++)
+			if (v->cluster.clients[i] != c)
+				v->cluster.clients[j++] = v->cluster.clients[i];
+		v->cluster.count = j;
 	}
 	node_list_fini(&fresh);
 	node_list_fini(&prev);
@@ -482,12 +462,12 @@ random_views_match_the_rules(void **state)
 	rng_state = 20240601;
 	for (int iter = 0; iter < 3000; iter++) {
 		struct shape sh;
-		struct view v;
+		struct algo_view v;
 
 		view_init(&v, &sh);
-		for (int step = 0; step < 8 && v.cl.count > 0; step++)
+		for (int step = 0; step < 8 && v.cluster.count > 0; step++)
 			random_step(&v, &sh, iter);
-		view_fini(&v);
+		algo_view_fini(&v);
 	}
 }
 
@@ -518,39 +498,31 @@ shuffled_all(struct node_list *l, uint32_t skip)
 }
 
 static void
-big_view_init(struct view *v)
+big_view_init(struct algo_view *v)
 {
 	struct tie_breaker tb = { TIE_BREAKER_LOWEST, 0 };
 
-	algo_cluster_init(&v->cl);
-	v->stored = BIG_CLIENTS;
+	algo_view_init(v);
 	for (size_t i = 0; i < BIG_CLIENTS; i++) {
-		struct algo_client *c = &v->store[i];
+		struct algo_client *c = algo_view_add(v, (uint32_t)i + 1, ALGORITHM_FFSPLIT, tb);
 
-		algo_client_init(c);
-		c->node_id = (uint32_t)i + 1;
-		c->algorithm = ALGORITHM_FFSPLIT;
-		c->tie_breaker = tb;
 		c->ring_id = (struct ring_id){ .node_id = 1, .seq = 8 };
 		shuffled_all(&c->config, 0);
 		shuffled_all(&c->membership, 0);
-		v->ptrs[i] = c;
 	}
-	v->cl.clients = v->ptrs;
-	v->cl.count = BIG_CLIENTS;
 }
 
 static uint8_t
-heuristics_change(struct view *v, size_t who, uint8_t h, struct algo_plan *plan)
+heuristics_change(struct algo_view *v, size_t who, uint8_t h, struct algo_plan *plan)
 {
 	struct algo_event ev = {
 		.type = ALGO_EV_HEURISTICS_CHANGE,
-		.client = v->cl.clients[who],
+		.client = v->cluster.clients[who],
 		.heuristics = h,
 	};
 
-	assert_int_equal(algorithm_ffsplit.decide(&v->cl, &ev, plan), 0);
-	v->cl.clients[who]->last_heuristics = h;
+	assert_int_equal(algorithm_ffsplit.decide(&v->cluster, &ev, plan), 0);
+	v->cluster.clients[who]->last_heuristics = h;
 	return plan->vote;
 }
 
@@ -573,7 +545,7 @@ large_lists_decide_as_sets(void **state)
 {
 	struct algo_push pushes[BIG_CLIENTS];
 	struct algo_plan plan = { .pushes = pushes, .push_cap = BIG_CLIENTS };
-	struct view v;
+	struct algo_view v;
 
 	(void)state;
 	rng_state = 7;
@@ -582,7 +554,7 @@ large_lists_decide_as_sets(void **state)
 	assert_int_equal(plan.push_count, BIG_CLIENTS);
 	for (size_t i = 0; i < BIG_CLIENTS; i++)
 		assert_int_equal(plan.pushes[i].vote, VOTE_ACK);
-	assert_int_equal(v.cl.quorate_partition.count, BIG_NODES);
+	assert_int_equal(v.cluster.quorate_partition.count, BIG_NODES);
 
 	shuffled_all(&v.store[0].membership, BIG_CLIENTS);
 	assert_int_equal(heuristics_change(&v, 3, HEURISTICS_FAIL, &plan),
@@ -599,7 +571,7 @@ large_lists_decide_as_sets(void **state)
 	shuffled_all(&v.store[5].config, 1234);
 	assert_int_equal(heuristics_change(&v, 0, HEURISTICS_PASS, &plan),
 	    VOTE_WAIT_FOR_REPLY);
-	view_fini(&v);
+	algo_view_fini(&v);
 }
 
 /*
@@ -612,7 +584,7 @@ large_lists_cost_is_bounded(void **state)
 {
 	struct algo_push pushes[BIG_CLIENTS];
 	struct algo_plan plan = { .pushes = pushes, .push_cap = BIG_CLIENTS };
-	struct view v;
+	struct algo_view v;
 	double start, spent;
 
 	(void)state;
@@ -627,7 +599,7 @@ large_lists_cost_is_bounded(void **state)
 	if (spent > 0.5)
 		fail_msg("32 heuristics changes on 16 x %d nodes took %.3f s of CPU",
 		    BIG_NODES, spent);
-	view_fini(&v);
+	algo_view_fini(&v);
 }
 
 int

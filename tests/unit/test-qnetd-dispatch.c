@@ -54,6 +54,24 @@ send_preinit(struct qnetd_client *c, const char *cluster, uint32_t seq)
 	msg_fini(&r);
 }
 
+/*
+ * A PREINIT naming another cluster than the one c is settled in closes c,
+ * whose name stays kept; cert_failures TLS name checks failed by then.
+ */
+static void
+expect_rename_refused(struct qnetd_fixture *f, struct qnetd_client *c, uint32_t seq,
+    const char *other, const char *kept, uint64_t cert_failures)
+{
+	struct msg m;
+
+	assert_false(c->closing);
+	msgb_preinit(&m, seq, other);
+	qnetd_fixture_feed(c, &m);
+	assert_true(c->closing);
+	assert_string_equal(c->cluster_name, kept);
+	assert_int_equal(f->inst.stats.cert_check_failures, cert_failures);
+}
+
 static uint16_t
 init_reply_code(struct qnetd_client *c)
 {
@@ -297,13 +315,7 @@ cluster_name_is_fixed_by_starttls(void **state)
 	assert_true(c->tls_started);
 	c->tls_peer_verified = true;	/* as after the first message over TLS */
 	send_preinit(c, "second", 4);
-	assert_false(c->closing);
-
-	msgb_preinit(&m, 5, "secont");
-	qnetd_fixture_feed(c, &m);
-	assert_true(c->closing);
-	assert_string_equal(c->cluster_name, "second");
-	assert_int_equal(f->inst.stats.cert_check_failures, 1);
+	expect_rename_refused(f, c, 5, "secont", "second", 1);
 }
 
 /*
@@ -316,7 +328,6 @@ worker_keeps_the_routed_cluster(void **state)
 {
 	struct qnetd_fixture *f;
 	struct qnetd_client *c;
-	struct msg m;
 	int sv[2];
 
 	(void)state;
@@ -326,13 +337,7 @@ worker_keeps_the_routed_cluster(void **state)
 	c = qnetd_fixture_client(f, "test:1");
 	send_preinit(c, "routed", 1);	/* the PREINIT handed over by the front */
 	send_preinit(c, "routed", 2);
-	assert_false(c->closing);
-
-	msgb_preinit(&m, 3, "elsewhere");
-	qnetd_fixture_feed(c, &m);
-	assert_true(c->closing);
-	assert_string_equal(c->cluster_name, "routed");
-	assert_int_equal(f->inst.stats.cert_check_failures, 0);
+	expect_rename_refused(f, c, 3, "elsewhere", "routed", 0);
 	qnetd_fixture_teardown((void **)&f);
 	close(sv[1]);
 }

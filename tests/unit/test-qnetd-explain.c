@@ -75,9 +75,8 @@ repeats_are_folded(void **state)
 
 	(void)state;
 	explain_log_init(&log, 4);
-	assert_int_equal(explain_log_record(&log, ALGO_EV_TIMER, 2, &wait, 1), 0);
-	assert_int_equal(explain_log_record(&log, ALGO_EV_TIMER, 2, &wait, 2), 0);
-	assert_int_equal(explain_log_record(&log, ALGO_EV_TIMER, 2, &wait, 3), 0);
+	for (uint64_t at = 1; at <= 3; at++)
+		assert_int_equal(explain_log_record(&log, ALGO_EV_TIMER, 2, &wait, at), 0);
 	assert_int_equal(log.journal_count, 1);
 	assert_int_equal(nth_newest(&log, 0)->repeats, 3);
 	assert_int_equal(nth_newest(&log, 0)->at_ns, 3);

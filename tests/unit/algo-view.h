@@ -1,6 +1,6 @@
 /*
  * tests/unit/algo-view.h: the cluster view the decision-algorithm tests
- * (test-algorithms.c, test-algo-decision.c, test-ffsplit-scale.c) hand to
+ * (algo-scenario.c, test-algo-decision.c, test-ffsplit-scale.c) hand to
  * decide(): the clients stored in place and the cluster pointing at them,
  * in node id order as the server keeps them.
  */

@@ -5,7 +5,7 @@
  * and checks the rule, subject, vote and partitions; and runs the same
  * event on an identical view without a record, which must give the very
  * same plan: a record never changes a vote. The votes themselves are
- * tests/unit/test-algorithms.c's.
+ * tested in test-algo-ffsplit.c, test-algo-lms.c and test-algorithms.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -68,3 +68,16 @@ free_port() {
 		python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 	fi
 }
+
+# loopback_qnetd [4|6]: what a suite needs to run our qnetd on loopback: QNETD and TOOL
+# (qnetd and qnetd-tool of QNET_BUILD, default the tree's build/), port (free_port of
+# that family), sock and adv (admin socket and lock file in $dir, for qnetd's -S).
+# shellcheck disable=SC2034  # the suite reads them
+loopback_qnetd() {
+	local build=${QNET_BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build}
+	QNETD=$build/qnetd/qnetd
+	TOOL=$build/qnetd/qnetd-tool
+	port=$(free_port "${1:-4}")
+	sock=$dir/q.sock
+	adv="lock_file=$dir/q.pid,local_socket_file=$sock"
+}

@@ -17,15 +17,12 @@
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
 BUILD=${QNET_BUILD:-$TOP/build}
-: "${QNETD_BIN:=$BUILD/qnetd/qnetd}"
-: "${QNETD_TOOL:=$BUILD/qnetd/qnetd-tool}"
-: "${QNETD_CERTUTIL:=$TOP/certs/qnetd-certutil}"
-: "${QDEVICE_CERTUTIL:=$TOP/certs/qdevice-net-certutil}"
 DEBIAN_QDEVICE=/usr/sbin/corosync-qdevice
 DEBIAN_QDEVICE_TOOL=/usr/sbin/corosync-qdevice-tool
 
+# Our qnetd (lib.sh's default with LAB_OURS below) unless the caller chose another.
 QNETD_IS=ours
-[[ $QNETD_BIN == "$BUILD"/* ]] || QNETD_IS=$QNETD_BIN
+[[ -z ${QNETD_BIN:-} || $QNETD_BIN == "$BUILD"/* ]] || QNETD_IS=$QNETD_BIN
 
 # Our qdevice if it is built (and QDEVICE_BIN was not chosen by the caller).
 QDEVICE_IS=""
@@ -40,15 +37,16 @@ if [[ -z ${QDEVICE_BIN:-} ]]; then
 	fi
 fi
 : "${QDEVICE_TOOL:=$DEBIAN_QDEVICE_TOOL}"
-export QNETD_BIN QNETD_TOOL QNETD_CERTUTIL QDEVICE_CERTUTIL QDEVICE_BIN QDEVICE_TOOL
 # The failure planner is ours (qdevice-tool --plan), whichever qdevice runs.
 PLAN_TOOL=$BUILD/qdevice/qdevice-tool
 PLANJSON=$TOP/tests/lib/planjson.py
 
 LAB_DUMP_LINES=${LAB_DUMP_LINES:-0}	# no log dump; the logs are kept on failure instead
 LAB_HOLD=${LAB_HOLD:-6}
+LAB_OURS="qnetd certutil"	# qnetd and its tool from $BUILD, the tree's certutils
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
+export QNETD_BIN QNETD_TOOL QNETD_CERTUTIL QDEVICE_CERTUTIL QDEVICE_BIN QDEVICE_TOOL
 
 # --- presentation ----------------------------------------------------------------------
 if [[ -t 1 && -z ${NO_COLOR:-} ]]; then

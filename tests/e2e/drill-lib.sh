@@ -399,20 +399,7 @@ drill_net_loss() {
 	(( ${#peers[@]} )) || for p in "${LAB_HOSTS[@]}"; do [[ $p != "$h" ]] && peers+=("$p"); done
 	for p in "${peers[@]}"; do addrs+="${addrs:+, }${LAB_ADDR[$p]}"; done
 	lab_log "packet loss $pct % on $h <-> ${peers[*]}"
-	ip netns exec "${LAB_NS[$h]}" nft -f - <<-EOF
-	table inet qnet_loss
-	delete table inet qnet_loss
-	table inet qnet_loss {
-		chain input {
-			type filter hook input priority -90; policy accept;
-			ip saddr { $addrs } numgen random mod 100 < $pct drop
-		}
-		chain output {
-			type filter hook output priority -90; policy accept;
-			ip daddr { $addrs } numgen random mod 100 < $pct drop
-		}
-	}
-	EOF
+	_lab_nft_drop "$h" qnet_loss -90 "$addrs" "numgen random mod 100 < $pct"
 	DRILL_NET[$h]=loss
 }
 

@@ -15,9 +15,10 @@
 # Settings (environment overrides)
 # ---------------------------------------------------------------------------------------
 # A suite that tests our builds sets LAB_OURS before sourcing this file: "qdevice"
-# (qdevice and qdevice-tool), "qnetd" (qnetd and qnetd-tool) or both; those then default
-# to QNET_BUILD's (the tree's build/ unless set) instead of Debian's. A variable the
-# caller set (QDEVICE_BIN=...) always wins. LAB_TOP is the source tree.
+# (qdevice and qdevice-tool), "qnetd" (qnetd and qnetd-tool), "certutil" (the tree's
+# certs/qnetd-certutil and certs/qdevice-net-certutil) or several; those then default
+# to QNET_BUILD's (the tree's build/ unless set) or the tree's instead of Debian's. A
+# variable the caller set (QDEVICE_BIN=...) always wins. LAB_TOP is the source tree.
 LAB_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 : "${QNET_BUILD:=$LAB_TOP/build}"
 if [[ " ${LAB_OURS:-} " == *" qdevice "* ]]; then
@@ -27,6 +28,10 @@ fi
 if [[ " ${LAB_OURS:-} " == *" qnetd "* ]]; then
 	: "${QNETD_BIN:=$QNET_BUILD/qnetd/qnetd}"
 	: "${QNETD_TOOL:=$QNET_BUILD/qnetd/qnetd-tool}"
+fi
+if [[ " ${LAB_OURS:-} " == *" certutil "* ]]; then
+	: "${QNETD_CERTUTIL:=$LAB_TOP/certs/qnetd-certutil}"
+	: "${QDEVICE_CERTUTIL:=$LAB_TOP/certs/qdevice-net-certutil}"
 fi
 : "${COROSYNC_BIN:=/usr/sbin/corosync}"
 : "${QUORUMTOOL:=/usr/sbin/corosync-quorumtool}"
@@ -514,6 +519,25 @@ lab_load_certs() {
 # corosync.conf
 # ---------------------------------------------------------------------------------------
 
+# _lab_corosync_logging [SUBSYS...]: corosync.conf's logging section as every lab host has
+# it (the host's own log file, hires timestamps), with debug on for each SUBSYS.
+_lab_corosync_logging() {
+	local s
+	echo "logging {"
+	echo "	to_logfile: yes"
+	echo "	logfile: /var/log/corosync/corosync.log"
+	echo "	to_stderr: no"
+	echo "	to_syslog: no"
+	echo "	timestamp: hires"
+	for s in "$@"; do
+		echo "	logger_subsys {"
+		echo "		subsys: $s"
+		echo "		debug: on"
+		echo "	}"
+	done
+	echo "}"
+}
+
 # lab_write_config [KEY=VALUE...]: write /etc/corosync/corosync.conf of every node.
 # Shorthands: algorithm= tie_breaker= tls= (quorum.device.net.*), votes=, heuristics=
 # (mode), device=none (no quorum.device section), token=, links=N (knet links written,
@@ -608,17 +632,7 @@ lab_write_config() {
 				echo "	}"
 			fi
 			echo "}"
-			echo "logging {"
-			echo "	to_logfile: yes"
-			echo "	logfile: /var/log/corosync/corosync.log"
-			echo "	to_stderr: no"
-			echo "	to_syslog: no"
-			echo "	timestamp: hires"
-			echo "	logger_subsys {"
-			echo "		subsys: VOTEQ"
-			echo "		debug: on"
-			echo "	}"
-			echo "}"
+			_lab_corosync_logging VOTEQ
 		} >"$LAB_DIR/hosts/$n/etc/corosync.conf" ||
 			lab_die "setup: cannot write corosync.conf of $n"
 	done
@@ -726,6 +740,25 @@ lab_start_cluster() {
 	lab_start_qdevice
 }
 
+# lab_start_pair KEY=VALUE...: the usual start of a 2-node suite: the lab (n1, n2),
+# certificates, qnetd with TLS and client certificates required, corosync.conf from
+# KEY=VALUE... (lab_write_config) and the cluster.
+lab_start_pair() {
+	lab_create 2
+	lab_make_certs
+	lab_start_qnetd -s on -c on
+	lab_write_config "$@"
+	lab_start_cluster
+}
+
+# lab_restart_cluster KEY=VALUE...: stop the cluster, write corosync.conf anew from
+# KEY=VALUE... (lab_write_config) and start it again.
+lab_restart_cluster() {
+	lab_stop_cluster
+	lab_write_config "$@"
+	lab_start_cluster
+}
+
 # _lab_all_see_all: every node's membership is every node of the lab.
 _lab_all_see_all() {
 	local h want
@@ -785,20 +818,35 @@ _lab_nft_apply() {
 		ip netns exec "${LAB_NS[$h]}" nft delete table inet qnet_e2e 2>/dev/null
 		return 0
 	fi
-	ip netns exec "${LAB_NS[$h]}" nft -f - <<-EOF
-	table inet qnet_e2e
-	delete table inet qnet_e2e
-	table inet qnet_e2e {
+	_lab_nft_drop "$h" qnet_e2e -100 "$addrs"
+}
+
+# _lab_nft_drop HOST TABLE PRIORITY ADDRS [CONDITION]: (re)write HOST's nftables table
+# inet TABLE: drop what HOST receives from and sends to ADDRS (comma-separated), hooked
+# at PRIORITY; with CONDITION (an nft expression) only the packets it matches.
+_lab_nft_drop() {
+	ip netns exec "${LAB_NS[$1]}" nft -f - <<-EOF
+	table inet $2
+	delete table inet $2
+	table inet $2 {
 		chain input {
-			type filter hook input priority -100; policy accept;
-			ip saddr { $addrs } drop
+			type filter hook input priority $3; policy accept;
+			ip saddr { $4 } ${5:+$5 }drop
 		}
 		chain output {
-			type filter hook output priority -100; policy accept;
-			ip daddr { $addrs } drop
+			type filter hook output priority $3; policy accept;
+			ip daddr { $4 } ${5:+$5 }drop
 		}
 	}
 	EOF
+}
+
+# _lab_nft_apply_hosts HOST...: _lab_nft_apply once for each host named (repeats allowed).
+_lab_nft_apply_hosts() {
+	local h
+	for h in $(printf '%s\n' "$@" | sort -u); do
+		_lab_nft_apply "$h" || return 1
+	done
 }
 
 # _lab_words "a b,c" -> a b c (hosts may be separated by spaces or commas)
@@ -818,9 +866,7 @@ lab_block() {
 			touched+=("$a" "$b")
 		done
 	done
-	for a in $(printf '%s\n' "${touched[@]}" | sort -u); do
-		_lab_nft_apply "$a" || return 1
-	done
+	_lab_nft_apply_hosts "${touched[@]}"
 }
 
 # lab_unblock "HOSTS_A" "HOSTS_B": undo lab_block for those pairs.
@@ -832,9 +878,7 @@ lab_unblock() {
 			touched+=("$a" "$b")
 		done
 	done
-	for a in $(printf '%s\n' "${touched[@]}" | sort -u); do
-		_lab_nft_apply "$a" || return 1
-	done
+	_lab_nft_apply_hosts "${touched[@]}"
 }
 
 # lab_partition "n1 arb" "n2": split the lab into two sides (hosts of the same side still
@@ -886,9 +930,7 @@ _lab_link_pairs() {
 			done
 		done
 	done
-	for a in $(printf '%s\n' "${nodes[@]}" | sort -u); do
-		_lab_nft_apply "$a" || return 1
-	done
+	_lab_nft_apply_hosts "${nodes[@]}"
 }
 
 # lab_cut_link LINK [NODE...]: drop knet link LINK (0, 1 or "all") between every two of
@@ -1013,6 +1055,12 @@ lab_state() {
 LAB_BOTH_FULL=("n1 members=1,2 quorate=yes votes=3" "n2 members=1,2 quorate=yes votes=3")
 # shellcheck disable=SC2034
 LAB_BOTH_BARE=("n1 members=1,2 quorate=yes votes=2" "n2 members=1,2 quorate=yes votes=2")
+# After lab_partition n1 n2: the named node keeps quorum with its own and the device's
+# vote (2), the other one is alone without the device's vote (1), not quorate.
+# shellcheck disable=SC2034
+LAB_SPLIT_N1=("n1 members=1 quorate=yes votes=2" "n2 members=2 quorate=no votes=1")
+# shellcheck disable=SC2034
+LAB_SPLIT_N2=("n1 members=1 quorate=no votes=1" "n2 members=2 quorate=yes votes=2")
 
 # lab_settled "NODE KEY=V..." ...: the settled-state assertion. For every spec: wait for
 # NODE to see the membership in members= (if given), then require all of the spec to hold

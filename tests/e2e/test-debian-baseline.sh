@@ -8,36 +8,25 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
 
-both_full=("n1 members=1,2 quorate=yes votes=3" "n2 members=1,2 quorate=yes votes=3")
-
-lab_create 2
-lab_make_certs
-lab_start_qnetd -s on -c on
-
 # --- tie_breaker: lowest -------------------------------------------------------------
-lab_write_config algorithm=ffsplit tie_breaker=lowest tls=on
-lab_start_cluster
+lab_start_pair algorithm=ffsplit tie_breaker=lowest tls=on
 
-LAB_HOLD=2 check "lowest: both nodes quorate with 3 votes" lab_settled "${both_full[@]}"
+LAB_HOLD=2 check "lowest: both nodes quorate with 3 votes" lab_settled "${LAB_BOTH_FULL[@]}"
 check "qdevice on n1 reports Connected" \
     eval 'lab_qdevice_tool n1 -s | grep -Eq "^State:[[:space:]]+Connected$"'
 check "qnetd lists cluster $LAB_CLUSTER with 2 TLS-verified clients" \
     eval 'lab_qnetd_tool -l -v | grep -c "TLS active:.*Yes (client certificate verified)" | grep -qx 2'
 
 lab_partition n1 n2
-check "lowest, n1|n2: n1 quorate (2 votes), n2 not quorate" \
-    lab_settled "n1 members=1 quorate=yes votes=2" "n2 members=2 quorate=no votes=1"
+check "lowest, n1|n2: n1 quorate (2 votes), n2 not quorate" lab_settled "${LAB_SPLIT_N1[@]}"
 
 lab_heal
-check "lowest, healed: both nodes quorate with 3 votes" lab_settled "${both_full[@]}"
+check "lowest, healed: both nodes quorate with 3 votes" lab_settled "${LAB_BOTH_FULL[@]}"
 
 # --- tie_breaker: highest ------------------------------------------------------------
-lab_stop_cluster
-lab_write_config algorithm=ffsplit tie_breaker=highest tls=on
-lab_start_cluster
+lab_restart_cluster algorithm=ffsplit tie_breaker=highest tls=on
 
-LAB_HOLD=2 check "highest: both nodes quorate with 3 votes" lab_settled "${both_full[@]}"
+LAB_HOLD=2 check "highest: both nodes quorate with 3 votes" lab_settled "${LAB_BOTH_FULL[@]}"
 
 lab_partition n1 n2
-check "highest, n1|n2: n2 quorate (2 votes), n1 not quorate" \
-    lab_settled "n1 members=1 quorate=no votes=1" "n2 members=2 quorate=yes votes=2"
+check "highest, n1|n2: n2 quorate (2 votes), n1 not quorate" lab_settled "${LAB_SPLIT_N2[@]}"

@@ -18,39 +18,41 @@ full() {	# full VOTES: every node sees all 4 and the given total
 	local n
 	for n in n1 n2 n3 n4; do echo "$n members=1,2,3,4 quorate=yes votes=$1"; done
 }
-mapfile -t FULL_FF < <(full 5)
-mapfile -t FULL_LMS < <(full 7)
+
+# split_and_heal VOTES "SIDE A" "SIDE B" SPEC...: the scenario's fault: cut SIDE A from
+# SIDE B and expect SPEC..., then heal and expect every node back with VOTES in total.
+split_and_heal() {
+	local votes=$1 a=$2 b=$3 full_votes
+	shift 3
+	drill_fault "partition ${a// /,}|${b// /,}" lab_partition "$a" "$b"
+	drill_expect "$@"
+	drill_fault "heal" lab_heal
+	mapfile -t full_votes < <(full "$votes")
+	drill_expect --hold 3 "${full_votes[@]}"
+	drill_done
+}
 
 drill_lab 4
 
 if drill_scenario 4n-ffsplit-2-2 "ffsplit lowest, {1,2}|{3,4}: the half with node 1 wins"; then
 	drill_cluster algorithm=ffsplit tie_breaker=lowest
-	drill_fault "partition n1,n2|n3,n4" lab_partition "n1 n2" "n3 n4"
-	drill_expect "n1 members=1,2 quorate=yes votes=3" "n2 members=1,2 quorate=yes votes=3" \
+	split_and_heal 5 "n1 n2" "n3 n4" \
+	    "n1 members=1,2 quorate=yes votes=3" "n2 members=1,2 quorate=yes votes=3" \
 	    "n3 members=3,4 quorate=no votes=2" "n4 members=3,4 quorate=no votes=2"
-	drill_fault "heal" lab_heal
-	drill_expect --hold 3 "${FULL_FF[@]}"
-	drill_done
 fi
 
 if drill_scenario 4n-ffsplit-1-3 "ffsplit lowest, {1}|{2,3,4}: the majority wins"; then
 	drill_cluster algorithm=ffsplit tie_breaker=lowest
-	drill_fault "partition n1|n2,n3,n4" lab_partition n1 "n2 n3 n4"
-	drill_expect "n1 members=1 quorate=no votes=1" "n2 members=2,3,4 quorate=yes votes=4" \
+	split_and_heal 5 n1 "n2 n3 n4" \
+	    "n1 members=1 quorate=no votes=1" "n2 members=2,3,4 quorate=yes votes=4" \
 	    "n3 members=2,3,4 quorate=yes votes=4" "n4 members=2,3,4 quorate=yes votes=4"
-	drill_fault "heal" lab_heal
-	drill_expect --hold 3 "${FULL_FF[@]}"
-	drill_done
 fi
 
 if drill_scenario 4n-lms-2-2 "lms lowest, {1,2}|{3,4}: the half with node 1 wins"; then
 	drill_cluster algorithm=lms tie_breaker=lowest
-	drill_fault "partition n1,n2|n3,n4" lab_partition "n1 n2" "n3 n4"
-	drill_expect "n1 members=1,2 quorate=yes votes=5" "n2 members=1,2 quorate=yes votes=5" \
+	split_and_heal 7 "n1 n2" "n3 n4" \
+	    "n1 members=1,2 quorate=yes votes=5" "n2 members=1,2 quorate=yes votes=5" \
 	    "n3 members=3,4 quorate=no votes=2" "n4 members=3,4 quorate=no votes=2"
-	drill_fault "heal" lab_heal
-	drill_expect --hold 3 "${FULL_LMS[@]}"
-	drill_done
 fi
 
 if drill_scenario 4n-lms-last-man "lms: three nodes killed at once, n1 keeps quorum alone"; then

@@ -14,11 +14,7 @@ state_is() {		# HOST STATE
 	lab_qdevice_tool "$1" -s | grep -Eq "^State:[[:space:]]+$2\$"
 }
 
-lab_create 2
-lab_make_certs
-lab_start_qnetd -s on -c on
-lab_write_config algorithm=ffsplit tie_breaker=lowest tls=on
-lab_start_cluster
+lab_start_pair algorithm=ffsplit tie_breaker=lowest tls=on
 LAB_HOLD=2 check "start: both nodes quorate with 3 votes" lab_settled "${LAB_BOTH_FULL[@]}"
 
 lab_kill_qnetd

@@ -23,13 +23,8 @@ expire_server_cert() {
 	    -m 900 -w -13 -v 12 -f "$db/pwdfile.txt" -z "$db/noise.txt" >/dev/null 2>&1
 }
 
-lab_create 2
-lab_make_certs
-
 # --- 1. TLS off on our side ------------------------------------------------------------
-lab_start_qnetd -s on -c on
-lab_write_config algorithm=ffsplit tie_breaker=lowest tls=off
-lab_start_cluster
+lab_start_pair algorithm=ffsplit tie_breaker=lowest tls=off
 LAB_HOLD=2 check "tls off: both nodes quorate with 3 votes" lab_settled "${LAB_BOTH_FULL[@]}"
 check "tls off: qdevice-tool shows TLS Unsupported, TLS active No" \
     eval 'status_has n1 $'"'"'^TLS:\t\t\tUnsupported$'"'"' && status_has n1 $'"'"'^TLS active:\t\tNo$'"'"''

@@ -10,16 +10,10 @@
 # QNETD_WORKERS=N runs our qnetd with -S worker_processes=N (test-qnetd-interop-workers.sh).
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-BUILD=${QNET_BUILD:-$HERE/../../build}
-: "${QNETD_BIN:=$BUILD/qnetd/qnetd}"
-: "${QNETD_TOOL:=$BUILD/qnetd/qnetd-tool}"
-: "${QNETD_CERTUTIL:=$HERE/../../certs/qnetd-certutil}"
-: "${QDEVICE_CERTUTIL:=$HERE/../../certs/qdevice-net-certutil}"
-export QNETD_BIN QNETD_TOOL QNETD_CERTUTIL QDEVICE_CERTUTIL
+LAB_OURS="qnetd certutil"
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
-
-both_full=("n1 members=1,2 quorate=yes votes=3" "n2 members=1,2 quorate=yes votes=3")
+export QNETD_BIN QNETD_TOOL QNETD_CERTUTIL QDEVICE_CERTUTIL
 
 # pcs reads `corosync-qnetd-tool -l`: a cluster header, node headers, "label: value" lines.
 pcs_parse() {
@@ -61,7 +55,7 @@ fi
 # --- ffsplit, tie_breaker lowest --------------------------------------------------
 lab_write_config algorithm=ffsplit tie_breaker=lowest tls=on
 lab_start_cluster
-LAB_HOLD=2 check "ffsplit lowest: both nodes quorate with 3 votes" lab_settled "${both_full[@]}"
+LAB_HOLD=2 check "ffsplit lowest: both nodes quorate with 3 votes" lab_settled "${LAB_BOTH_FULL[@]}"
 
 ours_list=$(lab_qnetd_tool -l -v)
 ours_status=$(lab_qnetd_tool -s -v)
@@ -88,36 +82,29 @@ check "event hook saw both clients connect and get ACK" eval \
 # (its qdevice connected before the two nodes had formed one ring).
 ev_lines=$(($(wc -l <"$events") + 1))
 lab_partition n1 n2
-check "ffsplit lowest, n1|n2: n1 quorate (2 votes), n2 not" \
-    lab_settled "n1 members=1 quorate=yes votes=2" "n2 members=2 quorate=no votes=1"
+check "ffsplit lowest, n1|n2: n1 quorate (2 votes), n2 not" lab_settled "${LAB_SPLIT_N1[@]}"
 partition_events() {
 	tail -n +"$ev_lines" "$events" | grep -q "^vote_changed node=2 vote=NACK" &&
 	    [[ $(grep "^partition_changed" "$events" | tail -n 1) == *"acked=[1]"* ]]
 }
 check "event hook saw the partition: node 2 NACKed, only node 1 holds the vote" partition_events
 lab_heal
-check "ffsplit lowest, healed: 3 votes again" lab_settled "${both_full[@]}"
+check "ffsplit lowest, healed: 3 votes again" lab_settled "${LAB_BOTH_FULL[@]}"
 
 # --- ffsplit, tie_breaker highest -------------------------------------------------
-lab_stop_cluster
-lab_write_config algorithm=ffsplit tie_breaker=highest tls=on
-lab_start_cluster
-LAB_HOLD=2 check "ffsplit highest: both nodes quorate with 3 votes" lab_settled "${both_full[@]}"
+lab_restart_cluster algorithm=ffsplit tie_breaker=highest tls=on
+LAB_HOLD=2 check "ffsplit highest: both nodes quorate with 3 votes" lab_settled "${LAB_BOTH_FULL[@]}"
 lab_partition n1 n2
-check "ffsplit highest, n1|n2: n2 quorate (2 votes), n1 not" \
-    lab_settled "n1 members=1 quorate=no votes=1" "n2 members=2 quorate=yes votes=2"
+check "ffsplit highest, n1|n2: n2 quorate (2 votes), n1 not" lab_settled "${LAB_SPLIT_N2[@]}"
 lab_heal
 
 # --- lms ------------------------------------------------------------------------------
-lab_stop_cluster
-lab_write_config algorithm=lms tie_breaker=lowest tls=on
-lab_start_cluster
-LAB_HOLD=2 check "lms: both nodes quorate with 3 votes" lab_settled "${both_full[@]}"
+lab_restart_cluster algorithm=lms tie_breaker=lowest tls=on
+LAB_HOLD=2 check "lms: both nodes quorate with 3 votes" lab_settled "${LAB_BOTH_FULL[@]}"
 lab_partition n1 n2
-check "lms, n1|n2: n1 quorate (2 votes), n2 not" \
-    lab_settled "n1 members=1 quorate=yes votes=2" "n2 members=2 quorate=no votes=1"
+check "lms, n1|n2: n1 quorate (2 votes), n2 not" lab_settled "${LAB_SPLIT_N1[@]}"
 lab_heal
-check "lms, healed: 3 votes again" lab_settled "${both_full[@]}"
+check "lms, healed: 3 votes again" lab_settled "${LAB_BOTH_FULL[@]}"
 
 # --- the same state under Debian's qnetd, for the tool text ---------------------------
 lab_stop_cluster
@@ -126,7 +113,7 @@ QNETD_BIN=/usr/bin/corosync-qnetd QNETD_TOOL=/usr/bin/corosync-qnetd-tool
 lab_start_qnetd -s on -c on
 lab_write_config algorithm=ffsplit tie_breaker=lowest tls=on
 lab_start_cluster
-LAB_HOLD=2 check "Debian qnetd on our certutil's NSS DB: 3 votes" lab_settled "${both_full[@]}"
+LAB_HOLD=2 check "Debian qnetd on our certutil's NSS DB: 3 votes" lab_settled "${LAB_BOTH_FULL[@]}"
 debian_list=$(lab_qnetd_tool -l -v)
 debian_status=$(lab_qnetd_tool -s -v)
 check "qnetd-tool -s -v text equals Debian's" eval '[[ "$ours_status" == "$debian_status" ]]'

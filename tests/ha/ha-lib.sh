@@ -13,10 +13,8 @@
 HA_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 HA_TOP=$(cd "$HA_HERE/../.." && pwd)
 
-# --- binaries: ours, as the drills use them (daemons and tools: lib.sh's LAB_OURS) -------
-LAB_OURS="qnetd qdevice"
-: "${QNETD_CERTUTIL:=$HA_TOP/certs/qnetd-certutil}"
-: "${QDEVICE_CERTUTIL:=$HA_TOP/certs/qdevice-net-certutil}"
+# --- binaries: ours, as the drills use them (daemons, tools, certutils: lib.sh's LAB_OURS)
+LAB_OURS="qnetd qdevice certutil"
 : "${HA_AGENT:=$HA_TOP/ha/qnetd}"	# the OCF agent under test (ocf:qnet:qnetd)
 : "${PACEMAKERD:=/usr/sbin/pacemakerd}"
 : "${LAB_DUMP_LINES:=25}"
@@ -133,13 +131,7 @@ _ha_write_corosync_conf() {
 			echo "quorum {"
 			echo "	provider: corosync_votequorum"
 			echo "}"
-			echo "logging {"
-			echo "	to_logfile: yes"
-			echo "	logfile: /var/log/corosync/corosync.log"
-			echo "	to_stderr: no"
-			echo "	to_syslog: no"
-			echo "	timestamp: hires"
-			echo "}"
+			_lab_corosync_logging
 		} >"$LAB_DIR/hosts/$h/etc/corosync.conf" || lab_die "setup: corosync.conf of $h"
 	done
 }

@@ -38,7 +38,6 @@ import os
 import random
 import socket
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
@@ -48,30 +47,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import qnetwire as q  # noqa: E402
 
-OPT_NODE_LIST_TYPE, OPT_RING_ID, OPT_HEURISTICS, OPT_VOTE = 18, 13, 22, 19
-LIST_INITIAL_CONFIG, LIST_MEMBERSHIP = 0, 2
-HEUR_PASS, HEUR_FAIL = 1, 2
 RING = (1, 8)
-
-
-def node_list(seq, list_type, ids, ring=None, heuristics=None):
-    """A NODE_LIST message with one NODE_INFO per id, in the given order."""
-    opts = [q.u32(q.OPT_SEQ, seq), q.tlv(OPT_NODE_LIST_TYPE, bytes([list_type]))]
-    if ring is not None:
-        opts.append(q.tlv(OPT_RING_ID, struct.pack(">IQ", *ring)))
-    opts.extend(q.node_info(i) for i in ids)
-    if heuristics is not None:
-        opts.append(q.tlv(OPT_HEURISTICS, bytes([heuristics])))
-    return q.msg(q.NODE_LIST, *opts)
-
-
-def heuristics_change(seq, heuristics):
-    return q.msg(q.HEURISTICS_CHANGE, q.u32(q.OPT_SEQ, seq),
-                 q.tlv(OPT_HEURISTICS, bytes([heuristics])))
-
-
-def echo_request(seq):
-    return q.msg(q.ECHO_REQUEST, q.u32(q.OPT_SEQ, seq))
 
 
 def fnv1a_worker(name, workers):
@@ -117,10 +93,10 @@ class Alpha:
             raise RuntimeError("node %d: INIT answered %r" % (self.node, code))
         ids = list(range(1, o.nodes + 1))
         random.Random(self.node).shuffle(ids)
-        self.sock.sendall(node_list(3, LIST_INITIAL_CONFIG, ids))
+        self.sock.sendall(q.node_list(3, q.LIST_INITIAL_CONFIG, ids))
         self.wait_for(q.NODE_LIST_REPLY, 1)
         random.Random(-self.node).shuffle(ids)
-        self.sock.sendall(node_list(4, LIST_MEMBERSHIP, ids, RING, HEUR_PASS))
+        self.sock.sendall(q.node_list(4, q.LIST_MEMBERSHIP, ids, RING, q.HEUR_PASS))
         self.wait_for(q.NODE_LIST_REPLY, 1)
 
     def wait_for(self, mtype, count):
@@ -140,7 +116,7 @@ class Alpha:
         data = b""
         for _ in range(count):
             self.seq += 1
-            data += heuristics_change(self.seq, HEUR_PASS if self.seq % 2 else HEUR_FAIL)
+            data += q.heuristics_change(self.seq, q.HEUR_PASS if self.seq % 2 else q.HEUR_FAIL)
         self.sock.sendall(data)
         self.wait_for(q.HEURISTICS_CHANGE_REPLY, count)
         self.replies += count
@@ -175,7 +151,7 @@ def beta_echoes(opts, beta, start_at, stop_at, conn):
             time.sleep(max(0.0, next_at - time.monotonic()))
             seq += 1
             sent = time.monotonic()
-            sock.sendall(echo_request(seq))
+            sock.sendall(q.echo_request(seq))
             sock.settimeout(max(0.1, stop_at + opts.grace - sent))
             try:
                 while True:

@@ -260,14 +260,7 @@ def main():
     a = p.parse_args()
     if a.case != "cert" and not a.socket:
         p.error("%s needs --socket" % a.case)
-    try:
-        what = CASES[a.case](a)
-    except (AssertionError, w.Closed, OSError, ssl.SSLError, subprocess.TimeoutExpired,
-            ValueError, KeyError) as e:
-        print("FAIL: %s: %s" % (a.case, e))
-        return 1
-    print("OK: %s" % what)
-    return 0
+    return w.run_case(CASES, a, (subprocess.TimeoutExpired, ValueError, KeyError))
 
 
 if __name__ == "__main__":

@@ -22,8 +22,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from qnetwire import (ALGO_FFSPLIT, ECHO_REPLY, ECHO_REQUEST, INIT_REPLY,  # noqa: E402
                       MAX_MSG, NODE_LIST, NODE_LIST_REPLY, OPT_CLUSTER_NAME, OPT_NODE_INFO,
                       OPT_REPLY_ERROR_CODE, OPT_SEQ, PREINIT, PREINIT_REPLY, SERVER_ERROR,
-                      STARTTLS, TB_LOWEST, VOTE_INFO_REPLY, Closed, Conn, init, message,
-                      node_list, preinit, tlv, u32)
+                      STARTTLS, TB_LOWEST, VOTE_INFO_REPLY, Closed, Conn, echo_request, init,
+                      message, node_list, preinit, run_case, tlv, u32)
 
 
 def rss_kb(pid):
@@ -43,6 +43,14 @@ def kept(conn, seq=77):
     conn.expect(PREINIT_REPLY, seq=seq)
 
 
+def refused_kept(conn, data, code, seq=None):
+    """DATA gets SERVER_ERROR CODE carrying SEQ (None: no seq at all), and the connection
+    still works."""
+    conn.send(data)
+    conn.expect(SERVER_ERROR, code=code, seq=seq)
+    kept(conn)
+
+
 # ---- cases ------------------------------------------------------------------------
 
 
@@ -58,11 +66,7 @@ def case_truncated_header(a):
 
 def case_too_long(a):
     c = Conn(a.host, a.port)
-    c.send(struct.pack(">HI", PREINIT, 40000) + b"\0" * 40000)
-    r = c.expect(SERVER_ERROR, code=5)
-    if OPT_SEQ in r.opts:
-        raise AssertionError("SERVER_ERROR 5 must not carry a seq")
-    kept(c)
+    refused_kept(c, struct.pack(">HI", PREINIT, 40000) + b"\0" * 40000, 5)
     return "length 40006 > 32768: SERVER_ERROR 5 without seq, connection kept"
 
 
@@ -75,9 +79,8 @@ def case_lying_tlv(a):
     c.send(message(PREINIT, u32(OPT_SEQ, 6), b"\x00\x01"))
     c.expect(SERVER_ERROR, code=9, seq=6)
     # a NODE_INFO whose inner option lies
-    c.send(message(NODE_LIST, u32(OPT_SEQ, 7), tlv(OPT_NODE_INFO, struct.pack(">HHI", 9, 40, 1))))
-    c.expect(SERVER_ERROR, code=9, seq=7)
-    kept(c)
+    refused_kept(c, message(NODE_LIST, u32(OPT_SEQ, 7),
+                            tlv(OPT_NODE_INFO, struct.pack(">HHI", 9, 40, 1))), 9, 7)
     return "TLV lengths past the end: SERVER_ERROR 9 with the seq seen, connection kept"
 
 
@@ -95,25 +98,19 @@ def case_node_list_over_limit(a):
     big = node_list(3, 0, range(1, 3001))
     print("# node list of 3000 nodes: %d bytes" % len(big))
     c.send(big)
-    r = c.expect(SERVER_ERROR, code=5)
-    if OPT_SEQ in r.opts:
-        raise AssertionError("SERVER_ERROR 5 must not carry a seq")
+    c.expect(SERVER_ERROR, code=5, seq=None)
     fits = node_list(4, 0, range(1, 2700))
     print("# node list of 2699 nodes: %d bytes" % len(fits))
     c.send(fits)
     c.expect(NODE_LIST_REPLY, seq=4)
-    c.send(message(ECHO_REQUEST, u32(OPT_SEQ, 5)))
+    c.send(echo_request(5))
     c.expect(ECHO_REPLY, seq=5)
     return "3000 nodes: SERVER_ERROR 5, connection kept; 2699 nodes (under 32768) served"
 
 
 def case_unknown_type(a):
     c = Conn(a.host, a.port)
-    c.send(message(0x1234, u32(OPT_SEQ, 8)))
-    r = c.expect(SERVER_ERROR, code=4)
-    if OPT_SEQ in r.opts:
-        raise AssertionError("SERVER_ERROR 4 must not carry a seq")
-    kept(c)
+    refused_kept(c, message(0x1234, u32(OPT_SEQ, 8)), 4)
     return "type 0x1234: SERVER_ERROR 4 without seq, connection kept"
 
 
@@ -121,17 +118,13 @@ def case_node_list_before_init(a):
     c = Conn(a.host, a.port)
     c.send(preinit(1, "hostile-early"))
     c.expect(PREINIT_REPLY, seq=1)
-    c.send(node_list(3, 0, [1, 2]))
-    c.expect(SERVER_ERROR, code=11, seq=3)
-    kept(c)
+    refused_kept(c, node_list(3, 0, [1, 2]), 11, 3)
     return "NODE_LIST before INIT: SERVER_ERROR 11"
 
 
 def case_vote_info_reply_before_init(a):
     c = Conn(a.host, a.port)
-    c.send(message(VOTE_INFO_REPLY, u32(OPT_SEQ, 4)))
-    c.expect(SERVER_ERROR, code=11, seq=4)
-    kept(c)
+    refused_kept(c, message(VOTE_INFO_REPLY, u32(OPT_SEQ, 4)), 11, 4)
     return "VOTE_INFO_REPLY before INIT: SERVER_ERROR 11"
 
 
@@ -222,7 +215,7 @@ def case_rename_after_tls(a):
     c = tls_session(a, a.cluster, a.cert)
     if c is None:
         raise AssertionError("TLS handshake with the cluster's own certificate failed")
-    c.send(message(ECHO_REQUEST, u32(OPT_SEQ, 3)))
+    c.send(echo_request(3))
     c.expect(SERVER_ERROR, seq=3, code=11)	# certificate accepted, INIT still missing
     c.send(preinit(4, a.target))
     if not c.dropped():
@@ -467,14 +460,7 @@ def main():
     p.add_argument("--release-file")
     p.add_argument("--pid", type=int, default=0, help="qnetd's pid, for its RSS")
     p.add_argument("--max-growth-kb", type=int, default=65536)
-    a = p.parse_args()
-    try:
-        what = CASES[a.case](a)
-    except (AssertionError, Closed, OSError, ssl.SSLError) as e:
-        print("FAIL: %s: %s" % (a.case, e))
-        return 1
-    print("OK: %s" % what)
-    return 0
+    return run_case(CASES, p.parse_args())
 
 
 if __name__ == "__main__":

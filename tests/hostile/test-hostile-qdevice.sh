@@ -20,17 +20,10 @@
 # shellcheck disable=SC2015,SC2016,SC2034
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-TOP=$(cd "$HERE/../.." && pwd)
-BUILD=${QNET_BUILD:-$TOP/build}
-: "${QDEVICE_BIN:=$BUILD/qdevice/qdevice}"
-: "${QDEVICE_TOOL:=$BUILD/qdevice/qdevice-tool}"
-: "${QNETD_BIN:=$BUILD/qnetd/qnetd}"
-: "${QNETD_TOOL:=$BUILD/qnetd/qnetd-tool}"
-: "${QNETD_CERTUTIL:=$TOP/certs/qnetd-certutil}"
-: "${QDEVICE_CERTUTIL:=$TOP/certs/qdevice-net-certutil}"
-export QDEVICE_BIN QDEVICE_TOOL QNETD_BIN QNETD_TOOL QNETD_CERTUTIL QDEVICE_CERTUTIL
+LAB_OURS="qdevice qnetd certutil"
 # shellcheck source=../e2e/lib.sh
-. "$TOP/tests/e2e/lib.sh"
+. "$HERE/../e2e/lib.sh"
+export QDEVICE_BIN QDEVICE_TOOL QNETD_BIN QNETD_TOOL QNETD_CERTUTIL QDEVICE_CERTUTIL
 
 FAKE=$HERE/qdevice-hostile-server.py
 PY=python3

@@ -17,15 +17,10 @@
 # Last line: "N passed, M failed".
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-TOP=$(cd "$HERE/../.." && pwd)
-BUILD=${QNET_BUILD:-$TOP/build}
-: "${QNETD_BIN:=$BUILD/qnetd/qnetd}"
-: "${QNETD_TOOL:=$BUILD/qnetd/qnetd-tool}"
-: "${QNETD_CERTUTIL:=$TOP/certs/qnetd-certutil}"
-: "${QDEVICE_CERTUTIL:=$TOP/certs/qdevice-net-certutil}"
-export QNETD_BIN QNETD_TOOL QNETD_CERTUTIL QDEVICE_CERTUTIL
+LAB_OURS="qnetd certutil"
 # shellcheck source=../e2e/lib.sh
-. "$TOP/tests/e2e/lib.sh"
+. "$HERE/../e2e/lib.sh"
+export QNETD_BIN QNETD_TOOL QNETD_CERTUTIL QDEVICE_CERTUTIL
 
 HOSTILE=$HERE/qnet-hostile.py
 PY=python3

@@ -266,6 +266,8 @@ class Conn:
         return Message(mtype, self._exact(length))
 
     def expect(self, mtype, **want):
+        """The next message, which must be of MTYPE and carry the seq, code or tls values
+        WANT names; a value of None says the reply must not carry that option."""
         r = self.read()
         if r.type != mtype:
             raise AssertionError("want %s, got %s" % (name(mtype), r))
@@ -339,3 +341,16 @@ def connect(host, port, timeout=10.0, source=None):
     """A TCP connection to HOST:PORT, from address SOURCE when given."""
     return socket.create_connection((host, port), timeout=timeout,
                                     source_address=(source, 0) if source else None)
+
+
+def run_case(cases, args, errors=()):
+    """Run cases[args.case](args) and print "OK: <what it returned>", or "FAIL: <case>:
+    <error>" when it raised an AssertionError, Closed, OSError, ssl.SSLError or one of
+    ERRORS; the exit status (0 or 1)."""
+    try:
+        what = cases[args.case](args)
+    except (AssertionError, Closed, OSError, ssl.SSLError) + tuple(errors) as e:
+        print("FAIL: %s: %s" % (args.case, e))
+        return 1
+    print("OK: %s" % what)
+    return 0

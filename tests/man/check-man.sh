@@ -132,6 +132,27 @@ for page in "$mandir"/*.8; do
 	fi
 done
 
+# compare_words HAVE DOC UNDOCUMENTED UNKNOWN: both sorted word lists; for a word of
+# HAVE that DOC lacks, err UNDOCUMENTED, for one of DOC that HAVE lacks, err UNKNOWN
+# (printf formats, %s the word).
+compare_words() {
+	for w in $(comm -23 "$1" "$2"); do
+		# shellcheck disable=SC2059
+		err "$(printf "$3" "$w")"
+	done
+	for w in $(comm -13 "$1" "$2"); do
+		# shellcheck disable=SC2059
+		err "$(printf "$4" "$w")"
+	done
+}
+
+# compare_options PROGRAM short|long DASH: PROGRAM's options of that kind against the
+# ones its page's OPTIONS documents, both ways.
+compare_options() {
+	compare_words "$tmp/$1.$2" "$tmp/$1.doc-$2" "$1.8: option $3%s is not documented in OPTIONS" \
+	    "$1.8: OPTIONS documents $3%s, which $1 does not accept"
+}
+
 while read -r p; do
 	page=$mandir/$p.8
 	if ! [ -f "$page" ]; then
@@ -142,18 +163,8 @@ while read -r p; do
 	sort -u "$tmp/$p.long" -o "$tmp/$p.long"
 	tag_short "$page" >"$tmp/$p.doc-short"
 	tag_long "$page" >"$tmp/$p.doc-long"
-	for o in $(comm -23 "$tmp/$p.short" "$tmp/$p.doc-short"); do
-		err "$p.8: option -$o is not documented in OPTIONS"
-	done
-	for o in $(comm -13 "$tmp/$p.short" "$tmp/$p.doc-short"); do
-		err "$p.8: OPTIONS documents -$o, which $p does not accept"
-	done
-	for o in $(comm -23 "$tmp/$p.long" "$tmp/$p.doc-long"); do
-		err "$p.8: option --$o is not documented in OPTIONS"
-	done
-	for o in $(comm -13 "$tmp/$p.long" "$tmp/$p.doc-long"); do
-		err "$p.8: OPTIONS documents --$o, which $p does not accept"
-	done
+	compare_options "$p" short -
+	compare_options "$p" long --
 	echo "checked $p.8: options -$(tr -d '\n' <"$tmp/$p.short")$(sed 's/^/ --/' "$tmp/$p.long" | tr -d '\n')"
 done <"$tmp/programs"
 
@@ -177,12 +188,9 @@ check_settings() {
 		return
 	fi
 	tag_words "$page" "ADVANCED SETTINGS" >"$tmp/$prog.doc-settings"
-	for s in $(comm -23 "$tmp/$prog.settings" "$tmp/$prog.doc-settings"); do
-		err "$prog.8: advanced setting $s is not documented in ADVANCED SETTINGS"
-	done
-	for s in $(comm -13 "$tmp/$prog.settings" "$tmp/$prog.doc-settings"); do
-		err "$prog.8: ADVANCED SETTINGS documents $s, unknown to $2"
-	done
+	compare_words "$tmp/$prog.settings" "$tmp/$prog.doc-settings" \
+	    "$prog.8: advanced setting %s is not documented in ADVANCED SETTINGS" \
+	    "$prog.8: ADVANCED SETTINGS documents %s, unknown to $2"
 	echo "checked $prog.8: $(wc -l <"$tmp/$prog.settings") advanced settings"
 }
 check_settings qnetd qnetd/settings.c

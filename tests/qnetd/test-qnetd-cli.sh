@@ -8,17 +8,12 @@
 # stalled handshakes.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-BUILD=${QNET_BUILD:-$HERE/../../build}
-QNETD=$BUILD/qnetd/qnetd
-TOOL=$BUILD/qnetd/qnetd-tool
 CLIENT=$HERE/qnet_client.py
 
 . "$HERE/../lib.sh"
 
 # A free port on loopback (both families are used below).
-port=$(free_port 6)
-sock=$dir/q.sock
-adv="lock_file=$dir/q.pid,local_socket_file=$sock"
+loopback_qnetd 6
 
 exit_code_is() {	# want, command...
 	local want=$1

@@ -8,16 +8,11 @@
 # processes (-S worker_processes=2: alpha and gamma hash to different workers).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-BUILD=${QNET_BUILD:-$HERE/../../build}
-QNETD=$BUILD/qnetd/qnetd
-TOOL=$BUILD/qnetd/qnetd-tool
 CLIENTS=$HERE/explain_clients.py
 
 . "$HERE/../lib.sh"
 
-port=$(free_port)
-sock=$dir/q.sock
-adv="lock_file=$dir/q.pid,local_socket_file=$sock"
+loopback_qnetd
 CFG=1,2,3,4
 SPLIT=(alpha/1/$CFG/1,2 alpha/2/$CFG/1,2 alpha/3/$CFG/3,4 alpha/4/$CFG/3,4
     gamma/1/$CFG/1,2 gamma/2/$CFG/1,2 gamma/3/$CFG/3,4/pass gamma/4/$CFG/3,4/pass
@@ -72,29 +67,48 @@ c = {x['name']: x for x in d['clusters']}
 $code"
 }
 
+# explain_shows [--settled] CLUSTER ARG...: qnetd-tool --explain -c CLUSTER (printed), after
+# `settled` with --settled, holds for every ARG: that exact line; "-r REGEX": a line
+# matching REGEX (grep); "-1 PREFIX": the text starts with PREFIX.
+explain_shows() {
+	local out
+	if [[ $1 == --settled ]]; then
+		settled || return 1
+		shift
+	fi
+	out=$("$TOOL" --explain -c "$1" -p "$sock") || return 1
+	echo "$out"
+	shift
+	while (($#)); do
+		case $1 in
+		-r) grep -q -- "$2" <<<"$out" || return 1; shift 2;;
+		-1) [[ $out == "$2"* ]] || return 1; shift 2;;
+		*) grep -qxF -- "$1" <<<"$out" || return 1; shift;;
+		esac
+	done
+}
+
 explain_checks() {
 	local mode=$1
-	check "$mode: --explain text: alpha's nodes 1, 2 won by tie_breaker lowest, 3, 4 lost" subshell eval \
-	    'settled && out=$("$TOOL" --explain -c alpha -p "$sock") && echo "$out" &&
-	     grep -qx "    Node ID 1: ACK, partition {1 2} (2 nodes, score 2) won: tie_breaker lowest (node 1)" <<<"$out" &&
-	     grep -qx "    Node ID 2: ACK, partition {1 2} (2 nodes, score 2) won: tie_breaker lowest (node 1)" <<<"$out" &&
-	     grep -qx "    Node ID 3: NACK, partition {3 4} (2 nodes, score 2) lost to {1 2}: tie_breaker lowest (node 1)" <<<"$out" &&
-	     grep -qx "    Node ID 4: NACK, partition {3 4} (2 nodes, score 2) lost to {1 2}: tie_breaker lowest (node 1)" <<<"$out"'
-	check "$mode: --explain text: gamma's {3 4} won on the heuristics score" subshell eval \
-	    'out=$("$TOOL" --explain -c gamma -p "$sock") && echo "$out" &&
-	     [[ $out == "Cluster \"gamma\" (ffsplit):"* ]] &&
-	     grep -qx "    Node ID 3: ACK, partition {3 4} (2 nodes, score 3) won: equal size: heuristics score" <<<"$out" &&
-	     grep -qx "    Node ID 1: NACK, partition {1 2} (2 nodes, score 2) lost to {3 4}: equal size: heuristics score" <<<"$out" &&
-	     grep -q "^    Recent decisions (newest first, [0-9]* kept of at most 32):" <<<"$out" &&
-	     grep -q "^        [0-9.]* s ago, membership_list of node 4: round; {1 2} (2 nodes, score 2), {3 4} (2 nodes, score 3) won; equal size: heuristics score$" <<<"$out"'
+	check "$mode: --explain text: alpha's nodes 1, 2 won by tie_breaker lowest, 3, 4 lost" subshell \
+	    explain_shows --settled alpha \
+	    "    Node ID 1: ACK, partition {1 2} (2 nodes, score 2) won: tie_breaker lowest (node 1)" \
+	    "    Node ID 2: ACK, partition {1 2} (2 nodes, score 2) won: tie_breaker lowest (node 1)" \
+	    "    Node ID 3: NACK, partition {3 4} (2 nodes, score 2) lost to {1 2}: tie_breaker lowest (node 1)" \
+	    "    Node ID 4: NACK, partition {3 4} (2 nodes, score 2) lost to {1 2}: tie_breaker lowest (node 1)"
+	check "$mode: --explain text: gamma's {3 4} won on the heuristics score" subshell \
+	    explain_shows gamma -1 'Cluster "gamma" (ffsplit):' \
+	    "    Node ID 3: ACK, partition {3 4} (2 nodes, score 3) won: equal size: heuristics score" \
+	    "    Node ID 1: NACK, partition {1 2} (2 nodes, score 2) lost to {3 4}: equal size: heuristics score" \
+	    -r "^    Recent decisions (newest first, [0-9]* kept of at most 32):" \
+	    -r "^        [0-9.]* s ago, membership_list of node 4: round; {1 2} (2 nodes, score 2), {3 4} (2 nodes, score 3) won; equal size: heuristics score$"
 	# Node 3 asks after nodes 1 and 2 hold ACK: lms's newcomer rule, not the score, says NACK.
-	check "$mode: --explain text: lms decides per node: delta's {1 2} by the score, 3 as newcomer" subshell eval \
-	    'out=$("$TOOL" --explain -c delta -p "$sock") && echo "$out" &&
-	     [[ $out == "Cluster \"delta\" (lms):"* ]] &&
-	     grep -qx "    Node ID 1: ACK, partition {1 2} (2 nodes, score 2) won: highest score (nodes + heuristics)" <<<"$out" &&
-	     grep -qx "    Node ID 3: NACK, partition {3} (1 node, score 1) lost to {1 2}: another partition already holds ACK" <<<"$out" &&
-	     grep -q "^        [0-9.]* s ago, membership_list of node 3: node 3 NACK; {1 2} (2 nodes, score 2) won, {3} (1 node, score 1); another partition already holds ACK$" <<<"$out" &&
-	     grep -q "^        [0-9.]* s ago, membership_list of node 1: node 1 ACK; {1 2} (2 nodes, score 2) won, {3} (1 node, score 1); highest score (nodes + heuristics)$" <<<"$out"'
+	check "$mode: --explain text: lms decides per node: delta's {1 2} by the score, 3 as newcomer" subshell \
+	    explain_shows delta -1 'Cluster "delta" (lms):' \
+	    "    Node ID 1: ACK, partition {1 2} (2 nodes, score 2) won: highest score (nodes + heuristics)" \
+	    "    Node ID 3: NACK, partition {3} (1 node, score 1) lost to {1 2}: another partition already holds ACK" \
+	    -r "^        [0-9.]* s ago, membership_list of node 3: node 3 NACK; {1 2} (2 nodes, score 2) won, {3} (1 node, score 1); another partition already holds ACK$" \
+	    -r "^        [0-9.]* s ago, membership_list of node 1: node 1 ACK; {1 2} (2 nodes, score 2) won, {3} (1 node, score 1); highest score (nodes + heuristics)$"
 	check "$mode: --explain without -c shows every cluster" subshell eval \
 	    'out=$("$TOOL" --explain -p "$sock") && [[ $(grep -c "^Cluster " <<<"$out") == 3 ]] &&
 	     grep -q "^Cluster \"alpha\" (ffsplit):" <<<"$out" && grep -q "^Cluster \"gamma\" (ffsplit):" <<<"$out"'

@@ -8,18 +8,13 @@
 # status 1; SIGTERM and qnetd-tool -H stop all processes.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-BUILD=${QNET_BUILD:-$HERE/../../build}
-QNETD=$BUILD/qnetd/qnetd
-TOOL=$BUILD/qnetd/qnetd-tool
 CLIENT=$HERE/qnet_client.py
 
 # Checks run in a subshell: an "exit 1" inside one ends only that check. Workers of
 # a front killed at exit get SIGTERM from the kernel (PDEATHSIG).
 . "$HERE/../lib.sh"
 
-port=$(free_port)
-sock=$dir/q.sock
-adv="lock_file=$dir/q.pid,local_socket_file=$sock"
+loopback_qnetd
 
 # children PID: the pids of PID's child processes (our workers), one per line.
 children() {

@@ -11,15 +11,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "qdevice/plan.h"
 
+/* The tree's one clock (common/clock.h), in ms with fractions. */
 static double
 now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+	return (double)clock_now_ns() / (double)NS_PER_MS;
 }
 
 static char *

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 #include <qb/qbdefs.h>
 
+#include "common/clock.h"
 #include "qdevice/heuristics.h"
 #include "qdevice/heuristics-exec.h"
 
@@ -135,15 +136,6 @@ spin(struct fx *f, uint32_t ms)
 	return f->n > before;
 }
 
-static uint64_t
-ms_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* State letter of a process from /proc, 0 if it is gone; ppid too. */
 static char
 proc_state(pid_t pid, pid_t *ppid)
@@ -200,11 +192,11 @@ children_of(pid_t parent, pid_t *out, size_t max)
 static size_t
 wait_children(pid_t parent, size_t want, uint32_t ms)
 {
-	uint64_t end = ms_now() + ms;
+	uint64_t end = clock_now_ms() + ms;
 	pid_t dummy[8];
 	size_t n;
 
-	while ((n = children_of(parent, dummy, 8)) != want && ms_now() < end)
+	while ((n = children_of(parent, dummy, 8)) != want && clock_now_ms() < end)
 		usleep(20 * 1000);
 	return n;
 }
@@ -350,11 +342,11 @@ timeout_fails_and_kills(void **state)
 	static const char *const cmds[] = { "/bin/true", "/bin/sleep 5" };
 	struct fx *f = *state;
 	pid_t worker = heuristics_worker_pid(f->h);
-	uint64_t start = ms_now(), took;
+	uint64_t start = clock_now_ms(), took;
 
 	set_cmds(f, cmds, 2);
 	assert_int_equal(run_once(f, 300), HEURISTICS_RESULT_FAIL);
-	took = ms_now() - start;
+	took = clock_now_ms() - start;
 	if (took < 250 || took > 2000)
 		fail_msg("run took %llu ms, want about 300", (unsigned long long)took);
 	assert_int_equal(wait_children(worker, 0, 2000), 0);	/* sleeper killed, reaped */
@@ -431,14 +423,14 @@ superseded_run_killed(void **state)
 {
 	struct fx *f = *state;
 	pid_t worker = heuristics_worker_pid(f->h);
-	uint64_t start = ms_now();
+	uint64_t start = clock_now_ms();
 	int64_t s1;
 
 	set_cmds(f, (const char *const[]){ "/bin/sleep 5" }, 1);
 	s1 = heuristics_run(f->h, 5000);
 	assert_int_equal(wait_children(worker, 1, 2000), 1);
 	supersede_with_true(f, s1, 5000);
-	assert_true(ms_now() - start < 2500);
+	assert_true(clock_now_ms() - start < 2500);
 	assert_int_equal(wait_children(worker, 0, 2000), 0);
 	assert_int_equal(f->n, 1);
 }
@@ -487,7 +479,8 @@ destroy_leaves_no_children(void **state)
 	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);	/* worker reaped, no other child */
 	assert_int_equal(errno, ECHILD);
 	assert_false(alive(worker));
-	for (uint64_t end = ms_now() + 2000; (alive(kids[0]) || alive(kids[1])) && ms_now() < end; )
+	for (uint64_t end = clock_now_ms() + 2000;
+	    (alive(kids[0]) || alive(kids[1])) && clock_now_ms() < end; )
 		usleep(20 * 1000);
 	assert_false(alive(kids[0]));
 	assert_false(alive(kids[1]));

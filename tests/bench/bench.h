@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "common/clock.h"
+
 #define BENCH_MAX_WORKERS	16
 #define BENCH_MAX_NODES		32	/* per cluster; corosync's own limit is similar */
 

@@ -23,8 +23,6 @@
 
 #include "bench.h"
 
-#define NS_PER_MS	1000000ULL
-#define NS_PER_S	1000000000ULL
 #define PROBE_MS	5	/* how often the parent tries the address while nobody listens */
 
 static void
@@ -74,7 +72,7 @@ wait_count(const struct bench_shared *sh, unsigned workers, size_t offset, unsig
 
 		if (at_least ? n >= want : n <= want)
 			return true;
-		if (bench_now_ns() > deadline)
+		if (clock_now_ns() > deadline)
 			return false;
 		nap_ms(poll_ms);
 	}
@@ -288,7 +286,7 @@ failover_run(const struct bench_opts *o, struct bench_shared *sh, const pid_t *p
 	int fd;
 
 	if (!wait_count(sh, workers, offsetof(struct worker_stats, acked), total, true,
-	    bench_now_ns() + limit, 10)) {
+	    clock_now_ns() + limit, 10)) {
 		fprintf(stderr, "qnetd-bench: failover: only %u of %u clients hold ACK\n",
 		    sum_u32(sh, workers, offsetof(struct worker_stats, acked)), total);
 		bench_stop_workers(sh, pids, workers);
@@ -296,7 +294,7 @@ failover_run(const struct bench_opts *o, struct bench_shared *sh, const pid_t *p
 	}
 	atomic_store(&sh->phase, PHASE_FAILOVER);
 	nap_ms(100);	/* the workers poll the phase every 20 ms */
-	t_ready = bench_now_ns();
+	t_ready = clock_now_ns();
 	if (o->failover_ready_file != NULL) {
 		fd = open(o->failover_ready_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		if (fd < 0) {
@@ -314,14 +312,14 @@ failover_run(const struct bench_opts *o, struct bench_shared *sh, const pid_t *p
 		bench_stop_workers(sh, pids, workers);
 		return 1;
 	}
-	t_lost = bench_now_ns();
+	t_lost = clock_now_ns();
 	/* time zero: the first TCP connect that gets through, ours or a client's */
 	for (;;) {
 		if (probe(o))
 			break;
 		if (sum_u32(sh, workers, offsetof(struct worker_stats, connected)) > 0)
 			break;
-		if (bench_now_ns() - t_lost > limit) {
+		if (clock_now_ns() - t_lost > limit) {
 			fprintf(stderr, "qnetd-bench: failover: nobody listened within %u s\n",
 			    o->failover_timeout_s);
 			bench_stop_workers(sh, pids, workers);
@@ -329,18 +327,18 @@ failover_run(const struct bench_opts *o, struct bench_shared *sh, const pid_t *p
 		}
 		nap_ms(PROBE_MS);
 	}
-	t0 = bench_now_ns();
+	t0 = clock_now_ns();
 	qpid = read_pid_file(o->failover_pid_file);
 	proc_sample(qpid, &b0);
 	for (;;) {
-		uint64_t now = bench_now_ns();
+		uint64_t now = clock_now_ns();
 
 		revoted = sum_u32(sh, workers, offsetof(struct worker_stats, revoted));
 		if (revoted >= total || now - t0 > limit)
 			break;
 		nap_ms(5);
 	}
-	t_seen = bench_now_ns();
+	t_seen = clock_now_ns();
 	proc_sample(qpid, &b1);
 	bench_stop_workers(sh, pids, workers);
 	printf("failover: lost after %.0f ms; new qnetd reached %.0f ms later "
@@ -376,11 +374,11 @@ storm_run(const struct bench_opts *o, struct bench_shared *sh, const pid_t *pids
 {
 	unsigned total = o->clusters * o->nodes, revoted = 0;
 	uint64_t limit = (uint64_t)o->failover_timeout_s * NS_PER_S;
-	uint64_t start = bench_now_ns(), t0 = 0, t_seen, next_progress = start + 5 * NS_PER_S;
+	uint64_t start = clock_now_ns(), t0 = 0, t_seen, next_progress = start + 5 * NS_PER_S;
 	struct proc_sample b1 = { 0 };
 
 	for (;;) {
-		uint64_t now = bench_now_ns();
+		uint64_t now = clock_now_ns();
 
 		revoted = sum_u32(sh, workers, offsetof(struct worker_stats, revoted));
 		if (revoted >= total || now - start > limit)
@@ -397,7 +395,7 @@ storm_run(const struct bench_opts *o, struct bench_shared *sh, const pid_t *pids
 		}
 		nap_ms(5);
 	}
-	t_seen = bench_now_ns();
+	t_seen = clock_now_ns();
 	proc_sample(o->qnetd_pid, &b1);
 	bench_stop_workers(sh, pids, workers);
 	if (revoted < total)

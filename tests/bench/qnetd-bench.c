@@ -370,7 +370,7 @@ add_up(const struct bench_shared *sh, unsigned workers, struct totals *t)
 void
 bench_stop_workers(struct bench_shared *sh, const pid_t *pids, unsigned workers)
 {
-	uint64_t deadline = bench_now_ns() + STOP_WAIT_S * NS_PER_S;
+	uint64_t deadline = clock_now_ns() + STOP_WAIT_S * NS_PER_S;
 	unsigned left = 0;
 
 	atomic_store(&sh->phase, PHASE_STOP);
@@ -386,7 +386,7 @@ bench_stop_workers(struct bench_shared *sh, const pid_t *pids, unsigned workers)
 		}
 		if (p < 0 && errno == ECHILD)
 			break;
-		if (bench_now_ns() > deadline) {
+		if (clock_now_ns() > deadline) {
 			fprintf(stderr, "qnetd-bench: workers did not stop; killing them\n");
 			for (unsigned i = 0; i < workers; i++)
 				if (pids[i] > 0)
@@ -451,7 +451,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "qnetd-bench: cannot read /proc/%d\n", (int)o.qnetd_pid);
 		return 1;
 	}
-	t_start = bench_now_ns();
+	t_start = clock_now_ns();
 	for (unsigned i = 0; i < o.workers; i++) {
 		pid_t p = fork();
 
@@ -475,7 +475,7 @@ main(int argc, char **argv)
 	next_progress = t_start + 5 * NS_PER_S;
 	t_best = t_start;
 	for (;;) {
-		uint64_t now = bench_now_ns();
+		uint64_t now = clock_now_ns();
 
 		connected = sum_connected(sh, o.workers, &gave_up, &all_done, &any_exited);
 		if (all_done || any_exited || interrupted)
@@ -499,7 +499,7 @@ main(int argc, char **argv)
 		}
 		sleep_ms(TICK_MS);
 	}
-	t_ramp_end = bench_now_ns();
+	t_ramp_end = clock_now_ns();
 	proc_sample(o.qnetd_pid, &ramp_end);
 	if (any_exited)
 		fprintf(stderr, "qnetd-bench: a worker failed during the ramp\n");
@@ -518,12 +518,12 @@ main(int argc, char **argv)
 		return failover_run(&o, sh, pids, o.workers);
 	}
 	atomic_store(&sh->phase, PHASE_MEASURE);
-	t_m0 = bench_now_ns();
+	t_m0 = clock_now_ns();
 	proc_sample(o.qnetd_pid, &m0);
 	for (unsigned k = 0; k < o.duration_s * (1000 / TICK_MS) && !interrupted; k++)
 		sleep_ms(TICK_MS);
 	proc_sample(o.qnetd_pid, &m1);
-	t_m1 = bench_now_ns();
+	t_m1 = clock_now_ns();
 	connected = sum_connected(sh, o.workers, &gave_up, &all_done, &any_exited);
 	bench_stop_workers(sh, pids, o.workers);
 

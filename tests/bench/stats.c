@@ -1,4 +1,4 @@
-/* tests/bench/stats.c: latency histograms, the clock, and /proc sampling of qnetd. */
+/* tests/bench/stats.c: latency histograms and /proc sampling of qnetd. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -109,7 +109,7 @@ client_fail(struct worker *w, struct bclient *c, uint64_t *counter, bool retry)
 	bool was_connected = c->state == CS_CONNECTED;
 	/* past the TCP connect or not: qdevice paces the two differently */
 	bool got_through = c->state > CS_CONNECTING;
-	uint64_t now = bench_now_ns();
+	uint64_t now = clock_now_ns();
 
 	if (counter != NULL)
 		(*counter)++;

@@ -423,7 +423,7 @@ bench_worker_run(const struct bench_opts *o, struct bench_shared *sh, unsigned i
 		atomic_store(&w.st->exited, true);
 		return 1;
 	}
-	w.tokens_ns = bench_now_ns();
+	w.tokens_ns = clock_now_ns();
 	if (o->storm) {
 		/* --storm: nobody holds a vote yet and everybody connects now, qdevice-paced */
 		w.phase = PHASE_FAILOVER;
@@ -433,12 +433,12 @@ bench_worker_run(const struct bench_opts *o, struct bench_shared *sh, unsigned i
 	}
 
 	while (w.phase != PHASE_STOP) {
-		uint64_t now = bench_now_ns(), wake = next_wakeup(&w, now);
+		uint64_t now = clock_now_ns(), wake = next_wakeup(&w, now);
 		int timeout_ms = wake > now ? (int)((wake - now + NS_PER_MS - 1) / NS_PER_MS) : 0;
 		int n = epoll_wait(w.ep, evs, EVENT_BATCH, timeout_ms);
 		int phase;
 
-		now = bench_now_ns();
+		now = clock_now_ns();
 		for (int i = 0; i < n; i++)
 			client_io(&w, evs[i].data.ptr, evs[i].events, now);
 		run_timers(&w, now);

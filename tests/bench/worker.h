@@ -19,8 +19,6 @@
 #include "common/nss-sock.h"
 #include "bench.h"
 
-#define NS_PER_MS		1000000ULL
-#define NS_PER_S		1000000000ULL
 #define CLIENT_NICKNAME		"Cluster Cert"
 
 enum cstate {

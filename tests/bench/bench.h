@@ -177,6 +177,5 @@ struct proc_sample {
 	unsigned	processes;	/* children counted in */
 };
 void		proc_sample(pid_t pid, struct proc_sample *s);
-uint64_t	bench_now_ns(void);
 
 #endif

@@ -8,15 +8,6 @@
 
 #include "bench.h"
 
-uint64_t
-bench_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 static size_t
 bucket_of(uint64_t v)
 {

@@ -75,7 +75,31 @@ lab_sampler_stop() {
 		echo 's/$/ - reported, not failed: this step measures that overlap (DRILL_STRICT_INVARIANT=0)/') }" \
 	    "$out"
 	rm -f -- "$out"
+	(( rc == 0 )) || _drill_violation_evidence
 	return $rc
+}
+
+# _drill_violation_evidence: after a failed invariant, what a reader needs to tell a real
+# split from a misread one: every sampler reading of the step, qnetd's vote lines, and each
+# node's corosync membership and quorum lines and qdevice votes (the suite's log dump at the
+# end shows only each log's last 25 lines). A CI run met one violation reading it could not
+# explain afterwards (test-drill-random, seed 20898, not reproduced in five replays).
+_drill_violation_evidence() {
+	local h
+	echo "# sampler readings (round, ms, node, ring, quorate, members, votes):"
+	sed 's/^/#   /' "$LAB_SAMPLER_FILE"
+	echo "# qnetd's votes:"
+	grep -E 'vote (ACK|NACK)|holding' "$LAB_DIR/logs/arb-qnetd.log" 2>/dev/null | tail -n 40 |
+	    sed 's/^/#   /'
+	for h in "${LAB_NODES[@]}"; do
+		echo "# $h: corosync membership and quorum:"
+		grep -E 'TOTEM.*(new membership|processor failed)|QUORUM|VOTEQ.*(quorate|qdevice)' \
+		    "$(lab_path "$h" /var/log/corosync/corosync.log)" 2>/dev/null | tail -n 30 |
+		    sed 's/^/#   /'
+		echo "# $h: its qdevice's votes:"
+		grep -E 'votes (ACK|NACK)|Vote given|Holding' "$LAB_DIR/logs/$h-qdevice.log" \
+		    2>/dev/null | tail -n 20 | sed 's/^/#   /'
+	done
 }
 
 # drill_which BIN: "ours" / "debian" / the path

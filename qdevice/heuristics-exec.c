@@ -447,6 +447,17 @@ heuristics_exec_worker_main(int cmd_fd, int result_fd, int log_fd,
 	sigemptyset(&none);
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
+	/*
+	 * SIGTERM and SIGINT are also blocked outside ppoll() (where they are
+	 * ignored all the same): a child inherits the mask with the SIG_IGN,
+	 * and Linux discards an ignored signal unless it is blocked. Unblocked,
+	 * the SIGTERM of a timeout or supersede that reached a child before
+	 * child_exec() restored SIG_DFL was lost, and the command ran on until
+	 * the next kill-list pass (5 s); blocked, it waits and ends the child
+	 * as soon as child_exec() unblocks it.
+	 */
+	sigaddset(&chld, SIGTERM);
+	sigaddset(&chld, SIGINT);
 	sigprocmask(SIG_SETMASK, &chld, NULL);	/* delivered only inside ppoll() */
 	sigaction(SIGCHLD, &sa, NULL);
 	w.execs = calloc(lim->max_execs, sizeof(*w.execs));

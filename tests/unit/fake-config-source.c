@@ -96,6 +96,16 @@ iter(void *ctx, const char *prefix, config_iter_fn fn, void *arg)
 	return r;
 }
 
+size_t
+kv_count(const struct kv *kv, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max && kv[n].key != NULL)
+		n++;
+	return n;
+}
+
 void
 fake_config_source(struct config_source *src, const struct kv_table *t)
 {

@@ -30,4 +30,7 @@ struct kv_table {
  */
 void	fake_config_source(struct config_source *src, const struct kv_table *t);
 
+/* How many of kv[0..max) come before the first one without a key. */
+size_t	kv_count(const struct kv *kv, size_t max);
+
 #endif

@@ -160,97 +160,73 @@ decide_rule(uint8_t algo, const struct node_row *rows, const struct event_row *e
 
 /* ---- ffsplit ---- */
 
-/* Node 4's membership list completes a 2|2 split of four configured nodes. */
-static struct algo_decision
-ffsplit_split(struct tie_breaker tb, const uint32_t *prev, uint8_t h1, uint8_t h3,
-    bool kap, bool node4_up)
-{
-	const struct node_row rows[] = {
-		{ 1, CFG4, { 1, 2 }, RING(1, 8), h1, kap, 0 },
-		{ 2, CFG4, { 1, 2 }, RING(1, 8), HEURISTICS_UNDEFINED, kap, 0 },
-		{ 3, CFG4, { 3, 4 }, RING(3, 8), h3, kap, 0 },
-		{ node4_up ? 4 : 0, CFG4, { 0 }, RING(4, 1), HEURISTICS_UNDEFINED, kap, 0 },
-		{ 0 },
-	};
-	const struct event_row third = { ALGO_EV_HEURISTICS_CHANGE, 3, 0, { 0 }, RING(0, 0), h3 };
-	const struct event_row fourth = { ALGO_EV_MEMBERSHIP_LIST, 4, NODE_LIST_MEMBERSHIP,
-	    { 3, 4 }, RING(3, 8), HEURISTICS_UNDEFINED };
-	struct algo_decision d;
-
-	decide(ALGORITHM_FFSPLIT, tb, prev, rows, node4_up ? &fourth : &third, &d);
-	return d;
-}
-
-/* The split was decided by rule, with these scores for {1 2} and {3 4}; winner is 0 or 1. */
-static void
-check_halves(const struct algo_decision *d, uint8_t rule, int64_t score12, int64_t score34,
-    size_t winner)
-{
-	assert_int_equal(d->rule, rule);
-	check_partition(d, 0, IDS(1, 2), 2, score12, winner == 0);
-	check_partition(d, 1, IDS(3, 4), 2, score34, winner == 1);
-}
+/*
+ * Node 4's membership list completes a 2|2 split of four configured nodes
+ * {1 2} | {3 4}; with node 4 down, node 3's heuristics change decides it.
+ */
+static const struct ffsplit_split_row {
+	const char		*name;
+	struct tie_breaker	 tb;
+	const uint32_t		*prev;		/* previous quorate partition, or NULL */
+	uint8_t			 h3;		/* node 3's heuristics */
+	bool			 kap;
+	bool			 node4_up;
+	uint8_t			 rule;
+	int64_t			 score12, score34;
+	size_t			 winner;	/* 0: {1 2}, 1: {3 4} */
+	uint32_t		 tie_breaker_node;	/* checked when the tie-breaker decides */
+} ffsplit_splits[] = {
+	{ "tie-breaker lowest", LOWEST, NULL, HEURISTICS_UNDEFINED, false, true,
+	    ALGO_RULE_TIE_BREAKER, 2, 2, 0, 1 },
+	{ "tie-breaker highest", HIGHEST, NULL, HEURISTICS_UNDEFINED, false, true,
+	    ALGO_RULE_TIE_BREAKER, 2, 2, 1, 4 },
+	{ "heuristics score", LOWEST, NULL, PASS, false, true,
+	    ALGO_RULE_HEURISTICS_SCORE, 2, 3, 1, 0 },
+	{ "keep active partition", LOWEST, IDS(3, 4), HEURISTICS_UNDEFINED, true, true,
+	    ALGO_RULE_KEEP_ACTIVE_PARTITION, 2, 2, 1, 0 },
+	/* Node 4 is not connected: {3 4} has one active client and a PASS: score 2 as {1 2}. */
+	{ "active clients", HIGHEST, NULL, PASS, false, false,
+	    ALGO_RULE_ACTIVE_CLIENTS, 2, 2, 0, 0 },
+};
 
 static void
-ffsplit_tie_breaker_lowest(void **state)
+ffsplit_split_rules(void **state)
 {
-	struct algo_decision d = ffsplit_split(LOWEST, NULL, HEURISTICS_UNDEFINED,
-	    HEURISTICS_UNDEFINED, false, true);
-
 	(void)state;
-	check_halves(&d, ALGO_RULE_TIE_BREAKER, 2, 2, 0);
-	assert_int_equal(d.subject, 0);
-	assert_int_equal(d.config_size, 4);
-	assert_int_equal(d.tie_breaker_mode, TIE_BREAKER_LOWEST);
-	assert_int_equal(d.tie_breaker_node, 1);
-	assert_int_equal(d.partition_count, 2);
-	assert_int_equal(d.partitions_seen, 2);
-	assert_int_equal(d.partitions[1].representative, 3);
-	assert_int_equal(d.partitions[1].ring_id.node_id, 3);
-}
+	for (size_t i = 0; i < sizeof(ffsplit_splits) / sizeof(ffsplit_splits[0]); i++) {
+		const struct ffsplit_split_row *s = &ffsplit_splits[i];
+		const struct node_row rows[] = {
+			{ 1, CFG4, { 1, 2 }, RING(1, 8), HEURISTICS_UNDEFINED, s->kap, 0 },
+			{ 2, CFG4, { 1, 2 }, RING(1, 8), HEURISTICS_UNDEFINED, s->kap, 0 },
+			{ 3, CFG4, { 3, 4 }, RING(3, 8), s->h3, s->kap, 0 },
+			{ s->node4_up ? 4 : 0, CFG4, { 0 }, RING(4, 1), HEURISTICS_UNDEFINED,
+			    s->kap, 0 },
+			{ 0 },
+		};
+		const struct event_row third = { ALGO_EV_HEURISTICS_CHANGE, 3, 0, { 0 },
+		    RING(0, 0), s->h3 };
+		const struct event_row fourth = { ALGO_EV_MEMBERSHIP_LIST, 4, NODE_LIST_MEMBERSHIP,
+		    { 3, 4 }, RING(3, 8), HEURISTICS_UNDEFINED };
+		struct algo_decision d;
 
-static void
-ffsplit_tie_breaker_highest(void **state)
-{
-	struct algo_decision d = ffsplit_split(HIGHEST, NULL, HEURISTICS_UNDEFINED,
-	    HEURISTICS_UNDEFINED, false, true);
-
-	(void)state;
-	check_halves(&d, ALGO_RULE_TIE_BREAKER, 2, 2, 1);
-	assert_int_equal(d.tie_breaker_node, 4);
-}
-
-static void
-ffsplit_heuristics_score(void **state)
-{
-	struct algo_decision d = ffsplit_split(LOWEST, NULL, HEURISTICS_UNDEFINED, PASS,
-	    false, true);
-
-	(void)state;
-	check_halves(&d, ALGO_RULE_HEURISTICS_SCORE, 2, 3, 1);
-	assert_int_equal(d.partitions[1].heuristics, PASS);
-}
-
-static void
-ffsplit_keep_active_partition(void **state)
-{
-	struct algo_decision d = ffsplit_split(LOWEST, IDS(3, 4), HEURISTICS_UNDEFINED,
-	    HEURISTICS_UNDEFINED, true, true);
-
-	(void)state;
-	check_halves(&d, ALGO_RULE_KEEP_ACTIVE_PARTITION, 2, 2, 1);
-}
-
-/* Node 4 is not connected: {3 4} has one active client and a PASS: score 2 as {1 2}. */
-static void
-ffsplit_active_clients(void **state)
-{
-	struct algo_decision d = ffsplit_split(HIGHEST, NULL, HEURISTICS_UNDEFINED, PASS,
-	    false, false);
-
-	(void)state;
-	check_halves(&d, ALGO_RULE_ACTIVE_CLIENTS, 2, 2, 0);
-	assert_int_equal(d.partitions[1].active, 1);
+		print_message("%s\n", s->name);
+		decide(ALGORITHM_FFSPLIT, s->tb, s->prev, rows, s->node4_up ? &fourth : &third, &d);
+		assert_int_equal(d.rule, s->rule);
+		check_partition(&d, 0, IDS(1, 2), 2, s->score12, s->winner == 0);
+		check_partition(&d, 1, IDS(3, 4), 2, s->score34, s->winner == 1);
+		assert_int_equal(d.subject, 0);
+		assert_int_equal(d.config_size, 4);
+		assert_int_equal(d.partition_count, 2);
+		assert_int_equal(d.partitions_seen, 2);
+		assert_int_equal(d.partitions[1].representative, 3);
+		assert_int_equal(d.partitions[1].ring_id.node_id, 3);
+		assert_int_equal(d.partitions[1].heuristics, s->h3);
+		assert_int_equal(d.partitions[1].active, s->node4_up ? 2 : 1);
+		if (s->rule == ALGO_RULE_TIE_BREAKER) {
+			assert_int_equal(d.tie_breaker_mode, s->tb.mode);
+			assert_int_equal(d.tie_breaker_node, s->tie_breaker_node);
+		}
+	}
 }
 
 static void
@@ -437,11 +413,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(ffsplit_tie_breaker_lowest),
-		cmocka_unit_test(ffsplit_tie_breaker_highest),
-		cmocka_unit_test(ffsplit_heuristics_score),
-		cmocka_unit_test(ffsplit_keep_active_partition),
-		cmocka_unit_test(ffsplit_active_clients),
+		cmocka_unit_test(ffsplit_split_rules),
 		cmocka_unit_test(ffsplit_majority_and_none),
 		cmocka_unit_test(ffsplit_waiting_and_no_lists),
 		cmocka_unit_test(ffsplit_record_bounded),

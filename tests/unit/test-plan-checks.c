@@ -160,10 +160,16 @@ run(struct world *w, const char *id)
 	return item;
 }
 
-static int
-level_of(struct world *w, const char *id)
+/* Check id gives level and, unless needle is NULL, a text holding needle. */
+static void
+check_gives(struct world *w, const char *id, int level, const char *needle)
 {
-	return (int)run(w, id)->level;
+	const struct plan_check *item = run(w, id);
+
+	if ((int)item->level != level)
+		fail_msg("%s: level %d, want %d (%s)", id, (int)item->level, level, item->text);
+	if (needle != NULL && strstr(item->text, needle) == NULL)
+		fail_msg("%s: \"%s\" lacks \"%s\"", id, item->text, needle);
 }
 
 static bool
@@ -251,8 +257,8 @@ test_worst_and_bad_input(void **state)
 	/* An empty cluster: no crash, the node count is unknown. */
 	w->c.node_count = 0;
 	w->env.links = NULL;
-	assert_int_equal(level_of(w, "votes.even"), PLAN_CHECK_WARN);
-	assert_int_equal(level_of(w, "links.status"), PLAN_CHECK_WARN);
+	check_gives(w, "votes.even", PLAN_CHECK_WARN, NULL);
+	check_gives(w, "links.status", PLAN_CHECK_WARN, NULL);
 }
 
 static void
@@ -261,15 +267,14 @@ test_links_count(void **state)
 	struct world *w = *state;
 
 	set_addr(w, 2, 1, NULL);
-	assert_int_equal(level_of(w, "links.count"), PLAN_CHECK_WARN);
-	assert_true(text_has(w, "links.count", "node 3 (n3) has 1 link"));
+	check_gives(w, "links.count", PLAN_CHECK_WARN, "node 3 (n3) has 1 link");
 	set_addr(w, 2, 0, NULL);
 	assert_true(text_has(w, "links.count", "node 3 (n3) has no ring address"));
 	build(w, 4);
 	w->env.transport = "udpu";
-	assert_int_equal(level_of(w, "links.count"), PLAN_CHECK_WARN);
+	check_gives(w, "links.count", PLAN_CHECK_WARN, NULL);
 	w->env.transport = NULL;
-	assert_int_equal(level_of(w, "links.count"), PLAN_CHECK_WARN);
+	check_gives(w, "links.count", PLAN_CHECK_WARN, NULL);
 }
 
 static void
@@ -278,21 +283,19 @@ test_links_status(void **state)
 	struct world *w = *state;
 
 	w->links[1][1].connected = false;
-	assert_int_equal(level_of(w, "links.status"), PLAN_CHECK_WARN);
-	assert_true(text_has(w, "links.status", "node 2 (n2) link 1 down"));
+	check_gives(w, "links.status", PLAN_CHECK_WARN, "node 2 (n2) link 1 down");
 	w->links[1][0].connected = false;
-	assert_int_equal(level_of(w, "links.status"), PLAN_CHECK_FAIL);
-	assert_true(text_has(w, "links.status", "unreachable on every link"));
+	check_gives(w, "links.status", PLAN_CHECK_FAIL, "unreachable on every link");
 	/* This node's own row is never judged. */
 	build(w, 4);
 	w->links[0][0].connected = false;
 	w->links[0][1].connected = false;
-	assert_int_equal(level_of(w, "links.status"), PLAN_CHECK_OK);
+	check_gives(w, "links.status", PLAN_CHECK_OK, NULL);
 	w->links[3][0].known = false;
-	assert_int_equal(level_of(w, "links.status"), PLAN_CHECK_WARN);
+	check_gives(w, "links.status", PLAN_CHECK_WARN, NULL);
 	build(w, 4);
 	w->env.local_node_id = 0;
-	assert_int_equal(level_of(w, "links.status"), PLAN_CHECK_WARN);
+	check_gives(w, "links.status", PLAN_CHECK_WARN, NULL);
 }
 
 static void
@@ -301,20 +304,19 @@ test_links_latency_2ms(void **state)
 	struct world *w = *state;
 
 	w->links[2][1].latency_avg_us = 2000;
-	assert_int_equal(level_of(w, "links.latency"), PLAN_CHECK_OK);
+	check_gives(w, "links.latency", PLAN_CHECK_OK, NULL);
 	w->links[2][1].latency_avg_us = 2001;
-	assert_int_equal(level_of(w, "links.latency"), PLAN_CHECK_WARN);
-	assert_true(text_has(w, "links.latency", "node 3 (n3) link 1 average 2.001 ms"));
+	check_gives(w, "links.latency", PLAN_CHECK_WARN, "node 3 (n3) link 1 average 2.001 ms");
 	build(w, 4);
 	for (size_t i = 0; i < 4; i++)
 		for (size_t l = 0; l < 2; l++)
 			w->links[i][l].latency_known = false;
-	assert_int_equal(level_of(w, "links.latency"), PLAN_CHECK_WARN);
+	check_gives(w, "links.latency", PLAN_CHECK_WARN, NULL);
 	/* A down link's latency is links.status's business. */
 	build(w, 4);
 	w->links[1][0].connected = false;
 	w->links[1][0].latency_avg_us = 90000;
-	assert_int_equal(level_of(w, "links.latency"), PLAN_CHECK_OK);
+	check_gives(w, "links.latency", PLAN_CHECK_OK, NULL);
 }
 
 static void
@@ -324,21 +326,19 @@ test_links_subnet(void **state)
 
 	assert_true(text_has(w, "links.subnet", "link 0 in 127.0.0.0/24 (netmask of eth0)"));
 	set_addr(w, 3, 0, "127.0.9.4");
-	assert_int_equal(level_of(w, "links.subnet"), PLAN_CHECK_WARN);
-	assert_true(text_has(w, "links.subnet", "node 4 127.0.9.4 is outside 127.0.0.0/24 (eth0)"));
+	check_gives(w, "links.subnet", PLAN_CHECK_WARN,
+	    "node 4 127.0.9.4 is outside 127.0.0.0/24 (eth0)");
 	/* The interface's netmask decides, not a guess. */
 	w->ifaces[0].prefix_len = 16;
-	assert_int_equal(level_of(w, "links.subnet"), PLAN_CHECK_OK);
+	check_gives(w, "links.subnet", PLAN_CHECK_OK, NULL);
 	/* Without a local interface for the address, /24 is assumed and said. */
 	w->ifaces[0].prefix_len = 24;
 	w->p.ifaces_known = false;
-	assert_int_equal(level_of(w, "links.subnet"), PLAN_CHECK_WARN);
-	assert_true(text_has(w, "links.subnet", "(assumed)"));
+	check_gives(w, "links.subnet", PLAN_CHECK_WARN, "(assumed)");
 	set_addr(w, 3, 0, "127.0.0.4");
-	assert_int_equal(level_of(w, "links.subnet"), PLAN_CHECK_OK);
-	assert_true(text_has(w, "links.subnet", "assumed"));
+	check_gives(w, "links.subnet", PLAN_CHECK_OK, "assumed");
 	set_addr(w, 3, 0, "::1");
-	assert_int_equal(level_of(w, "links.subnet"), PLAN_CHECK_FAIL);
+	check_gives(w, "links.subnet", PLAN_CHECK_FAIL, NULL);
 }
 
 static void
@@ -347,20 +347,19 @@ test_names_resolve(void **state)
 	struct world *w = *state;
 
 	resolved_as(&w->pnodes[1].name, "127.0.7.7");
-	assert_int_equal(level_of(w, "names.resolve"), PLAN_CHECK_WARN);
-	assert_true(text_has(w, "names.resolve", "name n2 of node 2 resolves to 127.0.7.7"));
+	check_gives(w, "names.resolve", PLAN_CHECK_WARN,
+	    "name n2 of node 2 resolves to 127.0.7.7");
 	/* Any of the node's ring addresses will do. */
 	resolved_as(&w->pnodes[1].name, "127.0.1.2");
-	assert_int_equal(level_of(w, "names.resolve"), PLAN_CHECK_OK);
+	check_gives(w, "names.resolve", PLAN_CHECK_OK, NULL);
 	resolved_as(&w->pnodes[1].name, "not-an-address");
-	assert_int_equal(level_of(w, "names.resolve"), PLAN_CHECK_WARN);
-	assert_true(text_has(w, "names.resolve", "does not resolve"));
+	check_gives(w, "names.resolve", PLAN_CHECK_WARN, "does not resolve");
 	build(w, 4);
 	set_addr(w, 2, 1, "n3-ring1.invalid");	/* a ring address name that did not resolve */
-	assert_int_equal(level_of(w, "names.resolve"), PLAN_CHECK_FAIL);
+	check_gives(w, "names.resolve", PLAN_CHECK_FAIL, NULL);
 	build(w, 4);
 	w->nodes[3].name = NULL;		/* no name: nothing to compare */
-	assert_int_equal(level_of(w, "names.resolve"), PLAN_CHECK_OK);
+	check_gives(w, "names.resolve", PLAN_CHECK_OK, NULL);
 }
 
 static void
@@ -369,11 +368,9 @@ test_clock_sync(void **state)
 	struct world *w = *state;
 
 	w->p.ntp_synced = false;
-	assert_int_equal(level_of(w, "clock.sync"), PLAN_CHECK_WARN);
-	assert_true(text_has(w, "clock.sync", "not measured"));
+	check_gives(w, "clock.sync", PLAN_CHECK_WARN, "not measured");
 	w->p.ntp_known = false;
-	assert_int_equal(level_of(w, "clock.sync"), PLAN_CHECK_WARN);
-	assert_true(text_has(w, "clock.sync", "unknown"));
+	check_gives(w, "clock.sync", PLAN_CHECK_WARN, "unknown");
 }
 
 static void
@@ -383,25 +380,24 @@ test_arbiter_reachable(void **state)
 
 	w->p.connect = PLAN_CONNECT_REFUSED;
 	snprintf(w->p.connect_error, sizeof(w->p.connect_error), "Connection refused");
-	assert_int_equal(level_of(w, "arbiter.reachable"), PLAN_CHECK_FAIL);
-	assert_true(text_has(w, "arbiter.reachable", "not reachable now (Connection refused)"));
+	check_gives(w, "arbiter.reachable", PLAN_CHECK_FAIL,
+	    "not reachable now (Connection refused)");
 	w->p.connect = PLAN_CONNECT_TIMEOUT;
-	assert_int_equal(level_of(w, "arbiter.reachable"), PLAN_CHECK_FAIL);
+	check_gives(w, "arbiter.reachable", PLAN_CHECK_FAIL, NULL);
 	w->p.connect = PLAN_CONNECT_UNKNOWN;
-	assert_int_equal(level_of(w, "arbiter.reachable"), PLAN_CHECK_WARN);
+	check_gives(w, "arbiter.reachable", PLAN_CHECK_WARN, NULL);
 	w->p.connect = PLAN_CONNECT_OK;
 	w->env.qdevice_connected = false;
 	w->env.qdevice_state = "Connect failed";
-	assert_int_equal(level_of(w, "arbiter.reachable"), PLAN_CHECK_WARN);
+	check_gives(w, "arbiter.reachable", PLAN_CHECK_WARN, NULL);
 	resolved_as(&w->p.arbiter, "qnetd.invalid");
-	assert_int_equal(level_of(w, "arbiter.reachable"), PLAN_CHECK_FAIL);
-	assert_true(text_has(w, "arbiter.reachable", "does not resolve"));
+	check_gives(w, "arbiter.reachable", PLAN_CHECK_FAIL, "does not resolve");
 	/* No device: nothing to reach. */
 	w->c.has_device = false;
 	w->env.arbiter_host = NULL;
-	assert_int_equal(level_of(w, "arbiter.reachable"), PLAN_CHECK_OK);
+	check_gives(w, "arbiter.reachable", PLAN_CHECK_OK, NULL);
 	w->c.has_device = true;
-	assert_int_equal(level_of(w, "arbiter.reachable"), PLAN_CHECK_WARN);
+	check_gives(w, "arbiter.reachable", PLAN_CHECK_WARN, NULL);
 }
 
 static void
@@ -409,18 +405,16 @@ test_qdevice_state(void **state)
 {
 	struct world *w = *state;
 
-	assert_int_equal(level_of(w, "qdevice.state"), PLAN_CHECK_OK);
-	assert_true(text_has(w, "qdevice.state", "vote ACK"));
+	check_gives(w, "qdevice.state", PLAN_CHECK_OK, "vote ACK");
 	w->env.qdevice_connected = false;
 	w->env.qdevice_state = "Connect failed";
-	assert_int_equal(level_of(w, "qdevice.state"), PLAN_CHECK_WARN);
-	assert_true(text_has(w, "qdevice.state", "state Connect failed"));
+	check_gives(w, "qdevice.state", PLAN_CHECK_WARN, "state Connect failed");
 	w->env.qdevice_known = false;
 	w->env.qdevice_error = "No such file or directory";
-	assert_int_equal(level_of(w, "qdevice.state"), PLAN_CHECK_WARN);
-	assert_true(text_has(w, "qdevice.state", "does not answer on its socket (No such file"));
+	check_gives(w, "qdevice.state", PLAN_CHECK_WARN,
+	    "does not answer on its socket (No such file");
 	w->c.has_device = false;
-	assert_int_equal(level_of(w, "qdevice.state"), PLAN_CHECK_OK);
+	check_gives(w, "qdevice.state", PLAN_CHECK_OK, NULL);
 }
 
 static void
@@ -429,17 +423,15 @@ test_arbiter_not_member(void **state)
 	struct world *w = *state;
 
 	resolved_as(&w->p.arbiter, "127.0.1.3");
-	assert_int_equal(level_of(w, "arbiter.not-member"), PLAN_CHECK_FAIL);
-	assert_true(text_has(w, "arbiter.not-member", "is node 3's ring1 address"));
+	check_gives(w, "arbiter.not-member", PLAN_CHECK_FAIL, "is node 3's ring1 address");
 	/* On this host, even if no ring address: still the cluster's own. */
 	resolved_as(&w->p.arbiter, "127.0.5.1");
-	assert_int_equal(level_of(w, "arbiter.not-member"), PLAN_CHECK_FAIL);
-	assert_true(text_has(w, "arbiter.not-member", "is on this node (eth2)"));
+	check_gives(w, "arbiter.not-member", PLAN_CHECK_FAIL, "is on this node (eth2)");
 	resolved_as(&w->p.arbiter, "127.0.0.200");
 	set_addr(w, 2, 0, "n3.invalid");
-	assert_int_equal(level_of(w, "arbiter.not-member"), PLAN_CHECK_WARN);
+	check_gives(w, "arbiter.not-member", PLAN_CHECK_WARN, NULL);
 	resolved_as(&w->p.arbiter, "nowhere.invalid");
-	assert_int_equal(level_of(w, "arbiter.not-member"), PLAN_CHECK_WARN);
+	check_gives(w, "arbiter.not-member", PLAN_CHECK_WARN, NULL);
 }
 
 static void
@@ -449,15 +441,14 @@ test_arbiter_path(void **state)
 
 	/* Two corosync interfaces, arbiter through one of them: the other remains. */
 	snprintf(w->p.route_iface, sizeof(w->p.route_iface), "eth0");
-	assert_int_equal(level_of(w, "arbiter.path"), PLAN_CHECK_OK);
+	check_gives(w, "arbiter.path", PLAN_CHECK_OK, NULL);
 	/* One link only on this node: the arbiter shares its only interface. */
 	set_addr(w, 0, 1, NULL);
-	assert_int_equal(level_of(w, "arbiter.path"), PLAN_CHECK_WARN);
-	assert_true(text_has(w, "arbiter.path", "eth0, the only corosync interface"));
+	check_gives(w, "arbiter.path", PLAN_CHECK_WARN, "eth0, the only corosync interface");
 	snprintf(w->p.route_iface, sizeof(w->p.route_iface), "eth2");
-	assert_int_equal(level_of(w, "arbiter.path"), PLAN_CHECK_OK);
+	check_gives(w, "arbiter.path", PLAN_CHECK_OK, NULL);
 	w->p.route_known = false;
-	assert_int_equal(level_of(w, "arbiter.path"), PLAN_CHECK_WARN);
+	check_gives(w, "arbiter.path", PLAN_CHECK_WARN, NULL);
 }
 
 static void
@@ -468,29 +459,27 @@ test_timeouts_device_budget(void **state)
 	/* timeout 50000: HB 40000, qnetd drops a dead node after 60000 ms. */
 	w->env.device_timeout_ms = 50000;
 	w->env.device_sync_timeout_ms = 60000 - 3000 - 3600;	/* window == 60000 */
-	assert_int_equal(level_of(w, "timeouts.device"), PLAN_CHECK_FAIL);
-	assert_true(text_has(w, "timeouts.device", "= 60000 ms"));
+	check_gives(w, "timeouts.device", PLAN_CHECK_FAIL, "= 60000 ms");
 	w->env.device_sync_timeout_ms += 1;
-	assert_int_equal(level_of(w, "timeouts.device"), PLAN_CHECK_OK);
+	check_gives(w, "timeouts.device", PLAN_CHECK_OK, NULL);
 	/* The clamp counts: timeout 200000 gives HB 120000, not 160000. */
 	w->env.device_timeout_ms = 200000;
 	w->env.device_sync_timeout_ms = 180000 - 6600 + 1;
-	assert_int_equal(level_of(w, "timeouts.device"), PLAN_CHECK_OK);
+	check_gives(w, "timeouts.device", PLAN_CHECK_OK, NULL);
 	/* Membership heuristics must end within sync_timeout. */
 	build(w, 4);
 	w->c.heuristics_mode = HEURISTICS_MODE_ON;
 	w->env.heuristics_sync_timeout_ms = 30000;
-	assert_int_equal(level_of(w, "timeouts.device"), PLAN_CHECK_FAIL);
+	check_gives(w, "timeouts.device", PLAN_CHECK_FAIL, NULL);
 	w->env.heuristics_sync_timeout_ms = 29999;
-	assert_int_equal(level_of(w, "timeouts.device"), PLAN_CHECK_OK);
+	check_gives(w, "timeouts.device", PLAN_CHECK_OK, NULL);
 	w->c.heuristics_mode = HEURISTICS_MODE_OFF;
 	w->env.heuristics_sync_timeout_ms = 90000;
-	assert_int_equal(level_of(w, "timeouts.device"), PLAN_CHECK_OK);
+	check_gives(w, "timeouts.device", PLAN_CHECK_OK, NULL);
 	w->env.consensus_ms = 0;
-	assert_int_equal(level_of(w, "timeouts.device"), PLAN_CHECK_WARN);
-	assert_true(text_has(w, "timeouts.device", "totem consensus"));
+	check_gives(w, "timeouts.device", PLAN_CHECK_WARN, "totem consensus");
 	w->c.has_device = false;
-	assert_int_equal(level_of(w, "timeouts.device"), PLAN_CHECK_OK);
+	check_gives(w, "timeouts.device", PLAN_CHECK_OK, NULL);
 }
 
 static void
@@ -500,17 +489,16 @@ test_timeouts_heartbeat(void **state)
 
 	w->env.token_ms = 1000;
 	w->env.device_timeout_ms = 1250;		/* 0.8 x 1250 = 1000: not clamped */
-	assert_int_equal(level_of(w, "timeouts.heartbeat"), PLAN_CHECK_OK);
+	check_gives(w, "timeouts.heartbeat", PLAN_CHECK_OK, NULL);
 	w->env.device_timeout_ms = 1249;		/* 999 -> clamped to 1000 */
-	assert_int_equal(level_of(w, "timeouts.heartbeat"), PLAN_CHECK_WARN);
-	assert_true(text_has(w, "timeouts.heartbeat", "clamped"));
+	check_gives(w, "timeouts.heartbeat", PLAN_CHECK_WARN, "clamped");
 	build(w, 4);
 	w->env.token_ms = 12000;			/* qnetd's dead-peer time: 12000 */
-	assert_int_equal(level_of(w, "timeouts.heartbeat"), PLAN_CHECK_OK);
+	check_gives(w, "timeouts.heartbeat", PLAN_CHECK_OK, NULL);
 	w->env.token_ms = 12001;
-	assert_int_equal(level_of(w, "timeouts.heartbeat"), PLAN_CHECK_WARN);
+	check_gives(w, "timeouts.heartbeat", PLAN_CHECK_WARN, NULL);
 	w->env.device_timeout_ms = 0;
-	assert_int_equal(level_of(w, "timeouts.heartbeat"), PLAN_CHECK_WARN);
+	check_gives(w, "timeouts.heartbeat", PLAN_CHECK_WARN, NULL);
 }
 
 static void
@@ -522,25 +510,24 @@ test_timeouts_sbd(void **state)
 	w->p.sbd_configured = true;
 	w->p.sbd_timeout_set = true;
 	w->p.sbd_watchdog_timeout_ms = 35000;		/* sync_timeout 30000 + 5 s */
-	assert_int_equal(level_of(w, "timeouts.sbd"), PLAN_CHECK_OK);
+	check_gives(w, "timeouts.sbd", PLAN_CHECK_OK, NULL);
 	w->p.sbd_watchdog_timeout_ms = 34999;
-	assert_int_equal(level_of(w, "timeouts.sbd"), PLAN_CHECK_WARN);
+	check_gives(w, "timeouts.sbd", PLAN_CHECK_WARN, NULL);
 	w->p.sbd_watchdog_timeout_ms = 30001;
-	assert_int_equal(level_of(w, "timeouts.sbd"), PLAN_CHECK_WARN);
+	check_gives(w, "timeouts.sbd", PLAN_CHECK_WARN, NULL);
 	w->p.sbd_watchdog_timeout_ms = 30000;
-	assert_int_equal(level_of(w, "timeouts.sbd"), PLAN_CHECK_FAIL);
+	check_gives(w, "timeouts.sbd", PLAN_CHECK_FAIL, NULL);
 	/* Not set in the file: sbd's default of 5 s applies. */
 	w->p.sbd_timeout_set = false;
-	assert_int_equal(level_of(w, "timeouts.sbd"), PLAN_CHECK_FAIL);
-	assert_true(text_has(w, "timeouts.sbd", "5000 ms (sbd's default)"));
+	check_gives(w, "timeouts.sbd", PLAN_CHECK_FAIL, "5000 ms (sbd's default)");
 	/* The environment's figure, when plan-input has one, comes first. */
 	w->env.sbd_watchdog_timeout_ms = 40000;
-	assert_int_equal(level_of(w, "timeouts.sbd"), PLAN_CHECK_OK);
+	check_gives(w, "timeouts.sbd", PLAN_CHECK_OK, NULL);
 	w->env.device_sync_timeout_ms = 0;
-	assert_int_equal(level_of(w, "timeouts.sbd"), PLAN_CHECK_WARN);
+	check_gives(w, "timeouts.sbd", PLAN_CHECK_WARN, NULL);
 	w->env.sbd_watchdog_timeout_ms = 0;
 	w->p.sbd_known = false;
-	assert_int_equal(level_of(w, "timeouts.sbd"), PLAN_CHECK_WARN);
+	check_gives(w, "timeouts.sbd", PLAN_CHECK_WARN, NULL);
 }
 
 static void
@@ -549,21 +536,21 @@ test_cert_expiry(void **state)
 	struct world *w = *state;
 
 	w->p.cert_days_left = PLAN_CHECK_CERT_WARN_DAYS;
-	assert_int_equal(level_of(w, "cert.expiry"), PLAN_CHECK_OK);
+	check_gives(w, "cert.expiry", PLAN_CHECK_OK, NULL);
 	w->p.cert_days_left = PLAN_CHECK_CERT_WARN_DAYS - 1;
-	assert_int_equal(level_of(w, "cert.expiry"), PLAN_CHECK_WARN);
+	check_gives(w, "cert.expiry", PLAN_CHECK_WARN, NULL);
 	w->p.cert_days_left = 0;
-	assert_int_equal(level_of(w, "cert.expiry"), PLAN_CHECK_WARN);
+	check_gives(w, "cert.expiry", PLAN_CHECK_WARN, NULL);
 	w->p.cert_days_left = -1;
-	assert_int_equal(level_of(w, "cert.expiry"), PLAN_CHECK_FAIL);
+	check_gives(w, "cert.expiry", PLAN_CHECK_FAIL, NULL);
 	w->p.cert_found = false;
-	assert_int_equal(level_of(w, "cert.expiry"), PLAN_CHECK_FAIL);
+	check_gives(w, "cert.expiry", PLAN_CHECK_FAIL, NULL);
 	w->env.tls = TLS_MODE_REQUIRED;
-	assert_int_equal(level_of(w, "cert.expiry"), PLAN_CHECK_FAIL);
+	check_gives(w, "cert.expiry", PLAN_CHECK_FAIL, NULL);
 	w->p.cert_known = false;
-	assert_int_equal(level_of(w, "cert.expiry"), PLAN_CHECK_WARN);
+	check_gives(w, "cert.expiry", PLAN_CHECK_WARN, NULL);
 	w->env.tls = TLS_MODE_OFF;
-	assert_int_equal(level_of(w, "cert.expiry"), PLAN_CHECK_OK);
+	check_gives(w, "cert.expiry", PLAN_CHECK_OK, NULL);
 }
 
 static void
@@ -572,23 +559,23 @@ test_votes_even(void **state)
 	struct world *w = *state;
 
 	w->c.has_device = false;
-	assert_int_equal(level_of(w, "votes.even"), PLAN_CHECK_WARN);	/* 4, no device */
+	check_gives(w, "votes.even", PLAN_CHECK_WARN, NULL);	/* 4, no device */
 	w->c.node_count = 3;
-	assert_int_equal(level_of(w, "votes.even"), PLAN_CHECK_OK);
+	check_gives(w, "votes.even", PLAN_CHECK_OK, NULL);
 	w->c.has_device = true;
 	w->c.algorithm = ALGORITHM_FFSPLIT;
-	assert_int_equal(level_of(w, "votes.even"), PLAN_CHECK_WARN);	/* ffsplit, odd */
+	check_gives(w, "votes.even", PLAN_CHECK_WARN, NULL);	/* ffsplit, odd */
 	w->c.algorithm = ALGORITHM_LMS;
-	assert_int_equal(level_of(w, "votes.even"), PLAN_CHECK_OK);
+	check_gives(w, "votes.even", PLAN_CHECK_OK, NULL);
 	w->c.node_count = 4;
 	w->c.algorithm = ALGORITHM_FFSPLIT;
-	assert_int_equal(level_of(w, "votes.even"), PLAN_CHECK_OK);
+	check_gives(w, "votes.even", PLAN_CHECK_OK, NULL);
 	w->c.node_count = 2;
 	w->c.has_device = false;
 	w->c.two_node = true;
-	assert_int_equal(level_of(w, "votes.even"), PLAN_CHECK_WARN);
+	check_gives(w, "votes.even", PLAN_CHECK_WARN, NULL);
 	w->c.node_count = 1;
-	assert_int_equal(level_of(w, "votes.even"), PLAN_CHECK_OK);
+	check_gives(w, "votes.even", PLAN_CHECK_OK, NULL);
 }
 
 /* ---- probes, loopback only ---- */
@@ -689,33 +676,39 @@ test_probe_route_and_interfaces(void **state)
 	free(ifaces);
 }
 
+/* The sbd file parser on each text: its result and, when it reads one, the timeout. */
 static void
 test_probe_sbd_file(void **state)
 {
+	static const struct {
+		const char	*text;
+		int		 rc;
+		uint32_t	 ms;
+	} files[] = {
+		{ "# SBD_WATCHDOG_TIMEOUT=99\nSBD_DEVICE=\"\"\nSBD_WATCHDOG_TIMEOUT=5\n"
+		    "export SBD_WATCHDOG_TIMEOUT=\"15\"  # longer for qdevice\n", 0, 15000 },
+		{ "SBD_PACEMAKER=yes\n", -ENOENT, 0 },
+		{ "SBD_WATCHDOG_TIMEOUT=5s\n", -EINVAL, 0 },
+	};
 	char path[] = "/tmp/test-plan-sbd-XXXXXX";
 	uint32_t ms = 0;
 	int fd = mkstemp(path);
-	FILE *f;
 
 	(void)state;
 	assert_true(fd >= 0);
-	f = fdopen(fd, "w");
-	assert_non_null(f);
-	fputs("# SBD_WATCHDOG_TIMEOUT=99\nSBD_DEVICE=\"\"\nSBD_WATCHDOG_TIMEOUT=5\n"
-	    "export SBD_WATCHDOG_TIMEOUT=\"15\"  # longer for qdevice\n", f);
-	fclose(f);
-	assert_int_equal(plan_probe_sbd_file(path, &ms), 0);
-	assert_int_equal(ms, 15000);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("SBD_PACEMAKER=yes\n", f);
-	fclose(f);
-	assert_int_equal(plan_probe_sbd_file(path, &ms), -ENOENT);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("SBD_WATCHDOG_TIMEOUT=5s\n", f);
-	fclose(f);
-	assert_int_equal(plan_probe_sbd_file(path, &ms), -EINVAL);
+	close(fd);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		FILE *f = fopen(path, "w");
+		int rc;
+
+		assert_non_null(f);
+		fputs(files[i].text, f);
+		assert_int_equal(fclose(f), 0);
+		rc = plan_probe_sbd_file(path, &ms);
+		if (rc != files[i].rc || (rc == 0 && ms != files[i].ms))
+			fail_msg("file %zu: rc %d, %u ms; want %d, %u ms", i, rc, ms, files[i].rc,
+			    files[i].ms);
+	}
 	unlink(path);
 	assert_int_equal(plan_probe_sbd_file(path, &ms), -ENOENT);
 }

@@ -201,48 +201,31 @@ two_node_implies_wait_for_all_unless_set(void **state)
 static void
 errors_name_what_is_unknown(void **state)
 {
-	static const struct kv none[] = {
-		{ "totem.cluster_name", T_STR, "lab" },
-	};
-	static const struct kv no_id[] = {
-		{ "nodelist.node.0.nodeid", T_U32, "1" },
-		{ "nodelist.node.1.ring0_addr", T_STR, "10.0.0.2" },
-	};
-	static const struct kv dup[] = {
-		{ "nodelist.node.0.nodeid", T_U32, "4" },
-		{ "nodelist.node.1.nodeid", T_U32, "4" },
-	};
-	static const struct kv bad_votes[] = {
-		{ "nodelist.node.0.nodeid", T_U32, "1" },
-		{ "nodelist.node.0.quorum_votes", T_STR, "many" },
-	};
-	static const struct kv bad_atb[] = {
-		{ "nodelist.node.0.nodeid", T_U32, "1" },
-		{ "quorum.auto_tie_breaker_node", T_STR, "1 x" },
-	};
-	static const struct kv bad_device[] = {
-		{ "nodelist.node.0.nodeid", T_U32, "1" },
-		{ "quorum.device.model", T_STR, "net" },
-		{ "runtime.votequorum.this_node_id", T_U32, "1" },
-		{ "totem.cluster_name", T_STR, "lab" },
-	};
 	static const struct {
-		const struct kv	*keys;
-		size_t			 n;
-		const char		*says;
+		struct kv	 keys[4];
+		const char	*says;
 	} cases[] = {
-		{ none, 1, "no node is configured" },
-		{ no_id, 2, "nodelist.node.1.nodeid is not set" },
-		{ dup, 2, "node id 4 is configured twice" },
-		{ bad_votes, 2, "nodelist.node.0.quorum_votes" },
-		{ bad_atb, 2, "quorum.auto_tie_breaker_node" },
-		{ bad_device, 4, "quorum.device.net.host" },
+		{ { { "totem.cluster_name", T_STR, "lab" } }, "no node is configured" },
+		{ { { "nodelist.node.0.nodeid", T_U32, "1" },
+		    { "nodelist.node.1.ring0_addr", T_STR, "10.0.0.2" } },
+		    "nodelist.node.1.nodeid is not set" },
+		{ { { "nodelist.node.0.nodeid", T_U32, "4" }, { "nodelist.node.1.nodeid", T_U32, "4" } },
+		    "node id 4 is configured twice" },
+		{ { { "nodelist.node.0.nodeid", T_U32, "1" },
+		    { "nodelist.node.0.quorum_votes", T_STR, "many" } },
+		    "nodelist.node.0.quorum_votes" },
+		{ { { "nodelist.node.0.nodeid", T_U32, "1" },
+		    { "quorum.auto_tie_breaker_node", T_STR, "1 x" } }, "quorum.auto_tie_breaker_node" },
+		/* a net device without its host */
+		{ { { "nodelist.node.0.nodeid", T_U32, "1" }, { "quorum.device.model", T_STR, "net" },
+		    { "runtime.votequorum.this_node_id", T_U32, "1" },
+		    { "totem.cluster_name", T_STR, "lab" } }, "quorum.device.net.host" },
 	};
 	struct run r;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		int rc = read_keys(&r, cases[i].keys, cases[i].n, NULL, 0);
+		int rc = read_keys(&r, cases[i].keys, kv_count(cases[i].keys, 4), NULL, 0);
 
 		if (rc == 0 || strstr(r.err, cases[i].says) == NULL)
 			fail_msg("case %zu: rc %d, error \"%s\", wanted \"%s\"", i, rc, r.err,

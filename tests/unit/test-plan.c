@@ -102,6 +102,22 @@ expect_row(const struct plan_matrix *m, const char *scenario, uint64_t quorate,
 		    plan_verdict_name(verdict));
 }
 
+/* A scenario's row: who is quorate after it, and the verdict. */
+struct row_want {
+	const char		*scenario;
+	uint64_t		 quorate;
+	enum plan_verdict	 verdict;
+};
+
+static void
+expect_rows(const struct plan_matrix *m, const struct row_want *want, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		expect_row(m, want[i].scenario, want[i].quorate, want[i].verdict);
+}
+
+#define EXPECT_ROWS(m, want)	expect_rows((m), (want), sizeof(want) / sizeof((want)[0]))
+
 static void
 build(const struct plan_cluster *c, struct plan_matrix *m)
 {
@@ -110,6 +126,23 @@ build(const struct plan_cluster *c, struct plan_matrix *m)
 
 	if (rc != 0)
 		fail_msg("plan_matrix_build: %d %s", rc, err);
+}
+
+/* view() with a device(), and its matrix built. */
+static void
+device_matrix(struct plan_cluster *c, struct plan_matrix *m, size_t n, int links,
+    uint8_t algorithm, uint32_t votes, uint8_t tb_mode, uint32_t tb_node)
+{
+	view(c, n, links);
+	device(c, algorithm, votes, tb_mode, tb_node);
+	build(c, m);
+}
+
+static void
+matrix_done(struct plan_cluster *c, struct plan_matrix *m)
+{
+	plan_matrix_fini(m);
+	plan_cluster_fini(c);
 }
 
 /* ---- quorum arithmetic, 1-5 nodes ---- */
@@ -312,35 +345,33 @@ test_two_nodes_ffsplit(void **state)
 
 	(void)state;
 	for (size_t k = 0; k < sizeof(tb) / sizeof(tb[0]); k++) {
+		const struct row_want want[] = {
+			{ "no failure", ids(1, 2, 0), PLAN_SURVIVES },
+			{ "partition 1 | 2", ids(tb[k].winner, 0), PLAN_DEGRADED },
+			/* both links cut = the same split */
+			{ "link 0 down + link 1 down", ids(tb[k].winner, 0), PLAN_DEGRADED },
+			/* the survivor is half the nodes and the only side: ACK, 2 votes */
+			{ "node 1 (n1) down", ids(2, 0), PLAN_SURVIVES },
+			{ "node 2 (n2) down", ids(1, 0), PLAN_SURVIVES },
+			/* arbiter gone: ffsplit NACK (docs/protocol.md 2.10), 2 node votes = 2 */
+			{ "arbiter down", ids(1, 2, 0), PLAN_SURVIVES },
+			{ "node 2 (n2) cannot reach the arbiter", ids(1, 2, 0), PLAN_SURVIVES },
+			/* one node without the device: 1 < 2 */
+			{ "node 1 (n1) down + arbiter down", 0, PLAN_NOBODY },
+			{ "node 2 (n2) down + node 1 (n1) cannot reach the arbiter", 0,
+			    PLAN_NOBODY },
+			{ "node 1 (n1) down + node 2 (n2) down", 0, PLAN_NOBODY },
+			/* two links: one lost changes nothing */
+			{ "link 0 down", ids(1, 2, 0), PLAN_SURVIVES },
+			{ "link 1 down", ids(1, 2, 0), PLAN_SURVIVES },
+		};
 		struct plan_cluster c;
 		struct plan_matrix m;
 
-		view(&c, 2, 2);
-		device(&c, ALGORITHM_FFSPLIT, 1, tb[k].mode, tb[k].node);
-		build(&c, &m);
+		device_matrix(&c, &m, 2, 2, ALGORITHM_FFSPLIT, 1, tb[k].mode, tb[k].node);
 		assert_int_equal(m.rows[0].kind, PLAN_KIND_NONE);
-		expect_row(&m, "no failure", ids(1, 2, 0), PLAN_SURVIVES);
-		expect_row(&m, "partition 1 | 2", ids(tb[k].winner, 0), PLAN_DEGRADED);
-		/* both links cut = the same split */
-		expect_row(&m, "link 0 down + link 1 down", ids(tb[k].winner, 0),
-		    PLAN_DEGRADED);
-		/* the survivor is half the nodes and the only side: ACK, 2 votes */
-		expect_row(&m, "node 1 (n1) down", ids(2, 0), PLAN_SURVIVES);
-		expect_row(&m, "node 2 (n2) down", ids(1, 0), PLAN_SURVIVES);
-		/* arbiter gone: ffsplit NACK (docs/protocol.md 2.10), 2 node votes still = 2 */
-		expect_row(&m, "arbiter down", ids(1, 2, 0), PLAN_SURVIVES);
-		expect_row(&m, "node 2 (n2) cannot reach the arbiter", ids(1, 2, 0),
-		    PLAN_SURVIVES);
-		/* one node without the device: 1 < 2 */
-		expect_row(&m, "node 1 (n1) down + arbiter down", 0, PLAN_NOBODY);
-		expect_row(&m, "node 2 (n2) down + node 1 (n1) cannot reach the arbiter", 0,
-		    PLAN_NOBODY);
-		expect_row(&m, "node 1 (n1) down + node 2 (n2) down", 0, PLAN_NOBODY);
-		/* two links: one lost changes nothing */
-		expect_row(&m, "link 0 down", ids(1, 2, 0), PLAN_SURVIVES);
-		expect_row(&m, "link 1 down", ids(1, 2, 0), PLAN_SURVIVES);
-		plan_matrix_fini(&m);
-		plan_cluster_fini(&c);
+		EXPECT_ROWS(&m, want);
+		matrix_done(&c, &m);
 	}
 }
 
@@ -352,14 +383,11 @@ test_link_loss_one_vs_two_links(void **state)
 	struct plan_matrix m;
 
 	(void)state;
-	view(&c, 2, 1);
-	device(&c, ALGORITHM_FFSPLIT, 1, TIE_BREAKER_LOWEST, 0);
-	build(&c, &m);
+	device_matrix(&c, &m, 2, 1, ALGORITHM_FFSPLIT, 1, TIE_BREAKER_LOWEST, 0);
 	expect_row(&m, "link 0 down", ids(1, 0), PLAN_DEGRADED);
 	for (size_t i = 0; i < m.count; i++)	/* only links that exist */
 		assert_null(strstr(m.rows[i].scenario, "link 1"));
-	plan_matrix_fini(&m);
-	plan_cluster_fini(&c);
+	matrix_done(&c, &m);
 
 	view(&c, 2, 2);
 	device(&c, ALGORITHM_FFSPLIT, 1, TIE_BREAKER_LOWEST, 0);
@@ -369,8 +397,7 @@ test_link_loss_one_vs_two_links(void **state)
 	build(&c, &m);
 	expect_row(&m, "link 1 down", ids(1, 2, 0), PLAN_SURVIVES);
 	expect_row(&m, "link 0 down", ids(1, 0), PLAN_DEGRADED);
-	plan_matrix_fini(&m);
-	plan_cluster_fini(&c);
+	matrix_done(&c, &m);
 }
 
 /*
@@ -381,35 +408,34 @@ test_link_loss_one_vs_two_links(void **state)
 static void
 test_three_nodes_lms(void **state)
 {
+	const struct row_want want[] = {
+		/* {2,3}: score 2 > 1: 2 + 2 = 4 votes; node 1: 1 */
+		{ "partition 1 | 2 3", ids(2, 3, 0), PLAN_DEGRADED },
+		{ "partition 1 2 | 3", ids(1, 2, 0), PLAN_DEGRADED },
+		/* the last node standing: one partition, ACK, 1 + 2 = 3 */
+		{ "node 1 (n1) down + node 2 (n2) down", ids(3, 0), PLAN_SURVIVES },
+		/* no arbiter: NACK, 3 node votes = quorum 3, but 2 are not */
+		{ "arbiter down", ids(1, 2, 3, 0), PLAN_SURVIVES },
+		{ "node 3 (n3) down + arbiter down", 0, PLAN_NOBODY },
+		/* the only link lost: three lone partitions tie, node 1's wins: 1 + 2 */
+		{ "link 0 down", ids(1, 0), PLAN_DEGRADED },
+		/* a node without the arbiter in a full cluster keeps 3 node votes */
+		{ "node 1 (n1) cannot reach the arbiter", ids(1, 2, 3, 0), PLAN_SURVIVES },
+		/* node 2 alone without the arbiter: NACK, 1 vote; {1,3} win: 2 + 2 */
+		{ "node 2 (n2) down + node 1 (n1) cannot reach the arbiter", ids(3, 0),
+		    PLAN_DEGRADED },
+	};
 	struct plan_cluster c;
 	struct plan_matrix m;
 
 	(void)state;
-	view(&c, 3, 1);
-	device(&c, ALGORITHM_LMS, 0, TIE_BREAKER_LOWEST, 0);
-	build(&c, &m);
+	device_matrix(&c, &m, 3, 1, ALGORITHM_LMS, 0, TIE_BREAKER_LOWEST, 0);
 	/* 1 + 9 singles (3 nodes, 1 link, arbiter, 3 paths), C(8,2) - 3, 3 splits */
 	assert_int_equal(m.count, 1 + 8 + 28 - 3 + 3);
 	assert_true(m.partitions_complete);
 	assert_null(m.limits_note);
-	/* {2,3}: score 2 > 1: 2 + 2 = 4 votes; node 1: 1 */
-	expect_row(&m, "partition 1 | 2 3", ids(2, 3, 0), PLAN_DEGRADED);
-	expect_row(&m, "partition 1 2 | 3", ids(1, 2, 0), PLAN_DEGRADED);
-	/* the last node standing: one partition, ACK, 1 + 2 = 3 */
-	expect_row(&m, "node 1 (n1) down + node 2 (n2) down", ids(3, 0), PLAN_SURVIVES);
-	/* no arbiter: NACK, 3 node votes = quorum 3, but 2 are not */
-	expect_row(&m, "arbiter down", ids(1, 2, 3, 0), PLAN_SURVIVES);
-	expect_row(&m, "node 3 (n3) down + arbiter down", 0, PLAN_NOBODY);
-	/* the only link lost: three lone partitions tie, node 1's wins: 1 + 2 */
-	expect_row(&m, "link 0 down", ids(1, 0), PLAN_DEGRADED);
-	/* a node without the arbiter in a full cluster keeps 3 node votes */
-	expect_row(&m, "node 1 (n1) cannot reach the arbiter", ids(1, 2, 3, 0),
-	    PLAN_SURVIVES);
-	/* node 2 alone without the arbiter: NACK, 1 vote; {1,3} win: 2 + 2 */
-	expect_row(&m, "node 2 (n2) down + node 1 (n1) cannot reach the arbiter",
-	    ids(3, 0), PLAN_DEGRADED);
-	plan_matrix_fini(&m);
-	plan_cluster_fini(&c);
+	EXPECT_ROWS(&m, want);
+	matrix_done(&c, &m);
 }
 
 /* 4 nodes, ffsplit, 1 vote: expected 5, quorum 3; a 2:2 split goes to the tie-breaker. */
@@ -428,25 +454,23 @@ test_four_nodes_ffsplit_tie_breakers(void **state)
 
 	(void)state;
 	for (size_t k = 0; k < sizeof(tb) / sizeof(tb[0]); k++) {
+		const struct row_want want[] = {
+			{ "partition 1 2 | 3 4", tb[k].w12_34, PLAN_DEGRADED },
+			{ "partition 1 3 | 2 4", tb[k].w13_24, PLAN_DEGRADED },
+			{ "partition 1 4 | 2 3", tb[k].w14_23, PLAN_DEGRADED },
+			/* 3:1, the majority wins whatever the tie-breaker: 3 + 1 = 4 */
+			{ "partition 1 | 2 3 4", ids(2, 3, 4, 0), PLAN_DEGRADED },
+			/* two down: the other two are half and the only side: 2 + 1 = 3 */
+			{ "node 1 (n1) down + node 2 (n2) down", ids(3, 4, 0), PLAN_SURVIVES },
+			/* one down and no arbiter (NACK): 3 node votes = quorum 3 */
+			{ "node 1 (n1) down + arbiter down", ids(2, 3, 4, 0), PLAN_SURVIVES },
+		};
 		struct plan_cluster c;
 		struct plan_matrix m;
 
-		view(&c, 4, 2);
-		device(&c, ALGORITHM_FFSPLIT, 1, tb[k].mode, tb[k].node);
-		build(&c, &m);
-		expect_row(&m, "partition 1 2 | 3 4", tb[k].w12_34, PLAN_DEGRADED);
-		expect_row(&m, "partition 1 3 | 2 4", tb[k].w13_24, PLAN_DEGRADED);
-		expect_row(&m, "partition 1 4 | 2 3", tb[k].w14_23, PLAN_DEGRADED);
-		/* 3:1, the majority wins whatever the tie-breaker: 3 + 1 = 4 */
-		expect_row(&m, "partition 1 | 2 3 4", ids(2, 3, 4, 0), PLAN_DEGRADED);
-		/* two down: the other two are half and the only side: 2 + 1 = 3 */
-		expect_row(&m, "node 1 (n1) down + node 2 (n2) down", ids(3, 4, 0),
-		    PLAN_SURVIVES);
-		/* one down and no arbiter (NACK): 3 node votes = quorum 3 */
-		expect_row(&m, "node 1 (n1) down + arbiter down", ids(2, 3, 4, 0),
-		    PLAN_SURVIVES);
-		plan_matrix_fini(&m);
-		plan_cluster_fini(&c);
+		device_matrix(&c, &m, 4, 2, ALGORITHM_FFSPLIT, 1, tb[k].mode, tb[k].node);
+		EXPECT_ROWS(&m, want);
+		matrix_done(&c, &m);
 	}
 }
 
@@ -476,8 +500,7 @@ test_heuristics_decide_split(void **state)
 		expect_row(&m, "partition 1 2 | 3 4", want, PLAN_DEGRADED);
 		/* {1,3} and {2,4}: 2 + 1 each, active 2 each: the tie-breaker */
 		expect_row(&m, "partition 1 3 | 2 4", ids(1, 3, 0), PLAN_DEGRADED);
-		plan_matrix_fini(&m);
-		plan_cluster_fini(&c);
+		matrix_done(&c, &m);
 	}
 }
 
@@ -520,8 +543,7 @@ test_no_device_flags(void **state)
 	build(&c, &m);
 	expect_row(&m, "partition 1 2 | 3 4", ids(3, 4, 0), PLAN_DEGRADED);
 	expect_row(&m, "partition 1 4 | 2 3", ids(1, 4, 0), PLAN_DEGRADED);
-	plan_matrix_fini(&m);
-	plan_cluster_fini(&c);
+	matrix_done(&c, &m);
 
 	/*
 	 * 3 nodes, ATB with wait_for_all: expected 3, quorum 2. A lone node 1
@@ -534,8 +556,7 @@ test_no_device_flags(void **state)
 	build(&c, &m);
 	expect_row(&m, "node 2 (n2) down + node 3 (n3) down", 0, PLAN_NOBODY);
 	expect_row(&m, "partition 1 | 2 3", ids(2, 3, 0), PLAN_DEGRADED);
-	plan_matrix_fini(&m);
-	plan_cluster_fini(&c);
+	matrix_done(&c, &m);
 
 	/* two_node: quorum 1, each side of a split stays quorate (fencing decides) */
 	view(&c, 2, 1);
@@ -549,8 +570,7 @@ test_no_device_flags(void **state)
 	build(&c, &m);
 	expect_row(&m, "partition 1 | 2", 0, PLAN_NOBODY);
 	expect_row(&m, "node 1 (n1) down", 0, PLAN_NOBODY);
-	plan_matrix_fini(&m);
-	plan_cluster_fini(&c);
+	matrix_done(&c, &m);
 }
 
 /*
@@ -561,18 +581,18 @@ test_no_device_flags(void **state)
 static void
 test_two_nodes_2nodelms(void **state)
 {
+	const struct row_want want[] = {
+		{ "partition 1 | 2", ids(1, 0), PLAN_DEGRADED },
+		{ "node 2 (n2) down + arbiter down", 0, PLAN_NOBODY },
+		{ "node 2 (n2) down", ids(1, 0), PLAN_SURVIVES },
+	};
 	struct plan_cluster c;
 	struct plan_matrix m;
 
 	(void)state;
-	view(&c, 2, 1);
-	device(&c, ALGORITHM_2NODELMS, 0, TIE_BREAKER_LOWEST, 0);
-	build(&c, &m);
-	expect_row(&m, "partition 1 | 2", ids(1, 0), PLAN_DEGRADED);
-	expect_row(&m, "node 2 (n2) down + arbiter down", 0, PLAN_NOBODY);
-	expect_row(&m, "node 2 (n2) down", ids(1, 0), PLAN_SURVIVES);
-	plan_matrix_fini(&m);
-	plan_cluster_fini(&c);
+	device_matrix(&c, &m, 2, 1, ALGORITHM_2NODELMS, 0, TIE_BREAKER_LOWEST, 0);
+	EXPECT_ROWS(&m, want);
+	matrix_done(&c, &m);
 }
 
 /* Rows, their order, kinds and words; 16 nodes take the stated subset. */
@@ -603,19 +623,15 @@ test_matrix_shape(void **state)
 	assert_int_equal(row(&m, "partition 1 2 | 3")->failure.side_a, ids(1, 2, 0));
 	for (size_t i = 0; i < m.count; i++)
 		assert_null(strstr(m.rows[i].scenario, "node 1 (n1) down + node 1"));
-	plan_matrix_fini(&m);
-	plan_cluster_fini(&c);
+	matrix_done(&c, &m);
 
 	/* 10 nodes: every split (2^9 - 1); 16 nodes: 1-2 node sides and runs */
 	view(&c, 10, 1);
 	build(&c, &m);
 	assert_true(m.partitions_complete);
 	assert_int_equal(m.count, 1 + 11 + 55 + 511);
-	plan_matrix_fini(&m);
-	plan_cluster_fini(&c);
-	view(&c, 16, 1);
-	device(&c, ALGORITHM_LMS, 0, TIE_BREAKER_LOWEST, 0);
-	build(&c, &m);
+	matrix_done(&c, &m);
+	device_matrix(&c, &m, 16, 1, ALGORITHM_LMS, 0, TIE_BREAKER_LOWEST, 0);
 	assert_false(m.partitions_complete);
 	assert_non_null(m.limits_note);
 	assert_non_null(strstr(m.limits_note, "224 of the 32767"));
@@ -623,8 +639,7 @@ test_matrix_shape(void **state)
 	assert_int_equal(m.count, 1 + 34 + (34 * 33 / 2 - 16) + 16 + 120 + 5 * 16 + 8);
 	expect_row(&m, "partition 1 2 3 4 5 6 7 8 | 9 10 11 12 13 14 15 16",
 	    0xff, PLAN_DEGRADED);
-	plan_matrix_fini(&m);
-	plan_cluster_fini(&c);
+	matrix_done(&c, &m);
 
 	assert_string_equal(plan_kind_name(PLAN_KIND_ARBITER_PATH), "arbiter-path");
 	assert_string_equal(plan_kind_name(PLAN_KIND_DOUBLE), "double");

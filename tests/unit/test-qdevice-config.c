@@ -153,7 +153,7 @@ defaults(void **state)
 /* ---- accepted values ---- */
 
 enum field {
-	F_TIMEOUT, F_SYNC_TIMEOUT, F_VOTES, F_WFA, F_PORT, F_TLS, F_ALGORITHM, F_TB_MODE,
+	F_NONE, F_TIMEOUT, F_SYNC_TIMEOUT, F_VOTES, F_WFA, F_PORT, F_TLS, F_ALGORITHM, F_TB_MODE,
 	F_TB_NODE, F_CONNECT_TIMEOUT, F_IP, F_KAP, F_HB, F_SYNC_HB, F_CAST, F_H_MODE,
 	F_H_TIMEOUT, F_H_SYNC_TIMEOUT, F_H_INTERVAL, F_CONFIG_VERSION,
 };
@@ -162,6 +162,7 @@ static uint64_t
 field(const struct qdevice_config *c, enum field f)
 {
 	switch (f) {
+	case F_NONE:		break;
 	case F_TIMEOUT:		return c->timeout_ms;
 	case F_SYNC_TIMEOUT:	return c->sync_timeout_ms;
 	case F_VOTES:		return c->votes_set ? c->votes : 999;
@@ -188,93 +189,86 @@ field(const struct qdevice_config *c, enum field f)
 
 #define EXEC_OK	{ "quorum.device.heuristics.exec_ok", T_STR, "/bin/true" }
 
+/* What one field must read; a list of them ends at F_NONE. */
+struct field_want {
+	enum field	f;
+	uint64_t	want;
+};
+
 static const struct {
-	const char	*name;
-	struct kv	 kv[2];
-	enum field	 f;
-	uint64_t	 want;
+	struct kv		kv[2];
+	struct field_want	fields[7];
 } accepted[] = {
-	{ "timeout", { { "quorum.device.timeout", T_U32, "20000" } }, F_TIMEOUT, 20000 },
-	{ "timeout drives HB", { { "quorum.device.timeout", T_U32, "20000" } }, F_HB, 16000 },
-	{ "timeout drives poll", { { "quorum.device.timeout", T_U32, "20000" } }, F_CAST, 10000 },
-	{ "timeout drives connect", { { "quorum.device.timeout", T_U32, "20000" } },
-	    F_CONNECT_TIMEOUT, 16000 },
-	{ "timeout drives heur timeout", { { "quorum.device.timeout", T_U32, "20000" } },
-	    F_H_TIMEOUT, 10000 },
-	{ "timeout drives heur interval", { { "quorum.device.timeout", T_U32, "20000" } },
-	    F_H_INTERVAL, 60000 },
-	{ "small timeout: HB clamped", { { "quorum.device.timeout", T_U32, "1000" } }, F_HB, 1000 },
-	{ "huge timeout: HB clamped", { { "quorum.device.timeout", T_U32, "500000" } },
-	    F_HB, 120000 },
-	{ "HB truncates", { { "quorum.device.timeout", T_U32, "10001" } }, F_HB, 8000 },
-	{ "poll truncates", { { "quorum.device.timeout", T_U32, "10001" } }, F_CAST, 5000 },
-	{ "sync_timeout", { { "quorum.device.sync_timeout", T_U32, "40000" } },
-	    F_SYNC_TIMEOUT, 40000 },
-	{ "sync_timeout drives sync HB", { { "quorum.device.sync_timeout", T_U32, "40000" } },
-	    F_SYNC_HB, 32000 },
-	{ "sync_timeout drives heur sync", { { "quorum.device.sync_timeout", T_U32, "40000" } },
-	    F_H_SYNC_TIMEOUT, 20000 },
-	{ "timeout as a string", { { "quorum.device.timeout", T_STR, "12000" } }, F_TIMEOUT, 12000 },
-	{ "votes", { { "quorum.device.votes", T_U32, "1" } }, F_VOTES, 1 },
-	{ "wait_for_all", { { "quorum.wait_for_all", T_U8, "1" } }, F_WFA, 1 },
-	{ "port", { { "quorum.device.net.port", T_STR, "4000" } }, F_PORT, 4000 },
-	{ "port 1", { { "quorum.device.net.port", T_STR, "1" } }, F_PORT, 1 },
-	{ "port 65535", { { "quorum.device.net.port", T_STR, "65535" } }, F_PORT, 65535 },
-	{ "tls off", { { "quorum.device.net.tls", T_STR, "off" } }, F_TLS, TLS_MODE_OFF },
-	{ "tls no", { { "quorum.device.net.tls", T_STR, "NO" } }, F_TLS, TLS_MODE_OFF },
-	{ "tls 0", { { "quorum.device.net.tls", T_STR, "0" } }, F_TLS, TLS_MODE_OFF },
-	{ "tls yes", { { "quorum.device.net.tls", T_STR, "yes" } }, F_TLS, TLS_MODE_ON },
-	{ "tls required", { { "quorum.device.net.tls", T_STR, "required" } },
-	    F_TLS, TLS_MODE_REQUIRED },
-	{ "algorithm 2nodelms", { { "quorum.device.net.algorithm", T_STR, "2nodelms" } },
-	    F_ALGORITHM, ALGORITHM_2NODELMS },
-	{ "algorithm lms", { { "quorum.device.net.algorithm", T_STR, "lms" } },
-	    F_ALGORITHM, ALGORITHM_LMS },
-	{ "algorithm ffsplit", { { "quorum.device.net.algorithm", T_STR, "ffsplit" } },
-	    F_ALGORITHM, ALGORITHM_FFSPLIT },
-	{ "tie_breaker highest", { { "quorum.device.net.tie_breaker", T_STR, "highest" } },
-	    F_TB_MODE, TIE_BREAKER_HIGHEST },
-	{ "tie_breaker lowest", { { "quorum.device.net.tie_breaker", T_STR, "lowest" } },
-	    F_TB_MODE, TIE_BREAKER_LOWEST },
-	{ "tie_breaker node id", { { "quorum.device.net.tie_breaker", T_STR, "7" } },
-	    F_TB_MODE, TIE_BREAKER_NODE_ID },
-	{ "tie_breaker node id value", { { "quorum.device.net.tie_breaker", T_STR, "4294967295" } },
-	    F_TB_NODE, 4294967295U },
-	{ "connect_timeout", { { "quorum.device.net.connect_timeout", T_STR, "3000" } },
-	    F_CONNECT_TIMEOUT, 3000 },
-	{ "connect_timeout min", { { "quorum.device.net.connect_timeout", T_STR, "1000" } },
-	    F_CONNECT_TIMEOUT, 1000 },
-	{ "connect_timeout max", { { "quorum.device.net.connect_timeout", T_STR, "120000" } },
-	    F_CONNECT_TIMEOUT, 120000 },
-	{ "force_ip_version 4", { { "quorum.device.net.force_ip_version", T_STR, "4" } }, F_IP, 4 },
-	{ "force_ip_version 6", { { "quorum.device.net.force_ip_version", T_STR, "6" } }, F_IP, 6 },
-	{ "force_ip_version 0", { { "quorum.device.net.force_ip_version", T_STR, "0" } }, F_IP, 0 },
-	{ "kap off", { { "quorum.device.net.keep_active_partition_tie_breaker", T_STR, "off" } },
-	    F_KAP, 0 },
-	{ "kap on", { { "quorum.device.net.keep_active_partition_tie_breaker", T_STR, "On" } },
-	    F_KAP, 1 },
-	{ "heuristics on", { { "quorum.device.heuristics.mode", T_STR, "on" }, EXEC_OK },
-	    F_H_MODE, HEURISTICS_MODE_ON },
-	{ "heuristics 1", { { "quorum.device.heuristics.mode", T_STR, "1" }, EXEC_OK },
-	    F_H_MODE, HEURISTICS_MODE_ON },
-	{ "heuristics sync", { { "quorum.device.heuristics.mode", T_STR, "sync" }, EXEC_OK },
-	    F_H_MODE, HEURISTICS_MODE_SYNC },
-	{ "heuristics SYNC", { { "quorum.device.heuristics.mode", T_STR, "SYNC" }, EXEC_OK },
-	    F_H_MODE, HEURISTICS_MODE_SYNC },
-	{ "heuristics off", { { "quorum.device.heuristics.mode", T_STR, "off" }, EXEC_OK },
-	    F_H_MODE, HEURISTICS_MODE_OFF },
-	{ "heuristics on, no command: off",
-	    { { "quorum.device.heuristics.mode", T_STR, "on" } }, F_H_MODE, HEURISTICS_MODE_OFF },
-	{ "heuristics timeout", { { "quorum.device.heuristics.timeout", T_STR, "1000" } },
-	    F_H_TIMEOUT, 1000 },
-	{ "heuristics timeout max", { { "quorum.device.heuristics.timeout", T_STR, "120000" } },
-	    F_H_TIMEOUT, 120000 },
-	{ "heuristics sync_timeout",
-	    { { "quorum.device.heuristics.sync_timeout", T_STR, "2000" } }, F_H_SYNC_TIMEOUT, 2000 },
-	{ "heuristics interval", { { "quorum.device.heuristics.interval", T_STR, "3600000" } },
-	    F_H_INTERVAL, 3600000 },
-	{ "config_version", { { "totem.config_version", T_U64, "18446744073709551615" } },
-	    F_CONFIG_VERSION, UINT64_MAX },
+	/* timeout drives the heartbeat, the poll, connect and the heuristics */
+	{ { { "quorum.device.timeout", T_U32, "20000" } },
+	    { { F_TIMEOUT, 20000 }, { F_HB, 16000 }, { F_CAST, 10000 },
+	    { F_CONNECT_TIMEOUT, 16000 }, { F_H_TIMEOUT, 10000 }, { F_H_INTERVAL, 60000 } } },
+	/* the heartbeat clamped both ways, and truncated */
+	{ { { "quorum.device.timeout", T_U32, "1000" } }, { { F_HB, 1000 } } },
+	{ { { "quorum.device.timeout", T_U32, "500000" } }, { { F_HB, 120000 } } },
+	{ { { "quorum.device.timeout", T_U32, "10001" } }, { { F_HB, 8000 }, { F_CAST, 5000 } } },
+	/* sync_timeout drives the sync heartbeat and the heuristics' */
+	{ { { "quorum.device.sync_timeout", T_U32, "40000" } },
+	    { { F_SYNC_TIMEOUT, 40000 }, { F_SYNC_HB, 32000 }, { F_H_SYNC_TIMEOUT, 20000 } } },
+	{ { { "quorum.device.timeout", T_STR, "12000" } }, { { F_TIMEOUT, 12000 } } },
+	{ { { "quorum.device.votes", T_U32, "1" } }, { { F_VOTES, 1 } } },
+	{ { { "quorum.wait_for_all", T_U8, "1" } }, { { F_WFA, 1 } } },
+	{ { { "quorum.device.net.port", T_STR, "4000" } }, { { F_PORT, 4000 } } },
+	{ { { "quorum.device.net.port", T_STR, "1" } }, { { F_PORT, 1 } } },
+	{ { { "quorum.device.net.port", T_STR, "65535" } }, { { F_PORT, 65535 } } },
+	{ { { "quorum.device.net.tls", T_STR, "off" } }, { { F_TLS, TLS_MODE_OFF } } },
+	{ { { "quorum.device.net.tls", T_STR, "NO" } }, { { F_TLS, TLS_MODE_OFF } } },
+	{ { { "quorum.device.net.tls", T_STR, "0" } }, { { F_TLS, TLS_MODE_OFF } } },
+	{ { { "quorum.device.net.tls", T_STR, "yes" } }, { { F_TLS, TLS_MODE_ON } } },
+	{ { { "quorum.device.net.tls", T_STR, "required" } }, { { F_TLS, TLS_MODE_REQUIRED } } },
+	{ { { "quorum.device.net.algorithm", T_STR, "2nodelms" } },
+	    { { F_ALGORITHM, ALGORITHM_2NODELMS } } },
+	{ { { "quorum.device.net.algorithm", T_STR, "lms" } }, { { F_ALGORITHM, ALGORITHM_LMS } } },
+	{ { { "quorum.device.net.algorithm", T_STR, "ffsplit" } },
+	    { { F_ALGORITHM, ALGORITHM_FFSPLIT } } },
+	{ { { "quorum.device.net.tie_breaker", T_STR, "highest" } },
+	    { { F_TB_MODE, TIE_BREAKER_HIGHEST } } },
+	{ { { "quorum.device.net.tie_breaker", T_STR, "lowest" } },
+	    { { F_TB_MODE, TIE_BREAKER_LOWEST } } },
+	{ { { "quorum.device.net.tie_breaker", T_STR, "7" } },
+	    { { F_TB_MODE, TIE_BREAKER_NODE_ID } } },
+	{ { { "quorum.device.net.tie_breaker", T_STR, "4294967295" } },
+	    { { F_TB_NODE, 4294967295U } } },
+	{ { { "quorum.device.net.connect_timeout", T_STR, "3000" } },
+	    { { F_CONNECT_TIMEOUT, 3000 } } },
+	{ { { "quorum.device.net.connect_timeout", T_STR, "1000" } },
+	    { { F_CONNECT_TIMEOUT, 1000 } } },
+	{ { { "quorum.device.net.connect_timeout", T_STR, "120000" } },
+	    { { F_CONNECT_TIMEOUT, 120000 } } },
+	{ { { "quorum.device.net.force_ip_version", T_STR, "4" } }, { { F_IP, 4 } } },
+	{ { { "quorum.device.net.force_ip_version", T_STR, "6" } }, { { F_IP, 6 } } },
+	{ { { "quorum.device.net.force_ip_version", T_STR, "0" } }, { { F_IP, 0 } } },
+	{ { { "quorum.device.net.keep_active_partition_tie_breaker", T_STR, "off" } },
+	    { { F_KAP, 0 } } },
+	{ { { "quorum.device.net.keep_active_partition_tie_breaker", T_STR, "On" } },
+	    { { F_KAP, 1 } } },
+	/* heuristics on, sync, off; on without a command is off */
+	{ { { "quorum.device.heuristics.mode", T_STR, "on" }, EXEC_OK },
+	    { { F_H_MODE, HEURISTICS_MODE_ON } } },
+	{ { { "quorum.device.heuristics.mode", T_STR, "1" }, EXEC_OK },
+	    { { F_H_MODE, HEURISTICS_MODE_ON } } },
+	{ { { "quorum.device.heuristics.mode", T_STR, "sync" }, EXEC_OK },
+	    { { F_H_MODE, HEURISTICS_MODE_SYNC } } },
+	{ { { "quorum.device.heuristics.mode", T_STR, "SYNC" }, EXEC_OK },
+	    { { F_H_MODE, HEURISTICS_MODE_SYNC } } },
+	{ { { "quorum.device.heuristics.mode", T_STR, "off" }, EXEC_OK },
+	    { { F_H_MODE, HEURISTICS_MODE_OFF } } },
+	{ { { "quorum.device.heuristics.mode", T_STR, "on" } },
+	    { { F_H_MODE, HEURISTICS_MODE_OFF } } },
+	{ { { "quorum.device.heuristics.timeout", T_STR, "1000" } }, { { F_H_TIMEOUT, 1000 } } },
+	{ { { "quorum.device.heuristics.timeout", T_STR, "120000" } },
+	    { { F_H_TIMEOUT, 120000 } } },
+	{ { { "quorum.device.heuristics.sync_timeout", T_STR, "2000" } },
+	    { { F_H_SYNC_TIMEOUT, 2000 } } },
+	{ { { "quorum.device.heuristics.interval", T_STR, "3600000" } },
+	    { { F_H_INTERVAL, 3600000 } } },
+	{ { { "totem.config_version", T_U64, "18446744073709551615" } },
+	    { { F_CONFIG_VERSION, UINT64_MAX } } },
 };
 
 static void
@@ -283,86 +277,64 @@ accepted_values(void **state)
 	struct env *e = *state;
 
 	for (size_t i = 0; i < sizeof(accepted) / sizeof(accepted[0]); i++) {
-		size_t n = accepted[i].kv[1].key != NULL ? 2 : 1;
-		int r = read_with(e, accepted[i].kv, n);
-		uint64_t got;
+		const struct kv *kv = accepted[i].kv;
+		int r = read_with(e, kv, kv_count(kv, 2));
 
 		if (r != 0)
-			fail_msg("%s: rejected (%d): %s", accepted[i].name, r, e->err);
-		got = field(&e->c, accepted[i].f);
-		if (got != accepted[i].want)
-			fail_msg("%s: got %llu, want %llu", accepted[i].name,
-			    (unsigned long long)got, (unsigned long long)accepted[i].want);
+			fail_msg("%s=%s: rejected (%d): %s", kv->key, kv->val, r, e->err);
+		for (const struct field_want *w = accepted[i].fields; w->f != F_NONE; w++) {
+			uint64_t got = field(&e->c, w->f);
+
+			if (got != w->want)
+				fail_msg("%s=%s: field %d is %llu, want %llu", kv->key, kv->val,
+				    w->f, (unsigned long long)got, (unsigned long long)w->want);
+		}
 	}
 }
 
 /* ---- rejected values: the error names the key ---- */
 
+/* A key set to a value (NULL: not set) that config_read refuses with want. */
 static const struct {
-	const char	*name;
 	struct kv	 kv;
 	int		 want;
-	const char	*err_has;
+	const char	*err_has;	/* NULL: the key */
 } rejected[] = {
-	{ "no model", { "quorum.device.model", T_STR, NULL }, -ENOENT, "quorum.device.model" },
-	{ "model disk", { "quorum.device.model", T_STR, "disk" }, -EINVAL, "quorum.device.model" },
-	{ "model NET", { "quorum.device.model", T_STR, "NET" }, -EINVAL, "quorum.device.model" },
-	{ "no node id", { "runtime.votequorum.this_node_id", T_U32, NULL }, -ENOENT,
-	    "runtime.votequorum.this_node_id" },
-	{ "no cluster name", { "totem.cluster_name", T_STR, NULL }, -ENOENT, "totem.cluster_name" },
-	{ "no host", { "quorum.device.net.host", T_STR, NULL }, -ENOENT, "quorum.device.net.host" },
-	{ "host is a number", { "quorum.device.net.host", T_U32, "5" }, -EINVAL,
-	    "quorum.device.net.host" },
-	{ "timeout not a number", { "quorum.device.timeout", T_STR, "10s" }, -EINVAL,
-	    "quorum.device.timeout" },
-	{ "port 0", { "quorum.device.net.port", T_STR, "0" }, -ERANGE, "quorum.device.net.port" },
-	{ "port 65536", { "quorum.device.net.port", T_STR, "65536" }, -ERANGE,
-	    "quorum.device.net.port" },
-	{ "port abc", { "quorum.device.net.port", T_STR, "abc" }, -EINVAL,
-	    "quorum.device.net.port" },
-	{ "port negative", { "quorum.device.net.port", T_STR, "-1" }, -ERANGE,
-	    "quorum.device.net.port" },
-	{ "tls maybe", { "quorum.device.net.tls", T_STR, "maybe" }, -EINVAL,
-	    "quorum.device.net.tls" },
-	{ "algorithm FFSPLIT", { "quorum.device.net.algorithm", T_STR, "FFSPLIT" }, -EINVAL,
-	    "quorum.device.net.algorithm" },
-	{ "algorithm unknown", { "quorum.device.net.algorithm", T_STR, "majority" }, -EINVAL,
-	    "quorum.device.net.algorithm" },
-	{ "algorithm test without setting", { "quorum.device.net.algorithm", T_STR, "test" },
-	    -EINVAL, "net_test_algorithm_enabled" },
-	{ "tie_breaker Lowest", { "quorum.device.net.tie_breaker", T_STR, "Lowest" }, -EINVAL,
-	    "quorum.device.net.tie_breaker" },
-	{ "tie_breaker 0", { "quorum.device.net.tie_breaker", T_STR, "0" }, -EINVAL,
-	    "quorum.device.net.tie_breaker" },
-	{ "tie_breaker too big", { "quorum.device.net.tie_breaker", T_STR, "4294967296" },
-	    -EINVAL, "quorum.device.net.tie_breaker" },
-	{ "connect_timeout 999", { "quorum.device.net.connect_timeout", T_STR, "999" }, -ERANGE,
-	    "quorum.device.net.connect_timeout" },
-	{ "connect_timeout 120001", { "quorum.device.net.connect_timeout", T_STR, "120001" },
-	    -ERANGE, "quorum.device.net.connect_timeout" },
-	{ "force_ip_version 5", { "quorum.device.net.force_ip_version", T_STR, "5" }, -EINVAL,
-	    "quorum.device.net.force_ip_version" },
-	{ "force_ip_version 7", { "quorum.device.net.force_ip_version", T_STR, "7" }, -ERANGE,
-	    "quorum.device.net.force_ip_version" },
-	{ "kap sometimes", { "quorum.device.net.keep_active_partition_tie_breaker", T_STR, "x" },
-	    -EINVAL, "keep_active_partition_tie_breaker" },
-	{ "heuristics mode bad", { "quorum.device.heuristics.mode", T_STR, "always" }, -EINVAL,
-	    "quorum.device.heuristics.mode" },
-	{ "heuristics timeout 999", { "quorum.device.heuristics.timeout", T_STR, "999" }, -ERANGE,
-	    "quorum.device.heuristics.timeout" },
-	{ "heuristics timeout 120001", { "quorum.device.heuristics.timeout", T_STR, "120001" },
-	    -ERANGE, "quorum.device.heuristics.timeout" },
-	{ "heuristics sync_timeout 999",
-	    { "quorum.device.heuristics.sync_timeout", T_STR, "999" }, -ERANGE,
-	    "quorum.device.heuristics.sync_timeout" },
-	{ "heuristics interval 999", { "quorum.device.heuristics.interval", T_STR, "999" },
-	    -ERANGE, "quorum.device.heuristics.interval" },
-	{ "heuristics interval too long",
-	    { "quorum.device.heuristics.interval", T_STR, "3600001" }, -ERANGE,
-	    "quorum.device.heuristics.interval" },
-	{ "node id 0", { "nodelist.node.1.nodeid", T_U32, "0" }, -ERANGE, "nodelist.node.1.nodeid" },
-	{ "node id not a number", { "nodelist.node.1.nodeid", T_STR, "two" }, -EINVAL,
-	    "nodelist.node.1.nodeid" },
+	{ { "quorum.device.model", T_STR, NULL }, -ENOENT, NULL },
+	{ { "quorum.device.model", T_STR, "disk" }, -EINVAL, NULL },
+	/* names are case-sensitive */
+	{ { "quorum.device.model", T_STR, "NET" }, -EINVAL, NULL },
+	{ { "runtime.votequorum.this_node_id", T_U32, NULL }, -ENOENT, NULL },
+	{ { "totem.cluster_name", T_STR, NULL }, -ENOENT, NULL },
+	{ { "quorum.device.net.host", T_STR, NULL }, -ENOENT, NULL },
+	/* a key of the wrong type */
+	{ { "quorum.device.net.host", T_U32, "5" }, -EINVAL, NULL },
+	{ { "quorum.device.timeout", T_STR, "10s" }, -EINVAL, NULL },
+	{ { "quorum.device.net.port", T_STR, "0" }, -ERANGE, NULL },
+	{ { "quorum.device.net.port", T_STR, "65536" }, -ERANGE, NULL },
+	{ { "quorum.device.net.port", T_STR, "abc" }, -EINVAL, NULL },
+	{ { "quorum.device.net.port", T_STR, "-1" }, -ERANGE, NULL },
+	{ { "quorum.device.net.tls", T_STR, "maybe" }, -EINVAL, NULL },
+	{ { "quorum.device.net.algorithm", T_STR, "FFSPLIT" }, -EINVAL, NULL },
+	{ { "quorum.device.net.algorithm", T_STR, "majority" }, -EINVAL, NULL },
+	{ { "quorum.device.net.algorithm", T_STR, "test" }, -EINVAL, "net_test_algorithm_enabled" },
+	{ { "quorum.device.net.tie_breaker", T_STR, "Lowest" }, -EINVAL, NULL },
+	{ { "quorum.device.net.tie_breaker", T_STR, "0" }, -EINVAL, NULL },
+	{ { "quorum.device.net.tie_breaker", T_STR, "4294967296" }, -EINVAL, NULL },
+	{ { "quorum.device.net.connect_timeout", T_STR, "999" }, -ERANGE, NULL },
+	{ { "quorum.device.net.connect_timeout", T_STR, "120001" }, -ERANGE, NULL },
+	{ { "quorum.device.net.force_ip_version", T_STR, "5" }, -EINVAL, NULL },
+	{ { "quorum.device.net.force_ip_version", T_STR, "7" }, -ERANGE, NULL },
+	{ { "quorum.device.net.keep_active_partition_tie_breaker", T_STR, "x" }, -EINVAL,
+	    "keep_active_partition_tie_breaker" },
+	{ { "quorum.device.heuristics.mode", T_STR, "always" }, -EINVAL, NULL },
+	{ { "quorum.device.heuristics.timeout", T_STR, "999" }, -ERANGE, NULL },
+	{ { "quorum.device.heuristics.timeout", T_STR, "120001" }, -ERANGE, NULL },
+	{ { "quorum.device.heuristics.sync_timeout", T_STR, "999" }, -ERANGE, NULL },
+	{ { "quorum.device.heuristics.interval", T_STR, "999" }, -ERANGE, NULL },
+	{ { "quorum.device.heuristics.interval", T_STR, "3600001" }, -ERANGE, NULL },
+	{ { "nodelist.node.1.nodeid", T_U32, "0" }, -ERANGE, NULL },
+	{ { "nodelist.node.1.nodeid", T_STR, "two" }, -EINVAL, NULL },
 };
 
 static void
@@ -371,14 +343,16 @@ rejected_values(void **state)
 	struct env *e = *state;
 
 	for (size_t i = 0; i < sizeof(rejected) / sizeof(rejected[0]); i++) {
-		int r = read_with(e, &rejected[i].kv, 1);
+		const struct kv *kv = &rejected[i].kv;
+		const char *err_has = rejected[i].err_has != NULL ? rejected[i].err_has : kv->key;
+		int r = read_with(e, kv, 1);
 
 		if (r != rejected[i].want)
-			fail_msg("%s: got %d, want %d (%s)", rejected[i].name, r, rejected[i].want,
-			    e->err);
-		if (strstr(e->err, rejected[i].err_has) == NULL)
-			fail_msg("%s: error \"%s\" does not name %s", rejected[i].name, e->err,
-			    rejected[i].err_has);
+			fail_msg("%s=%s: got %d, want %d (%s)", kv->key, kv->val, r,
+			    rejected[i].want, e->err);
+		if (strstr(e->err, err_has) == NULL)
+			fail_msg("%s=%s: error \"%s\" does not name %s", kv->key, kv->val, e->err,
+			    err_has);
 	}
 }
 
@@ -478,36 +452,67 @@ settings_move_ranges(void **state)
 
 /* ---- node list ---- */
 
+/*
+ * Node list entries (the base lists nodes 1 and 2 at 10.0.0.1 and .2)
+ * changed by kv: config_read returns rc; when it reads, count nodes and
+ * the second node's id; when it refuses, an error naming err_has.
+ */
+static const struct {
+	const char	*name;
+	struct kv	 kv[4];
+	int		 rc;
+	size_t		 count;
+	uint32_t	 node1_id;
+	const char	*err_has;
+} nodelist_rows[] = {
+	{ "nodeid from the IPv4 ring0_addr", { { "nodelist.node.1.nodeid", T_U32, NULL },
+	    { "nodelist.node.1.ring0_addr", T_STR, "192.168.1.2" } }, 0, 2, 0xc0a80102U, NULL },
+	{ "the same with clear_node_high_bit", { { "nodelist.node.1.nodeid", T_U32, NULL },
+	    { "nodelist.node.1.ring0_addr", T_STR, "192.168.1.2" },
+	    { "totem.clear_node_high_bit", T_STR, "yes" } }, 0, 2, 0x40a80102U, NULL },
+	{ "no nodeid and a host name", { { "nodelist.node.1.nodeid", T_U32, NULL },
+	    { "nodelist.node.1.ring0_addr", T_STR, "node2.example.net" } }, -EINVAL, 0, 0,
+	    "nodelist.node.1.nodeid" },
+	{ "a name instead of ring0_addr", { { "nodelist.node.1.ring0_addr", T_STR, NULL },
+	    { "nodelist.node.1.name", T_STR, "n2" } }, 0, 2, 2, NULL },
+	/* nodeid alone (no ring0_addr, no name) is not a node entry. */
+	{ "nodeid alone", { { "nodelist.node.1.ring0_addr", T_STR, NULL } }, 0, 1, 0, NULL },
+	{ "no node at all", { { "nodelist.node.0.nodeid", T_U32, NULL },
+	    { "nodelist.node.0.ring0_addr", T_STR, NULL }, { "nodelist.node.1.nodeid", T_U32, NULL },
+	    { "nodelist.node.1.ring0_addr", T_STR, NULL } }, -ENOENT, 0, 0, "nodelist" },
+};
+
 static void
 nodelist_forms(void **state)
 {
 	struct env *e = *state;
-	const struct kv auto_id[] = {
-		{ "nodelist.node.1.nodeid", T_U32, NULL },
-		{ "nodelist.node.1.ring0_addr", T_STR, "192.168.1.2" },
-	};
-	const struct kv high_bit[] = {
-		{ "nodelist.node.1.nodeid", T_U32, NULL },
-		{ "nodelist.node.1.ring0_addr", T_STR, "192.168.1.2" },
-		{ "totem.clear_node_high_bit", T_STR, "yes" },
-	};
-	const struct kv host_name[] = {
-		{ "nodelist.node.1.nodeid", T_U32, NULL },
-		{ "nodelist.node.1.ring0_addr", T_STR, "node2.example.net" },
-	};
-	const struct kv name_only[] = {
-		{ "nodelist.node.1.ring0_addr", T_STR, NULL },
-		{ "nodelist.node.1.name", T_STR, "n2" },
-	};
-	const struct kv no_addr_no_name[] = {
-		{ "nodelist.node.1.ring0_addr", T_STR, NULL },
-	};
-	const struct kv empty[] = {
-		{ "nodelist.node.0.nodeid", T_U32, NULL },
-		{ "nodelist.node.0.ring0_addr", T_STR, NULL },
-		{ "nodelist.node.1.nodeid", T_U32, NULL },
-		{ "nodelist.node.1.ring0_addr", T_STR, NULL },
-	};
+
+	for (size_t i = 0; i < sizeof(nodelist_rows) / sizeof(nodelist_rows[0]); i++) {
+		int r = read_with(e, nodelist_rows[i].kv, kv_count(nodelist_rows[i].kv, 4));
+		if (r != nodelist_rows[i].rc)
+			fail_msg("%s: got %d, want %d (%s)", nodelist_rows[i].name, r,
+			    nodelist_rows[i].rc, e->err);
+		if (r != 0) {
+			if (strstr(e->err, nodelist_rows[i].err_has) == NULL)
+				fail_msg("%s: error \"%s\" does not name %s", nodelist_rows[i].name,
+				    e->err, nodelist_rows[i].err_has);
+			continue;
+		}
+		if (e->c.nodes.nodes.count != nodelist_rows[i].count)
+			fail_msg("%s: %zu nodes, want %zu", nodelist_rows[i].name,
+			    e->c.nodes.nodes.count, nodelist_rows[i].count);
+		if (nodelist_rows[i].count >= 2 &&
+		    e->c.nodes.nodes.nodes[1].node_id != nodelist_rows[i].node1_id)
+			fail_msg("%s: second node id %#x, want %#x", nodelist_rows[i].name,
+			    e->c.nodes.nodes.nodes[1].node_id, nodelist_rows[i].node1_id);
+	}
+}
+
+/* Numeric index order (2 before 10), data center ids typed or as strings. */
+static void
+nodelist_order_and_data_centers(void **state)
+{
+	struct env *e = *state;
 	const struct kv dc_and_order[] = {
 		{ "nodelist.node.10.nodeid", T_U32, "11" },
 		{ "nodelist.node.10.ring0_addr", T_STR, "10.0.0.11" },
@@ -517,26 +522,6 @@ nodelist_forms(void **state)
 		{ "nodelist.node.0.datacenterid", T_STR, "5" },
 	};
 
-	assert_int_equal(read_with(e, auto_id, 2), 0);
-	assert_int_equal(e->c.nodes.nodes.nodes[1].node_id, 0xc0a80102U);
-
-	assert_int_equal(read_with(e, high_bit, 3), 0);
-	assert_int_equal(e->c.nodes.nodes.nodes[1].node_id, 0x40a80102U);
-
-	assert_int_equal(read_with(e, host_name, 2), -EINVAL);
-	assert_non_null(strstr(e->err, "nodelist.node.1.nodeid"));
-
-	assert_int_equal(read_with(e, name_only, 2), 0);
-	assert_int_equal(e->c.nodes.nodes.count, 2);
-
-	/* nodeid alone (no ring0_addr, no name) is not a node entry. */
-	assert_int_equal(read_with(e, no_addr_no_name, 1), 0);
-	assert_int_equal(e->c.nodes.nodes.count, 1);
-
-	assert_int_equal(read_with(e, empty, 4), -ENOENT);
-	assert_non_null(strstr(e->err, "nodelist"));
-
-	/* Numeric index order (2 before 10), data center ids typed or as strings. */
 	assert_int_equal(read_with(e, dc_and_order, 6), 0);
 	assert_int_equal(e->c.nodes.nodes.count, 4);
 	assert_int_equal(e->c.nodes.nodes.nodes[0].node_id, 1);
@@ -683,9 +668,7 @@ log_debug_keys(void **state)
 	struct env *e = *state;
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		size_t n = rows[i].kv[0].key == NULL ? 0 : rows[i].kv[1].key == NULL ? 1 : 2;
-
-		fake_make(&e->f, rows[i].kv, n);
+		fake_make(&e->f, rows[i].kv, kv_count(rows[i].kv, 2));
 		if (config_read_log_debug(&e->src) != rows[i].want)
 			fail_msg("row %zu: got %d, want %d", i, config_read_log_debug(&e->src),
 			    rows[i].want);
@@ -704,6 +687,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_algorithm_with_setting, setup, teardown),
 		cmocka_unit_test_setup_teardown(settings_move_ranges, setup, teardown),
 		cmocka_unit_test_setup_teardown(nodelist_forms, setup, teardown),
+		cmocka_unit_test_setup_teardown(nodelist_order_and_data_centers, setup, teardown),
 		cmocka_unit_test_setup_teardown(nodelist_reread, setup, teardown),
 		cmocka_unit_test_setup_teardown(heuristics_execs, setup, teardown),
 		cmocka_unit_test_setup_teardown(heuristics_too_many, setup, teardown),

@@ -8,6 +8,14 @@
 #include "tests/unit/msg-builders.h"
 
 void
+msgb_set_cluster_name(struct msg *m, const void *name, size_t len)
+{
+	m->cluster_name_set = true;
+	m->cluster_name = name;
+	m->cluster_name_len = len;
+}
+
+void
 msgb_seq(struct msg *m, uint16_t type, uint32_t seq)
 {
 	msg_init(m, type);
@@ -19,9 +27,7 @@ void
 msgb_preinit(struct msg *m, uint32_t seq, const char *cluster)
 {
 	msgb_seq(m, MSG_TYPE_PREINIT, seq);
-	m->cluster_name_set = true;
-	m->cluster_name = (const uint8_t *)cluster;
-	m->cluster_name_len = strlen(cluster);
+	msgb_set_cluster_name(m, cluster, strlen(cluster));
 }
 
 void

@@ -15,6 +15,12 @@
 
 #include "common/msg.h"
 
+/*
+ * Set the cluster name option of a message being filled in, to len bytes
+ * that may hold NULs; they are pointed at, not copied.
+ */
+void	msgb_set_cluster_name(struct msg *m, const void *name, size_t len);
+
 /* A message of type that carries only its sequence number. */
 void	msgb_seq(struct msg *m, uint16_t type, uint32_t seq);
 void	msgb_preinit(struct msg *m, uint32_t seq, const char *cluster);

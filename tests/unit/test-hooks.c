@@ -16,6 +16,7 @@
 #include <qb/qbloop.h>
 
 #include "common/hooks.h"
+#include "tests/unit/loop-run.h"
 
 static char dir[] = "/tmp/test-hooks.XXXXXX";
 static char script[256], out_file[256];
@@ -53,12 +54,6 @@ teardown(void **state)
 	return 0;
 }
 
-static void
-stop(void *data)
-{
-	qb_loop_stop(data);
-}
-
 /* The first line the hook wrote to out_file. */
 static void
 first_line(char *line, size_t len)
@@ -68,15 +63,6 @@ first_line(char *line, size_t len)
 	assert_non_null(f);
 	assert_non_null(fgets(line, (int)len, f));
 	fclose(f);
-}
-
-static void
-run_loop_ms(qb_loop_t *loop, unsigned ms)
-{
-	qb_loop_timer_handle t;
-
-	assert_int_equal(qb_loop_timer_add(loop, QB_LOOP_LOW, ms * 1000000ULL, loop, stop, &t), 0);
-	qb_loop_run(loop);
 }
 
 /*
@@ -89,7 +75,7 @@ run_until_idle(qb_loop_t *loop, const struct hooks *h, unsigned max_ms)
 {
 	for (unsigned waited = 0; waited < max_ms && (hooks_running(h) > 0 || hooks_queued(h) > 0);
 	    waited += 50)
-		run_loop_ms(loop, 50);
+		loop_run_ms(loop, 50);
 }
 
 /* A fresh loop and hooks over the test script, with out_file emptied. */

@@ -277,9 +277,7 @@ fill_all_options(struct msg *m, uint16_t type)
 	m->tie_breaker.node_id = 42;
 	m->ring_id.node_id = 7;
 	m->ring_id.seq = 0x0123456789abcdefULL;
-	m->cluster_name_set = true;
-	m->cluster_name = (const uint8_t *)"clu\0ster";
-	m->cluster_name_len = 8;
+	msgb_set_cluster_name(m, "clu\0ster", 8);
 	m->tls_supported_set = true;
 	m->tls_supported = TLS_REQUIRED;
 	m->tls_client_cert_required_set = true;
@@ -349,9 +347,7 @@ every_type_minimal_round_trip(void **state)
 	for (uint16_t type = 0; type < MSG_TYPE_COUNT; type++) {
 		struct msg m, back;
 
-		msg_init(&m, type);
-		m.seq_set = true;
-		m.seq = type + 100u;
+		msgb_seq(&m, type, type + 100u);
 		encode(&m);
 		assert_int_equal(out.len, 14);
 		assert_int_equal(msg_decode(out.data, out.len, &back), 0);
@@ -586,8 +582,7 @@ encode_refuses_bad_values_and_caps(void **state)
 	m.heuristics = HEURISTICS_UNDEFINED;
 	assert_int_equal(msg_encode(&m, &out), -EINVAL);
 
-	msg_init(&m, MSG_TYPE_VOTE_INFO);
-	m.seq_set = true;
+	msgb_seq(&m, MSG_TYPE_VOTE_INFO, 0);
 	tlv_buf_init(&small, 10);
 	assert_int_equal(msg_encode(&m, &small), -EMSGSIZE);
 	tlv_buf_fini(&small);

@@ -30,6 +30,9 @@
 #include "common/nss-sock.h"
 #include "common/tlv.h"
 #include "qdevice/conn.h"
+#include "tests/unit/loop-run.h"
+#include "tests/unit/msg-builders.h"
+#include "tests/unit/nss-group.h"
 #include "test-util.h"
 
 struct fx {
@@ -76,23 +79,6 @@ __wrap_nss_sock_resolve(const char *host, uint16_t port, int family, PRNetAddr *
 	}
 	*count = 2;
 	return 0;
-}
-
-static void
-stop_loop(void *data)
-{
-	qb_loop_stop(data);
-}
-
-/* Run the loop for about ms milliseconds. */
-static void
-run_ms(struct fx *f, unsigned ms)
-{
-	qb_loop_timer_handle t;
-
-	assert_int_equal(qb_loop_timer_add(f->loop, QB_LOOP_LOW, (uint64_t)ms * 1000000ULL,
-	    f->loop, stop_loop, &t), 0);
-	qb_loop_run(f->loop);
 }
 
 static void
@@ -202,7 +188,7 @@ connect_pair(struct fx *f)
 {
 	assert_int_equal(start_connect(f, only_v4_loopback, 1, 4, 0), 0);
 	for (int i = 0; i < 100 && f->connected == 0 && f->failed == 0; i++)
-		run_ms(f, 10);
+		loop_run_ms(f->loop, 10);
 	assert_int_equal(f->connected, 1);
 	f->peer = accept(f->listen_fd, NULL, NULL);
 	assert_true(f->peer >= 0);
@@ -215,9 +201,7 @@ echo_reply_bytes(uint8_t *out, size_t cap, uint32_t seq)
 	struct msg m;
 	size_t len;
 
-	msg_init(&m, MSG_TYPE_ECHO_REPLY);
-	m.seq_set = true;
-	m.seq = seq;
+	msgb_seq(&m, MSG_TYPE_ECHO_REPLY, seq);
 	tlv_buf_init(&b, cap);
 	assert_int_equal(msg_encode(&m, &b), 0);
 	len = b.len;
@@ -242,7 +226,7 @@ byte_by_byte(void **state)
 	connect_pair(f);
 	for (size_t i = 0; i < len; i++) {
 		write_all(f->peer, msg + i, 1);
-		run_ms(f, 2);
+		loop_run_ms(f->loop, 2);
 		assert_int_equal(f->messages, i + 1 == len ? 1 : 0);
 	}
 	assert_int_equal(f->last_len, len);
@@ -261,7 +245,7 @@ two_replies_in_one_write(struct fx *f, bool destroy_on_message, int want_message
 	connect_pair(f);
 	f->destroy_on_message = destroy_on_message;
 	write_all(f->peer, msg, len);
-	run_ms(f, 20);
+	loop_run_ms(f->loop, 20);
 	assert_int_equal(f->messages, want_messages);
 	assert_int_equal(f->failed, 0);
 }
@@ -304,7 +288,7 @@ length_caps(void **state)
 		hdr[4] = (uint8_t)(rows[i].body_len >> 8);
 		hdr[5] = (uint8_t)rows[i].body_len;
 		write_all(f->peer, hdr, sizeof(hdr));
-		run_ms(f, 10);
+		loop_run_ms(f->loop, 10);
 		if (rows[i].too_long &&
 		    (f->failed != 1 || f->reason != DISCONNECT_MSG_TOO_LONG))
 			fail_msg("%s: failed %d reason %d", rows[i].name, f->failed, f->reason);
@@ -326,10 +310,10 @@ peer_closes_mid_message(void **state)
 
 	connect_pair(f);
 	write_all(f->peer, msg, len - 1);
-	run_ms(f, 10);
+	loop_run_ms(f->loop, 10);
 	close(f->peer);
 	f->peer = -1;
-	run_ms(f, 20);
+	loop_run_ms(f->loop, 20);
 	assert_int_equal(f->messages, 0);
 	assert_int_equal(f->failed, 1);
 	assert_int_equal(f->reason, DISCONNECT_SERVER_CLOSED);
@@ -359,7 +343,7 @@ expect_refused(struct fx *f, int r, unsigned step_ms)
 {
 	if (r == 0) {
 		for (int i = 0; i < 100 && f->failed == 0; i++)
-			run_ms(f, step_ms);
+			loop_run_ms(f->loop, step_ms);
 		assert_int_equal(f->failed, 1);
 		assert_int_equal(f->reason, DISCONNECT_CONNECT_FAILED);
 	} else {
@@ -428,7 +412,7 @@ static void
 wait_outcome(struct fx *f, unsigned ms)
 {
 	for (unsigned i = 0; i < ms / 10 && f->connected == 0 && f->failed == 0; i++)
-		run_ms(f, 10);
+		loop_run_ms(f->loop, 10);
 }
 
 static void
@@ -542,7 +526,7 @@ silent_address_gives_way(void **state)
 	int fillers[2], silent = silent_listener(f->port, fillers);
 
 	assert_int_equal(start_connect(f, hosts, 2, 4, 400), 0);
-	run_ms(f, 100);
+	loop_run_ms(f->loop, 100);
 	assert_int_equal(f->connected, 0);	/* still waiting on the silent one */
 	assert_int_equal(f->failed, 0);
 	wait_outcome(f, 1000);
@@ -565,7 +549,7 @@ last_address_waits_for_caller(void **state)
 	int fillers[2], silent = silent_listener(f->port, fillers);
 
 	assert_int_equal(start_connect(f, hosts, 1, 4, 100), 0);
-	run_ms(f, 400);
+	loop_run_ms(f->loop, 400);
 	assert_int_equal(f->connected, 0);
 	assert_int_equal(f->failed, 0);
 	assert_int_equal(f->address_failures, 0);
@@ -589,21 +573,6 @@ all_refused_fail_once(void **state)
 	assert_int_equal(f->address_failures, 2);
 }
 
-static int
-group_setup(void **state)
-{
-	(void)state;
-	return nss_sock_init_nodb() == 0 ? 0 : -1;
-}
-
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	nss_sock_shutdown();
-	return 0;
-}
-
 int
 main(void)
 {
@@ -625,5 +594,5 @@ main(void)
 		cmocka_unit_test_setup_teardown(all_refused_fail_once, setup, teardown),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, nss_group_setup, nss_group_teardown);
 }

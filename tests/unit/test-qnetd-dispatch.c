@@ -23,7 +23,9 @@
 #include "qnetd/dispatch.h"
 #include "qnetd/instance.h"
 #include "common/nss-sock.h"
+#include "tests/unit/loop-run.h"
 #include "tests/unit/msg-builders.h"
+#include "tests/unit/nss-group.h"
 #include "tests/unit/qnetd-fixture.h"
 
 static void
@@ -39,6 +41,20 @@ expect_server_error(struct qnetd_client *c, uint16_t code, bool seq_set, uint32_
 	if (seq_set)
 		assert_int_equal(m.seq, seq);
 	msg_fini(&m);
+}
+
+/* Each of types, sent with seq, seq + 1, ..., is answered by SERVER_ERROR code. */
+static void
+expect_each_refused(struct qnetd_client *c, const uint16_t *types, size_t n, uint32_t seq,
+    uint16_t code)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct msg m;
+
+		msgb_seq(&m, types[i], seq + (uint32_t)i);
+		qnetd_fixture_feed(c, &m);
+		expect_server_error(c, code, true, seq + (uint32_t)i);
+	}
 }
 
 static void
@@ -98,9 +114,7 @@ preinit_reply_reflects_settings(void **state)
 	f->settings.tls = QNETD_TLS_REQUIRED;
 	f->settings.client_cert_required = false;
 	msg_init(&m, MSG_TYPE_PREINIT);
-	m.cluster_name_set = true;
-	m.cluster_name = (const uint8_t *)"pve";
-	m.cluster_name_len = 3;
+	msgb_set_cluster_name(&m, "pve", 3);
 	qnetd_fixture_feed(c, &m);	/* no seq: the reply carries none */
 	assert_true(qnetd_fixture_pop(c, &r));
 	assert_int_equal(r.type, MSG_TYPE_PREINIT_REPLY);
@@ -121,9 +135,7 @@ preinit_errors(void **state)
 	msgb_seq(&m, MSG_TYPE_PREINIT, 9);
 	qnetd_fixture_feed(c, &m);
 	expect_server_error(c, REPLY_DOESNT_CONTAIN_REQUIRED_OPTION, true, 9);
-	m.cluster_name_set = true;
-	m.cluster_name = (const uint8_t *)"a\0b";
-	m.cluster_name_len = 3;
+	msgb_set_cluster_name(&m, "a\0b", 3);
 	qnetd_fixture_feed(c, &m);
 	expect_server_error(c, REPLY_ERROR_DECODING_MSG, true, 9);
 	assert_false(c->preinit_received);
@@ -250,13 +262,7 @@ requests_before_init_are_refused(void **state)
 	struct qnetd_client *c = qnetd_fixture_client(f, "test:1");
 
 	send_preinit(c, "early", 1);
-	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-		struct msg m;
-
-		msgb_seq(&m, types[i], 100 + (uint32_t)i);
-		qnetd_fixture_feed(c, &m);
-		expect_server_error(c, REPLY_INIT_REQUIRED, true, 100 + (uint32_t)i);
-	}
+	expect_each_refused(c, types, sizeof(types) / sizeof(types[0]), 100, REPLY_INIT_REQUIRED);
 }
 
 static void
@@ -264,15 +270,9 @@ server_types_are_unexpected(void **state)
 {
 	static const uint16_t types[] = { 1, 4, 5, 7, 9, 11, 13, 14, 17 };
 	struct qnetd_fixture *f = *state;
-	struct qnetd_client *c = qnetd_fixture_client(f, "test:1");
 
-	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-		struct msg m;
-
-		msgb_seq(&m, types[i], 7);
-		qnetd_fixture_feed(c, &m);
-		expect_server_error(c, REPLY_UNEXPECTED_MESSAGE, true, 7);
-	}
+	expect_each_refused(qnetd_fixture_client(f, "test:1"), types,
+	    sizeof(types) / sizeof(types[0]), 7, REPLY_UNEXPECTED_MESSAGE);
 }
 
 static void
@@ -472,6 +472,23 @@ reply_vote_info(struct qnetd_client *c, uint32_t seq)
 	qnetd_fixture_feed(c, &m);
 }
 
+/* Empty c's queue; true if a VOTE_INFO with vote was in it, *seq the last one's. */
+static bool
+drain_vote_info(struct qnetd_client *c, uint8_t vote, uint32_t *seq)
+{
+	struct msg r;
+	bool found = false;
+
+	while (qnetd_fixture_pop(c, &r)) {
+		if (r.type == MSG_TYPE_VOTE_INFO && r.vote == vote) {
+			found = true;
+			*seq = r.seq;
+		}
+		msg_fini(&r);
+	}
+	return found;
+}
+
 /*
  * Two nodes run the upstream client's sequence; ffsplit answers the
  * first config list with ASK_LATER and, once both reported the same
@@ -508,31 +525,12 @@ ffsplit_session_end_to_end(void **state)
 	send_list(a, NODE_LIST_MEMBERSHIP, 4, only1, 1, 12);
 	send_list(b, NODE_LIST_MEMBERSHIP, 4, only2, 1, 12);
 	/* a's report alone is already stable (b not in a's membership) */
-	{
-		struct msg r;
-		bool a_acked = false;
-
-		while (qnetd_fixture_pop(a, &r)) {
-			if (r.type == MSG_TYPE_VOTE_INFO && r.vote == VOTE_ACK)
-				a_acked = true;
-			msg_fini(&r);
-		}
-		assert_false(a_acked);	/* no ACK before b's NACK is acknowledged */
-	}
-	{
-		struct msg r;
-		uint32_t nack_seq = 0;
-
-		while (qnetd_fixture_pop(b, &r)) {
-			if (r.type == MSG_TYPE_VOTE_INFO && r.vote == VOTE_NACK)
-				nack_seq = r.seq;
-			msg_fini(&r);
-		}
-		assert_true(nack_seq != 0);
-		reply_vote_info(b, nack_seq - 1);	/* stale: ignored */
-		assert_true(qb_list_empty(&a->send_queue));
-		reply_vote_info(b, nack_seq);
-	}
+	assert_false(drain_vote_info(a, VOTE_ACK, &seq));	/* no ACK before b's NACK is acked */
+	assert_true(drain_vote_info(b, VOTE_NACK, &seq));
+	assert_true(seq != 0);
+	reply_vote_info(b, seq - 1);	/* stale: ignored */
+	assert_true(qb_list_empty(&a->send_queue));
+	reply_vote_info(b, seq);
 	expect_vote(a, MSG_TYPE_VOTE_INFO, VOTE_ACK);
 	assert_int_equal(b->last_sent_ack_nack_vote, VOTE_NACK);
 }
@@ -568,8 +566,7 @@ send_queue_is_capped(void **state)
 	struct msg m;
 
 	f->settings.max_client_send_buffers = 3;
-	msg_init(&m, MSG_TYPE_ECHO_REQUEST);
-	m.seq_set = true;
+	msgb_seq(&m, MSG_TYPE_ECHO_REQUEST, 0);
 	for (int i = 0; i < 3; i++)
 		qnetd_fixture_feed(c, &m);
 	assert_int_equal(c->send_queue_len, 3);
@@ -700,15 +697,11 @@ pipelined_requests_are_all_answered(void **state)
 	assert_non_null(c);
 	peer.fd = sv[1];
 
-	msgb_seq(&m, MSG_TYPE_PREINIT, 1);
-	m.cluster_name_set = true;
-	m.cluster_name = (const uint8_t *)"pipe";
-	m.cluster_name_len = 4;
+	msgb_preinit(&m, 1, "pipe");
 	append_encoded(&out, &out_len, &m);
 	msgb_init(&m, 10 + 1, 1, ALGORITHM_FFSPLIT, TIE_BREAKER_LOWEST, 8000);
 	append_encoded(&out, &out_len, &m);
-	msg_init(&m, MSG_TYPE_ECHO_REQUEST);
-	m.seq_set = true;
+	msgb_seq(&m, MSG_TYPE_ECHO_REQUEST, 0);
 	for (unsigned i = 0; i < PIPELINED; i++) {
 		m.seq = 100 + i;
 		append_encoded(&out, &out_len, &m);
@@ -734,10 +727,19 @@ pipelined_requests_are_all_answered(void **state)
 	close(sv[1]);
 }
 
-static void
-stop_loop(void *data)
+/* Node of cluster "dpd" (lms) joined with the heartbeat interval given. */
+static struct qnetd_client *
+join_dpd(struct qnetd_fixture *f, uint32_t node, uint32_t heartbeat_ms)
 {
-	qb_loop_stop(data);
+	struct qnetd_client *c = qnetd_fixture_client(f, "test:1");
+	struct msg m;
+
+	send_preinit(c, "dpd", 1);
+	msgb_init(&m, 10 + node, node, ALGORITHM_LMS, TIE_BREAKER_LOWEST, 8000);
+	m.heartbeat_interval = heartbeat_ms;
+	qnetd_fixture_feed(c, &m);
+	assert_int_equal(init_reply_code(c), REPLY_NO_ERROR);
+	return c;
 }
 
 /* A silent client is dropped after coefficient x heartbeat; a talking one is not. */
@@ -745,49 +747,18 @@ static void
 dead_peer_timer_drops_silent_clients(void **state)
 {
 	struct qnetd_fixture *f = *state;
-	struct qnetd_client *quiet, *talker;
-	qb_loop_timer_handle t;
-	struct msg m;
+	struct qnetd_client *talker;
 
 	f->settings.heartbeat_interval_min = 1;
 	f->settings.dpd_interval_coefficient = 1.5;
-	quiet = qnetd_fixture_client(f, "test:1");
-	send_preinit(quiet, "dpd", 1);
-	msgb_init(&m, 10 + 1, 1, ALGORITHM_LMS, TIE_BREAKER_LOWEST, 8000);
-	m.heartbeat_interval = 20;	/* dead after 30 ms of silence */
-	qnetd_fixture_feed(quiet, &m);
-	assert_int_equal(init_reply_code(quiet), REPLY_NO_ERROR);
-	talker = qnetd_fixture_client(f, "test:1");
-	send_preinit(talker, "dpd", 1);
-	msgb_init(&m, 10 + 2, 2, ALGORITHM_LMS, TIE_BREAKER_LOWEST, 8000);
-	m.heartbeat_interval = 200;	/* 300 ms */
-	qnetd_fixture_feed(talker, &m);
-	assert_int_equal(init_reply_code(talker), REPLY_NO_ERROR);
+	join_dpd(f, 1, 20);	/* quiet: dead after 30 ms of silence */
+	talker = join_dpd(f, 2, 200);	/* 300 ms */
 	assert_int_equal(f->inst.conns.count, 2);
-
-	assert_int_equal(qb_loop_timer_add(f->loop, QB_LOOP_LOW, 150 * 1000000ULL, f->loop,
-	    stop_loop, &t), 0);
-	qb_loop_run(f->loop);
+	loop_run_ms(f->loop, 150);
 	/* quiet is gone (teardown job ran), its cluster still has talker */
 	assert_int_equal(f->inst.conns.count, 1);
 	assert_false(talker->closing);
 	assert_int_equal(talker->cluster->view.count, 1);
-}
-
-/* One NSS for the whole group (the pipelining test wraps a real socket). */
-static int
-nss_setup(void **state)
-{
-	(void)state;
-	return nss_sock_init_nodb() == 0 ? 0 : -1;
-}
-
-static int
-nss_teardown(void **state)
-{
-	(void)state;
-	nss_sock_shutdown();
-	return 0;
 }
 
 int
@@ -818,5 +789,7 @@ main(void)
 	/* Keep the daemon's log lines out of the test output. */
 	qb_log_init("test-qnetd-dispatch", LOG_DAEMON, LOG_CRIT);
 	qb_log_ctl(QB_LOG_SYSLOG, QB_LOG_CONF_ENABLED, QB_FALSE);
-	return cmocka_run_group_tests_name("qnetd-dispatch", tests, nss_setup, nss_teardown);
+	/* One NSS for the whole group: the pipelining test wraps a real socket. */
+	return cmocka_run_group_tests_name("qnetd-dispatch", tests, nss_group_setup,
+	    nss_group_teardown);
 }

@@ -21,6 +21,7 @@
 #include <qb/qbloop.h>
 
 #include "common/ipc.h"
+#include "tests/unit/loop-run.h"
 
 #define MS	1000000ULL
 
@@ -257,12 +258,6 @@ send_list(void *data)
 	assert_int_equal(send(a->tool, "list\n", 5, MSG_NOSIGNAL), 5);
 }
 
-static void
-stop_loop(void *data)
-{
-	qb_loop_stop(data);
-}
-
 /*
  * A command the daemon wants answered apart is composed by another process
  * (its reply names another pid), which writes the whole reply and closes;
@@ -284,9 +279,7 @@ slow_commands_are_answered_apart(void **state)
 	a.path = path;
 	a.loop = start_server(&cfg, dir, path, &srv);
 	assert_int_equal(qb_loop_timer_add(a.loop, QB_LOOP_LOW, 1 * MS, &a, send_list, &t), 0);
-	assert_int_equal(qb_loop_timer_add(a.loop, QB_LOOP_LOW, 200 * MS, a.loop, stop_loop, &t),
-	    0);
-	qb_loop_run(a.loop);
+	loop_run_ms(a.loop, 200);
 	/* The answering process writes on its own: read to its end, loop stopped. */
 	for (;;) {
 		struct pollfd p = { .fd = a.tool, .events = POLLIN };

@@ -18,6 +18,7 @@
 #include "qnetd/instance.h"
 #include "qnetd/shard.h"
 #include "qnetd/shard-totals.h"
+#include "tests/unit/loop-run.h"
 #include "tests/unit/qnetd-fixture.h"
 
 static void
@@ -143,12 +144,6 @@ drain_notices(int fd, uint64_t got[3])
 	}
 }
 
-static void
-stop_loop(void *data)
-{
-	qb_loop_stop(data);
-}
-
 /* A front too busy to read: the notices wait in the worker, none is lost. */
 static void
 notices_survive_a_full_control_socket(void **state)
@@ -170,14 +165,10 @@ notices_survive_a_full_control_socket(void **state)
 		shard_worker_notify(&f.inst, SHARD_MSG_CLOSED);
 	}
 	for (int round = 0; round < 20; round++) {
-		qb_loop_timer_handle t;
-
 		drain_notices(sv[1], got);
 		if (got[0] == 300 && got[1] == 150 && got[2] == 300)
 			break;
-		assert_int_equal(qb_loop_timer_add(f.loop, QB_LOOP_LOW, 50 * 1000000ULL, f.loop,
-		    stop_loop, &t), 0);
-		qb_loop_run(f.loop);
+		loop_run_ms(f.loop, 50);
 	}
 	assert_int_equal(got[0], 300);
 	assert_int_equal(got[1], 150);

@@ -94,6 +94,8 @@ done
 
 log() { printf '# %s %s\n' "$(date +%T)" "$*" >&2; }
 die() { echo "run-bench.sh: $*" >&2; exit 1; }
+# add_once VAR WORD: WORD appended to the space-separated list in VAR unless it is there
+add_once() { case " ${!1} " in *" $2 "*) ;; *) printf -v "$1" '%s %s' "${!1}" "$2";; esac; }
 
 server_bin() {
 	case $1 in
@@ -221,12 +223,12 @@ pick_floor() {
 }
 
 
-# run_storm SERVER CLIENTS: qnetd listens; every client connects at once
+# run_storm CLIENTS SERVER: qnetd listens; every client connects at once
 # (no rate or in-flight cap in the bench), retries paced as qdevice's
 # (refused: 0.5-1.5 s, lost: random() % 4.5 s, connect timer CONNECT_TIMER);
 # the floor is measured just before, on the same machine.
 run_storm() {
-	local srv=$1 n=$2 port tag clusters adv="" procs=1 out rc w
+	local n=$1 srv=$2 port tag clusters adv="" procs=1 out rc w
 	RUN=$((RUN + 1))
 	port=$((PORT + RUN))
 	while listening "$port"; do port=$((port + 1)); done
@@ -326,8 +328,8 @@ if [ -n "$TABLE_FROM" ] && compgen -G "$TABLE_FROM/storm-*.bench.txt" >/dev/null
 		n=${t##*-} srv=${t#storm-} srv=${srv%-*}
 		parse_floor "$t"
 		load_storm "$t"
-		case " $CLIENTS " in *" $n "*) ;; *) CLIENTS="$CLIENTS $n";; esac
-		case " $STORM_SERVERS " in *" $srv "*) ;; *) STORM_SERVERS="$STORM_SERVERS $srv";; esac
+		add_once CLIENTS "$n"
+		add_once STORM_SERVERS "$srv"
 	done
 	CLIENTS=$(tr ' ' '\n' <<<"$CLIENTS" | sort -n | xargs)
 	# ours, then ours-wN by N, then the rest (debian)
@@ -346,9 +348,9 @@ if [ -n "$TABLE_FROM" ]; then
 		t=$(basename "$f" .bench.txt)
 		IFS=- read -r srv mode n <<<"$t"
 		load_result "$srv" "$mode" "$n" "$f"
-		case " $CLIENTS " in *" $n "*) ;; *) CLIENTS="$CLIENTS $n";; esac
-		case " $MODES " in *" $mode "*) ;; *) MODES="$MODES $mode";; esac
-		case " $SERVERS " in *" $srv "*) ;; *) SERVERS="$SERVERS $srv";; esac
+		add_once CLIENTS "$n"
+		add_once MODES "$mode"
+		add_once SERVERS "$srv"
 	done
 	CLIENTS=$(tr ' ' '\n' <<<"$CLIENTS" | sort -n | xargs)
 	MODES=$(tr ' ' '\n' <<<"$MODES" | sort | xargs)
@@ -481,9 +483,9 @@ listening() {
 	ss -Hltn "sport = :$1" 2>/dev/null | grep -q .
 }
 
-# run_one SERVER MODE CLIENTS
+# run_one MODE CLIENTS SERVER
 run_one() {
-	local srv=$1 mode=$2 n=$3 bin port tag clusters tlsopt out rate inflight procs adv
+	local mode=$1 n=$2 srv=$3 bin port tag clusters tlsopt out rate inflight procs adv
 	bin=$(server_bin "$srv")
 	RUN=$((RUN + 1))
 	port=$((PORT + RUN))
@@ -559,12 +561,12 @@ wait_listening() {
 	return 1
 }
 
-# run_failover SERVER CLIENTS POLICY: qnetd A serves every client until all
+# run_failover CLIENTS SERVER POLICY: qnetd A serves every client until all
 # hold ACK; A is SIGKILLed (a dead host), and GAP s later qnetd B starts on
 # the same address and port with the same NSS DB (the floating address has
 # moved); the bench times every client's vote back from B's first connect.
 run_failover() {
-	local srv=$1 n=$2 policy=$3 port tag clusters adv="" out ready rc
+	local n=$1 srv=$2 policy=$3 port tag clusters adv="" out ready rc
 	RUN=$((RUN + 1))
 	port=$((PORT + RUN))
 	while listening "$port"; do port=$((port + 1)); done
@@ -632,6 +634,29 @@ print_failover_table() {
 	done
 }
 
+# each LIST... -- RUN ARG...: RUN ARG... W1 W2 ... for every choice of a word Wi of each
+# LIST, the first LIST outermost (the order of the runs is the order of the table's rows).
+each() {
+	local list=$1 w
+	shift
+	[ "$list" = -- ] && { "$@"; return; }
+	for w in $list; do
+		each "$@" "$w"
+	done
+}
+
+# runs LABEL NOTE TABLE LIST... -- RUN: RUN for every combination of the LISTs' words
+# (each) between two load readings, then TABLE's table on stdout and, with --out, in
+# that file.
+runs() {
+	local label=$1 note=$2 table=$3
+	shift 3
+	log "$label: load $(cut -d' ' -f1-3 /proc/loadavg) before start; $(nproc) CPUs$note"
+	each "$@"
+	log "$label: load $(cut -d' ' -f1-3 /proc/loadavg) at the end"
+	if [ -n "$OUT" ]; then "$table" | tee "$OUT"; else "$table"; fi
+}
+
 if [ "$STORM" = 1 ]; then
 	[ "$HB_MS" = 1000 ] && HB_MS=8000	# qdevice's default heartbeat (0.8 x 10 s)
 	STORM_SERVERS=""
@@ -642,44 +667,10 @@ if [ "$STORM" = 1 ]; then
 			STORM_SERVERS="$STORM_SERVERS $srv"
 		[ "$srv" = ours ] && [ "$OURS_WORKERS" -gt 1 ] && STORM_SERVERS="$STORM_SERVERS ours-w$OURS_WORKERS"
 	done
-	log "storm: load $(cut -d' ' -f1-3 /proc/loadavg) before start; $(nproc) CPUs; servers$STORM_SERVERS"
-	for n in $CLIENTS; do
-		for srv in $STORM_SERVERS; do
-			run_storm "$srv" "$n"
-		done
-	done
-	log "storm: load $(cut -d' ' -f1-3 /proc/loadavg) at the end"
-	if [ -n "$OUT" ]; then print_storm_table | tee "$OUT"; else print_storm_table; fi
-	exit 0
-fi
-
-if [ -n "$FAILOVER_GAP" ]; then
+	runs storm "; servers$STORM_SERVERS" print_storm_table "$CLIENTS" "$STORM_SERVERS" -- run_storm
+elif [ -n "$FAILOVER_GAP" ]; then
 	[ "$HB_MS" = 1000 ] && HB_MS=8000	# qdevice's default heartbeat (0.8 x 10 s)
-	log "failover: load $(cut -d' ' -f1-3 /proc/loadavg) before start; $(nproc) CPUs"
-	for n in $CLIENTS; do
-		for srv in $SERVERS; do
-			for p in $POLICIES; do
-				run_failover "$srv" "$n" "$p"
-			done
-		done
-	done
-	log "failover: load $(cut -d' ' -f1-3 /proc/loadavg) at the end"
-	if [ -n "$OUT" ]; then print_failover_table | tee "$OUT"; else print_failover_table; fi
-	exit 0
-fi
-
-log "load: $(cut -d' ' -f1-3 /proc/loadavg) before start; $(nproc) CPUs"
-for mode in $MODES; do
-	for n in $CLIENTS; do
-		for srv in $SERVERS; do
-			run_one "$srv" "$mode" "$n"
-		done
-	done
-done
-log "load: $(cut -d' ' -f1-3 /proc/loadavg) at the end"
-
-if [ -n "$OUT" ]; then
-	print_table | tee "$OUT"
+	runs failover "" print_failover_table "$CLIENTS" "$SERVERS" "$POLICIES" -- run_failover
 else
-	print_table
+	runs bench "" print_table "$MODES" "$CLIENTS" "$SERVERS" -- run_one
 fi

@@ -1137,6 +1137,20 @@ lab_settled() {
 	return 0
 }
 
+# lab_check_split LABEL WINNER: a 2-node cluster's split drill as three checks: both nodes
+# quorate with 3 votes (held 2 s); after lab_partition n1 n2, WINNER (n1 or n2) quorate
+# with 2 votes and the other one not (LAB_SPLIT_N1/N2); healed, 3 votes on both again.
+lab_check_split() {
+	local label=$1 win=$2 lose=n1
+	[[ $win == n1 ]] && lose=n2
+	local -n split_state=LAB_SPLIT_${win^^}
+	LAB_HOLD=2 check "$label: both nodes quorate with 3 votes" lab_settled "${LAB_BOTH_FULL[@]}"
+	lab_partition n1 n2
+	check "$label, n1|n2: $win quorate (2 votes), $lose not" lab_settled "${split_state[@]}"
+	lab_heal
+	check "$label, healed: both nodes quorate with 3 votes" lab_settled "${LAB_BOTH_FULL[@]}"
+}
+
 # ---------------------------------------------------------------------------------------
 # Cleanup
 # ---------------------------------------------------------------------------------------

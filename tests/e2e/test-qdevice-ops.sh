@@ -27,77 +27,20 @@ for tool in python3 openssl pk12util; do
 	command -v "$tool" >/dev/null || { echo "# $tool not found"; echo "0 passed, 1 failed"; exit 1; }
 done
 
+# _check_tool HOST "TOOL_OPTIONS" FORMAT CONDITIONS...: qdevice-tool TOOL_OPTIONS on HOST
+# answers and its output passes check-tool-formats.py FORMAT CONDITIONS...
+_check_tool() {
+	local h=$1 opts out
+	read -ra opts <<<"$2"
+	out=$(lab_qdevice_tool "$h" "${opts[@]}") || { echo "# qdevice-tool $2 failed" >&2; return 1; }
+	"$HERE/check-tool-formats.py" "${@:3}" <<<"$out"
+}
 # check_json HOST PYTHON_CONDITIONS...: qdevice-tool -s -j on HOST parses as one JSON object
 # with every documented field, and each condition (a python expression over d) holds.
-check_json() {
-	local h=$1 out
-	shift
-	out=$(lab_qdevice_tool "$h" -s -j) || { echo "# qdevice-tool -s -j failed" >&2; return 1; }
-	python3 - "$@" 3<<<"$out" <<'EOF'
-import json, os, re, sys
-text = os.fdopen(3).read()
-lines = text.splitlines()
-if len(lines) != 1:
-    sys.exit("not one line: %r" % text)
-d = json.loads(lines[0])
-fields = {
-    "model": str, "node_id": int, "timeout_ms": int, "sync_timeout_ms": int,
-    "config_version": (int, type(None)), "config_node_list": list, "heuristics_mode": str,
-    "ring_id": str, "membership_node_list": list, "quorate": bool, "quorum_node_list": list,
-    "expected_votes": int, "last_poll": (int, type(None)), "last_poll_cast_vote": bool,
-    "cluster_name": str, "qnetd_host": str, "qnetd_port": int, "force_ip_version": int,
-    "connect_timeout_ms": int, "heartbeat_interval_ms": int, "vote_timer_interval_ms": int,
-    "tls": str, "algorithm": str, "tie_breaker": dict, "kap_tie_breaker": str,
-    "poll_timer_running": bool, "vote": str, "vote_held_ms": (int, type(None)),
-    "state": str, "heuristics_enabled": bool, "heuristics": str, "regular_heuristics": str,
-    "membership_heuristics": str, "connect_heuristics": str, "tls_active": bool,
-    "client_certificate_sent": bool, "connected_since": (int, type(None)),
-    "echo_reply_received": (int, type(None)), "certificate_days_left": (int, type(None)),
-    "event_hooks_running": int, "event_hooks_dropped": int, "event_hooks_timed_out": int,
-}
-for k, t in fields.items():
-    if k not in d:
-        sys.exit("missing field " + k)
-    if not isinstance(d[k], t) or (t is int and isinstance(d[k], bool)):
-        sys.exit("field %s has type %s" % (k, type(d[k]).__name__))
-if not re.fullmatch(r"[0-9a-f]+\.[0-9a-f]+", d["ring_id"]):
-    sys.exit("bad ring id " + d["ring_id"])
-if d["vote"] not in ("ACK", "NACK", "none"):
-    sys.exit("bad vote " + d["vote"])
-for cond in sys.argv[1:]:
-    if not eval(cond, {"d": d}):
-        sys.exit("false: %s (%s)" % (cond, json.dumps(d)))
-EOF
-}
-
+check_json() { _check_tool "$1" "-s -j" qdevice-json "${@:2}"; }
 # check_metrics HOST PYTHON_CONDITIONS...: qdevice-tool --metrics on HOST is valid
 # Prometheus text (every sample has a TYPE) and each condition over m (name -> value) holds.
-check_metrics() {
-	local h=$1 out
-	shift
-	out=$(lab_qdevice_tool "$h" --metrics) || { echo "# qdevice-tool --metrics failed" >&2; return 1; }
-	python3 - "$@" 3<<<"$out" <<'EOF'
-import os, re, sys
-typed, m = {}, {}
-for line in os.fdopen(3).read().splitlines():
-    if line.startswith("# HELP "):
-        continue
-    if line.startswith("# TYPE "):
-        _, _, name, kind = line.split(" ", 3)
-        typed[name] = kind
-        continue
-    g = re.fullmatch(r"([a-z_]+) (-?[0-9]+)", line)
-    if not g or g.group(1) not in typed:
-        sys.exit("bad sample: " + line)
-    m[g.group(1)] = int(g.group(2))
-for n, k in typed.items():
-    if k == "counter" and not n.endswith("_total"):
-        sys.exit("counter without _total: " + n)
-for cond in sys.argv[1:]:
-    if not eval(cond, {"m": m}):
-        sys.exit("false: %s (%r)" % (cond, m))
-EOF
-}
+check_metrics() { _check_tool "$1" --metrics qdevice-metrics "${@:2}"; }
 
 # events HOST: the event lines HOST's hook wrote so far.
 events() { cat "$(lab_path "$1" "$EVENTS")" 2>/dev/null; }

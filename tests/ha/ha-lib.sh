@@ -197,53 +197,38 @@ ha_wait_online() {
 	lab_wait_until "$t" eval '[[ $(ha_online '"$h"') == "'"$want"'" ]]'
 }
 
-# _ha_qnetd_primitive: the qnetd resource, ocf:qnet:qnetd (ha/qnetd) with the lab's paths.
-_ha_qnetd_primitive() {
-	cat <<-EOF
-	<primitive id="qnetd" class="ocf" provider="qnet" type="qnetd">
-	  <instance_attributes id="qnetd-ia">
-	    <nvpair id="qnetd-bin" name="binary" value="$QNETD_BIN"/>
-	    <nvpair id="qnetd-tool" name="tool_binary" value="$QNETD_TOOL"/>
-	    <nvpair id="qnetd-db" name="nss_db_dir" value="$LAB_QNETD_DB"/>
-	    <nvpair id="qnetd-addr" name="ip" value="$HA_VIP"/>
-	    <nvpair id="qnetd-port" name="port" value="$LAB_QNETD_PORT"/>
-	    <nvpair id="qnetd-tls" name="tls" value="on"/>
-	    <nvpair id="qnetd-ccr" name="client_cert_required" value="on"/>
-	    <nvpair id="qnetd-lock" name="lock_file" value="$LAB_QNETD_LOCK"/>
-	    <nvpair id="qnetd-sock" name="socket_file" value="$LAB_QNETD_SOCK"/>
-	    <nvpair id="qnetd-log" name="log_file" value="/var/log/corosync/qnetd.log"/>
-	    <nvpair id="qnetd-debug" name="debug" value="$( ((LAB_DEBUG)) && echo true || echo false)"/>
-	  </instance_attributes>
-	  <operations>
-	    <op id="qnetd-mon" name="monitor" interval="2s" timeout="20s"/>
-	  </operations>
-	</primitive>
-	EOF
+# _ha_primitive ID PROVIDER TYPE NAME=VALUE...: an ocf resource of PROVIDER:TYPE with
+# those instance attributes and a monitor every 2 s (values are the lab's, no XML quoting).
+_ha_primitive() {
+	local id=$1 provider=$2 type=$3 attr
+	shift 3
+	echo "<primitive id=\"$id\" class=\"ocf\" provider=\"$provider\" type=\"$type\">"
+	echo "  <instance_attributes id=\"$id-ia\">"
+	for attr; do
+		echo "    <nvpair id=\"$id-${attr%%=*}\" name=\"${attr%%=*}\" value=\"${attr#*=}\"/>"
+	done
+	echo "  </instance_attributes>"
+	echo "  <operations>"
+	echo "    <op id=\"$id-mon\" name=\"monitor\" interval=\"2s\" timeout=\"20s\"/>"
+	echo "  </operations>"
+	echo "</primitive>"
 }
 
-# ha_configure HOST: cluster properties (lab: no fencing) and the group vip + qnetd.
+# ha_configure HOST: cluster properties (lab: no fencing) and the group vip + qnetd
+# (ocf:heartbeat:IPaddr2, and ocf:qnet:qnetd from ha/qnetd with the lab's paths).
 ha_configure() {
 	local h=$1 xml
 	ha_crm "$h" crm_attribute -t crm_config -n stonith-enabled -v false &&
 	ha_crm "$h" crm_attribute -t crm_config -n no-quorum-policy -v stop &&
 	ha_crm "$h" crm_attribute -t rsc_defaults -n resource-stickiness -v 100 ||
 		lab_die "setup: cluster properties"
-	xml=$(cat <<-EOF
-	<group id="arbiter">
-	  <primitive id="vip" class="ocf" provider="heartbeat" type="IPaddr2">
-	    <instance_attributes id="vip-ia">
-	      <nvpair id="vip-ip" name="ip" value="$HA_VIP"/>
-	      <nvpair id="vip-cidr" name="cidr_netmask" value="24"/>
-	      <nvpair id="vip-nic" name="nic" value="eth0"/>
-	    </instance_attributes>
-	    <operations>
-	      <op id="vip-mon" name="monitor" interval="2s" timeout="20s"/>
-	    </operations>
-	  </primitive>
-	$(_ha_qnetd_primitive)
-	</group>
-	EOF
-	)
+	xml="<group id=\"arbiter\">
+$(_ha_primitive vip heartbeat IPaddr2 ip="$HA_VIP" cidr_netmask=24 nic=eth0)
+$(_ha_primitive qnetd qnet qnetd binary="$QNETD_BIN" tool_binary="$QNETD_TOOL" \
+	nss_db_dir="$LAB_QNETD_DB" ip="$HA_VIP" port="$LAB_QNETD_PORT" tls=on \
+	client_cert_required=on lock_file="$LAB_QNETD_LOCK" socket_file="$LAB_QNETD_SOCK" \
+	log_file=/var/log/corosync/qnetd.log debug="$( ((LAB_DEBUG)) && echo true || echo false)")
+</group>"
 	ha_crm "$h" cibadmin -C -o resources -X "$xml" >>"$LAB_DIR/logs/cib.log" 2>&1 ||
 		lab_die "setup: cibadmin -C of the arbiter group (logs/cib.log)"
 	lab_log "arbiter group configured (vip $HA_VIP + ocf:qnet:qnetd)"

@@ -15,15 +15,14 @@ ran (2 connected, 2 vote_changed, a partition_changed, 2 disconnected), else 1.
 import argparse
 import os
 import socket
-import struct
 import subprocess
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from qnetwire import (NODE_LIST, VOTE_INFO, VOTE_INFO_REPLY, handshake,  # noqa: E402
-                         msg, node_info, read_msg, tlv, u32)
+from qnetwire import (LIST_INITIAL, LIST_MEMBERSHIP, LIST_QUORUM, OPT_SEQ,  # noqa: E402
+                      VOTE_INFO, VOTE_INFO_REPLY, handshake, message, node_list, read_msg, tlv)
 from qnetd_lab import Qnetd  # noqa: E402
 
 WANT = {"client_connected": 2, "vote_changed": 2, "partition_changed": 1,
@@ -48,16 +47,13 @@ def churn(port, rate, seconds, names, stop, counts):
 
 
 def real_node(port, node, hold, log):
-    ring = struct.pack(">IQ", 1, 8)
     s = socket.create_connection(("127.0.0.1", port), timeout=5)
     if handshake(s, "real", node) != 0:
         log.append("node %d: INIT refused" % node)
         return
-    s.sendall(msg(NODE_LIST, u32(0, 3), tlv(18, b"\x00"), node_info(1), node_info(2)))
-    s.sendall(msg(NODE_LIST, u32(0, 4), tlv(18, b"\x02"), tlv(13, ring), node_info(1),
-                  node_info(2)))
-    s.sendall(msg(NODE_LIST, u32(0, 5), tlv(18, b"\x03"), tlv(20, b"\x01"), node_info(1),
-                  node_info(2)))
+    s.sendall(node_list(3, LIST_INITIAL, (1, 2)))
+    s.sendall(node_list(4, LIST_MEMBERSHIP, (1, 2), ring=(1, 8)))
+    s.sendall(node_list(5, LIST_QUORUM, (1, 2), quorate=1))
     s.settimeout(0.5)
     t_end = time.monotonic() + hold
     while time.monotonic() < t_end:
@@ -69,7 +65,7 @@ def real_node(port, node, hold, log):
             log.append("node %d: closed by qnetd" % node)
             return
         if m[0] == VOTE_INFO:
-            s.sendall(msg(VOTE_INFO_REPLY, tlv(0, m[1][0])))
+            s.sendall(message(VOTE_INFO_REPLY, tlv(OPT_SEQ, m[1][OPT_SEQ])))
     s.close()
 
 

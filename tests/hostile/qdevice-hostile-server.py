@@ -304,88 +304,76 @@ def tls_misbehave(s, mode):
 
 # ---- the modes ------------------------------------------------------------------------
 
+def _truncated_preinit_reply(seq):
+    full = preinit_reply(seq)
+    return full[:10], "10 of %d bytes of PREINIT_REPLY, then close" % len(full)
+
+
+# Faults before the connection is up: MODE -> a function giving what to send instead of
+# the reply and how the log names it. PREINIT_FAULTS answer PREINIT (seq), INIT_FAULTS
+# answer INIT (seq, the INIT's ring).
+PREINIT_FAULTS = {
+    "preinit-lying-tlv": lambda seq: (
+        message(PREINIT_REPLY, u32(OPT_SEQ, seq), u8(OPT_TLS_SUPPORTED, 1),
+                struct.pack(">HH", OPT_TLS_CERT_REQUIRED, 300) + b"\x01"),
+        "PREINIT_REPLY whose last option claims 300 bytes of 1"),
+    "preinit-half-tlv": lambda seq: (
+        message(PREINIT_REPLY, u32(OPT_SEQ, seq), u8(OPT_TLS_SUPPORTED, 1),
+                u8(OPT_TLS_CERT_REQUIRED, 1), b"\x00\x07"),
+        "PREINIT_REPLY ending in half an option header"),
+    "preinit-truncated": _truncated_preinit_reply,
+    "preinit-unknown-type": lambda seq: (
+        message(0x1234, u32(OPT_SEQ, seq)), "a message of type 0x1234"),
+    "preinit-wrong-type": lambda seq: (
+        vote_msg(VOTE_INFO, 1, VOTE_ACK, (1, 4)), "VOTE_INFO ACK instead of PREINIT_REPLY"),
+    "preinit-wrong-seq": lambda seq: (
+        preinit_reply(seq + 1), "PREINIT_REPLY with seq %d for %d" % (seq + 1, seq)),
+    "preinit-no-seq": lambda seq: (preinit_reply(None), "PREINIT_REPLY without seq"),
+    "preinit-server-error": lambda seq: (
+        message(SERVER_ERROR, u32(OPT_SEQ, seq), u16(OPT_ERROR, 10)), "SERVER_ERROR 10"),
+    "preinit-empty": lambda seq: (message(PREINIT_REPLY), "PREINIT_REPLY without any option"),
+    "too-long": lambda seq: (
+        message(PREINIT_REPLY, b"\x00" * 40000), "PREINIT_REPLY of length 40000 (> 32768)"),
+    "huge-length": lambda seq: (
+        message(PREINIT_REPLY, b"\x00" * 4096, length=0xFFFFFFFF),
+        "PREINIT_REPLY header claiming 4 GiB"),
+}
+INIT_FAULTS = {
+    "init-error": lambda seq, ring: (
+        init_reply(seq, code=10), "INIT_REPLY with error 10 (internal error)"),
+    "init-error-retry": lambda seq, ring: (
+        init_reply(seq, code=17), "INIT_REPLY with error 17 (duplicate node id)"),
+    "init-wrong-seq": lambda seq, ring: (
+        init_reply(seq + 5), "INIT_REPLY with seq %d for %d" % (seq + 5, seq)),
+    "init-no-seq": lambda seq, ring: (init_reply(None), "INIT_REPLY without seq"),
+    "init-missing-option": lambda seq, ring: (
+        init_reply(seq, skip=(OPT_MAX_REPLY, OPT_ALGORITHMS)),
+        "INIT_REPLY without SERVER_MAXIMUM_REPLY_SIZE and algorithms"),
+    "init-wrong-type": lambda seq, ring: (
+        node_list_reply(seq, LIST_MEMBERSHIP, ring, VOTE_ACK),
+        "NODE_LIST_REPLY ACK for the INIT's ring instead of INIT_REPLY"),
+    "init-small-sizes": lambda seq, ring: (
+        init_reply(seq, max_request=1024), "INIT_REPLY with a request size of 1024 (< 32768)"),
+    # not connected yet: a vote for the right ring must not count
+    "init-vote-first": lambda seq, ring: (
+        vote_msg(VOTE_INFO, 1, VOTE_ACK, ring),
+        "VOTE_INFO ACK for ring %x.%x before INIT_REPLY" % ring),
+}
+
+
 def handshake_mode(s, mode):
     """Faults before the connection is up. Returns after the fault."""
 
-    def on_preinit(m, seq):
-        body = None
-        if mode == "preinit-lying-tlv":
-            body = message(PREINIT_REPLY, u32(OPT_SEQ, seq), u8(OPT_TLS_SUPPORTED, 1),
-                           struct.pack(">HH", OPT_TLS_CERT_REQUIRED, 300) + b"\x01")
-            what = "PREINIT_REPLY whose last option claims 300 bytes of 1"
-        elif mode == "preinit-half-tlv":
-            body = message(PREINIT_REPLY, u32(OPT_SEQ, seq), u8(OPT_TLS_SUPPORTED, 1),
-                           u8(OPT_TLS_CERT_REQUIRED, 1), b"\x00\x07")
-            what = "PREINIT_REPLY ending in half an option header"
-        elif mode == "preinit-truncated":
-            full = preinit_reply(seq)
-            s.p.send(full[:10])
-            mark("MISBEHAVED", "10 of %d bytes of PREINIT_REPLY, then close" % len(full))
-            return True
-        elif mode == "preinit-unknown-type":
-            body = message(0x1234, u32(OPT_SEQ, seq))
-            what = "a message of type 0x1234"
-        elif mode == "preinit-wrong-type":
-            body = vote_msg(VOTE_INFO, 1, VOTE_ACK, (1, 4))
-            what = "VOTE_INFO ACK instead of PREINIT_REPLY"
-        elif mode == "preinit-wrong-seq":
-            body = preinit_reply(seq + 1)
-            what = "PREINIT_REPLY with seq %d for %d" % (seq + 1, seq)
-        elif mode == "preinit-no-seq":
-            body = preinit_reply(None)
-            what = "PREINIT_REPLY without seq"
-        elif mode == "preinit-server-error":
-            body = message(SERVER_ERROR, u32(OPT_SEQ, seq), u16(OPT_ERROR, 10))
-            what = "SERVER_ERROR 10"
-        elif mode == "preinit-empty":
-            body = message(PREINIT_REPLY)
-            what = "PREINIT_REPLY without any option"
-        elif mode == "too-long":
-            body = struct.pack(">HI", PREINIT_REPLY, 40000) + b"\x00" * 40000
-            what = "PREINIT_REPLY of length 40000 (> 32768)"
-        elif mode == "huge-length":
-            body = struct.pack(">HI", PREINIT_REPLY, 0xFFFFFFFF) + b"\x00" * 4096
-            what = "PREINIT_REPLY header claiming 4 GiB"
-        else:
+    def misbehave(faults, *args):
+        if mode not in faults:
             return False
+        body, what = faults[mode](*args)
         s.p.send(body)
         mark("MISBEHAVED", what)
         return True
 
-    def on_init(m, seq):
-        ring = s.ring
-        if mode == "init-error":
-            body = init_reply(seq, code=10)
-            what = "INIT_REPLY with error 10 (internal error)"
-        elif mode == "init-error-retry":
-            body = init_reply(seq, code=17)
-            what = "INIT_REPLY with error 17 (duplicate node id)"
-        elif mode == "init-wrong-seq":
-            body = init_reply(seq + 5)
-            what = "INIT_REPLY with seq %d for %d" % (seq + 5, seq)
-        elif mode == "init-no-seq":
-            body = init_reply(None)
-            what = "INIT_REPLY without seq"
-        elif mode == "init-missing-option":
-            body = init_reply(seq, skip=(OPT_MAX_REPLY, OPT_ALGORITHMS))
-            what = "INIT_REPLY without SERVER_MAXIMUM_REPLY_SIZE and algorithms"
-        elif mode == "init-wrong-type":
-            body = node_list_reply(seq, LIST_MEMBERSHIP, ring, VOTE_ACK)
-            what = "NODE_LIST_REPLY ACK for the INIT's ring instead of INIT_REPLY"
-        elif mode == "init-small-sizes":
-            body = init_reply(seq, max_request=1024)
-            what = "INIT_REPLY with a request size of 1024 (< 32768)"
-        elif mode == "init-vote-first":
-            # a VOTE_INFO ACK for the right ring before INIT_REPLY: not connected yet
-            body = vote_msg(VOTE_INFO, 1, VOTE_ACK, ring)
-            what = "VOTE_INFO ACK for ring %x.%x before INIT_REPLY" % ring
-        else:
-            return False
-        s.p.send(body)
-        mark("MISBEHAVED", what)
-        return True
-
-    s.handshake(on_preinit, on_init)
+    s.handshake(lambda m, seq: misbehave(PREINIT_FAULTS, seq),
+                lambda m, seq: misbehave(INIT_FAULTS, seq, s.ring))
     # qdevice has the fault; hold the connection a little (it should drop it)
     deadline = time.monotonic() + 3
     while time.monotonic() < deadline:
@@ -516,13 +504,7 @@ def slow_mode(s):
     log("the whole PREINIT_REPLY went out slowly")
 
 
-HANDSHAKE_MODES = [
-    "preinit-lying-tlv", "preinit-half-tlv", "preinit-truncated", "preinit-unknown-type",
-    "preinit-wrong-type", "preinit-wrong-seq", "preinit-no-seq", "preinit-server-error",
-    "preinit-empty", "too-long", "huge-length",
-    "init-error", "init-error-retry", "init-wrong-seq", "init-no-seq", "init-missing-option",
-    "init-wrong-type", "init-small-sizes", "init-vote-first",
-]
+HANDSHAKE_MODES = list(PREINIT_FAULTS) + list(INIT_FAULTS)
 ACK_MODES = [
     "ack-silent", "ack-garbage", "ack-garbage-valid-header", "ack-lying-tlv", "ack-truncated",
     "ack-unknown-type", "ack-wrong-type", "ack-too-long", "ack-huge-nodes",

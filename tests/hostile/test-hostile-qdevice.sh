@@ -224,6 +224,25 @@ ensure_qdevice() {
 	qdevice_start quick
 }
 
+# case_start MODE: a case against the fake server in MODE begins: the vote not counted,
+# the server up, qdevice running. CASE_T0 (ms) and CASE_LINE (qdevice's next log line)
+# are from before the server started, CASE_PID is qdevice's PID once it runs.
+case_start() {
+	case_prepare || return 1
+	CASE_T0=$(_lab_now_ms)
+	CASE_LINE=$(($(wc -l <"$QDEV_LOG") + 1))
+	fake_start "$1" || return 1
+	ensure_qdevice
+	CASE_PID=$QDEV_PID
+}
+
+# case_end BAD: the fake server stopped; BAD (0 or 1), or 1 if a sanitizer spoke.
+case_end() {
+	fake_stop
+	no_sanitizer_report || return 1
+	return "$1"
+}
+
 # new_disconnect SINCE_LINE: the first "Disconnected from qnetd" line of qdevice's log from
 # SINCE_LINE on, except "connect timeout" (the connect timer pacing refused attempts while
 # no server listens between two cases).
@@ -275,22 +294,15 @@ await_reaction() {
 
 # hs_case EXPECT MODE: a fault before or during the handshake (no valid ACK ever).
 _hs_case() {
-	local expect=$1 mode=$2 t0 lines pid_before bad=0 n
-	case_prepare || return 1
-	t0=$(_lab_now_ms)
-	lines=$(($(wc -l <"$QDEV_LOG") + 1))
-	fake_start "$mode" || return 1
-	ensure_qdevice
-	pid_before=$QDEV_PID
-	await_reaction "$expect" "$lines" || bad=1
-	[[ $expect != exit && $QDEV_PID != "$pid_before" ]] && { echo "# qdevice PID changed"; bad=1; }
+	local expect=$1 mode=$2 bad=0 n
+	case_start "$mode" || return 1
+	await_reaction "$expect" "$CASE_LINE" || bad=1
+	[[ $expect != exit && $QDEV_PID != "$CASE_PID" ]] && { echo "# qdevice PID changed"; bad=1; }
 	sleep 1
-	n=$(counted_since "$t0")
+	n=$(counted_since "$CASE_T0")
 	(( n == 0 )) || { echo "# the qdevice vote was counted in $n sample(s)"; bad=1; }
 	fake_said ACKED && { echo "# the fake server gave a valid ACK?"; bad=1; }
-	fake_stop
-	no_sanitizer_report || bad=1
-	return "$bad"
+	case_end "$bad"
 }
 # HOSTILE_CASES="mode ...": run only these hs/ack cases (by hand, while debugging).
 selected() {
@@ -306,11 +318,8 @@ hs_case() {
 # ack_case EXPECT MODE: a valid ACK first (must be counted), then the fault: the vote
 # must leave votequorum within DROP_BOUND s and stay out.
 _ack_case() {
-	local expect=$1 mode=$2 t0 t1 lines pid_before bad=0 last
-	case_prepare || return 1
-	fake_start "$mode" || return 1
-	ensure_qdevice
-	pid_before=$QDEV_PID
+	local expect=$1 mode=$2 t0 t1 lines bad=0 last
+	case_start "$mode" || return 1
 	if ! lab_wait_until "$COUNT_BOUND" votes_are 3; then
 		echo "# the valid ACK was not counted (votes $(votes_now))"; fake_stop; return 1
 	fi
@@ -318,7 +327,7 @@ _ack_case() {
 	lines=$(($(wc -l <"$QDEV_LOG") + 1))	# the ACKed connection is up: judge what follows
 	touch "$LAB_DIR/trigger"
 	await_reaction "$expect" "$lines" || bad=1
-	[[ $expect != exit && $QDEV_PID != "$pid_before" ]] && { echo "# qdevice PID changed"; bad=1; }
+	[[ $expect != exit && $QDEV_PID != "$CASE_PID" ]] && { echo "# qdevice PID changed"; bad=1; }
 	if lab_wait_until "$DROP_BOUND" votes_are 2; then
 		t1=$(_lab_now_ms)
 		echo "# vote gone $(_lab_ms_str $((t1 - t0))) after the fault"
@@ -330,9 +339,7 @@ _ack_case() {
 		echo "# stale ACK: still $(votes_now) votes $DROP_BOUND s after the fault"
 		bad=1
 	fi
-	fake_stop
-	no_sanitizer_report || bad=1
-	return "$bad"
+	case_end "$bad"
 }
 ack_case() {
 	local desc=$1
@@ -406,25 +413,19 @@ hs_case "header claiming 4 GiB: retried, nothing allocated, no vote" retry huge-
 # votes for other rings
 # --------------------------------------------------------------------------------------
 _wrong_ring_case() {
-	local t0 bad=0 pid_before n
-	case_prepare || return 1
-	t0=$(_lab_now_ms)
-	fake_start wrong-ring || return 1
-	ensure_qdevice
-	pid_before=$QDEV_PID
+	local bad=0 n
+	case_start wrong-ring || return 1
 	lab_wait_until 25 fake_said MISBEHAVED || { echo "# no membership list reached the server"; fake_stop; return 1; }
 	fake_show
 	sleep 6		# 3 poll intervals
-	n=$(counted_since "$t0")
+	n=$(counted_since "$CASE_T0")
 	(( n == 0 )) || { echo "# an ACK for another ring was counted ($n samples)"; bad=1; }
 	lab_qdevice_tool "$QD" -s | grep -Eq $'^State:\t+Connected$' || { echo "# qdevice not connected"; bad=1; }
-	[[ $QDEV_PID == "$pid_before" ]] && qdevice_alive || { echo "# qdevice died or was replaced"; bad=1; }
+	[[ $QDEV_PID == "$CASE_PID" ]] && qdevice_alive || { echo "# qdevice died or was replaced"; bad=1; }
 	# control: now one ACK for the current ring
 	touch "$LAB_DIR/trigger"
 	lab_wait_until "$COUNT_BOUND" votes_are 3 || { echo "# the correct ACK afterwards was not counted"; bad=1; }
-	fake_stop
-	no_sanitizer_report || bad=1
-	return "$bad"
+	case_end "$bad"
 }
 check "VOTE_INFO/ASK_FOR_VOTE_REPLY/HEURISTICS_CHANGE_REPLY ACKs for other rings: not counted; a correct ACK then is" \
     _wrong_ring_case
@@ -462,13 +463,8 @@ hs_case "TLS: server closes in the middle of the handshake: retried, no vote" re
 # slow server
 # --------------------------------------------------------------------------------------
 _slow_case() {
-	local t0 bad=0 pid_before ms n lines
-	case_prepare || return 1
-	t0=$(_lab_now_ms)
-	lines=$(($(wc -l <"$QDEV_LOG") + 1))
-	fake_start slow || return 1
-	ensure_qdevice
-	pid_before=$QDEV_PID
+	local bad=0 ms n
+	case_start slow || return 1
 	lab_wait_until 25 fake_said MISBEHAVED || { echo "# never connected"; fake_stop; return 1; }
 	sleep 1
 	ms=$(_lab_now_ms)
@@ -477,13 +473,12 @@ _slow_case() {
 	echo "# qdevice-tool -s answered in $(_lab_ms_str "$ms") while the server dribbles"
 	(( ms < 2000 )) || { echo "# qdevice is blocked"; bad=1; }
 	# the connect timeout (= heartbeat interval) ends the attempt
-	lab_wait_until 20 slow_attempt_timed_out "$lines" ||
+	lab_wait_until 20 slow_attempt_timed_out "$CASE_LINE" ||
 		{ echo "# no connect timeout"; bad=1; }
-	n=$(counted_since "$t0")
+	n=$(counted_since "$CASE_T0")
 	(( n == 0 )) || { echo "# vote counted"; bad=1; }
-	[[ $QDEV_PID == "$pid_before" ]] && qdevice_alive || { echo "# qdevice died"; bad=1; }
-	fake_stop
-	return "$bad"
+	[[ $QDEV_PID == "$CASE_PID" ]] && qdevice_alive || { echo "# qdevice died"; bad=1; }
+	case_end "$bad"
 }
 check "slow server (PREINIT_REPLY at 1 byte/s): qdevice stays responsive, connect timeout, no vote" \
     _slow_case

@@ -358,11 +358,21 @@ corosync-qdevice $2" ]
 check "crmsh's utils.package_is_installed finds corosync-qnetd and corosync-qdevice" \
 	crmsh_says installed installed
 
+# What the scripts below run in the root share: show CMD... (CMD, with its
+# output, into the transcript's /tmp/shown.txt) and wait_for.
+cat >"$root/tmp/script-lib.sh" <<'EOF'
+set -u
+show() { echo "\$ $*" >>/tmp/shown.txt; "$@" >>/tmp/shown.txt 2>&1; }
+wait_for() {	# tries of 0.2 s, command...
+	n=$1; shift
+	while [ "$n" -gt 0 ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; n=$((n - 1)); done
+	return 1
+}
+EOF
 # pvecm qdevice setup (docs/protocol.md 6.3) runs these certutil calls, on
 # the qnetd host over ssh and on the node; scp is a cp in this one root.
 cat >"$root/tmp/pvecm-certs.sh" <<'EOF'
-set -u
-show() { echo "\$ $*" >>/tmp/shown.txt; "$@" >>/tmp/shown.txt 2>&1; }
+. /tmp/script-lib.sh
 mkdir -p /etc/pve
 rm -rf /etc/corosync/qdevice/net/nssdb	# pvecm --force
 show corosync-qnetd-certutil -i	# qnetd host; pvecm ignores a failure
@@ -381,13 +391,7 @@ EOF
 # corosync run as their units would; pcs asks pcsd on the node and on the
 # qnetd host (both this root), which run our certutils.
 cat >"$root/tmp/pcs-add.sh" <<'EOF'
-set -u
-wait_for() {	# tries of 0.2 s, command...
-	n=$1; shift
-	while [ "$n" -gt 0 ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; n=$((n - 1)); done
-	return 1
-}
-show() { echo "\$ $*" >>/tmp/shown.txt; "$@" >>/tmp/shown.txt 2>&1; }
+. /tmp/script-lib.sh
 echo 'hacluster:pkgtest' | chpasswd
 (set -a; . /etc/default/pcsd; set +a; exec /usr/share/pcsd/pcsd) >/tmp/pcsd-ruby.log 2>&1 &
 pcsd >/tmp/pcsd.log 2>&1 &
@@ -446,12 +450,7 @@ take_shown
 # TLS as pcs set it up), corosync; pcs sees the cluster, then kills by
 # process name.
 cat >"$root/tmp/session.sh" <<'EOF'
-set -u
-wait_for() {	# tries of 0.2 s, command...
-	n=$1; shift
-	while [ "$n" -gt 0 ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; n=$((n - 1)); done
-	return 1
-}
+. /tmp/script-lib.sh
 alive() { ps -eo comm= | grep -qx "$1"; }
 say() { echo "session: $*"; }
 $1 >/tmp/qnetd.log 2>&1 &

@@ -189,15 +189,18 @@ field(const struct qdevice_config *c, enum field f)
 
 #define EXEC_OK	{ "quorum.device.heuristics.exec_ok", T_STR, "/bin/true" }
 
-/* What one field must read; a list of them ends at F_NONE. */
+/* What one field must read. */
 struct field_want {
 	enum field	f;
 	uint64_t	want;
 };
 
+/* The most fields one accepted value is checked for; a shorter list ends at F_NONE. */
+#define NFIELDS	7
+
 static const struct {
 	struct kv		kv[2];
-	struct field_want	fields[7];
+	struct field_want	fields[NFIELDS];
 } accepted[] = {
 	/* timeout drives the heartbeat, the poll, connect and the heuristics */
 	{ { { "quorum.device.timeout", T_U32, "20000" } },
@@ -282,7 +285,8 @@ accepted_values(void **state)
 
 		if (r != 0)
 			fail_msg("%s=%s: rejected (%d): %s", kv->key, kv->val, r, e->err);
-		for (const struct field_want *w = accepted[i].fields; w->f != F_NONE; w++) {
+		for (size_t k = 0; k < NFIELDS && accepted[i].fields[k].f != F_NONE; k++) {
+			const struct field_want *w = &accepted[i].fields[k];
 			uint64_t got = field(&e->c, w->f);
 
 			if (got != w->want)
